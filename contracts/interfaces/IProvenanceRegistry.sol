@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.37;
+
+/// @title supplytrace provenance registry
+/// @notice Records who made each physical item (by its GS1 key: GTIN-14 + serial), which lot it
+/// belongs to, and every handoff of custody from brand to distributor to retailer to consumer.
+/// There is no upgrade path: once written, a provenance record cannot be changed by anyone.
+/// @dev Identity of an item (see docs/spec/item-id.md and `supplytrace.ids.item_id`):
+///   itemId = keccak256(abi.encode(uint256 gtin14, bytes32 serial))
+/// where `gtin14` is the GTIN as an integer (leading zeros of the 14-digit form are irrelevant)
+/// and `serial` is the ASCII serial (GS1 AI 21, 1-20 characters) left-aligned and zero-padded.
+/// Lots are numbered 1, 2, 3, ... on chain (`lotId`); a lot is one GTIN + one GS1 lot code (AI 10).
+interface IProvenanceRegistry {
+    // ------------------------------------------------------------------------------------------
+    // Types
+    // ------------------------------------------------------------------------------------------
+
+    /// @notice Life-cycle state of an item.
+    enum ItemStatus {
+        Unknown, // never registered
+        Active, // registered, in the supply chain
+        Sold // sold to an end customer; can no longer move
+    }
+
+    /// @notice Everything the chain knows about an item now, in one read.
+    struct ItemRecord {
+        ItemStatus status;
+        address custodian; // who holds the item now (brand, distributor, retailer, ...)
+        address pendingReceiver; // receiver of an open custody offer, or address(0)
+        address brand; // the registrar that registered the item (owner of its GTIN)
+        uint32 lotId;
+        uint256 gtin; // GTIN-14 as an integer
+        bytes32 lotCode; // GS1 AI 10, ASCII left-aligned, zero-padded
+        bytes32 lotMetadataHash; // keccak256 of the lot's canonical (RFC 8785) metadata JSON
+        uint16 custodyNonce; // number of custody changes so far; part of every signed handoff
+        uint40 updatedAt; // block timestamp of registration or of the last change of custody or status
+        bool recalled;
+        uint40 recalledAt; // 0 unless recalled
+        bool lotClosed; // no more items can be registered into the lot
+    }
+
+    /// @notice A lot: one GTIN, one lot code, one registrar.
+    struct LotRecord {
+        address registrar;
+        uint256 gtin;
+        bytes32 lotCode;
+        bytes32 metadataHash;
+        uint40 recalledAt; // 0 unless recalled
+        bool closed; // no more items can be registered into the lot
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Events
+    // ------------------------------------------------------------------------------------------
+
+    /// @notice The admin published the verified display name of a brand.
+    event BrandNamed(address indexed brand, string name);
+    /// @notice An address described itself (shown as unverified).
+    event ParticipantDescribed(address indexed participant, string description);
+    /// @notice The admin assigned a GTIN to a registrar; only it may register lots of that GTIN.
+    event GtinAssigned(uint256 indexed gtin, address indexed registrar);
+    /// @notice The admin released a GTIN assignment.
+    event GtinReleased(uint256 indexed gtin, address indexed registrar);
+    /// @notice The admin assigned a GS1 company prefix (`length` digits) to a registrar; it owns
+    /// every GTIN whose digits after the indicator digit start with the prefix.
+    event CompanyPrefixAssigned(uint256 indexed prefix, uint8 length, address indexed registrar);
+    /// @notice The admin released a GS1 company prefix assignment.
+    event CompanyPrefixReleased(uint256 indexed prefix, uint8 length, address indexed registrar);
+    /// @notice A registrar registered a lot.
+    event LotRegistered(
+        uint32 indexed lotId, uint256 indexed gtin, address indexed registrar, bytes32 lotCode, bytes32 metadataHash
+    );
+    /// @notice An item was registered into a lot; its first custodian is the lot's registrar.
+    event ItemRegistered(bytes32 indexed itemId, uint32 indexed lotId, bytes32 serial);
+    /// @notice The custodian offered custody of an item to `to`.
+    event CustodyOffered(bytes32 indexed itemId, address indexed from, address indexed to);
+    /// @notice The custodian withdrew an open offer.
+    event OfferCancelled(bytes32 indexed itemId, address indexed from, address indexed to);
+    /// @notice The receiver declined an open offer.
+    event OfferRejected(bytes32 indexed itemId, address indexed from, address indexed to);
+    /// @notice Custody moved from `from` to `to` with `to`'s consent (accepted offer or signed handoff).
+    event CustodyTransferred(bytes32 indexed itemId, address indexed from, address indexed to);
+    /// @notice The custodian recorded an observation (a business step, e.g. "inspecting").
+    event ItemObserved(bytes32 indexed itemId, address indexed by, bytes32 indexed bizStep, bytes32 dataHash);
+    /// @notice The custodian sold the item to an end customer.
+    event ItemSold(bytes32 indexed itemId, address indexed seller);
+    /// @notice The lot's registrar or the admin closed a lot: no more items can be registered into it.
+    event LotClosed(uint32 indexed lotId, address indexed by);
+    /// @notice The lot's registrar or the admin recalled a lot; every item of it reads as recalled.
+    event LotRecalled(uint32 indexed lotId, address indexed by, string reason);
+
+    // ------------------------------------------------------------------------------------------
+    // Errors
+    // ------------------------------------------------------------------------------------------
+
+    /// @notice `gtin` is not a valid GTIN (more than 14 digits, zero, or a wrong check digit).
+    error InvalidGtin(uint256 gtin);
+    /// @notice `prefix` is not a `length`-digit GS1 company prefix (lengths 4 to 12).
+    error InvalidCompanyPrefix(uint256 prefix, uint8 length);
+    /// @notice `gtin` is already assigned to `owner`.
+    error GtinAlreadyAssigned(uint256 gtin, address owner);
+    /// @notice `gtin` is not assigned to anyone.
+    error GtinNotAssigned(uint256 gtin);
+    /// @notice The company prefix is already assigned to `owner`.
+    error CompanyPrefixAlreadyAssigned(uint256 prefix, uint8 length, address owner);
+    /// @notice The company prefix is not assigned to anyone.
+    error CompanyPrefixNotAssigned(uint256 prefix, uint8 length);
+    /// @notice `account` does not hold the registrar role.
+    error NotRegistrar(address account);
+    /// @notice `gtin` is owned by `owner` (address(0): by nobody), not by `account`.
+    error GtinNotOwned(uint256 gtin, address account, address owner);
+    /// @notice A lot code must have 1 to 20 characters.
+    error InvalidLotCode(bytes32 lotCode);
+    /// @notice This GTIN already has a lot with this code.
+    error LotAlreadyRegistered(uint256 gtin, bytes32 lotCode, uint32 lotId);
+    /// @notice No lot has this id.
+    error UnknownLot(uint32 lotId);
+    /// @notice Only the lot's registrar may do this (and, for a recall, the admin).
+    error NotLotRegistrar(uint32 lotId, address account, address registrar);
+    /// @notice The lot has been recalled.
+    error LotIsRecalled(uint32 lotId);
+    /// @notice The lot is closed: no more items can be registered into it.
+    error LotIsClosed(uint32 lotId);
+    /// @notice A serial must have 1 to 20 characters (left-aligned, zero-padded).
+    error InvalidSerial(bytes32 serial);
+    /// @notice An item with this GS1 key is already registered.
+    error ItemAlreadyRegistered(bytes32 itemId);
+    /// @notice No item with this id is registered.
+    error UnknownItem(bytes32 itemId);
+    /// @notice `account` is not the item's custodian (`custodian` is).
+    error NotCustodian(bytes32 itemId, address account, address custodian);
+    /// @notice The item was sold to an end customer and can no longer move or be sold again.
+    error ItemAlreadySold(bytes32 itemId);
+    /// @notice An offer to `receiver` is open; cancel it first.
+    error OfferPending(bytes32 itemId, address receiver);
+    /// @notice The item has no open offer.
+    error NoPendingOffer(bytes32 itemId);
+    /// @notice The open offer is to `receiver`, not to `account`.
+    error NotPendingReceiver(bytes32 itemId, address account, address receiver);
+    /// @notice Custody cannot go to address(0) or to the current custodian.
+    error InvalidReceiver(address receiver);
+    /// @notice The signed acceptance expired at `deadline` (block time is `timestamp`).
+    error SignatureExpired(uint256 deadline, uint256 timestamp);
+    /// @notice The signature is not `receiver`'s acceptance of this handoff.
+    error InvalidSignature(address receiver);
+    /// @notice A batch call needs at least one item.
+    error EmptyBatch();
+    /// @notice The item has changed custody 65,535 times; it cannot move again.
+    error CustodyNonceExhausted(bytes32 itemId);
+
+    // ------------------------------------------------------------------------------------------
+    // Administration (DEFAULT_ADMIN_ROLE; two-step transfer via AccessControlDefaultAdminRules)
+    // ------------------------------------------------------------------------------------------
+
+    /// @notice Role of brands allowed to register lots and items. Granted and revoked by the admin
+    /// with `grantRole` / `revokeRole`.
+    function REGISTRAR_ROLE() external view returns (bytes32);
+
+    /// @notice Publishes the verified display name of `brand`. Admin only.
+    function nameBrand(address brand, string calldata name) external;
+
+    /// @notice Lets any address describe itself; readers show it as unverified.
+    function describeSelf(string calldata description) external;
+
+    /// @notice Assigns `gtin` (GTIN-14 as an integer, check digit verified) to `registrar`. Admin only.
+    /// @dev Reverts with `GtinAlreadyAssigned` if another registrar owns it; release it first.
+    function assignGtin(uint256 gtin, address registrar) external;
+
+    /// @notice Releases the assignment of `gtin`. Admin only. Lots already registered stay valid.
+    function releaseGtin(uint256 gtin) external;
+
+    /// @notice Assigns a GS1 company prefix of `length` digits (4-12) to `registrar`. Admin only.
+    /// @dev The prefix is matched against the 12 digits of the GTIN-14 after the indicator digit.
+    /// An exact GTIN assignment takes precedence over a prefix; a longer prefix over a shorter one.
+    function assignCompanyPrefix(uint256 prefix, uint8 length, address registrar) external;
+
+    /// @notice Releases a GS1 company prefix assignment. Admin only.
+    function releaseCompanyPrefix(uint256 prefix, uint8 length) external;
+
+    // ------------------------------------------------------------------------------------------
+    // Registration (registrars)
+    // ------------------------------------------------------------------------------------------
+
+    /// @notice Registers a lot of `gtin` with GS1 lot code `lotCode` and the hash of its metadata.
+    /// @dev The caller must hold REGISTRAR_ROLE and own `gtin`. Emits `LotRegistered`.
+    /// @return lotId The new lot's id (1, 2, 3, ...).
+    function registerLot(uint256 gtin, bytes32 lotCode, bytes32 metadataHash) external returns (uint32 lotId);
+
+    /// @notice Registers one item with serial `serial` into lot `lotId`; the caller becomes custodian.
+    /// @dev The caller must be the lot's registrar (checked for REGISTRAR_ROLE when the lot was
+    /// registered); the lot must be neither recalled nor closed. To stop a revoked registrar from
+    /// adding items to its existing lots, the admin closes them (`closeLot`); the CLI's
+    /// `brand revoke` does both. Emits `ItemRegistered`.
+    /// @return itemId The item's id (see the interface documentation).
+    function registerItem(uint32 lotId, bytes32 serial) external returns (bytes32 itemId);
+
+    /// @notice Registers many items into lot `lotId` in one transaction (all or nothing).
+    /// @dev Same rules as `registerItem`; emits one `ItemRegistered` per item.
+    function registerItems(uint32 lotId, bytes32[] calldata serials) external;
+
+    // ------------------------------------------------------------------------------------------
+    // Custody
+    // ------------------------------------------------------------------------------------------
+
+    /// @notice Offers custody of `itemId` to `to`; custody moves when `to` accepts.
+    function offer(bytes32 itemId, address to) external;
+
+    /// @notice Offers custody of every item in `itemIds` to `to` (a pallet).
+    function offerBatch(bytes32[] calldata itemIds, address to) external;
+
+    /// @notice Accepts an open offer made to the caller; the caller becomes custodian.
+    function accept(bytes32 itemId) external;
+
+    /// @notice Accepts open offers of every item in `itemIds` made to the caller.
+    function acceptBatch(bytes32[] calldata itemIds) external;
+
+    /// @notice Withdraws an open offer. Custodian only.
+    function cancelOffer(bytes32 itemId) external;
+
+    /// @notice Withdraws open offers of every item in `itemIds`. Custodian only.
+    function cancelOfferBatch(bytes32[] calldata itemIds) external;
+
+    /// @notice Declines an open offer made to the caller.
+    function rejectOffer(bytes32 itemId) external;
+
+    /// @notice Declines open offers of every item in `itemIds` made to the caller.
+    function rejectOfferBatch(bytes32[] calldata itemIds) external;
+
+    /// @notice Hands custody of `itemId` to `to` in one transaction, carrying `to`'s EIP-712
+    /// signature of `Handoff(bytes32 item,uint256 nonce,address from,address to,uint256 deadline)`.
+    /// @dev `nonce` is the item's current `custodyNonce`, so a signature works once. ERC-1271
+    /// contract wallets are accepted. Emits `CustodyTransferred`.
+    function handoff(bytes32 itemId, address to, uint256 deadline, bytes calldata signature) external;
+
+    /// @notice Hands custody of every item in `itemIds` to `to` with one EIP-712 signature of
+    /// `HandoffBatch(bytes32[] items,uint256[] nonces,address from,address to,uint256 deadline)`.
+    function handoffBatch(bytes32[] calldata itemIds, address to, uint256 deadline, bytes calldata signature)
+        external;
+
+    /// @notice Records an observation (`bizStep`, e.g. "inspecting", ASCII left-aligned) with the
+    /// hash of its data, without changing custody. Custodian only.
+    function record(bytes32 itemId, bytes32 bizStep, bytes32 dataHash) external;
+
+    /// @notice Marks the item sold to an end customer. Custodian only; no open offer.
+    function sell(bytes32 itemId) external;
+
+    /// @notice Closes lot `lotId`: no more items can be registered into it (a sealed production
+    /// batch). The lot's registrar or the admin only. Emits `LotClosed`.
+    function closeLot(uint32 lotId) external;
+
+    /// @notice Recalls lot `lotId`: every item of it reads as recalled (items can still move, so
+    /// they can be returned). The lot's registrar or the admin only.
+    function recallLot(uint32 lotId, string calldata reason) external;
+
+    // ------------------------------------------------------------------------------------------
+    // Reads
+    // ------------------------------------------------------------------------------------------
+
+    /// @notice The item's full current record; `status` is `Unknown` if it was never registered.
+    function getItem(bytes32 itemId) external view returns (ItemRecord memory);
+
+    /// @notice A lot's record. Reverts with `UnknownLot` if there is no such lot.
+    function getLot(uint32 lotId) external view returns (LotRecord memory);
+
+    /// @notice The id of the lot with `gtin` and `lotCode`, or 0 if there is none.
+    function lotIdOf(uint256 gtin, bytes32 lotCode) external view returns (uint32);
+
+    /// @notice Number of lots registered so far (the highest lot id).
+    function lotCount() external view returns (uint32);
+
+    /// @notice Who owns `gtin`: its exact assignment, else the longest assigned company prefix, else address(0).
+    function gtinOwner(uint256 gtin) external view returns (address);
+
+    /// @notice The item id of a GS1 key (see the interface documentation).
+    function itemIdOf(uint256 gtin, bytes32 serial) external pure returns (bytes32);
+
+    /// @notice The EIP-712 digest `to` signs to accept a one-transaction handoff of `itemId`.
+    function handoffDigest(bytes32 itemId, address from, address to, uint256 deadline)
+        external
+        view
+        returns (bytes32);
+
+    /// @notice The EIP-712 digest `to` signs to accept a one-transaction handoff of `itemIds`.
+    function handoffBatchDigest(bytes32[] calldata itemIds, address from, address to, uint256 deadline)
+        external
+        view
+        returns (bytes32);
+}

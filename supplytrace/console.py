@@ -1,0 +1,64 @@
+"""Terminal output shared by the CLI and the demo (rich), and the one error boundary."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+
+from supplytrace.errors import explain
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class UserError(click.ClickException):
+    """A mistake the user can fix; printed as one sentence, exit code 1."""
+
+    def show(self, file: Any = None) -> None:
+        err_console.print(f"[bold red]error:[/] {self.message}")
+
+
+def friendly_errors(func: F) -> F:
+    """Turn known failures into one plain sentence; a traceback only with --verbose."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:
+            ctx = click.get_current_context(silent=True)
+            verbose = bool(ctx and ctx.find_root().params.get("verbose"))
+            sentence = explain(exc) or _known_message(exc)
+            if verbose or sentence is None:
+                if sentence is None:
+                    raise
+                err_console.print_exception()
+            raise UserError(sentence) from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _known_message(exc: BaseException) -> str | None:
+    from supplytrace.chain import AccountError
+    from supplytrace.deployments import DeploymentError
+    from supplytrace.devnet import DevnetError
+    from supplytrace.ids import IdentityError
+    from supplytrace.metadata import MetadataError
+
+    if isinstance(exc, IdentityError | MetadataError | DeploymentError | DevnetError | AccountError):
+        return str(exc)
+    return None
+
+
+def fail(message: str) -> None:
+    err_console.print(f"[bold red]error:[/] {message}")
+    sys.exit(1)

@@ -1,0 +1,177 @@
+"""Domain operations on a deployed ProvenanceRegistry, shared by the CLI, scripts, demo and bench.
+
+Every function takes ape objects (accounts, the contract instance) and plain values; the CLI only
+parses arguments and prints what these return.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Any
+
+from eth_utils import keccak
+
+from supplytrace.deployments import Deployment
+from supplytrace.handoff import HandoffRequest, make_request
+from supplytrace.ids import ItemKey, decode_code, encode_code, normalize_gtin
+from supplytrace.metadata import metadata_hash
+
+ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+
+
+class ItemStatus(IntEnum):
+    UNKNOWN = 0
+    ACTIVE = 1
+    SOLD = 2
+
+
+@dataclass(frozen=True)
+class ItemState:
+    """An item's current on-chain record (``getItem``), in Python types."""
+
+    item_id: str
+    status: ItemStatus
+    custodian: str | None
+    pending_receiver: str | None
+    brand: str | None
+    lot_id: int
+    gtin: str | None
+    lot_code: str | None
+    lot_metadata_hash: str | None
+    custody_nonce: int
+    updated_at: int
+    recalled: bool
+    recalled_at: int
+    lot_closed: bool
+
+    @property
+    def registered(self) -> bool:
+        return self.status is not ItemStatus.UNKNOWN
+
+
+def _address(value: Any) -> str | None:
+    text = str(value)
+    return None if int(text, 16) == 0 else text
+
+
+def rpc_chain_id(provider: Any) -> int:
+    """The node's own chain id (ape's config may differ from what a devnet reports)."""
+    return int(provider.make_request("eth_chainId", []), 16)
+
+
+def deploy(
+    project: Any, provider: Any, sender: Any, *, admin: str | None = None, admin_delay: int = 0
+) -> tuple[Any, Deployment]:
+    """Deploy a registry with ``admin`` (default: the sender) and describe the deployment."""
+    from ape import config
+
+    contract = project.ProvenanceRegistry.deploy(admin or sender.address, admin_delay, sender=sender)
+    receipt = provider.get_receipt(contract.txn_hash)
+    code = provider.get_code(contract.address)
+    network = provider.network
+    solidity = config.get_config("solidity")
+    compiler = f"solc {solidity.version} (evm {solidity.evm_version}, optimizer runs {solidity.optimization_runs})"
+    record = Deployment(
+        ecosystem=network.ecosystem.name,
+        network=network.name,
+        chain_id=rpc_chain_id(provider),
+        address=str(contract.address),
+        tx_hash=str(receipt.txn_hash),
+        block=int(receipt.block_number),
+        deployer=str(sender.address),
+        admin=str(admin or sender.address),
+        compiler=compiler,
+        runtime_bytecode_keccak="0x" + keccak(bytes(code)).hex(),
+        deployed_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    )
+    return contract, record
+
+
+def item_state(registry: Any, item_id: bytes) -> ItemState:
+    rec = registry.getItem(item_id)
+    status = ItemStatus(int(rec.status))
+    known = status is not ItemStatus.UNKNOWN
+    return ItemState(
+        item_id="0x" + bytes(item_id).hex(),
+        status=status,
+        custodian=_address(rec.custodian),
+        pending_receiver=_address(rec.pendingReceiver),
+        brand=_address(rec.brand),
+        lot_id=int(rec.lotId),
+        gtin=str(int(rec.gtin)).zfill(14) if known else None,
+        lot_code=decode_code(rec.lotCode) if known else None,
+        lot_metadata_hash="0x" + bytes(rec.lotMetadataHash).hex() if known else None,
+        custody_nonce=int(rec.custodyNonce),
+        updated_at=int(rec.updatedAt),
+        recalled=bool(rec.recalled),
+        recalled_at=int(rec.recalledAt),
+        lot_closed=bool(rec.lotClosed),
+    )
+
+
+def add_brand(registry: Any, admin: Any, brand: str, *, name: str | None = None, gtins: Sequence[str] = ()) -> None:
+    """Grant the registrar role, publish the verified name and assign GTINs (each step skipped if done)."""
+    role = registry.REGISTRAR_ROLE()
+    if not registry.hasRole(role, brand):
+        registry.grantRole(role, brand, sender=admin)
+    if name:
+        registry.nameBrand(brand, name, sender=admin)
+    for gtin in gtins:
+        gtin14 = normalize_gtin(gtin)
+        if _address(registry.gtinOwner(int(gtin14))) != brand:
+            registry.assignGtin(int(gtin14), brand, sender=admin)
+
+
+def register_lot(registry: Any, brand: Any, gtin: str, lot_code: str, metadata: dict[str, Any]) -> int:
+    """Register a lot (its metadata hashed canonically) and return its lot id."""
+    gtin14 = normalize_gtin(gtin)
+    receipt = registry.registerLot(int(gtin14), encode_code(lot_code, "lot code"), metadata_hash(metadata), sender=brand)
+    (event,) = registry.LotRegistered.from_receipt(receipt)
+    return int(event.lotId)
+
+
+def register_items(registry: Any, brand: Any, lot_id: int, serials: Sequence[str], *, chunk: int = 500) -> list[Any]:
+    """Register serials into a lot, ``chunk`` per transaction; returns the receipts."""
+    receipts = []
+    for start in range(0, len(serials), chunk):
+        part = [encode_code(s) for s in serials[start : start + chunk]]
+        receipts.append(registry.registerItems(lot_id, part, sender=brand))
+    return receipts
+
+
+def handoff_request(
+    registry: Any, provider: Any, items: Sequence[bytes], sender: str, receiver: str, deadline: int
+) -> HandoffRequest:
+    """What ``receiver`` signs to accept ``items`` from ``sender`` before ``deadline``."""
+    nonces = [int(registry.getItem(i).custodyNonce) for i in items]
+    return make_request(
+        chain_id=rpc_chain_id(provider),
+        registry=str(registry.address),
+        items=list(items),
+        nonces=nonces,
+        sender=sender,
+        receiver=receiver,
+        deadline=deadline,
+    )
+
+
+def sign_acceptance(receiver: Any, request: HandoffRequest) -> bytes:
+    """The receiver's 65-byte EIP-712 signature (r, s, v) of ``request``."""
+    signature = receiver.sign_message(request.signable())
+    if signature is None:
+        raise RuntimeError("the account declined to sign the acceptance.")
+    return bytes(signature.encode_rsv())
+
+
+def handoff(registry: Any, sender: Any, request: HandoffRequest, signature: bytes) -> Any:
+    """Send the one-transaction handoff carrying the receiver's signature."""
+    if request.is_batch:
+        return registry.handoffBatch(list(request.items), request.receiver, request.deadline, signature, sender=sender)
+    return registry.handoff(request.items[0], request.receiver, request.deadline, signature, sender=sender)
+
+
+def keys_for(gtin: str, lot_code: str, serials: Sequence[str]) -> list[ItemKey]:
+    return [ItemKey.create(gtin, s, lot_code) for s in serials]
