@@ -18,8 +18,13 @@ BATCH = 100
 def _sign(receiver, registry, items, sender, deadline) -> bytes:
     nonces = [registry.getItem(i).custodyNonce for i in items]
     request = make_request(
-        chain_id=chain.chain_id, registry=registry.address, items=items, nonces=nonces,
-        sender=str(sender), receiver=str(receiver), deadline=deadline,
+        chain_id=chain.chain_id,
+        registry=registry.address,
+        items=items,
+        nonces=nonces,
+        sender=str(sender),
+        receiver=str(receiver),
+        deadline=deadline,
     )
     return receiver.sign_message(request.signable()).encode_rsv()
 
@@ -66,10 +71,15 @@ def measure(accounts) -> dict[str, int]:
     gas["gas.baseline.erc721_mint"] = nft.mint(brand, 1, sender=brand).gas_used  # holder's first token
     gas["gas.baseline.erc721_mint_existing_holder"] = nft.mint(brand, 2, sender=brand).gas_used
     nft.mint(brand, 3, sender=brand)
+    nft.mint(brand, 4, sender=brand)
     gas["gas.baseline.erc721_transfer"] = nft.transferFrom(brand, retailer, 1, sender=brand).gas_used
     gas["gas.baseline.erc721_transfer_existing_holder"] = nft.transferFrom(
         brand, retailer, 2, sender=brand
     ).gas_used
+    # The ERC721 counterpart of a consented two-step handoff: owner approves, receiver pulls.
+    approve = nft.approve(distributor, 3, sender=brand).gas_used
+    pull = nft.transferFrom(brand, distributor, 3, sender=distributor).gas_used
+    gas["gas.baseline.erc721_approve_plus_transfer"] = approve + pull
 
     # Baseline 2: a typical tutorial registry (strings + custody array in storage).
     naive = project.NaiveRegistry.deploy(sender=admin)

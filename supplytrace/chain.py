@@ -31,7 +31,8 @@ def connect(network: str, settings: Settings) -> Iterator[Any]:
 
     if network == DEVNET_NETWORK and not status(settings).running:
         raise DevnetError(
-            f"the local devnet is not running at {settings.devnet_url}; start it with `supplytrace devnet up`."
+            f"the local devnet is not running at {settings.devnet_url}; "
+            "start it with `supplytrace devnet up`."
         )
     with networks.parse_network_choice(network) as provider:
         yield provider

@@ -42,7 +42,9 @@ def devnet_up() -> None:
     settings = load_settings()
     state, started = devnet_ops.up(settings)
     verb = "started" if started else "already running"
-    console.print(f"devnet {verb} at {state.url} (pid {state.pid}, block {state.block}); state in {state.state_file}")
+    console.print(
+        f"devnet {verb} at {state.url} (pid {state.pid}, block {state.block}); state in {state.state_file}"
+    )
     console.print("stop it with `supplytrace devnet down` (or `make demo-stop`).")
 
 
@@ -91,7 +93,7 @@ def deploy(network: str, account: str, admin: str | None, admin_delay: int, forc
                 "Use --force to deploy a new registry and replace the record."
             )
         sender = load_account(account, provider)
-        contract, record = deploy_registry(project, provider, sender, admin=admin, admin_delay=admin_delay)
+        _, record = deploy_registry(project, provider, sender, admin=admin, admin_delay=admin_delay)
         deployments.save(settings.deployments, record, force=True)
     console.print(f"registry deployed at {record.address} (block {record.block}); recorded in {path}")
 

@@ -63,7 +63,9 @@ def run(settings: Settings) -> None:
         (receipt,) = register_items(registry, beekeeper, lot_id, serials)
         keys = keys_for(HONEY_GTIN, LOT_CODE, serials)
         ids = [k.id for k in keys]
-        console.print(f"lot {lot_id} ({LOT_CODE}): {JARS} jars registered in one tx ({receipt.gas_used:,} gas)")
+        console.print(
+            f"lot {lot_id} ({LOT_CODE}): {JARS} jars registered in one tx ({receipt.gas_used:,} gas)"
+        )
 
         pallet_a, pallet_b = ids[:12], ids[12:]
         registry.offerBatch(pallet_a, distributor, sender=beekeeper)
@@ -71,11 +73,17 @@ def run(settings: Settings) -> None:
         console.print("handoff 1: pallet A beekeeper -> distributor (offer + accept)")
 
         deadline = chain.pending_timestamp + 3600
-        request = handoff_request(registry, provider, pallet_b, beekeeper.address, distributor.address, deadline)
+        request = handoff_request(
+            registry, provider, pallet_b, beekeeper.address, distributor.address, deadline
+        )
         handoff(registry, beekeeper, request, sign_acceptance(distributor, request))
-        console.print("handoff 1': pallet B beekeeper -> distributor (one tx, distributor's EIP-712 signature)")
+        console.print(
+            "handoff 1': pallet B beekeeper -> distributor (one tx, distributor's EIP-712 signature)"
+        )
 
-        request = handoff_request(registry, provider, pallet_a, distributor.address, retailer.address, deadline)
+        request = handoff_request(
+            registry, provider, pallet_a, distributor.address, retailer.address, deadline
+        )
         handoff(registry, distributor, request, sign_acceptance(retailer, request))
         console.print("handoff 2: pallet A distributor -> retailer (one tx, retailer's signature)")
 
@@ -83,8 +91,12 @@ def run(settings: Settings) -> None:
         registry.sell(ids[0], sender=retailer)
         console.print(f"retailer recorded an inspection of {serials[0]} and sold it")
 
-        names = {admin.address: "admin", beekeeper.address: "beekeeper", distributor.address: "distributor",
-                 retailer.address: "retailer"}
+        names = {
+            admin.address: "admin",
+            beekeeper.address: "beekeeper",
+            distributor.address: "distributor",
+            retailer.address: "retailer",
+        }
         table = Table(title=f"lot {lot_id} on chain {record.chain_id}")
         for column in ("serial", "item id", "custodian", "status", "moves"):
             table.add_column(column)

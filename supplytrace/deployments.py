@@ -47,7 +47,9 @@ def load(folder: Path, ecosystem: str, network: str) -> Deployment:
             f"Run `supplytrace deploy --network {ecosystem}:{network}` first."
         ) from None
     except json.JSONDecodeError as exc:
-        raise DeploymentError(f"{path} is not valid JSON ({exc.msg}); restore it from version control.") from None
+        raise DeploymentError(
+            f"{path} is not valid JSON ({exc.msg}); restore it from version control."
+        ) from None
     return Deployment(**data)
 
 

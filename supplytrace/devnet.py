@@ -83,7 +83,9 @@ def _port_taken(host: str, port: int) -> bool:
 def anvil_executable() -> str:
     found = shutil.which("anvil")
     if found is None:
-        raise DevnetError("anvil is not installed: run `make install` (it installs @foundry-rs/anvil from npm).")
+        raise DevnetError(
+            "anvil is not installed: run `make install` (it installs @foundry-rs/anvil from npm)."
+        )
     return found
 
 
@@ -101,12 +103,18 @@ def up(settings: Settings, timeout: float = 20.0) -> tuple[DevnetStatus, bool]:
     pid_file.parent.mkdir(parents=True, exist_ok=True)
     command = [
         anvil_executable(),
-        "--host", settings.devnet_host,
-        "--port", str(settings.devnet_port),
-        "--chain-id", str(settings.devnet_chain_id),
-        "--state", str(state_file),  # load on start, dump on exit
-        "--state-interval", "5",  # and every 5 s, so a crash loses at most 5 s
-        "--gas-limit", "30000000",
+        "--host",
+        settings.devnet_host,
+        "--port",
+        str(settings.devnet_port),
+        "--chain-id",
+        str(settings.devnet_chain_id),
+        "--state",
+        str(state_file),  # load on start, dump on exit
+        "--state-interval",
+        "5",  # and every 5 s, so a crash loses at most 5 s
+        "--gas-limit",
+        "30000000",
     ]
     with log_file.open("ab") as log:
         process = subprocess.Popen(
@@ -122,7 +130,9 @@ def up(settings: Settings, timeout: float = 20.0) -> tuple[DevnetStatus, bool]:
             return current, True
         time.sleep(0.1)
     process.kill()
-    raise DevnetError(f"anvil did not answer on {settings.devnet_url} within {timeout:.0f} s; see {log_file}.")
+    raise DevnetError(
+        f"anvil did not answer on {settings.devnet_url} within {timeout:.0f} s; see {log_file}."
+    )
 
 
 def down(settings: Settings, timeout: float = 10.0) -> bool:

@@ -31,7 +31,9 @@ _SENTENCES: dict[str, Callable[[_Args], str]] = {
     "GtinAlreadyAssigned": lambda a: (
         f"GTIN {a['gtin']} already belongs to {a['owner']}; release it first if it should move."
     ),
-    "GtinNotAssigned": lambda a: f"GTIN {a['gtin']} is not assigned to anyone, so there is nothing to release.",
+    "GtinNotAssigned": lambda a: (
+        f"GTIN {a['gtin']} is not assigned to anyone, so there is nothing to release."
+    ),
     "CompanyPrefixAlreadyAssigned": lambda a: (
         f"company prefix {a['prefix']} already belongs to {a['owner']}; release it first."
     ),
@@ -45,7 +47,8 @@ _SENTENCES: dict[str, Callable[[_Args], str]] = {
     ),
     "InvalidLotCode": lambda a: f"lot code {_code(a['lotCode'])} must be 1 to 20 characters.",
     "LotAlreadyRegistered": lambda a: (
-        f"lot {_code(a['lotCode'])} of GTIN {a['gtin']} already exists (lot id {a['lotId']}); use it or pick another code."
+        f"lot {_code(a['lotCode'])} of GTIN {a['gtin']} already exists (lot id {a['lotId']}); "
+        "use it or pick another code."
     ),
     "UnknownLot": lambda a: f"lot {a['lotId']} does not exist; check the lot id (`supplytrace lot list`).",
     "NotLotRegistrar": lambda a: (
@@ -62,7 +65,9 @@ _SENTENCES: dict[str, Callable[[_Args], str]] = {
         f"you ({a['account']}) do not hold item {_hex(a['itemId'])}; {a['custodian']} does. "
         "Sign with the custodian's account."
     ),
-    "ItemAlreadySold": lambda a: f"item {_hex(a['itemId'])} was already sold to a customer; it cannot move again.",
+    "ItemAlreadySold": lambda a: (
+        f"item {_hex(a['itemId'])} was already sold to a customer; it cannot move again."
+    ),
     "OfferPending": lambda a: (
         f"item {_hex(a['itemId'])} is already offered to {a['receiver']}; cancel that offer first "
         "(`supplytrace cancel`)."
@@ -83,7 +88,9 @@ _SENTENCES: dict[str, Callable[[_Args], str]] = {
         "sender or an already used signature); ask the receiver to sign again."
     ),
     "EmptyBatch": lambda a: "the batch is empty; give at least one item.",
-    "CustodyNonceExhausted": lambda a: f"item {_hex(a['itemId'])} has moved 65,535 times and cannot move again.",
+    "CustodyNonceExhausted": lambda a: (
+        f"item {_hex(a['itemId'])} has moved 65,535 times and cannot move again."
+    ),
     "AccessControlUnauthorizedAccount": lambda a: (
         f"{a['account']} lacks the role this needs (the registry admin's); sign with the admin account."
     ),

@@ -21,7 +21,7 @@ class MetadataError(ValueError):
 def canonical_json(metadata: Any) -> bytes:
     """RFC 8785 canonical bytes of a JSON object."""
     if not isinstance(metadata, dict):
-        raise MetadataError("lot metadata must be a JSON object, e.g. {\"product\": \"Acacia honey\"}.")
+        raise MetadataError('lot metadata must be a JSON object, e.g. {"product": "Acacia honey"}.')
     try:
         return rfc8785.dumps(metadata)
     except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
@@ -40,7 +40,9 @@ def load_metadata(path: Path) -> dict[str, Any]:
     except FileNotFoundError:
         raise MetadataError(f"metadata file {path} does not exist.") from None
     except json.JSONDecodeError as exc:
-        raise MetadataError(f"metadata file {path} is not valid JSON (line {exc.lineno}: {exc.msg}).") from None
+        raise MetadataError(
+            f"metadata file {path} is not valid JSON (line {exc.lineno}: {exc.msg})."
+        ) from None
     if not isinstance(data, dict):
         raise MetadataError(f"metadata file {path} must hold a JSON object.")
     return data

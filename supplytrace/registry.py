@@ -73,7 +73,9 @@ def deploy(
     code = provider.get_code(contract.address)
     network = provider.network
     solidity = config.get_config("solidity")
-    compiler = f"solc {solidity.version} (evm {solidity.evm_version}, optimizer runs {solidity.optimization_runs})"
+    compiler = (
+        f"solc {solidity.version} (evm {solidity.evm_version}, optimizer runs {solidity.optimization_runs})"
+    )
     record = Deployment(
         ecosystem=network.ecosystem.name,
         network=network.name,
@@ -112,7 +114,9 @@ def item_state(registry: Any, item_id: bytes) -> ItemState:
     )
 
 
-def add_brand(registry: Any, admin: Any, brand: str, *, name: str | None = None, gtins: Sequence[str] = ()) -> None:
+def add_brand(
+    registry: Any, admin: Any, brand: str, *, name: str | None = None, gtins: Sequence[str] = ()
+) -> None:
     """Grant the registrar role, publish the verified name and assign GTINs (each step skipped if done)."""
     role = registry.REGISTRAR_ROLE()
     if not registry.hasRole(role, brand):
@@ -128,12 +132,16 @@ def add_brand(registry: Any, admin: Any, brand: str, *, name: str | None = None,
 def register_lot(registry: Any, brand: Any, gtin: str, lot_code: str, metadata: dict[str, Any]) -> int:
     """Register a lot (its metadata hashed canonically) and return its lot id."""
     gtin14 = normalize_gtin(gtin)
-    receipt = registry.registerLot(int(gtin14), encode_code(lot_code, "lot code"), metadata_hash(metadata), sender=brand)
+    receipt = registry.registerLot(
+        int(gtin14), encode_code(lot_code, "lot code"), metadata_hash(metadata), sender=brand
+    )
     (event,) = registry.LotRegistered.from_receipt(receipt)
     return int(event.lotId)
 
 
-def register_items(registry: Any, brand: Any, lot_id: int, serials: Sequence[str], *, chunk: int = 500) -> list[Any]:
+def register_items(
+    registry: Any, brand: Any, lot_id: int, serials: Sequence[str], *, chunk: int = 500
+) -> list[Any]:
     """Register serials into a lot, ``chunk`` per transaction; returns the receipts."""
     receipts = []
     for start in range(0, len(serials), chunk):
@@ -169,7 +177,9 @@ def sign_acceptance(receiver: Any, request: HandoffRequest) -> bytes:
 def handoff(registry: Any, sender: Any, request: HandoffRequest, signature: bytes) -> Any:
     """Send the one-transaction handoff carrying the receiver's signature."""
     if request.is_batch:
-        return registry.handoffBatch(list(request.items), request.receiver, request.deadline, signature, sender=sender)
+        return registry.handoffBatch(
+            list(request.items), request.receiver, request.deadline, signature, sender=sender
+        )
     return registry.handoff(request.items[0], request.receiver, request.deadline, signature, sender=sender)
 
 
