@@ -26,8 +26,12 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
 
+# `npm install` rather than `npm ci`: the lock file lists anvil/cast binaries for every platform
+# as optional dependencies, and `npm ci` fails when a registry mirror lacks the other platforms'
+# packages; `npm install` keeps the locked versions and skips what this platform does not need.
 node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	npm install --no-audit --no-fund --loglevel=error
+	@test -x node_modules/.bin/anvil || { echo "error: anvil was not installed (npm @foundry-rs/anvil)"; exit 1; }
 	touch $@
 
 $(SOLCX_BINARY_PATH)/solc-v$(SOLC_VERSION): node_modules/.installed tools/install-solc.sh tools/solc-js-wrapper.cjs

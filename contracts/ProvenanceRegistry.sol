@@ -313,6 +313,22 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
     }
 
     /// @inheritdoc IProvenanceRegistry
+    function itemStatuses(bytes32[] calldata itemIds)
+        external
+        view
+        returns (ItemStatus[] memory statuses, uint32[] memory lotIds)
+    {
+        uint256 count = itemIds.length;
+        statuses = new ItemStatus[](count);
+        lotIds = new uint32[](count);
+        for (uint256 i; i < count; ++i) {
+            uint256 word = _items[itemIds[i]];
+            statuses[i] = ItemStatus(uint8(word >> _STATUS_SHIFT));
+            lotIds[i] = uint32(word >> _LOT_SHIFT);
+        }
+    }
+
+    /// @inheritdoc IProvenanceRegistry
     function getLot(uint32 lotId) external view returns (LotRecord memory) {
         Lot storage lot = _lots[lotId];
         if (lot.registrar == address(0)) revert UnknownLot(lotId);

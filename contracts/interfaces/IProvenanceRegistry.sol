@@ -259,6 +259,13 @@ interface IProvenanceRegistry {
     /// @notice The item's full current record; `status` is `Unknown` if it was never registered.
     function getItem(bytes32 itemId) external view returns (ItemRecord memory);
 
+    /// @notice The status and lot of each item in `itemIds` (`Unknown` and 0 if not registered), for
+    /// checking a whole batch in one call.
+    function itemStatuses(bytes32[] calldata itemIds)
+        external
+        view
+        returns (ItemStatus[] memory statuses, uint32[] memory lotIds);
+
     /// @notice A lot's record. Reverts with `UnknownLot` if there is no such lot.
     function getLot(uint32 lotId) external view returns (LotRecord memory);
 
