@@ -29,12 +29,15 @@ def connect(network: str, settings: Settings) -> Iterator[Any]:
     """Connect to ``network``; for the devnet, fail clearly when it is not running."""
     from ape import networks
 
-    if network == DEVNET_NETWORK and not status(settings).running:
-        raise DevnetError(
-            f"the local devnet is not running at {settings.devnet_url}; "
-            "start it with `supplytrace devnet up`."
-        )
-    with networks.parse_network_choice(network) as provider:
+    provider_settings: dict[str, Any] = {}
+    if network == DEVNET_NETWORK:
+        if not status(settings).running:
+            raise DevnetError(
+                f"the local devnet is not running at {settings.devnet_url}; "
+                "start it with `supplytrace devnet up`."
+            )
+        provider_settings["uri"] = settings.devnet_url  # SUPPLYTRACE_DEVNET_PORT wins over ape-config.yaml
+    with networks.parse_network_choice(network, provider_settings=provider_settings) as provider:
         yield provider
 
 
@@ -54,12 +57,13 @@ def load_account(alias: str, provider: Any) -> Any:
                 "Use a keystore account (`ape accounts import ALIAS`) and --account ALIAS."
             )
         index = alias.split("::", 1)[1]
-        if not index.isdigit():
-            raise AccountError(f"{alias!r} is not a test account name; use TEST::0, TEST::1, ...")
+        count = len(accounts.test_accounts)
+        if not index.isdigit() or int(index) >= count:
+            raise AccountError(f"{alias!r} is not a test account; use TEST::0 to TEST::{count - 1}.")
         return accounts.test_accounts[int(index)]
     try:
         return accounts.load(alias)
-    except (AccountsError, IndexError):
+    except (AccountsError, IndexError, KeyError):
         raise AccountError(
             f"no ape account named {alias!r}; create one with `ape accounts import {alias}` "
             "(or `ape accounts generate`) and try again."

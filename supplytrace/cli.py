@@ -1,16 +1,26 @@
 """The ``supplytrace`` command line. It parses, calls the package, and prints; nothing more.
 
-``scripts/*.py`` expose the same click commands to ``ape run``.
+Conventions follow ape: ``--network ecosystem:network:provider`` (default: the local devnet) and
+``--account ALIAS`` (an ape keystore account; ``TEST::N`` on local networks only). ``scripts/*.py``
+expose the same click commands to ``ape run``.
 """
 
 from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import click
 
 from supplytrace import devnet as devnet_ops
 from supplytrace.chain import DEVNET_NETWORK, connect, load_account, load_registry
-from supplytrace.config import load_settings
-from supplytrace.console import console, friendly_errors
+from supplytrace.config import Settings, load_settings
+from supplytrace.console import UserError, console, friendly_errors
+from supplytrace.deployments import Deployment
 
 network_option = click.option(
     "--network",
@@ -18,16 +28,72 @@ network_option = click.option(
     show_default=True,
     help="ecosystem:network:provider, as in ape (the default is the local devnet).",
 )
+account_option = click.option(
+    "--account", required=True, help="ape account alias (`ape accounts list`); TEST::N on local networks."
+)
+items_argument = click.argument("items", nargs=-1)
+lot_items_option = click.option(
+    "--lot", "lot_ref", default=None, help="Every item of this lot (lot id, or GTIN:LOTCODE) that applies."
+)
+gtin_option = click.option("--gtin", default=None, help="GTIN of the item (with --serial).")
+serial_option = click.option("--serial", default=None, help="Serial of the item (with --gtin).")
+
+
+@dataclass
+class Session:
+    """What a chain command needs: settings, provider, the registry and its deployment record."""
+
+    settings: Settings
+    provider: Any
+    deployment: Deployment
+    registry: Any
+
+    def tx_link(self, tx_hash: str) -> str | None:
+        from supplytrace.explorers import ExplorerLinks
+
+        network = self.provider.network
+        links = ExplorerLinks.for_network(
+            network.ecosystem.name, network.name, resolver=self.settings.resolver
+        )
+        return links.tx(tx_hash)
+
+
+@contextmanager
+def session(network: str) -> Iterator[Session]:
+    settings = load_settings()
+    with connect(network, settings) as provider:
+        deployment, registry = load_registry(settings, provider)
+        yield Session(settings, provider, deployment, registry)
+
+
+def _done(message: str, receipt: Any = None, sess: Session | None = None) -> None:
+    if receipt is not None:
+        tx_hash = str(receipt.txn_hash)
+        link = sess.tx_link(tx_hash) if sess else None
+        message += f" (tx {tx_hash}, block {receipt.block_number}, {receipt.gas_used:,} gas)"
+        if link:
+            message += f"\n  {link}"
+    console.print(message, soft_wrap=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Root
+# --------------------------------------------------------------------------------------------
 
 
 @click.group()
-@click.option("--verbose", is_flag=True, help="Show tracebacks for errors.")
+@click.option("--verbose", is_flag=True, help="Show tracebacks and ape's log for errors.")
 @click.version_option(package_name="supplytrace")
 def main(verbose: bool) -> None:
     """Product provenance: register goods, hand over custody, verify from a QR code."""
     from ape.logging import logger
 
     logger.set_level("DEBUG" if verbose else "WARNING")
+
+
+# --------------------------------------------------------------------------------------------
+# Devnet and deployment
+# --------------------------------------------------------------------------------------------
 
 
 @main.group()
@@ -39,8 +105,7 @@ def devnet() -> None:
 @friendly_errors
 def devnet_up() -> None:
     """Start the devnet in the background (reuses a running one)."""
-    settings = load_settings()
-    state, started = devnet_ops.up(settings)
+    state, started = devnet_ops.up(load_settings())
     verb = "started" if started else "already running"
     console.print(
         f"devnet {verb} at {state.url} (pid {state.pid}, block {state.block}); state in {state.state_file}"
@@ -71,7 +136,7 @@ def devnet_status() -> None:
 
 @main.command()
 @network_option
-@click.option("--account", required=True, help="ape account alias (TEST::N on local networks).")
+@account_option
 @click.option("--admin", default=None, help="Admin address (default: the deploying account).")
 @click.option("--admin-delay", default=0, show_default=True, help="Seconds an admin transfer must wait.")
 @click.option("--force", is_flag=True, help="Deploy even if a deployment is recorded for this network.")
@@ -98,22 +163,624 @@ def deploy(network: str, account: str, admin: str | None, admin_delay: int, forc
     console.print(f"registry deployed at {record.address} (block {record.block}); recorded in {path}")
 
 
+# --------------------------------------------------------------------------------------------
+# Brands and GTINs (admin)
+# --------------------------------------------------------------------------------------------
+
+
+@main.group()
+def brand() -> None:
+    """Brands: registrar role, verified names, self-descriptions."""
+
+
+@brand.command("add")
+@network_option
+@account_option
+@click.argument("address")
+@click.option("--name", default=None, help="Verified display name to publish.")
+@click.option("--gtin", "gtins", multiple=True, help="GTIN to assign to the brand (repeatable).")
+@friendly_errors
+def brand_add(network: str, account: str, address: str, name: str | None, gtins: tuple[str, ...]) -> None:
+    """Make ADDRESS a brand (registrar), optionally naming it and assigning GTINs. Admin only."""
+    from supplytrace.registry import add_brand
+
+    with session(network) as sess:
+        admin = load_account(account, sess.provider)
+        add_brand(sess.registry, admin, _address(address), name=name, gtins=gtins)
+    console.print(
+        f"{address} is a brand" + (f" named {name!r}" if name else "") + _list(" owning GTIN", gtins)
+    )
+
+
+@brand.command("name")
+@network_option
+@account_option
+@click.argument("address")
+@click.argument("name")
+@friendly_errors
+def brand_name(network: str, account: str, address: str, name: str) -> None:
+    """Publish the verified display NAME of brand ADDRESS. Admin only."""
+    with session(network) as sess:
+        receipt = sess.registry.nameBrand(
+            _address(address), name, sender=load_account(account, sess.provider)
+        )
+        _done(f"{address} is now shown as {name!r}", receipt, sess)
+
+
+@brand.command("revoke")
+@network_option
+@account_option
+@click.argument("address")
+@friendly_errors
+def brand_revoke(network: str, account: str, address: str) -> None:
+    """Revoke a brand's registrar role and close its open lots. Admin only."""
+    from supplytrace.registry import revoke_brand
+
+    with session(network) as sess:
+        admin = load_account(account, sess.provider)
+        closed = revoke_brand(sess.registry, sess.provider, admin, _address(address), sess.deployment.block)
+    console.print(f"{address} is no longer a brand; closed lots: {', '.join(map(str, closed)) or 'none'}")
+
+
+@brand.command("describe")
+@network_option
+@account_option
+@click.argument("description")
+@friendly_errors
+def brand_describe(network: str, account: str, description: str) -> None:
+    """Describe your own account (shown to consumers as unverified)."""
+    with session(network) as sess:
+        receipt = sess.registry.describeSelf(description, sender=load_account(account, sess.provider))
+        _done("description published (unverified)", receipt, sess)
+
+
+@main.group()
+def gtin() -> None:
+    """GTIN and GS1 company prefix ownership (admin)."""
+
+
+@gtin.command("assign")
+@network_option
+@account_option
+@click.argument("value")
+@click.argument("brand_address")
+@friendly_errors
+def gtin_assign(network: str, account: str, value: str, brand_address: str) -> None:
+    """Assign GTIN VALUE to BRAND_ADDRESS. Admin only."""
+    from supplytrace.ids import normalize_gtin
+
+    gtin14 = normalize_gtin(value)
+    with session(network) as sess:
+        admin = load_account(account, sess.provider)
+        receipt = sess.registry.assignGtin(int(gtin14), _address(brand_address), sender=admin)
+        _done(f"GTIN {gtin14} belongs to {brand_address}", receipt, sess)
+
+
+@gtin.command("release")
+@network_option
+@account_option
+@click.argument("value")
+@friendly_errors
+def gtin_release(network: str, account: str, value: str) -> None:
+    """Release the assignment of GTIN VALUE. Admin only."""
+    from supplytrace.ids import normalize_gtin
+
+    gtin14 = normalize_gtin(value)
+    with session(network) as sess:
+        receipt = sess.registry.releaseGtin(int(gtin14), sender=load_account(account, sess.provider))
+        _done(f"GTIN {gtin14} released", receipt, sess)
+
+
+@gtin.command("assign-prefix")
+@network_option
+@account_option
+@click.argument("prefix")
+@click.argument("brand_address")
+@friendly_errors
+def gtin_assign_prefix(network: str, account: str, prefix: str, brand_address: str) -> None:
+    """Assign GS1 company prefix PREFIX (4-12 digits, leading zeros count) to BRAND_ADDRESS. Admin only."""
+    if not prefix.isdigit() or not 4 <= len(prefix) <= 12:
+        raise UserError(f"company prefix {prefix!r} must be 4 to 12 digits.")
+    with session(network) as sess:
+        admin = load_account(account, sess.provider)
+        receipt = sess.registry.assignCompanyPrefix(
+            int(prefix), len(prefix), _address(brand_address), sender=admin
+        )
+        _done(f"company prefix {prefix} belongs to {brand_address}", receipt, sess)
+
+
+# --------------------------------------------------------------------------------------------
+# Lots and registration (brands)
+# --------------------------------------------------------------------------------------------
+
+
+@main.group()
+def lot() -> None:
+    """Lots: create, show, close."""
+
+
+@lot.command("create")
+@network_option
+@account_option
+@click.option("--gtin", "gtin_value", required=True, help="GTIN of the lot's product.")
+@click.option("--lot", "lot_code", required=True, help="GS1 lot code (AI 10), 1-20 characters.")
+@click.option(
+    "--metadata",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="JSON file: product name, origin, harvest/production date, certificates.",
+)
+@friendly_errors
+def lot_create(network: str, account: str, gtin_value: str, lot_code: str, metadata: Path) -> None:
+    """Register a lot; its metadata is hashed canonically (RFC 8785) and kept under .supplytrace/metadata/."""
+    from supplytrace.metadata import load_metadata, store_metadata
+    from supplytrace.registry import register_lot
+
+    data = load_metadata(metadata)
+    with session(network) as sess:
+        signer = load_account(account, sess.provider)
+        stored = store_metadata(sess.settings.home, data)
+        lot_id = register_lot(sess.registry, signer, gtin_value, lot_code, data)
+    console.print(
+        f"lot {lot_id} created: GTIN {gtin_value}, lot {lot_code}; metadata {stored.name} in {stored.parent}"
+    )
+
+
+@lot.command("show")
+@network_option
+@click.argument("lot_ref")
+@friendly_errors
+def lot_show(network: str, lot_ref: str) -> None:
+    """Show a lot (LOT_REF: lot id or GTIN:LOTCODE)."""
+    from supplytrace.registry import lot_state
+
+    with session(network) as sess:
+        state = lot_state(sess.registry, _lot_id(sess, lot_ref))
+    _print_record(state)
+
+
+@lot.command("close")
+@network_option
+@account_option
+@click.argument("lot_ref")
+@friendly_errors
+def lot_close(network: str, account: str, lot_ref: str) -> None:
+    """Close a lot: nothing more can be registered into it. The lot's brand or the admin."""
+    with session(network) as sess:
+        lot_id = _lot_id(sess, lot_ref)
+        receipt = sess.registry.closeLot(lot_id, sender=load_account(account, sess.provider))
+        _done(f"lot {lot_id} closed", receipt, sess)
+
+
 @main.command()
 @network_option
-@click.argument("item")
+@account_option
+@click.option("--gtin", "gtin_value", required=True, help="GTIN of the item.")
+@click.option("--serial", required=True, help="Serial number (AI 21), 1-20 characters.")
+@click.option(
+    "--lot", "lot_code", required=True, help="Lot code the item belongs to (created with `lot create`)."
+)
 @friendly_errors
-def status(network: str, item: str) -> None:
-    """Show an item's current on-chain record (ITEM: Digital Link URI or 0x item id)."""
-    from supplytrace.ids import ItemKey, parse_item_id
+def register(network: str, account: str, gtin_value: str, serial: str, lot_code: str) -> None:
+    """Register one item."""
+    from supplytrace.ids import ItemKey, encode_code
+
+    key = ItemKey.create(gtin_value, serial, lot_code)
+    with session(network) as sess:
+        lot_id = _lot_id(sess, f"{key.gtin}:{lot_code}")
+        receipt = sess.registry.registerItem(
+            lot_id, encode_code(serial), sender=load_account(account, sess.provider)
+        )
+        _done(f"registered {key.id_hex}\n  {key.digital_link(sess.settings.resolver)}", receipt, sess)
+
+
+@main.command("register-batch")
+@network_option
+@account_option
+@click.argument("csv_file", type=click.Path(path_type=Path))
+@click.option(
+    "--receipt",
+    "receipt_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Receipt CSV to write (default: FILE.receipt.csv).",
+)
+@click.option("--max-per-tx", type=int, default=None, help="At most this many items per transaction.")
+@friendly_errors
+def register_batch(
+    network: str, account: str, csv_file: Path, receipt_path: Path | None, max_per_tx: int | None
+) -> None:
+    """Register every row of a CSV (columns gtin, serial, lot; other columns kept as item metadata).
+
+    The whole file is validated first and every bad row is reported by line number; nothing is
+    sent unless all rows are good. A rerun after an interruption finishes the job.
+    """
+    from supplytrace.batch import BatchValidationError, register_csv
+
+    receipt_path = receipt_path or csv_file.with_suffix(".receipt.csv")
+    with session(network) as sess:
+        signer = load_account(account, sess.provider)
+        try:
+            result = register_csv(
+                csv_file,
+                sess.registry,
+                signer,
+                sess.provider,
+                receipt_path,
+                resolver=sess.settings.resolver,
+                tx_link=sess.tx_link,
+                from_block=sess.deployment.block,
+                max_items_per_tx=max_per_tx,
+            )
+        except BatchValidationError as exc:
+            for error in exc.errors:
+                console.print(f"[red]line {error.line}[/]: {error.message}", soft_wrap=True)
+            raise UserError(f"{csv_file}: {len(exc.errors)} problem(s) found; nothing was sent.") from None
+    console.print(result.summary(), soft_wrap=True)
+    console.print(f"receipt: {receipt_path}")
+
+
+# --------------------------------------------------------------------------------------------
+# Custody
+# --------------------------------------------------------------------------------------------
+
+
+@main.command()
+@network_option
+@account_option
+@items_argument
+@gtin_option
+@serial_option
+@lot_items_option
+@click.option("--to", "receiver", required=True, help="Address of the receiver.")
+@friendly_errors
+def offer(
+    network: str,
+    account: str,
+    items: tuple[str, ...],
+    gtin: str | None,
+    serial: str | None,
+    lot_ref: str | None,
+    receiver: str,
+) -> None:
+    """Offer custody of items to --to; custody moves when the receiver accepts."""
+    with session(network) as sess:
+        sender = load_account(account, sess.provider)
+        ids = _items(sess, items, gtin, serial, lot_ref, holder=sender.address)
+        call = sess.registry.offer if len(ids) == 1 else sess.registry.offerBatch
+        receipt = call(ids[0] if len(ids) == 1 else ids, _address(receiver), sender=sender)
+        _done(f"offered {_count(ids)} to {receiver}", receipt, sess)
+
+
+@main.command()
+@network_option
+@account_option
+@items_argument
+@gtin_option
+@serial_option
+@lot_items_option
+@friendly_errors
+def accept(
+    network: str,
+    account: str,
+    items: tuple[str, ...],
+    gtin: str | None,
+    serial: str | None,
+    lot_ref: str | None,
+) -> None:
+    """Accept offers made to you; you become the custodian."""
+    with session(network) as sess:
+        receiver = load_account(account, sess.provider)
+        ids = _items(sess, items, gtin, serial, lot_ref, offered_to=receiver.address)
+        call = sess.registry.accept if len(ids) == 1 else sess.registry.acceptBatch
+        receipt = call(ids[0] if len(ids) == 1 else ids, sender=receiver)
+        _done(f"accepted {_count(ids)}", receipt, sess)
+
+
+@main.command()
+@network_option
+@account_option
+@items_argument
+@gtin_option
+@serial_option
+@lot_items_option
+@friendly_errors
+def reject(
+    network: str,
+    account: str,
+    items: tuple[str, ...],
+    gtin: str | None,
+    serial: str | None,
+    lot_ref: str | None,
+) -> None:
+    """Decline offers made to you."""
+    with session(network) as sess:
+        receiver = load_account(account, sess.provider)
+        ids = _items(sess, items, gtin, serial, lot_ref, offered_to=receiver.address)
+        call = sess.registry.rejectOffer if len(ids) == 1 else sess.registry.rejectOfferBatch
+        receipt = call(ids[0] if len(ids) == 1 else ids, sender=receiver)
+        _done(f"rejected {_count(ids)}", receipt, sess)
+
+
+@main.command()
+@network_option
+@account_option
+@items_argument
+@gtin_option
+@serial_option
+@lot_items_option
+@friendly_errors
+def cancel(
+    network: str,
+    account: str,
+    items: tuple[str, ...],
+    gtin: str | None,
+    serial: str | None,
+    lot_ref: str | None,
+) -> None:
+    """Withdraw your open offers."""
+    with session(network) as sess:
+        sender = load_account(account, sess.provider)
+        ids = _items(sess, items, gtin, serial, lot_ref, holder=sender.address, offered=True)
+        call = sess.registry.cancelOffer if len(ids) == 1 else sess.registry.cancelOfferBatch
+        receipt = call(ids[0] if len(ids) == 1 else ids, sender=sender)
+        _done(f"cancelled the offer of {_count(ids)}", receipt, sess)
+
+
+@main.command("sign-acceptance")
+@network_option
+@account_option
+@items_argument
+@gtin_option
+@serial_option
+@lot_items_option
+@click.option("--from", "sender_address", required=True, help="Address of the current custodian.")
+@click.option("--valid-for", default=60, show_default=True, help="Minutes the acceptance stays valid.")
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Write the acceptance to this file (default: print it as one line).",
+)
+@friendly_errors
+def sign_acceptance(
+    network: str,
+    account: str,
+    items: tuple[str, ...],
+    gtin: str | None,
+    serial: str | None,
+    lot_ref: str | None,
+    sender_address: str,
+    valid_for: int,
+    output: Path | None,
+) -> None:
+    """As the receiver, sign your acceptance of items from --from (sent over to the custodian)."""
+    from supplytrace.acceptance import encode_acceptance
+    from supplytrace.registry import handoff_request
+    from supplytrace.registry import sign_acceptance as sign
+
+    with session(network) as sess:
+        receiver = load_account(account, sess.provider)
+        sender = _address(sender_address)
+        ids = _items(sess, items, gtin, serial, lot_ref, holder=sender)
+        deadline = int(time.time()) + 60 * valid_for
+        request = handoff_request(sess.registry, sess.provider, ids, sender, receiver.address, deadline)
+        text = encode_acceptance(request, sign(receiver, request))
+    if output:
+        output.write_text(text + "\n")
+        console.print(f"acceptance of {_count(ids)} written to {output}; send it to {sender_address}.")
+    else:
+        console.print(text, soft_wrap=True)
+
+
+@main.command()
+@network_option
+@account_option
+@click.argument("acceptance")
+@friendly_errors
+def handoff(network: str, account: str, acceptance: str) -> None:
+    """Hand items over in one transaction with the receiver's signed ACCEPTANCE (file or string)."""
+    from supplytrace.acceptance import decode_acceptance
+    from supplytrace.registry import handoff as send_handoff
+
+    text = Path(acceptance).read_text().strip() if Path(acceptance).is_file() else acceptance
+    request, signature = decode_acceptance(text)
+    with session(network) as sess:
+        sender = load_account(account, sess.provider)
+        if request.sender.lower() != sender.address.lower():
+            raise UserError(
+                f"this acceptance is for items sent by {request.sender}, not by you ({sender.address})."
+            )
+        if request.registry.lower() != sess.deployment.address.lower():
+            raise UserError(
+                f"this acceptance is for the registry at {request.registry}, not {sess.deployment.address}; "
+                "check --network."
+            )
+        receipt = send_handoff(sess.registry, sender, request, signature)
+        _done(f"handed {_count(request.items)} to {request.receiver}", receipt, sess)
+
+
+@main.command()
+@network_option
+@account_option
+@items_argument
+@gtin_option
+@serial_option
+@click.option("--step", required=True, help="Business step, e.g. inspecting, receiving, storing (CBV).")
+@click.option(
+    "--data",
+    "data_file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="File whose keccak256 is recorded (e.g. an inspection report).",
+)
+@friendly_errors
+def record(
+    network: str,
+    account: str,
+    items: tuple[str, ...],
+    gtin: str | None,
+    serial: str | None,
+    step: str,
+    data_file: Path | None,
+) -> None:
+    """Record an observation about an item you hold, without changing custody."""
+    from eth_utils import keccak
+
+    from supplytrace.ids import encode_code
+
+    if data_file is not None and not data_file.is_file():
+        raise UserError(f"data file {data_file} does not exist.")
+    data_hash = keccak(data_file.read_bytes()) if data_file else b"\0" * 32
+    with session(network) as sess:
+        sender = load_account(account, sess.provider)
+        for item_id in _items(sess, items, gtin, serial, None):
+            receipt = sess.registry.record(
+                item_id, encode_code(step, "business step"), data_hash, sender=sender
+            )
+            _done(f"recorded {step!r} for 0x{item_id.hex()}", receipt, sess)
+
+
+@main.command()
+@network_option
+@account_option
+@items_argument
+@gtin_option
+@serial_option
+@friendly_errors
+def sell(network: str, account: str, items: tuple[str, ...], gtin: str | None, serial: str | None) -> None:
+    """Mark items sold to an end customer (they can never move again)."""
+    with session(network) as sess:
+        sender = load_account(account, sess.provider)
+        for item_id in _items(sess, items, gtin, serial, None):
+            receipt = sess.registry.sell(item_id, sender=sender)
+            _done(f"sold 0x{item_id.hex()}", receipt, sess)
+
+
+@main.command()
+@network_option
+@account_option
+@click.argument("lot_ref")
+@click.option("--reason", required=True, help="What is wrong and what consumers should do.")
+@friendly_errors
+def recall(network: str, account: str, lot_ref: str, reason: str) -> None:
+    """Recall a whole lot (LOT_REF: lot id or GTIN:LOTCODE). The lot's brand or the admin."""
+    with session(network) as sess:
+        lot_id = _lot_id(sess, lot_ref)
+        receipt = sess.registry.recallLot(lot_id, reason, sender=load_account(account, sess.provider))
+        _done(f"lot {lot_id} recalled", receipt, sess)
+
+
+# --------------------------------------------------------------------------------------------
+# Reading
+# --------------------------------------------------------------------------------------------
+
+
+@main.command()
+@network_option
+@items_argument
+@gtin_option
+@serial_option
+@friendly_errors
+def status(network: str, items: tuple[str, ...], gtin: str | None, serial: str | None) -> None:
+    """Show an item's current on-chain record (ITEM: Digital Link URI, 0x id, or --gtin/--serial)."""
     from supplytrace.registry import item_state
 
-    item_id = ItemKey.from_digital_link(item).id if "/01/" in item else parse_item_id(item)
+    with session(network) as sess:
+        for item_id in _items(sess, items, gtin, serial, None):
+            state = item_state(sess.registry, item_id)
+            if not state.registered:
+                console.print(f"0x{item_id.hex()} is not registered by any brand: likely counterfeit.")
+                continue
+            _print_record(state)
+
+
+@main.command()
+@network_option
+@items_argument
+@gtin_option
+@serial_option
+@friendly_errors
+def history(network: str, items: tuple[str, ...], gtin: str | None, serial: str | None) -> None:
+    """Show an item's history: registration, every handoff, observations, sale, recall."""
+    from supplytrace.history import item_events, timeline
+    from supplytrace.registry import item_state
+
+    with session(network) as sess:
+        for item_id in _items(sess, items, gtin, serial, None):
+            state = item_state(sess.registry, item_id)
+            if not state.registered:
+                console.print(f"0x{item_id.hex()} is not registered by any brand: likely counterfeit.")
+                continue
+            events = item_events(
+                sess.provider, sess.deployment.address, item_id, state.lot_id, sess.deployment.block
+            )
+            console.print(f"[bold]0x{item_id.hex()}[/] (GTIN {state.gtin}, lot {state.lot_code})")
+            for entry in timeline(sess.provider, events):
+                when = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(entry.timestamp))
+                link = sess.tx_link(entry.tx_hash) or entry.tx_hash
+                console.print(f"  {when}Z  {entry.summary}\n    {link}", soft_wrap=True)
+
+
+@main.command()
+@items_argument
+@gtin_option
+@serial_option
+@click.option("--lot", "lot_code", default=None, help="Lot code to include in the URI (/10/...).")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("."), show_default=True)
+@click.option("--format", "formats", type=click.Choice(["png", "svg"]), multiple=True, default=("png", "svg"))
+@friendly_errors
+def qr(
+    items: tuple[str, ...],
+    gtin: str | None,
+    serial: str | None,
+    lot_code: str | None,
+    out_dir: Path,
+    formats: tuple[str, ...],
+) -> None:
+    """Write the QR code (GS1 Digital Link on the configured resolver) of an item, as PNG and SVG."""
+    from supplytrace.qr import qr_png, qr_svg
+
     settings = load_settings()
-    with connect(network, settings) as provider:
-        _, registry = load_registry(settings, provider)
-        state = item_state(registry, item_id)
-    for field, value in state.__dict__.items():
-        console.print(f"{field:>18}: {value}")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for key in _keys(items, gtin, serial, lot_code):
+        stem = out_dir / f"{key.gtin}-{_safe(key.serial)}"
+        for fmt in formats:
+            path = stem.with_suffix(f".{fmt}")
+            (qr_png if fmt == "png" else qr_svg)(key, settings.resolver, path)
+            console.print(f"{path}: {key.digital_link(settings.resolver)}", soft_wrap=True)
+
+
+@main.command()
+@network_option
+@click.option("--lot", "lot_ref", required=True, help="Lot id or GTIN:LOTCODE.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("."), show_default=True)
+@friendly_errors
+def labels(network: str, lot_ref: str, out_dir: Path) -> None:
+    """Write a printable label sheet (SVG and PDF) with a QR code for every item of a lot."""
+    from supplytrace.history import lot_item_serials
+    from supplytrace.ids import ItemKey, decode_code
+    from supplytrace.labels import write_label_sheet
+
+    with session(network) as sess:
+        lot_id = _lot_id(sess, lot_ref)
+        info = sess.registry.getLot(lot_id)
+        gtin14 = str(int(info.gtin)).zfill(14)
+        code = decode_code(info.lotCode)
+        serials = lot_item_serials(sess.provider, sess.deployment.address, lot_id, sess.deployment.block)
+    if not serials:
+        raise UserError(f"lot {lot_id} has no registered items yet; register some first.")
+    keys = [ItemKey.create(gtin14, s, code) for s in serials]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = out_dir / f"labels-{gtin14}-{_safe(code)}"
+    written = write_label_sheet(
+        keys,
+        load_settings().resolver,
+        svg_path=stem.with_suffix(".svg"),
+        pdf_path=stem.with_suffix(".pdf"),
+        title=f"GTIN {gtin14} lot {code}",
+    )
+    console.print(f"{len(keys)} labels: " + ", ".join(str(p) for p in written))
 
 
 @main.command()
@@ -123,6 +790,116 @@ def demo() -> None:
     from supplytrace.demo import run
 
     run(load_settings())
+
+
+# --------------------------------------------------------------------------------------------
+# Argument helpers
+# --------------------------------------------------------------------------------------------
+
+
+def _print_record(record: Any) -> None:
+    from enum import Enum
+
+    for field, value in record.__dict__.items():
+        if isinstance(value, Enum):
+            value = value.name.lower()
+        elif field.endswith("_at") and isinstance(value, int) and value:
+            value = time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime(value)) + f" ({value})"
+        console.print(f"{field:>18}: {value}", soft_wrap=True)
+
+
+def _address(value: str) -> str:
+    from eth_utils import is_address, to_checksum_address
+
+    if not is_address(value):
+        raise UserError(f"{value!r} is not an Ethereum address (0x followed by 40 hex digits).")
+    return to_checksum_address(value)
+
+
+def _safe(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in text)
+
+
+def _count(ids: Any) -> str:
+    return "1 item" if len(ids) == 1 else f"{len(ids)} items"
+
+
+def _list(prefix: str, values: tuple[str, ...]) -> str:
+    return f"{prefix}{'s' if len(values) > 1 else ''} {', '.join(values)}" if values else ""
+
+
+def _keys(items: tuple[str, ...], gtin: str | None, serial: str | None, lot_code: str | None) -> list[Any]:
+    """GS1 keys from Digital Link URIs and/or --gtin/--serial."""
+    from supplytrace.ids import ItemKey
+
+    keys = [ItemKey.from_digital_link(text) for text in items]
+    if gtin or serial:
+        if not (gtin and serial):
+            raise UserError("--gtin and --serial go together.")
+        keys.append(ItemKey.create(gtin, serial, lot_code))
+    if not keys:
+        raise UserError("name an item: a GS1 Digital Link URI, or --gtin and --serial.")
+    return keys
+
+
+def _items(
+    sess: Session,
+    items: tuple[str, ...],
+    gtin: str | None,
+    serial: str | None,
+    lot_ref: str | None,
+    *,
+    holder: str | None = None,
+    offered_to: str | None = None,
+    offered: bool = False,
+) -> list[bytes]:
+    """Item ids from URIs, hex ids, --gtin/--serial, or every applicable item of --lot."""
+    from supplytrace.ids import ItemKey, parse_item_id
+
+    ids = [
+        parse_item_id(t) if t.startswith("0x") and "/" not in t else ItemKey.from_digital_link(t).id
+        for t in items
+    ]
+    if gtin or serial:
+        if not (gtin and serial):
+            raise UserError("--gtin and --serial go together.")
+        ids.append(ItemKey.create(gtin, serial).id)
+    if lot_ref is not None:
+        from supplytrace.history import lot_item_ids
+        from supplytrace.registry import select_items
+
+        lot_id = _lot_id(sess, lot_ref)
+        candidates = lot_item_ids(sess.provider, sess.deployment.address, lot_id, sess.deployment.block)
+        chosen = select_items(
+            sess.registry, candidates, holder=holder, offered_to=offered_to, offered=offered
+        )
+        if not chosen:
+            raise UserError(f"no item of lot {lot_id} applies (none held by or offered to this account).")
+        ids.extend(chosen)
+    if not ids:
+        raise UserError(
+            "name at least one item: a Digital Link URI, a 0x item id, --gtin/--serial, or --lot."
+        )
+    return ids
+
+
+def _lot_id(sess: Session, lot_ref: str) -> int:
+    """A lot id from `7` or `GTIN:LOTCODE`."""
+    from supplytrace.ids import encode_code, normalize_gtin
+
+    if lot_ref.isdigit():
+        lot_id = int(lot_ref)
+        if not 0 < lot_id <= int(sess.registry.lotCount()):
+            raise UserError(f"lot {lot_id} does not exist on this registry.")
+        return lot_id
+    gtin_text, sep, code = lot_ref.partition(":")
+    if not sep:
+        raise UserError(f"{lot_ref!r} is not a lot: give a lot id (e.g. 7) or GTIN:LOTCODE.")
+    gtin14 = normalize_gtin(gtin_text)
+    lot_id = int(sess.registry.lotIdOf(int(gtin14), encode_code(code, "lot code")))
+    if lot_id == 0:
+        raise UserError(f"GTIN {gtin14} has no lot {code!r}; create it with `supplytrace lot create`.")
+    return lot_id
 
 
 if __name__ == "__main__":

@@ -48,13 +48,16 @@ def friendly_errors(func: F) -> F:
 
 
 def _known_message(exc: BaseException) -> str | None:
+    from supplytrace.acceptance import AcceptanceError
     from supplytrace.chain import AccountError
     from supplytrace.deployments import DeploymentError
     from supplytrace.devnet import DevnetError
     from supplytrace.ids import IdentityError
     from supplytrace.metadata import MetadataError
 
-    if isinstance(exc, IdentityError | MetadataError | DeploymentError | DevnetError | AccountError):
+    if isinstance(
+        exc, IdentityError | MetadataError | DeploymentError | DevnetError | AccountError | AcceptanceError
+    ):
         return str(exc)
     return None
 

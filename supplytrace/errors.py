@@ -124,7 +124,7 @@ def explain(exc: BaseException) -> str | None:
             return sentence
     text = str(exc)
     lowered = text.lower()
-    if "insufficient funds" in lowered:
+    if "insufficient funds" in lowered or "meets or exceeds account balance" in lowered:
         return "the sending account has too little ether for gas; fund it (a faucet on testnets) and retry."
     if "connection refused" in lowered or "could not connect" in lowered or "max retries exceeded" in lowered:
         return "the node is not reachable; start the devnet (`supplytrace devnet up`) or check the RPC URL."

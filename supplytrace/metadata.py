@@ -46,3 +46,15 @@ def load_metadata(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise MetadataError(f"metadata file {path} must hold a JSON object.")
     return data
+
+
+def store_metadata(home: Path, metadata: dict[str, Any]) -> Path:
+    """Keep the canonical JSON as ``{home}/metadata/0x<hash>.json`` so the page can serve and prove it."""
+    folder = home / "metadata"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"0x{metadata_hash(metadata).hex()}.json"
+    if not path.exists():
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(canonical_json(metadata))
+        tmp.replace(path)
+    return path

@@ -114,6 +114,101 @@ def item_state(registry: Any, item_id: bytes) -> ItemState:
     )
 
 
+@dataclass(frozen=True)
+class LotState:
+    """A lot's on-chain record (``getLot``)."""
+
+    lot_id: int
+    registrar: str
+    gtin: str
+    lot_code: str
+    metadata_hash: str
+    recalled_at: int
+    closed: bool
+
+
+def lot_state(registry: Any, lot_id: int) -> LotState:
+    rec = registry.getLot(lot_id)
+    return LotState(
+        lot_id=lot_id,
+        registrar=str(rec.registrar),
+        gtin=str(int(rec.gtin)).zfill(14),
+        lot_code=decode_code(rec.lotCode),
+        metadata_hash="0x" + bytes(rec.metadataHash).hex(),
+        recalled_at=int(rec.recalledAt),
+        closed=bool(rec.closed),
+    )
+
+
+def select_items(
+    registry: Any,
+    candidates: Sequence[bytes],
+    *,
+    holder: str | None = None,
+    offered_to: str | None = None,
+    offered: bool = False,
+) -> list[bytes]:
+    """The candidates that apply: held by ``holder`` (and, with ``offered``, with an open offer),
+    or offered to ``offered_to``; sold items never apply to a custody change."""
+    chosen = []
+    for item in candidates:
+        state = item_state(registry, item)
+        if state.status is not ItemStatus.ACTIVE:
+            continue
+        if offered_to is not None:
+            if state.pending_receiver and state.pending_receiver.lower() == offered_to.lower():
+                chosen.append(item)
+        elif (
+            holder is not None
+            and state.custodian
+            and state.custodian.lower() == holder.lower()
+            and offered == (state.pending_receiver is not None)
+        ):
+            chosen.append(item)
+    return chosen
+
+
+def revoke_brand(registry: Any, provider: Any, admin: Any, brand: str, from_block: int) -> list[int]:
+    """Revoke the registrar role and close the brand's open lots; returns the lots closed."""
+    from supplytrace.history import lots_of_registrar
+
+    role = registry.REGISTRAR_ROLE()
+    if registry.hasRole(role, brand):
+        registry.revokeRole(role, brand, sender=admin)
+    closed = []
+    for lot_id in lots_of_registrar(provider, str(registry.address), brand, from_block):
+        if not registry.getLot(lot_id).closed:
+            registry.closeLot(lot_id, sender=admin)
+            closed.append(lot_id)
+    return closed
+
+
+_ITEM_STATUSES = keccak(text="itemStatuses(bytes32[])")[:4]
+
+
+def item_statuses(
+    registry: Any, item_ids: Sequence[bytes], *, chunk: int = 1000
+) -> list[tuple[ItemStatus, int]]:
+    """(status, lot id) of each item from the batch view ``itemStatuses``, ``chunk`` ids per eth_call.
+
+    Encoded and decoded here and sent as raw JSON-RPC: for thousands of ids this is far faster
+    than a call through ape's contract layer.
+    """
+    from eth_abi import decode, encode
+
+    provider = registry.provider
+    address = str(registry.address)
+    out: list[tuple[ItemStatus, int]] = []
+    for start in range(0, len(item_ids), chunk):
+        part = [bytes(i) for i in item_ids[start : start + chunk]]
+        data = "0x" + (_ITEM_STATUSES + encode(["bytes32[]"], [part])).hex()
+        result = provider.make_request("eth_call", [{"to": address, "data": data}, "latest"])
+        raw = bytes(result) if isinstance(result, bytes | bytearray) else bytes.fromhex(str(result)[2:])
+        statuses, lots = decode(["uint8[]", "uint32[]"], raw)
+        out.extend((ItemStatus(s), int(lot)) for s, lot in zip(statuses, lots, strict=True))
+    return out
+
+
 def add_brand(
     registry: Any, admin: Any, brand: str, *, name: str | None = None, gtins: Sequence[str] = ()
 ) -> None:
