@@ -6,10 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-from tests.cli.conftest import DISTRIBUTOR, HONEY_GTIN, ROGUE_GTIN, Cli, free_port
 
 from supplytrace.ids import ItemKey
-
+from tests.cli.conftest import DISTRIBUTOR, HONEY_GTIN, ROGUE_GTIN, Cli, free_port
 
 TEST_9 = "0xa0Ee7A142d267C1f36714E4a8F75612F20a79720"
 

@@ -6,9 +6,8 @@ import csv
 import json
 from pathlib import Path
 
-from tests.cli.conftest import BRAND, DISTRIBUTOR, HONEY_GTIN, RETAILER, Cli
-
 from supplytrace.ids import ItemKey
+from tests.cli.conftest import BRAND, DISTRIBUTOR, HONEY_GTIN, RETAILER, Cli
 
 
 def _status(cli: Cli, *item: str) -> dict[str, str]:
