@@ -108,11 +108,10 @@ class ItemKey:
         Qualifiers come in GS1 order (``/01/{gtin}/10/{lot}/21/{serial}``) and are
         percent-encoded by biip as the standard requires.
         """
-        parts = [f"(01){self.gtin}"]
-        if self.lot is not None:
-            parts.append(f"(10){self.lot}")
-        parts.append(f"(21){self.serial}")
-        message = GS1Message.parse_hri("".join(parts))
+        # Raw element strings (not HRI text, where "(" and ")" in a lot or serial would be read
+        # as AI brackets); a variable-length lot is ended by the GS1 separator FNC1 (GS, 0x1D).
+        raw = f"01{self.gtin}" + (f"10{self.lot}\x1d" if self.lot is not None else "") + f"21{self.serial}"
+        message = GS1Message.parse(raw)
         uri = GS1DigitalLinkURI.from_element_strings(message.element_strings).as_uri(
             domain=_PLACEHOLDER_DOMAIN
         )
