@@ -9,11 +9,12 @@ from typing import Any, TypeVar
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from supplytrace.errors import explain
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -22,7 +23,7 @@ class UserError(click.ClickException):
     """A mistake the user can fix; printed as one sentence, exit code 1."""
 
     def show(self, file: Any = None) -> None:
-        err_console.print(f"[bold red]error:[/] {self.message}")
+        err_console.print(f"[bold red]error:[/] {escape(self.message)}")
 
 
 def friendly_errors(func: F) -> F:
@@ -63,5 +64,5 @@ def _known_message(exc: BaseException) -> str | None:
 
 
 def fail(message: str) -> None:
-    err_console.print(f"[bold red]error:[/] {message}")
+    err_console.print(f"[bold red]error:[/] {escape(message)}")
     sys.exit(1)

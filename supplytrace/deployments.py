@@ -50,7 +50,13 @@ def load(folder: Path, ecosystem: str, network: str) -> Deployment:
         raise DeploymentError(
             f"{path} is not valid JSON ({exc.msg}); restore it from version control."
         ) from None
-    return Deployment(**data)
+    try:
+        return Deployment(**data)
+    except TypeError:
+        raise DeploymentError(
+            f"{path} is not a deployment record (expected the fields written by `supplytrace deploy`); "
+            "restore it from version control or deploy again with --force."
+        ) from None
 
 
 def save(folder: Path, deployment: Deployment, *, force: bool = False) -> Path:

@@ -47,6 +47,11 @@ def _rpc(url: str, method: str, timeout: float = 1.0) -> object:
 
 
 def _pid_alive(pid: int) -> bool:
+    try:  # reap our own exited child first, or it lingers as a zombie that still "exists"
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False
+    except ChildProcessError:
+        pass
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -129,7 +134,7 @@ def up(settings: Settings, timeout: float = 20.0) -> tuple[DevnetStatus, bool]:
         if current.running:
             return current, True
         time.sleep(0.1)
-    process.kill()
+    os.killpg(process.pid, signal.SIGKILL)
     raise DevnetError(
         f"anvil did not answer on {settings.devnet_url} within {timeout:.0f} s; see {log_file}."
     )
@@ -147,6 +152,7 @@ def down(settings: Settings, timeout: float = 10.0) -> bool:
     while time.monotonic() < deadline and _pid_alive(pid):
         time.sleep(0.1)
     if _pid_alive(pid):
-        os.kill(pid, signal.SIGKILL)
+        # The npm `anvil` is a node wrapper around the real binary: kill the whole process group.
+        os.killpg(pid, signal.SIGKILL)
     pid_file.unlink(missing_ok=True)
     return True

@@ -14,6 +14,10 @@ def _hex(value: Any) -> str:
     return "0x" + bytes(value).hex() if isinstance(value, bytes | bytearray) else str(value)
 
 
+def _prefix(args: Mapping[str, Any]) -> str:
+    return f"{int(args['prefix']):0{int(args['length'])}d}"
+
+
 def _code(value: Any) -> str:
     try:
         return repr(decode_code(bytes(value)))
@@ -23,31 +27,32 @@ def _code(value: Any) -> str:
 
 _SENTENCES: dict[str, Callable[[_Args], str]] = {
     "InvalidGtin": lambda a: (
-        f"GTIN {a['gtin']} is not valid (wrong check digit or too many digits); check the number on the pack."
+        f"GTIN {a['gtin']:014d} is not valid (wrong check digit or too many digits); "
+        "check the number on the pack."
     ),
     "InvalidCompanyPrefix": lambda a: (
-        f"company prefix {a['prefix']} is not a {a['length']}-digit GS1 company prefix (4 to 12 digits)."
+        f"company prefix {_prefix(a)} is not a {a['length']}-digit GS1 company prefix (4 to 12 digits)."
     ),
     "GtinAlreadyAssigned": lambda a: (
-        f"GTIN {a['gtin']} already belongs to {a['owner']}; release it first if it should move."
+        f"GTIN {a['gtin']:014d} already belongs to {a['owner']}; release it first if it should move."
     ),
     "GtinNotAssigned": lambda a: (
-        f"GTIN {a['gtin']} is not assigned to anyone, so there is nothing to release."
+        f"GTIN {a['gtin']:014d} is not assigned to anyone, so there is nothing to release."
     ),
     "CompanyPrefixAlreadyAssigned": lambda a: (
-        f"company prefix {a['prefix']} already belongs to {a['owner']}; release it first."
+        f"company prefix {_prefix(a)} already belongs to {a['owner']}; release it first."
     ),
-    "CompanyPrefixNotAssigned": lambda a: f"company prefix {a['prefix']} is not assigned to anyone.",
+    "CompanyPrefixNotAssigned": lambda a: f"company prefix {_prefix(a)} is not assigned to anyone.",
     "NotRegistrar": lambda a: (
         f"{a['account']} is not a registered brand; ask the registry admin to run `supplytrace brand add`."
     ),
     "GtinNotOwned": lambda a: (
-        f"GTIN {a['gtin']} is not yours ({a['account']}); "
+        f"GTIN {a['gtin']:014d} is not yours ({a['account']}); "
         + (f"it belongs to {a['owner']}." if int(a["owner"], 16) else "ask the admin to assign it to you.")
     ),
     "InvalidLotCode": lambda a: f"lot code {_code(a['lotCode'])} must be 1 to 20 characters.",
     "LotAlreadyRegistered": lambda a: (
-        f"lot {_code(a['lotCode'])} of GTIN {a['gtin']} already exists (lot id {a['lotId']}); "
+        f"lot {_code(a['lotCode'])} of GTIN {a['gtin']:014d} already exists (lot id {a['lotId']}); "
         "use it or pick another code."
     ),
     "UnknownLot": lambda a: f"lot {a['lotId']} does not exist; check the lot id (`supplytrace lot list`).",
@@ -91,6 +96,22 @@ _SENTENCES: dict[str, Callable[[_Args], str]] = {
     "CustodyNonceExhausted": lambda a: (
         f"item {_hex(a['itemId'])} has moved 65,535 times and cannot move again."
     ),
+    "AccessControlBadConfirmation": lambda a: "only an account can renounce its own role.",
+    "AccessControlEnforcedDefaultAdminRules": lambda a: (
+        "the admin role moves only by the two-step admin transfer "
+        "(beginDefaultAdminTransfer, then acceptDefaultAdminTransfer by the new admin)."
+    ),
+    "AccessControlEnforcedDefaultAdminDelay": lambda a: (
+        f"the admin transfer cannot be completed before {a['schedule']} (the admin delay); try again then."
+    ),
+    "AccessControlInvalidDefaultAdmin": lambda a: (
+        f"{a['defaultAdmin']} cannot become admin: only the pending admin may accept the transfer."
+    ),
+    "SafeCastOverflowedUintDowncast": lambda a: (
+        f"the value {a['value']} is too large (at most {a['bits']} bits); use a smaller number."
+    ),
+    "StringTooLong": lambda a: "a name given to the contract's EIP-712 domain is too long.",
+    "InvalidShortString": lambda a: "a name given to the contract's EIP-712 domain is not a short string.",
     "AccessControlUnauthorizedAccount": lambda a: (
         f"{a['account']} lacks the role this needs (the registry admin's); sign with the admin account."
     ),

@@ -25,7 +25,7 @@ from eth_utils import keccak
 
 MAX_CODE_LENGTH = 20
 #: GS1 General Specifications, figure 7.11-1: the 82 characters allowed in AI 10 and AI 21.
-_CSET82 = re.compile(r"^[!\"%&'()*+,\-./0-9:;<=>?A-Z_a-z]{1,20}$")
+_CSET82 = re.compile(r"[!\"%&'()*+,\-./0-9:;<=>?A-Z_a-z]{1,20}")
 _PLACEHOLDER_DOMAIN = "digital-link.invalid"
 
 
@@ -36,17 +36,20 @@ class IdentityError(ValueError):
 def normalize_gtin(value: str | int) -> str:
     """The GTIN-14 form (14 digits) of a GTIN-8, -12, -13 or -14, check digit verified."""
     text = str(value).strip()
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):
         raise IdentityError(f"GTIN {text!r} must contain digits only (8, 12, 13 or 14 of them).")
     try:
-        return Gtin.parse(text).as_gtin_14()
+        gtin14 = Gtin.parse(text).as_gtin_14()
     except ParseError as exc:
         raise IdentityError(f"GTIN {text!r} is not valid: {exc}") from None
+    if int(gtin14) == 0:
+        raise IdentityError(f"GTIN {text!r} is all zeros; use the GTIN printed on the pack.")
+    return gtin14
 
 
 def check_code(value: str, what: str = "serial") -> str:
     """Validate a GS1 serial (AI 21) or lot code (AI 10): 1-20 characters of the 82-character set."""
-    if not isinstance(value, str) or not _CSET82.match(value):
+    if not isinstance(value, str) or not _CSET82.fullmatch(value):
         raise IdentityError(
             f"{what} {value!r} must be 1 to 20 characters of GS1's 82-character set "
             "(letters, digits and !\"%&'()*+,-./:;<=>?_)."

@@ -39,6 +39,8 @@ def load_metadata(path: Path) -> dict[str, Any]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise MetadataError(f"metadata file {path} does not exist.") from None
+    except UnicodeDecodeError:
+        raise MetadataError(f"metadata file {path} is not UTF-8 text; save it as UTF-8 JSON.") from None
     except json.JSONDecodeError as exc:
         raise MetadataError(
             f"metadata file {path} is not valid JSON (line {exc.lineno}: {exc.msg})."

@@ -36,7 +36,9 @@ from supplytrace.qr import (
 BASE = "https://id.example.com"
 SVG = "{http://www.w3.org/2000/svg}"
 # GS1's 82-character set (AI 10 and 21), including "(" and ")", which must not be read as AI brackets.
-CODE_CHARS = "!\"%&'()*+,-./" + string.digits + ":;<=>?" + string.ascii_uppercase + "_" + string.ascii_lowercase
+CODE_CHARS = (
+    "!\"%&'()*+,-./" + string.digits + ":;<=>?" + string.ascii_uppercase + "_" + string.ascii_lowercase
+)
 NEEDS_ENCODING = "/&%+?\"'"
 QR_ONLY = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
 
@@ -64,9 +66,11 @@ def _with_check_digit(body: str) -> str:
     return body + str((10 - total % 10) % 10)
 
 
-gtins = st.sampled_from([7, 11, 12, 13]).flatmap(
-    lambda n: st.text(alphabet=string.digits, min_size=n, max_size=n).map(_with_check_digit)
-)
+gtins = (
+    st.sampled_from([7, 11, 12, 13])
+    .flatmap(lambda n: st.text(alphabet=string.digits, min_size=n, max_size=n).map(_with_check_digit))
+    .filter(lambda gtin: int(gtin) != 0)
+)  # an all-zero GTIN is refused (the contract rejects it)
 codes = st.text(alphabet=CODE_CHARS, min_size=1, max_size=20)
 item_keys = st.builds(ItemKey.create, gtins, codes, st.none() | codes)
 
