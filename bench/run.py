@@ -1,7 +1,7 @@
 """`make bench`: measure and write bench/results.json (merged with the figures already there).
 
-Sections: gas (on its own fresh anvil started by ape-foundry) and qr (no chain; it never
-connects to a network). Each section returns a flat ``{"section.metric": number}``.
+Sections: gas and register (each on its own fresh anvil started by ape-foundry) and qr (no
+chain; it never connects to a network). Each section returns a flat ``{"section.metric": number}``.
 """
 
 from __future__ import annotations
@@ -27,13 +27,22 @@ def _gas() -> Mapping[str, object]:
         return gas.measure(list(accounts.test_accounts))
 
 
+def _register() -> Mapping[str, object]:
+    from ape import accounts, networks
+
+    from bench import register
+
+    with networks.parse_network_choice("ethereum:local:foundry"):
+        return register.measure(list(accounts.test_accounts))
+
+
 def _qr() -> Mapping[str, object]:
     from bench import qr
 
     return qr.measure()
 
 
-RUNNERS: dict[str, Callable[[], Mapping[str, object]]] = {"gas": _gas, "qr": _qr}
+RUNNERS: dict[str, Callable[[], Mapping[str, object]]] = {"gas": _gas, "register": _register, "qr": _qr}
 SECTIONS = tuple(RUNNERS)
 
 

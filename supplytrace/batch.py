@@ -39,7 +39,6 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from biip.checksums import gs1_standard_check_digit
 from eth_utils import keccak
@@ -47,7 +46,6 @@ from eth_utils import keccak
 from supplytrace.ids import (
     IdentityError,
     ItemKey,
-    _check_base,
     check_code,
     encode_code,
     item_id,
@@ -519,19 +517,6 @@ def _item_id(gtin14: str, serial: str) -> bytes:
     return keccak(int(gtin14).to_bytes(32, "big") + serial.encode("ascii").ljust(32, b"\0"))
 
 
-def digital_link(key: ItemKey, base: str) -> str:
-    """The GS1 Digital Link URI ``{base}/01/{gtin}/10/{lot}/21/{serial}``.
-
-    Built the way biip renders one (``quote(value, safe="")`` per path segment, GS1 Digital Link
-    URI syntax 1.2 section 4) but without a round trip through GS1 element-string text, which is
-    slow for 10,000 items and mis-reads lots and serials that contain parentheses.
-    """
-    path = f"/01/{key.gtin}"
-    if key.lot is not None:
-        path += f"/10/{quote(key.lot, safe='')}"
-    return f"{_check_base(base)}{path}/21/{quote(key.serial, safe='')}"
-
-
 # ----------------------------------------------------------------------------------------------
 # Chain checks
 # ----------------------------------------------------------------------------------------------
@@ -907,6 +892,7 @@ def run_batch(
     max_items_per_tx: int | None = None,
     check: ChainCheck | None = None,
     on_chunk: Callable[[TxRecord], None] | None = None,
+    before_send: Callable[[int, int], None] | None = None,
     pending_timeout: float = DEFAULT_PENDING_TIMEOUT,
     mining_timeout: float = DEFAULT_MINING_TIMEOUT,
 ) -> BatchResult:
@@ -916,6 +902,10 @@ def run_batch(
     :func:`wait_for_pending`); otherwise both run here. ``from_block`` (the registry's deployment
     block) bounds the log search for items registered by an earlier run. ``on_chunk`` is called
     after each confirmed transaction (an exception there stops the run; a rerun finishes it).
+    ``before_send(items, transactions)`` is called once before the first transaction, only if
+    there is something to send: the place to ask for confirmation and unlock a keystore account
+    (``signer.set_autosign(True)``; ape otherwise asks before every transaction). An exception
+    there sends nothing.
     """
     address = _address(signer)
     if check is None:
@@ -923,6 +913,9 @@ def run_batch(
         check = check_on_chain(plan, registry, address)
     sizing = chunk_size(provider, max_items_per_tx)
     _check_funds(provider, address, check.remaining_count, sizing)
+    if before_send is not None and check.remaining_count:
+        planned = sum(-(-len(g.remaining) // sizing.items_per_tx) for g in check.groups)
+        before_send(check.remaining_count, planned)
     located: dict[bytes, tuple[str, int]] = {}  # item id -> (tx hash, block), sent by this run
     transactions: list[TxRecord] = []
     items_per_tx = sizing.items_per_tx
@@ -1154,7 +1147,7 @@ def _result(
                 lot=planned.key.lot or "",
                 lot_id=lot_of[planned.item_id],
                 item_id=planned.item_id_hex,
-                digital_link=digital_link(planned.key, resolver),
+                digital_link=planned.key.digital_link(resolver),
                 outcome=OUTCOME_REGISTERED if here else OUTCOME_RESUMED,
                 tx_hash=tx_hash,
                 block=block,
@@ -1219,7 +1212,10 @@ def write_receipt(result: BatchResult, path: str | os.PathLike[str], *, jsonl: b
 def _atomic_write(target: Path, text: str) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    umask = os.umask(0)
+    os.umask(umask)
     try:
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would survive the rename
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
             handle.flush()
@@ -1285,6 +1281,7 @@ def register_csv(
     progress: bool = True,
     jsonl: bool = False,
     on_chunk: Callable[[TxRecord], None] | None = None,
+    before_send: Callable[[int, int], None] | None = None,
     pending_timeout: float = DEFAULT_PENDING_TIMEOUT,
     mining_timeout: float = DEFAULT_MINING_TIMEOUT,
 ) -> BatchResult:
@@ -1309,6 +1306,7 @@ def register_csv(
             max_items_per_tx=max_items_per_tx,
             check=check,
             on_chunk=on_chunk,
+            before_send=before_send,
             pending_timeout=pending_timeout,
             mining_timeout=mining_timeout,
         )

@@ -386,20 +386,28 @@ def register(network: str, account: str, gtin_value: str, serial: str, lot_code:
     help="Receipt CSV to write (default: FILE.receipt.csv).",
 )
 @click.option("--max-per-tx", type=int, default=None, help="At most this many items per transaction.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation before sending.")
 @friendly_errors
 def register_batch(
-    network: str, account: str, csv_file: Path, receipt_path: Path | None, max_per_tx: int | None
+    network: str, account: str, csv_file: Path, receipt_path: Path | None, max_per_tx: int | None, yes: bool
 ) -> None:
     """Register every row of a CSV (columns gtin, serial, lot; other columns kept as item metadata).
 
     The whole file is validated first and every bad row is reported by line number; nothing is
     sent unless all rows are good. A rerun after an interruption finishes the job.
     """
-    from supplytrace.batch import BatchValidationError, register_csv
+    from supplytrace.batch import BatchValidationError, format_errors, register_csv
 
     receipt_path = receipt_path or csv_file.with_suffix(".receipt.csv")
     with session(network) as sess:
         signer = load_account(account, sess.provider)
+
+        def confirm(items: int, transactions: int) -> None:
+            if not yes:
+                click.confirm(f"Register {items} item(s) in {transactions} transaction(s)?", abort=True)
+            if hasattr(signer, "set_autosign"):  # a keystore account: unlock once, not per transaction
+                signer.set_autosign(True)
+
         try:
             result = register_csv(
                 csv_file,
@@ -411,12 +419,13 @@ def register_batch(
                 tx_link=sess.tx_link,
                 from_block=sess.deployment.block,
                 max_items_per_tx=max_per_tx,
+                before_send=confirm,
             )
         except BatchValidationError as exc:
-            for error in exc.errors:
-                console.print(f"[red]line {error.line}[/]: {error.message}", soft_wrap=True)
+            for line in format_errors(exc.errors, limit=200):
+                console.print(f"  {line}")
             raise UserError(f"{csv_file}: {len(exc.errors)} problem(s) found; nothing was sent.") from None
-    console.print(result.summary(), soft_wrap=True)
+    console.print(result.summary())
     console.print(f"receipt: {receipt_path}")
 
 
@@ -583,7 +592,12 @@ def handoff(network: str, account: str, acceptance: str) -> None:
     from supplytrace.acceptance import decode_acceptance
     from supplytrace.registry import handoff as send_handoff
 
-    text = Path(acceptance).read_text().strip() if Path(acceptance).is_file() else acceptance
+    if acceptance.startswith("st1:"):
+        text = acceptance
+    elif Path(acceptance).is_file():
+        text = Path(acceptance).read_text().strip()
+    else:
+        raise UserError(f"{acceptance!r} is neither an acceptance (st1:...) nor a file holding one.")
     request, signature = decode_acceptance(text)
     with session(network) as sess:
         sender = load_account(account, sess.provider)

@@ -50,15 +50,23 @@ def friendly_errors(func: F) -> F:
 
 def _known_message(exc: BaseException) -> str | None:
     from supplytrace.acceptance import AcceptanceError
+    from supplytrace.batch import BatchError
     from supplytrace.chain import AccountError
     from supplytrace.deployments import DeploymentError
     from supplytrace.devnet import DevnetError
     from supplytrace.ids import IdentityError
     from supplytrace.metadata import MetadataError
 
-    if isinstance(
-        exc, IdentityError | MetadataError | DeploymentError | DevnetError | AccountError | AcceptanceError
-    ):
+    known = (
+        IdentityError,
+        MetadataError,
+        DeploymentError,
+        DevnetError,
+        AccountError,
+        AcceptanceError,
+        BatchError,
+    )
+    if isinstance(exc, known):
         return str(exc)
     return None
 

@@ -23,7 +23,7 @@ def test_flow__brand_to_consumer__every_step_recorded(deployed: Cli, tmp_path: P
     rows.write_text(
         "gtin,serial,lot,colour\n" + "".join(f"{HONEY_GTIN},JAR-{n},HONEY-A,amber\n" for n in range(2, 8))
     )
-    out = cli.run("register-batch", str(rows), "--account", "TEST::1").stdout
+    out = cli.run("register-batch", str(rows), "--yes", "--account", "TEST::1").stdout
     receipt = list(csv.DictReader(rows.with_suffix(".receipt.csv").open()))
     assert len(receipt) == 6, out
     key = ItemKey.create(HONEY_GTIN, "JAR-2", "HONEY-A")
