@@ -18,7 +18,7 @@ import click
 
 from supplytrace import devnet as devnet_ops
 from supplytrace.chain import DEVNET_NETWORK, connect, load_account, load_registry
-from supplytrace.config import Settings, load_settings
+from supplytrace.config import Settings, load_settings, prepare_environment
 from supplytrace.console import UserError, console, friendly_errors
 from supplytrace.deployments import Deployment
 
@@ -87,6 +87,8 @@ def _done(message: str, receipt: Any = None, sess: Session | None = None) -> Non
 def main(verbose: bool) -> None:
     """Product provenance: register goods, hand over custody, verify from a QR code."""
     from ape.logging import logger
+
+    prepare_environment()
 
     logger.set_level("DEBUG" if verbose else "WARNING")
 

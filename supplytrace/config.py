@@ -31,6 +31,18 @@ class Settings:
         return f"http://{self.devnet_host}:{self.devnet_port}"
 
 
+def prepare_environment(project: Path | None = None) -> None:
+    """Let the CLI run from a checkout without activating anything: use the project's own solc
+    (``.solc/``, made by ``make install``) and its npm tools (``node_modules/.bin``: anvil, cast)."""
+    root = (project or Path.cwd()).resolve()
+    solc = root / ".solc"
+    if "SOLCX_BINARY_PATH" not in os.environ and solc.is_dir():
+        os.environ["SOLCX_BINARY_PATH"] = str(solc)
+    tools = root / "node_modules" / ".bin"
+    if tools.is_dir() and str(tools) not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = os.pathsep.join([str(tools), os.environ.get("PATH", "")])
+
+
 def load_settings() -> Settings:
     env = os.environ
     return Settings(

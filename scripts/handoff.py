@@ -1,0 +1,5 @@
+"""`ape run handoff`: the same click command as `supplytrace handoff` (one implementation)."""
+
+from supplytrace.cli import handoff as cli
+
+__all__ = ["cli"]
