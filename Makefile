@@ -37,7 +37,15 @@ node_modules/.installed: package.json package-lock.json
 $(SOLCX_BINARY_PATH)/solc-v$(SOLC_VERSION): node_modules/.installed tools/install-solc.sh tools/solc-js-wrapper.cjs
 	tools/install-solc.sh $(SOLC_VERSION)
 
-install: $(VENV)/.installed node_modules/.installed $(SOLCX_BINARY_PATH)/solc-v$(SOLC_VERSION)
+# OpenZeppelin's Solidity sources only (see ape-config.yaml: ape scans at most 500 contract files).
+OZ_DEP := .deps/openzeppelin-contracts
+$(OZ_DEP)/.installed: node_modules/.installed
+	rm -rf $(OZ_DEP) && mkdir -p $(OZ_DEP)
+	cd node_modules/@openzeppelin/contracts && find . -name '*.sol' -exec cp --parents {} $(CURDIR)/$(OZ_DEP)/ \;
+	cp node_modules/@openzeppelin/contracts/package.json $(OZ_DEP)/
+	touch $@
+
+install: $(VENV)/.installed node_modules/.installed $(SOLCX_BINARY_PATH)/solc-v$(SOLC_VERSION) $(OZ_DEP)/.installed
 
 compile: install
 	ape compile
@@ -60,4 +68,4 @@ bench: compile
 	$(PY) -m bench.run
 
 clean:
-	rm -rf .build contracts/.cache .solc $(VENV) node_modules
+	rm -rf .build contracts/.cache .deps .solc $(VENV) node_modules

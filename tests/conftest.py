@@ -7,17 +7,187 @@ reverts afterwards (function-scoped isolation), so module-scoped deployments are
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from enum import IntEnum
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+import ape
 import pytest
+import solcx
+from ape.exceptions import CustomError
+from biip.checksums import gs1_standard_check_digit
+from eth_utils import is_hex_address, to_checksum_address
+from ethpm_types import ContractType
+from hypothesis import HealthCheck, settings
 
 from supplytrace.handoff import make_request
 from supplytrace.ids import encode_code, item_id
+
+if TYPE_CHECKING:  # imports web3, which warns when imported before pytest_configure
+    from ape.contracts import ContractContainer
 
 HONEY_GTIN = "09506000134352"  # GS1's documentation GTIN, check digit verified
 OTHER_GTIN = "09506000134369"
 LOT_CODE = "HONEY-2026-A"
 METADATA_HASH = b"\x11" * 32
+OTHER_LOT_CODE = "HONEY-2026-B"
+OTHER_METADATA_HASH = b"\x22" * 32
+ZERO_ADDRESS = "0x" + "00" * 20
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # web3 (imported by ape and by the tests) still imports websockets.legacy.
+    config.addinivalue_line("filterwarnings", "ignore:websockets.legacy is deprecated:DeprecationWarning")
+
+
+#: Profile of the custody state machine (tests/contracts/test_custody_stateful.py).
+settings.register_profile(
+    "custody-machine",
+    max_examples=100,
+    stateful_step_count=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+
+
+class ItemStatus(IntEnum):
+    """IProvenanceRegistry.ItemStatus."""
+
+    UNKNOWN = 0
+    ACTIVE = 1
+    SOLD = 2
+
+
+# ----------------------------------------------------------------------------------------------
+# Helpers (plain functions: import them from tests.conftest)
+# ----------------------------------------------------------------------------------------------
+
+
+def with_check_digit(first13: str) -> int:
+    """The GTIN-14 (as an integer) whose first 13 digits are ``first13``; check digit from biip."""
+    return int(first13 + str(gs1_standard_check_digit(first13)))
+
+
+#: A valid GTIN nobody owns in the test world (same GS1 company prefix 9506000 as HONEY_GTIN).
+UNASSIGNED_GTIN = with_check_digit("0950600077777")
+
+
+def normalized(value: Any) -> Any:
+    """Plain, comparable Python values: checksummed addresses (also for accounts and contracts),
+    ``bytes`` for any bytes type, ``int`` for ints, and the same recursively for dicts and lists."""
+    if hasattr(value, "address"):
+        return to_checksum_address(value.address)
+    if isinstance(value, str):
+        return to_checksum_address(value) if is_hex_address(value) else value
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, bytes):
+        return bytes(value)
+    if isinstance(value, Mapping):
+        return {key: normalized(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [normalized(item) for item in value]
+    return value
+
+
+def readable(value: Any) -> Any:
+    """``value`` (normalized) with bytes shown as 0x-hex, for failure messages."""
+    value = normalized(value)
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    if isinstance(value, dict):
+        return {key: readable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [readable(item) for item in value]
+    return value
+
+
+@contextmanager
+def reverts_with(error: type[CustomError], **inputs: Any) -> Iterator[None]:
+    """Asserts that the block reverts with the custom error ``error`` carrying exactly ``inputs``
+    (every argument of the error, by name). Stricter than ``ape.reverts(Error, **inputs)``, which
+    silently skips misspelled or missing argument names.
+
+    Reverting *view* calls are not decoded by ape: call them with ``.transact(..., sender=...)``.
+    """
+    expected = (error.__name__, normalized(inputs))
+    try:
+        yield
+    except CustomError as exc:
+        actual = (type(exc).__name__, normalized(dict(exc.inputs)))
+        assert actual == expected, f"expected revert {readable(expected)}, got {readable(actual)}"
+    else:
+        raise AssertionError(f"did not revert; expected {readable(expected)}")
+
+
+def assert_emitted(tx: Any, *expected: Any) -> None:
+    """Asserts that ``tx`` emitted exactly ``expected`` (mock logs such as
+    ``registry.ItemSold(item, seller)``), in order, each with exactly these arguments, and no
+    other log at all."""
+
+    def key(log: Any) -> tuple[str, str, Any]:
+        return normalized(log.contract_address), log.event_name, normalized(dict(log.event_arguments))
+
+    assert [key(log) for log in tx.events] == [key(log) for log in expected]
+    assert len(tx.logs) == len(expected), "the transaction emitted logs that could not be decoded"
+
+
+@cache
+def compile_test_double(source: Path, name: str) -> ContractContainer:
+    """Contract ``name`` of the Solidity file ``source``, compiled with the project's solc settings
+    (OpenZeppelin imports resolved from node_modules).
+
+    Test doubles are not taken from ``project.<Name>``: ape scans at most 500 files under
+    contracts/, and the OpenZeppelin copy that ape keeps in contracts/.cache can push every source
+    but ProvenanceRegistry.sol out of that scan (then ``project.MockERC1271Wallet`` does not exist).
+    """
+    config = ape.project.config.get_config("solidity")
+    output = solcx.compile_standard(
+        {
+            "language": "Solidity",
+            "sources": {source.name: {"content": source.read_text()}},
+            "settings": {
+                "remappings": ["@openzeppelin/contracts/=node_modules/@openzeppelin/contracts/"],
+                "optimizer": {"enabled": config.optimize, "runs": config.optimization_runs},
+                "evmVersion": config.evm_version,
+                "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object"]}},
+            },
+        },
+        solc_version=str(config.version),
+        base_path=str(ROOT),
+        allow_paths=[str(ROOT)],
+    )
+    from ape.contracts import ContractContainer
+
+    artifact = output["contracts"][source.name][name]
+    contract_type = ContractType(
+        contractName=name,
+        abi=artifact["abi"],
+        deploymentBytecode={"bytecode": "0x" + artifact["evm"]["bytecode"]["object"]},
+    )
+    return ContractContainer(contract_type)
+
+
+def item_record(registry: Any, item: bytes) -> dict[str, Any]:
+    """``registry.getItem(item)`` as a normalized dict (field name -> value)."""
+    return normalized(dict(registry.getItem(item).items()))
+
+
+def lot_record(registry: Any, lot: int) -> dict[str, Any]:
+    """``registry.getLot(lot)`` as a normalized dict (field name -> value)."""
+    return normalized(dict(registry.getLot(lot).items()))
+
+
+def custody(registry: Any, item: bytes) -> tuple[str, str, int]:
+    """(custodian, pendingReceiver, custodyNonce) of ``item``."""
+    record = item_record(registry, item)
+    return record["custodian"], record["pendingReceiver"], record["custodyNonce"]
 
 
 @pytest.fixture(scope="session")
@@ -82,9 +252,7 @@ def register(registry, lot_id, brand) -> Callable[..., list[bytes]]:
     """register(*serials) -> item ids, registered by the brand into the honey lot."""
 
     def _register(*serials: str, lot: int | None = None, sender=None) -> list[bytes]:
-        registry.registerItems(
-            lot or lot_id, [encode_code(s) for s in serials], sender=sender or brand
-        )
+        registry.registerItems(lot or lot_id, [encode_code(s) for s in serials], sender=sender or brand)
         return [item_id(HONEY_GTIN, s) for s in serials]
 
     return _register
@@ -110,3 +278,34 @@ def sign_handoff(registry, chain) -> Callable[..., bytes]:
         return signature.encode_rsv()
 
     return _sign
+
+
+@pytest.fixture(scope="module")
+def other_lot_id(registry, lot_id, brand) -> int:
+    """A second lot of the brand (same GTIN, another lot code)."""
+    registry.registerLot(
+        int(HONEY_GTIN), encode_code(OTHER_LOT_CODE, "lot code"), OTHER_METADATA_HASH, sender=brand
+    )
+    return registry.lotCount()
+
+
+@pytest.fixture
+def deadline(chain) -> int:
+    """A signature deadline one hour after the next block."""
+    return chain.pending_timestamp + 3600
+
+
+@pytest.fixture
+def wallet(retailer):
+    """An ERC-1271 contract wallet (contracts/testing/MockERC1271Wallet.sol) owned by the retailer's EOA."""
+    container = compile_test_double(ROOT / "contracts/testing/MockERC1271Wallet.sol", "MockERC1271Wallet")
+    return container.deploy(retailer, sender=retailer)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def supply_chain(other_lot_id, admin, brand, distributor, retailer, rogue, stranger) -> None:
+    """The world every test starts from: brand and rogue are registrars owning HONEY_GTIN and
+    OTHER_GTIN, the brand has two empty lots (``lot_id``, ``other_lot_id``).
+
+    Set up before each module's first test, so that ape's snapshot isolation never has to rebase
+    module fixtures that a later test would otherwise create."""
