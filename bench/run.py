@@ -33,7 +33,11 @@ def _register() -> Mapping[str, object]:
     from bench import register
 
     with networks.parse_network_choice("ethereum:local:foundry"):
-        return register.measure(list(accounts.test_accounts))
+        figures: dict[str, object] = dict(register.measure(list(accounts.test_accounts)))
+    from bench import register_kill9
+
+    figures.update(register_kill9.measure())  # through the real CLI, on a devnet of its own
+    return figures
 
 
 def _qr() -> Mapping[str, object]:
