@@ -115,7 +115,7 @@ interface IProvenanceRegistry {
     error LotAlreadyRegistered(uint256 gtin, bytes32 lotCode, uint32 lotId);
     /// @notice No lot has this id.
     error UnknownLot(uint32 lotId);
-    /// @notice Only the lot's registrar may do this (and, for a recall, the admin).
+    /// @notice Only the lot's registrar may do this (to close or recall a lot, the admin too).
     error NotLotRegistrar(uint32 lotId, address account, address registrar);
     /// @notice The lot has been recalled.
     error LotIsRecalled(uint32 lotId);
@@ -163,7 +163,8 @@ interface IProvenanceRegistry {
     function describeSelf(string calldata description) external;
 
     /// @notice Assigns `gtin` (GTIN-14 as an integer, check digit verified) to `registrar`. Admin only.
-    /// @dev Reverts with `GtinAlreadyAssigned` if another registrar owns it; release it first.
+    /// @dev Reverts with `GtinAlreadyAssigned` if it is already assigned (to anyone); release it first.
+    /// Ownership through a company prefix does not count here: an exact assignment overrides it.
     function assignGtin(uint256 gtin, address registrar) external;
 
     /// @notice Releases the assignment of `gtin`. Admin only. Lots already registered stay valid.
