@@ -1,5 +1,6 @@
 # supplytrace — every target installs what it needs into the checkout, idempotently.
-#   make demo     the whole story on a local devnet (anvil keeps running; `make demo-stop` ends it)
+#   make demo     the whole story on a local devnet, then the verification page (both keep running;
+#                 `make demo-stop` ends them)
 #   make test     lint, type-check, and the test suite on anvil
 #   make bench    gas and speed figures -> bench/results.json
 SHELL := /bin/bash
@@ -14,7 +15,7 @@ export SOLCX_BINARY_PATH := $(CURDIR)/.solc
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install compile test lint demo demo-stop bench clean
+.PHONY: help install compile test lint demo demo-stop bench clean postgres chromium
 
 help:
 	@echo "make demo | demo-stop | test | lint | bench | clean"
@@ -55,16 +56,42 @@ lint: install
 	ruff format --check supplytrace scripts tests bench
 	mypy
 
-test: compile lint
+# The indexer's tests start a throwaway PostgreSQL server (initdb + pg_ctl, as the postgres user
+# when run as root); install Debian's package when neither PATH nor /usr/lib/postgresql has them.
+postgres:
+	@if command -v pg_ctl >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		echo "installing PostgreSQL (Debian's postgresql package) for the indexer tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null; \
+	elif command -v sudo >/dev/null 2>&1; then \
+		sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null; \
+	else echo "error: PostgreSQL is needed for the tests: install Debian's postgresql package"; exit 1; fi
+
+# The browser test (tests/web/test_browser.py) drives Debian's Chromium through Playwright; it never
+# downloads a browser (no `playwright install`). Install Debian's package when it is missing.
+chromium:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		echo "installing Chromium (Debian's chromium package) for the browser test"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	elif command -v sudo >/dev/null 2>&1; then \
+		sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "error: the browser test needs Chromium: install Debian's chromium package"; exit 1; fi
+
+test: compile lint postgres chromium
 	ape test tests
 
+# The whole story: devnet, deployment, brand, lots, handoffs, sale, recall, QR codes and a label
+# sheet in demo-output/, then the verification page on SUPPLYTRACE_RESOLVER (default
+# http://127.0.0.1:8000); both keep running. demo-output/summary.json lists the cases to open.
 demo: compile
 	supplytrace demo
 
 demo-stop: install
+	supplytrace serve --stop
 	supplytrace devnet down
 
-bench: compile
+bench: compile postgres
 	$(PY) -m bench.run
 
 clean:

@@ -1,7 +1,9 @@
 """`make bench`: measure and write bench/results.json (merged with the figures already there).
 
-Sections: gas and register (each on its own fresh anvil started by ape-foundry) and qr (no
-chain; it never connects to a network). Each section returns a flat ``{"section.metric": number}``.
+Sections: gas and register (each on its own fresh anvil started by ape-foundry), verify (the
+verification page in a process of its own, on a devnet of its own), index (the event indexer
+against ape, web3.py and raw eth_getLogs, on an anvil of its own) and qr (no chain; it never
+connects to a network). Each section returns a flat ``{"section.metric": number}``.
 """
 
 from __future__ import annotations
@@ -46,7 +48,25 @@ def _qr() -> Mapping[str, object]:
     return qr.measure()
 
 
-RUNNERS: dict[str, Callable[[], Mapping[str, object]]] = {"gas": _gas, "register": _register, "qr": _qr}
+def _index() -> Mapping[str, object]:
+    from bench import index
+
+    return index.measure()  # on an anvil of its own, like verify
+
+
+def _verify() -> Mapping[str, object]:
+    from bench import verify
+
+    return verify.measure()  # on a devnet of its own: ape-foundry's step tracing would not hold 100k items
+
+
+RUNNERS: dict[str, Callable[[], Mapping[str, object]]] = {
+    "gas": _gas,
+    "register": _register,
+    "qr": _qr,
+    "verify": _verify,
+    "index": _index,
+}
 SECTIONS = tuple(RUNNERS)
 
 

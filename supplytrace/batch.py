@@ -43,6 +43,7 @@ from typing import Any
 from biip.checksums import gs1_standard_check_digit
 from eth_utils import keccak
 
+from supplytrace.events import TOPIC0, fetch_logs
 from supplytrace.ids import (
     IdentityError,
     ItemKey,
@@ -83,7 +84,7 @@ RECEIPT_COLUMNS = (
 )
 OUTCOME_REGISTERED = "registered"
 OUTCOME_RESUMED = "already registered, resumed"
-ITEM_REGISTERED_TOPIC = "0x" + keccak(text="ItemRegistered(bytes32,uint32,bytes32)").hex()
+ITEM_REGISTERED_TOPIC = TOPIC0["ItemRegistered"]
 
 _CSET82 = frozenset("!\"%&'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz")
 _CSET82_TEXT = "letters, digits and !\"%&'()*+,-./:;<=>?_"
@@ -724,21 +725,10 @@ def wait_mined(
 def get_logs(
     provider: Any, address: str, topics: list[Any], from_block: int, to_block: int
 ) -> list[dict[str, Any]]:
-    """Raw ``eth_getLogs`` over [from_block, to_block], splitting the range when the node refuses
-    it (public RPCs cap the blocks or results per call)."""
-    logs: list[dict[str, Any]] = []
-    ranges = [(from_block, to_block)]
-    while ranges:
-        start, end = ranges.pop()
-        params = {"address": address, "topics": topics, "fromBlock": hex(start), "toBlock": hex(end)}
-        try:
-            logs.extend(provider.make_request("eth_getLogs", [params]))
-        except Exception:
-            if start >= end:
-                raise
-            middle = (start + end) // 2
-            ranges.extend([(middle + 1, end), (start, middle)])
-    return logs
+    """Raw ``eth_getLogs`` over [from_block, to_block] through the one log-reading loop,
+    :func:`supplytrace.events.fetch_logs`: ranges the node refuses (public RPCs cap the blocks or
+    results per call) or that time out are halved, transient failures retried with backoff."""
+    return fetch_logs(provider.make_request, address, topics, from_block, to_block)
 
 
 def find_registrations(

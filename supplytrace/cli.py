@@ -7,8 +7,9 @@ expose the same click commands to ``ape run``.
 
 from __future__ import annotations
 
+import functools
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,7 @@ import click
 from supplytrace import devnet as devnet_ops
 from supplytrace.chain import DEVNET_NETWORK, connect, load_account, load_registry
 from supplytrace.config import Settings, load_settings, prepare_environment
-from supplytrace.console import UserError, console, friendly_errors
+from supplytrace.console import UserError, console, err_console, friendly_errors
 from supplytrace.deployments import Deployment
 
 network_option = click.option(
@@ -31,12 +32,52 @@ network_option = click.option(
 account_option = click.option(
     "--account", required=True, help="ape account alias (`ape accounts list`); TEST::N on local networks."
 )
-items_argument = click.argument("items", nargs=-1)
-lot_items_option = click.option(
-    "--lot", "lot_ref", default=None, help="Every item of this lot (lot id, or GTIN:LOTCODE) that applies."
-)
-gtin_option = click.option("--gtin", default=None, help="GTIN of the item (with --serial).")
-serial_option = click.option("--serial", default=None, help="Serial of the item (with --gtin).")
+
+
+@dataclass(frozen=True)
+class ItemSelection:
+    """Which items a command acts on: URIs or 0x ids, --gtin/--serial, and (some commands) --lot."""
+
+    items: tuple[str, ...]
+    gtin: str | None
+    serial: str | None
+    lot_ref: str | None = None
+
+
+def item_selection(*, lot: bool = True) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Add the ITEMS argument and --gtin/--serial (and --lot) options, passed on as ``selection``."""
+    options = [
+        click.argument("items", nargs=-1),
+        click.option("--gtin", default=None, help="GTIN of the item (with --serial)."),
+        click.option("--serial", default=None, help="Serial of the item (with --gtin)."),
+    ]
+    if lot:
+        options.append(
+            click.option(
+                "--lot",
+                "lot_ref",
+                default=None,
+                help="Every item of this lot (lot id, or GTIN:LOTCODE) that applies.",
+            )
+        )
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(func)
+        def wrapper(
+            *args: Any,
+            items: tuple[str, ...],
+            gtin: str | None,
+            serial: str | None,
+            lot_ref: str | None = None,
+            **kwargs: Any,
+        ) -> Any:
+            return func(*args, selection=ItemSelection(items, gtin, serial, lot_ref), **kwargs)
+
+        for option in reversed(options):
+            wrapper = option(wrapper)
+        return wrapper
+
+    return decorate
 
 
 @dataclass
@@ -439,112 +480,87 @@ def register_batch(
 @main.command()
 @network_option
 @account_option
-@items_argument
-@gtin_option
-@serial_option
-@lot_items_option
+@item_selection()
 @click.option("--to", "receiver", required=True, help="Address of the receiver.")
 @friendly_errors
 def offer(
     network: str,
     account: str,
-    items: tuple[str, ...],
-    gtin: str | None,
-    serial: str | None,
-    lot_ref: str | None,
+    selection: ItemSelection,
     receiver: str,
 ) -> None:
     """Offer custody of items to --to; custody moves when the receiver accepts."""
     with session(network) as sess:
         sender = load_account(account, sess.provider)
-        ids = _items(sess, items, gtin, serial, lot_ref, holder=sender.address)
-        call = sess.registry.offer if len(ids) == 1 else sess.registry.offerBatch
-        receipt = call(ids[0] if len(ids) == 1 else ids, _address(receiver), sender=sender)
+        ids = _items(sess, selection, holder=sender.address)
+        receipt = _single_or_batch(
+            sess.registry.offer, sess.registry.offerBatch, ids, _address(receiver), sender=sender
+        )
         _done(f"offered {_count(ids)} to {receiver}", receipt, sess)
 
 
 @main.command()
 @network_option
 @account_option
-@items_argument
-@gtin_option
-@serial_option
-@lot_items_option
+@item_selection()
 @friendly_errors
 def accept(
     network: str,
     account: str,
-    items: tuple[str, ...],
-    gtin: str | None,
-    serial: str | None,
-    lot_ref: str | None,
+    selection: ItemSelection,
 ) -> None:
     """Accept offers made to you; you become the custodian."""
     with session(network) as sess:
         receiver = load_account(account, sess.provider)
-        ids = _items(sess, items, gtin, serial, lot_ref, offered_to=receiver.address)
-        call = sess.registry.accept if len(ids) == 1 else sess.registry.acceptBatch
-        receipt = call(ids[0] if len(ids) == 1 else ids, sender=receiver)
+        ids = _items(sess, selection, offered_to=receiver.address)
+        receipt = _single_or_batch(sess.registry.accept, sess.registry.acceptBatch, ids, sender=receiver)
         _done(f"accepted {_count(ids)}", receipt, sess)
 
 
 @main.command()
 @network_option
 @account_option
-@items_argument
-@gtin_option
-@serial_option
-@lot_items_option
+@item_selection()
 @friendly_errors
 def reject(
     network: str,
     account: str,
-    items: tuple[str, ...],
-    gtin: str | None,
-    serial: str | None,
-    lot_ref: str | None,
+    selection: ItemSelection,
 ) -> None:
     """Decline offers made to you."""
     with session(network) as sess:
         receiver = load_account(account, sess.provider)
-        ids = _items(sess, items, gtin, serial, lot_ref, offered_to=receiver.address)
-        call = sess.registry.rejectOffer if len(ids) == 1 else sess.registry.rejectOfferBatch
-        receipt = call(ids[0] if len(ids) == 1 else ids, sender=receiver)
+        ids = _items(sess, selection, offered_to=receiver.address)
+        receipt = _single_or_batch(
+            sess.registry.rejectOffer, sess.registry.rejectOfferBatch, ids, sender=receiver
+        )
         _done(f"rejected {_count(ids)}", receipt, sess)
 
 
 @main.command()
 @network_option
 @account_option
-@items_argument
-@gtin_option
-@serial_option
-@lot_items_option
+@item_selection()
 @friendly_errors
 def cancel(
     network: str,
     account: str,
-    items: tuple[str, ...],
-    gtin: str | None,
-    serial: str | None,
-    lot_ref: str | None,
+    selection: ItemSelection,
 ) -> None:
     """Withdraw your open offers."""
     with session(network) as sess:
         sender = load_account(account, sess.provider)
-        ids = _items(sess, items, gtin, serial, lot_ref, holder=sender.address, offered=True)
-        call = sess.registry.cancelOffer if len(ids) == 1 else sess.registry.cancelOfferBatch
-        receipt = call(ids[0] if len(ids) == 1 else ids, sender=sender)
+        ids = _items(sess, selection, holder=sender.address, offered=True)
+        receipt = _single_or_batch(
+            sess.registry.cancelOffer, sess.registry.cancelOfferBatch, ids, sender=sender
+        )
         _done(f"cancelled the offer of {_count(ids)}", receipt, sess)
 
 
 @main.command("sign-acceptance")
 @network_option
 @account_option
-@items_argument
-@gtin_option
-@serial_option
-@lot_items_option
+@item_selection()
 @click.option("--from", "sender_address", required=True, help="Address of the current custodian.")
 @click.option("--valid-for", default=60, show_default=True, help="Minutes the acceptance stays valid.")
 @click.option(
@@ -557,10 +573,7 @@ def cancel(
 def sign_acceptance(
     network: str,
     account: str,
-    items: tuple[str, ...],
-    gtin: str | None,
-    serial: str | None,
-    lot_ref: str | None,
+    selection: ItemSelection,
     sender_address: str,
     valid_for: int,
     output: Path | None,
@@ -573,7 +586,7 @@ def sign_acceptance(
     with session(network) as sess:
         receiver = load_account(account, sess.provider)
         sender = _address(sender_address)
-        ids = _items(sess, items, gtin, serial, lot_ref, holder=sender)
+        ids = _items(sess, selection, holder=sender)
         deadline = int(time.time()) + 60 * valid_for
         request = handoff_request(sess.registry, sess.provider, ids, sender, receiver.address, deadline)
         text = encode_acceptance(request, sign(receiver, request))
@@ -619,9 +632,7 @@ def handoff(network: str, account: str, acceptance: str) -> None:
 @main.command()
 @network_option
 @account_option
-@items_argument
-@gtin_option
-@serial_option
+@item_selection(lot=False)
 @click.option("--step", required=True, help="Business step, e.g. inspecting, receiving, storing (CBV).")
 @click.option(
     "--data",
@@ -634,9 +645,7 @@ def handoff(network: str, account: str, acceptance: str) -> None:
 def record(
     network: str,
     account: str,
-    items: tuple[str, ...],
-    gtin: str | None,
-    serial: str | None,
+    selection: ItemSelection,
     step: str,
     data_file: Path | None,
 ) -> None:
@@ -650,7 +659,7 @@ def record(
     data_hash = keccak(data_file.read_bytes()) if data_file else b"\0" * 32
     with session(network) as sess:
         sender = load_account(account, sess.provider)
-        for item_id in _items(sess, items, gtin, serial, None):
+        for item_id in _items(sess, selection):
             receipt = sess.registry.record(
                 item_id, encode_code(step, "business step"), data_hash, sender=sender
             )
@@ -660,15 +669,13 @@ def record(
 @main.command()
 @network_option
 @account_option
-@items_argument
-@gtin_option
-@serial_option
+@item_selection(lot=False)
 @friendly_errors
-def sell(network: str, account: str, items: tuple[str, ...], gtin: str | None, serial: str | None) -> None:
+def sell(network: str, account: str, selection: ItemSelection) -> None:
     """Mark items sold to an end customer (they can never move again)."""
     with session(network) as sess:
         sender = load_account(account, sess.provider)
-        for item_id in _items(sess, items, gtin, serial, None):
+        for item_id in _items(sess, selection):
             receipt = sess.registry.sell(item_id, sender=sender)
             _done(f"sold 0x{item_id.hex()}", receipt, sess)
 
@@ -694,18 +701,17 @@ def recall(network: str, account: str, lot_ref: str, reason: str) -> None:
 
 @main.command()
 @network_option
-@items_argument
-@gtin_option
-@serial_option
+@item_selection(lot=False)
 @friendly_errors
-def status(network: str, items: tuple[str, ...], gtin: str | None, serial: str | None) -> None:
+def status(network: str, selection: ItemSelection) -> None:
     """Show an item's current on-chain record (ITEM: Digital Link URI, 0x id, or --gtin/--serial)."""
     from supplytrace.registry import item_state
 
     with session(network) as sess:
-        for item_id in _items(sess, items, gtin, serial, None):
-            state = item_state(sess.registry, item_id)
-            if not state.registered:
+        view = _index_view(sess)  # the event index when it is on this chain, else None
+        for item_id in _items(sess, selection):
+            state = view.item(item_id)[0] if view else item_state(sess.registry, item_id)
+            if state is None or not state.registered:
                 console.print(f"0x{item_id.hex()} is not registered by any brand: likely counterfeit.")
                 continue
             _print_record(state)
@@ -713,24 +719,25 @@ def status(network: str, items: tuple[str, ...], gtin: str | None, serial: str |
 
 @main.command()
 @network_option
-@items_argument
-@gtin_option
-@serial_option
+@item_selection(lot=False)
 @friendly_errors
-def history(network: str, items: tuple[str, ...], gtin: str | None, serial: str | None) -> None:
+def history(network: str, selection: ItemSelection) -> None:
     """Show an item's history: registration, every handoff, observations, sale, recall."""
     from supplytrace.history import item_events, timeline
     from supplytrace.registry import item_state
 
     with session(network) as sess:
-        for item_id in _items(sess, items, gtin, serial, None):
-            state = item_state(sess.registry, item_id)
+        view = _index_view(sess)  # the event index when it is on this chain, else None
+        for item_id in _items(sess, selection):
+            indexed, events = view.item(item_id) if view else (None, [])
+            state = indexed or item_state(sess.registry, item_id)
             if not state.registered:
                 console.print(f"0x{item_id.hex()} is not registered by any brand: likely counterfeit.")
                 continue
-            events = item_events(
-                sess.provider, sess.deployment.address, item_id, state.lot_id, sess.deployment.block
-            )
+            if view is None:
+                events = item_events(
+                    sess.provider, sess.deployment.address, item_id, state.lot_id, sess.deployment.block
+                )
             console.print(f"[bold]0x{item_id.hex()}[/] (GTIN {state.gtin}, lot {state.lot_code})")
             for entry in timeline(sess.provider, events):
                 when = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(entry.timestamp))
@@ -739,17 +746,13 @@ def history(network: str, items: tuple[str, ...], gtin: str | None, serial: str 
 
 
 @main.command()
-@items_argument
-@gtin_option
-@serial_option
+@item_selection(lot=False)
 @click.option("--lot", "lot_code", default=None, help="Lot code to include in the URI (/10/...).")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("."), show_default=True)
 @click.option("--format", "formats", type=click.Choice(["png", "svg"]), multiple=True, default=("png", "svg"))
 @friendly_errors
 def qr(
-    items: tuple[str, ...],
-    gtin: str | None,
-    serial: str | None,
+    selection: ItemSelection,
     lot_code: str | None,
     out_dir: Path,
     formats: tuple[str, ...],
@@ -759,7 +762,7 @@ def qr(
 
     settings = load_settings()
     out_dir.mkdir(parents=True, exist_ok=True)
-    for key in _keys(items, gtin, serial, lot_code):
+    for key in _keys(selection, lot_code):
         stem = out_dir / f"{key.gtin}-{_safe(key.serial)}"
         for fmt in formats:
             path = stem.with_suffix(f".{fmt}")
@@ -808,6 +811,182 @@ def demo() -> None:
     run(load_settings())
 
 
+# ============================================================================================
+# Verification page: `supplytrace serve` (the code lives in supplytrace/web/)
+# ============================================================================================
+
+
+@main.command()
+@network_option
+@click.option(
+    "--rpc-url",
+    default=None,
+    help="JSON-RPC URL the page reads from (default: the devnet's, or the one ape uses for --network).",
+)
+@click.option("--host", default=None, help="Listen address (default: the host of SUPPLYTRACE_RESOLVER).")
+@click.option(
+    "--port", type=int, default=None, help="Listen port (default: the port of SUPPLYTRACE_RESOLVER)."
+)
+@click.option(
+    "--background", is_flag=True, help="Run in the background (pid file under SUPPLYTRACE_HOME/web)."
+)
+@click.option("--stop", is_flag=True, help="Stop the page started with --background.")
+@friendly_errors
+def serve(
+    network: str, rpc_url: str | None, host: str | None, port: int | None, background: bool, stop: bool
+) -> None:
+    """Serve the verification page: the QR codes' GS1 Digital Link resolver, item, lot and tx pages."""
+    from supplytrace.web import server
+
+    try:
+        _serve(server, network, rpc_url, host, port, background, stop)
+    except server.ServeError as exc:
+        raise UserError(str(exc)) from None
+
+
+def _serve(
+    server: Any,
+    network: str,
+    rpc_url: str | None,
+    host: str | None,
+    port: int | None,
+    background: bool,
+    stop: bool,
+) -> None:
+    settings = load_settings()
+    if stop:
+        stopped = server.stop_background(settings)
+        console.print("verification page stopped." if stopped else "verification page was not running.")
+        return
+    if background:
+        started = server.start_background(settings, network=network, rpc_url=rpc_url, host=host, port=port)
+        console.print(f"verification page at {started.url} (pid {started.pid}, log {started.log})")
+        console.print("stop it with `supplytrace serve --stop` (or `make demo-stop`).")
+        return
+    if rpc_url is None:
+        if network == DEVNET_NETWORK:
+            if not devnet_ops.status(settings).running:
+                raise UserError(
+                    f"the local devnet is not running at {settings.devnet_url}; start it with "
+                    "`supplytrace devnet up` (or run `make demo`)."
+                )
+            rpc_url = settings.devnet_url
+        else:
+            with connect(network, settings) as provider:
+                rpc_url = str(provider.http_uri)
+    app = server.build(settings, network, rpc_url)
+    listen_host, listen_port = server.listen_address(settings.resolver, host, port)
+    console.print(f"verification page for {network} at http://{listen_host}:{listen_port} (Ctrl-C stops it)")
+    server.run(app, listen_host, listen_port)
+
+
+# ============================================================================================
+# Event index: `supplytrace index`, `supplytrace export-epcis` (the code lives in supplytrace/indexer/)
+# ============================================================================================
+
+db_option = click.option(
+    "--db",
+    default=None,
+    help="Index database: a file path or URL (sqlite:///PATH, postgresql://USER@HOST/DB); "
+    "default $SUPPLYTRACE_INDEX_DB, else SUPPLYTRACE_HOME/index.db.",
+)
+
+
+@main.command()
+@network_option
+@db_option
+@click.option("--follow", is_flag=True, help="Keep indexing new blocks until stopped (Ctrl-C or SIGTERM).")
+@click.option(
+    "--confirmations",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Stay this many blocks behind the head (default: 0 on local chains, 12 on Ethereum networks).",
+)
+@click.option(
+    "--reorg-window",
+    type=click.IntRange(min=2),
+    default=128,
+    show_default=True,
+    help="Blocks whose hashes are kept to repair a reorganisation; a deeper one stops the indexer.",
+)
+@click.option("--poll-interval", type=float, default=2.0, show_default=True, help="Seconds between polls.")
+@click.option("--reset", is_flag=True, help="Forget this network's index and rebuild it from the deployment.")
+@friendly_errors
+def index(
+    network: str,
+    db: str | None,
+    follow: bool,
+    confirmations: int | None,
+    reorg_window: int,
+    poll_interval: float,
+    reset: bool,
+) -> None:
+    """Index the registry's events (from its deployment block) into SQLite or PostgreSQL."""
+    from supplytrace.indexer.command import run_index
+    from supplytrace.indexer.run import IndexerConfig
+
+    config = IndexerConfig(
+        confirmations=confirmations, reorg_window=reorg_window, poll_interval=poll_interval
+    )
+    settings = load_settings()
+    with connect(network, settings) as provider:
+        deployment, _ = load_registry(settings, provider)
+        report, url = run_index(
+            settings, provider, deployment, db=db, follow=follow, reset=reset, config=config
+        )
+    rate = f"{report.events_per_second:,.0f} events/s"
+    console.print(
+        f"indexed {report.events:,} events in {report.seconds:.1f} s ({rate}); "
+        f"{url} is at block {report.checkpoint}"
+        + (f"; {len(report.reorgs)} reorg(s) repaired" if report.reorgs else ""),
+        soft_wrap=True,
+    )
+
+
+@main.command("export-epcis")
+@network_option
+@db_option
+@item_selection(lot=False)
+@click.option("--lot", "whole_lot", default=None, help="Every item of this lot (lot id, or GTIN:LOTCODE).")
+@click.option(
+    "--out", type=click.Path(path_type=Path), default=None, help="Write to this file (default: stdout)."
+)
+@friendly_errors
+def export_epcis(
+    network: str, db: str | None, selection: ItemSelection, whole_lot: str | None, out: Path | None
+) -> None:
+    """Write items' histories as a GS1 EPCIS 2.0 JSON-LD document (ITEM..., or --lot LOT)."""
+    from supplytrace.indexer.command import export_epcis as export
+    from supplytrace.indexer.command import write_document
+
+    with session(network) as sess:
+        lot_id = _lot_id(sess, whole_lot) if whole_lot else None
+        ids = _items(sess, selection) if (selection.items or selection.gtin or selection.serial) else []
+        if not ids and lot_id is None:
+            raise UserError("name an item (Digital Link URI, 0x id, --gtin/--serial) or --lot.")
+        document, source = export(
+            sess.settings, sess.provider, sess.deployment, sess.registry, item_ids=ids, lot_id=lot_id, db=db
+        )
+    text = write_document(document, out)
+    events = len(document["epcisBody"]["eventList"])
+    err_console.print(f"{events} EPCIS events ({source})" + (f" written to {out}" if out else ""))
+    if out is None:
+        click.echo(text, nl=False)
+
+
+def _index_view(sess: Session) -> Any:
+    """The event index as a LiveView when it can answer for this registry on this chain, else
+    None (then commands read the chain). Says so on stderr when an index is used or set aside."""
+    from supplytrace.indexer.query import open_view
+
+    view, reason = open_view(
+        sess.provider, sess.deployment.address, sess.deployment.chain_id, db=None, home=sess.settings.home
+    )
+    if view is not None or not reason.startswith("no index"):
+        err_console.print(f"[dim]source: {'index' if view else 'chain'} ({reason})[/]", soft_wrap=True)
+    return view
+
+
 # --------------------------------------------------------------------------------------------
 # Argument helpers
 # --------------------------------------------------------------------------------------------
@@ -844,26 +1023,28 @@ def _list(prefix: str, values: tuple[str, ...]) -> str:
     return f"{prefix}{'s' if len(values) > 1 else ''} {', '.join(values)}" if values else ""
 
 
-def _keys(items: tuple[str, ...], gtin: str | None, serial: str | None, lot_code: str | None) -> list[Any]:
+def _keys(selection: ItemSelection, lot_code: str | None) -> list[Any]:
     """GS1 keys from Digital Link URIs and/or --gtin/--serial."""
     from supplytrace.ids import ItemKey
 
-    keys = [ItemKey.from_digital_link(text) for text in items]
-    if gtin or serial:
-        if not (gtin and serial):
-            raise UserError("--gtin and --serial go together.")
-        keys.append(ItemKey.create(gtin, serial, lot_code))
+    keys = [ItemKey.from_digital_link(text) for text in selection.items]
+    if _gtin_serial(selection):
+        keys.append(ItemKey.create(selection.gtin or "", selection.serial or "", lot_code))
     if not keys:
         raise UserError("name an item: a GS1 Digital Link URI, or --gtin and --serial.")
     return keys
 
 
+def _gtin_serial(selection: ItemSelection) -> bool:
+    """Whether --gtin/--serial name an item (they go together)."""
+    if bool(selection.gtin) != bool(selection.serial):
+        raise UserError("--gtin and --serial go together.")
+    return bool(selection.gtin)
+
+
 def _items(
     sess: Session,
-    items: tuple[str, ...],
-    gtin: str | None,
-    serial: str | None,
-    lot_ref: str | None,
+    selection: ItemSelection,
     *,
     holder: str | None = None,
     offered_to: str | None = None,
@@ -874,17 +1055,15 @@ def _items(
 
     ids = [
         parse_item_id(t) if t.startswith("0x") and "/" not in t else ItemKey.from_digital_link(t).id
-        for t in items
+        for t in selection.items
     ]
-    if gtin or serial:
-        if not (gtin and serial):
-            raise UserError("--gtin and --serial go together.")
-        ids.append(ItemKey.create(gtin, serial).id)
-    if lot_ref is not None:
+    if _gtin_serial(selection):
+        ids.append(ItemKey.create(selection.gtin or "", selection.serial or "").id)
+    if selection.lot_ref is not None:
         from supplytrace.history import lot_item_ids
         from supplytrace.registry import select_items
 
-        lot_id = _lot_id(sess, lot_ref)
+        lot_id = _lot_id(sess, selection.lot_ref)
         candidates = lot_item_ids(sess.provider, sess.deployment.address, lot_id, sess.deployment.block)
         chosen = select_items(
             sess.registry, candidates, holder=holder, offered_to=offered_to, offered=offered
@@ -897,6 +1076,11 @@ def _items(
             "name at least one item: a Digital Link URI, a 0x item id, --gtin/--serial, or --lot."
         )
     return ids
+
+
+def _single_or_batch(single: Any, batch: Any, ids: list[bytes], *args: Any, sender: Any) -> Any:
+    """Call the one-item function for one item, the batch function (one transaction) for more."""
+    return single(ids[0], *args, sender=sender) if len(ids) == 1 else batch(ids, *args, sender=sender)
 
 
 def _lot_id(sess: Session, lot_ref: str) -> int:

@@ -55,6 +55,7 @@ def _known_message(exc: BaseException) -> str | None:
     from supplytrace.deployments import DeploymentError
     from supplytrace.devnet import DevnetError
     from supplytrace.ids import IdentityError
+    from supplytrace.indexer.errors import IndexerError
     from supplytrace.metadata import MetadataError
 
     known = (
@@ -65,6 +66,7 @@ def _known_message(exc: BaseException) -> str | None:
         AccountError,
         AcceptanceError,
         BatchError,
+        IndexerError,
     )
     if isinstance(exc, known):
         return str(exc)

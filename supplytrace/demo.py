@@ -1,22 +1,36 @@
 """`make demo`: the whole story on a fresh local devnet, non-interactive.
 
-A beekeeper brand registers a lot of honey jars; one pallet goes to a distributor by offer and
-accept, another by a signed one-transaction handoff; the distributor hands the first pallet to a
-retailer; an inspection is recorded and a jar is sold. The devnet keeps running afterwards
-(`make demo-stop` / `supplytrace devnet down`).
+A beekeeper brand (verified name, its own GTIN) registers a lot of honey jars with its metadata
+(origin, harvest date, a lab-test certificate hash). One pallet goes to a distributor by offer
+and accept, the other by a signed one-transaction handoff; the distributor hands the first
+pallet on to a retailer, who records an inspection and sells a jar. A second lot is recalled.
+Then QR codes and a label sheet go to ``demo-output/``, the verification page starts in the
+background on ``SUPPLYTRACE_RESOLVER``, and the URL of each case (genuine, sold, recalled,
+unknown) is printed and written to ``demo-output/summary.json``.
+
+The devnet and the page keep running afterwards; ``make demo-stop`` stops both.
+``SUPPLYTRACE_DEMO_OUTPUT`` moves the output folder (the tests use it).
 """
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
+from eth_utils import keccak
 from rich.table import Table
 
 from supplytrace import deployments, devnet
 from supplytrace.chain import DEVNET_NETWORK, connect, load_account
 from supplytrace.config import Settings
 from supplytrace.console import console
-from supplytrace.ids import encode_code
+from supplytrace.ids import ItemKey, encode_code
+from supplytrace.metadata import store_metadata
 from supplytrace.registry import (
     add_brand,
     deploy,
@@ -36,15 +50,151 @@ LOT_METADATA = {
     "brand": "Hillside Apiaries",
     "origin": {"country": "RO", "region": "Banat", "apiary": "Hillside #3"},
     "harvestDate": "2026-07-14",
-    "certificates": [{"type": "lab-test", "lab": "Apis Lab", "sha256": "9f2c" + "0" * 60}],
+    "certificates": [
+        {
+            "type": "lab-test",
+            "lab": "Apis Lab, Timișoara",
+            "sha256": "9f2c5d1e7a0b4c3d8e6f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d",
+        }
+    ],
 }
+RECALLED_LOT_CODE = "ACACIA-2026-05"
+RECALLED_METADATA = {
+    "product": "Acacia honey, 500 g jar",
+    "brand": "Hillside Apiaries",
+    "origin": {"country": "RO", "region": "Banat", "apiary": "Hillside #1"},
+    "harvestDate": "2026-05-28",
+    "certificates": [
+        {
+            "type": "lab-test",
+            "lab": "Apis Lab, Timișoara",
+            "sha256": "0b7e2f4a6c8d0e1f3a5b7c9d1e3f5a7b9c1d3e5f7a9b1c3d5e7f9a1b3c5d7e9f",
+        }
+    ],
+}
+RECALL_REASON = (
+    "A lab re-test found antibiotic residues above the legal limit. Do not eat it; return the jar "
+    "to the shop for a full refund."
+)
+BRAND_NAME = "Hillside Apiaries"
+DISTRIBUTOR_DESCRIPTION = "Carpathian Foods (distributor)"
+RETAILER_DESCRIPTION = "Corner Grocery, Timișoara"
 JARS = 24
+RECALLED_JARS = 6
+INSPECTION_REPORT = b"Corner Grocery inspection: seal intact, label legible, stored at 18 C.\n"
+#: The four cases a consumer can meet, in the order they are printed.
+CASES = ("genuine", "sold", "recalled", "unknown")
+
+
+@dataclass(frozen=True)
+class DemoItem:
+    case: str
+    key: ItemKey
+    expected_status: str
+
+
+@dataclass(frozen=True)
+class Story:
+    registry: Any
+    lot_id: int
+    recalled_lot_id: int
+    lot_keys: list[ItemKey]
+    items: list[DemoItem]
+    names: dict[str, str]
+
+
+def tell_story(
+    registry: Any, provider: Any, cast: tuple[Any, Any, Any, Any], home: Path, say: Callable[[str], None]
+) -> Story:
+    """Play the supply chain on ``registry`` with (admin, beekeeper, distributor, retailer).
+
+    Used by ``make demo`` on the devnet and by the page's tests on ape's test network.
+    """
+    from ape import chain
+
+    admin, beekeeper, distributor, retailer = cast
+    add_brand(registry, admin, beekeeper.address, name=BRAND_NAME, gtins=[HONEY_GTIN])
+    registry.describeSelf(DISTRIBUTOR_DESCRIPTION, sender=distributor)
+    registry.describeSelf(RETAILER_DESCRIPTION, sender=retailer)
+    say(f"brand {BRAND_NAME} (verified name) = {beekeeper.address}, owns GTIN {HONEY_GTIN}")
+    say(f"distributor {distributor.address} and retailer {retailer.address} described themselves")
+
+    store_metadata(home, LOT_METADATA)
+    lot_id = register_lot(registry, beekeeper, HONEY_GTIN, LOT_CODE, LOT_METADATA)
+    serials = [f"JAR{n:05d}" for n in range(1, JARS + 1)]
+    (receipt,) = register_items(registry, beekeeper, lot_id, serials)
+    keys = keys_for(HONEY_GTIN, LOT_CODE, serials)
+    ids = [k.id for k in keys]
+    say(
+        f"lot {lot_id} ({LOT_CODE}, metadata in {home / 'metadata'}): "
+        f"{JARS} jars in one tx ({receipt.gas_used:,} gas)"
+    )
+
+    pallet_a, pallet_b = ids[:12], ids[12:]
+    registry.offerBatch(pallet_a, distributor, sender=beekeeper)
+    registry.acceptBatch(pallet_a, sender=distributor)
+    say("pallet A: beekeeper -> distributor (offer + accept)")
+
+    deadline = chain.pending_timestamp + 3600
+    request = handoff_request(registry, provider, pallet_b, beekeeper.address, distributor.address, deadline)
+    handoff(registry, beekeeper, request, sign_acceptance(distributor, request))
+    say("pallet B: beekeeper -> distributor (one tx carrying the distributor's EIP-712 signature)")
+
+    request = handoff_request(registry, provider, pallet_a, distributor.address, retailer.address, deadline)
+    handoff(registry, distributor, request, sign_acceptance(retailer, request))
+    say("pallet A: distributor -> retailer (one tx, the retailer's signature)")
+
+    report = keccak(INSPECTION_REPORT)
+    for item in ids[:2]:
+        registry.record(item, encode_code("inspecting", "bizStep"), report, sender=retailer)
+    registry.sell(ids[0], sender=retailer)
+    say(f"retailer inspected {serials[0]} and {serials[1]}, and sold {serials[0]}")
+
+    store_metadata(home, RECALLED_METADATA)
+    recalled_lot = register_lot(registry, beekeeper, HONEY_GTIN, RECALLED_LOT_CODE, RECALLED_METADATA)
+    recalled_serials = [f"JAR{n:05d}" for n in range(501, 501 + RECALLED_JARS)]
+    register_items(registry, beekeeper, recalled_lot, recalled_serials)
+    recalled_keys = keys_for(HONEY_GTIN, RECALLED_LOT_CODE, recalled_serials)
+    registry.offerBatch([k.id for k in recalled_keys], distributor, sender=beekeeper)
+    registry.acceptBatch([k.id for k in recalled_keys], sender=distributor)
+    registry.recallLot(recalled_lot, RECALL_REASON, sender=beekeeper)
+    say(f"lot {recalled_lot} ({RECALLED_LOT_CODE}): {RECALLED_JARS} jars to the distributor, then recalled")
+
+    items = [
+        DemoItem("genuine", keys[1], "genuine"),
+        DemoItem("sold", keys[0], "sold"),
+        DemoItem("recalled", recalled_keys[0], "recalled"),
+        # A code nobody registered: what a counterfeiter's made-up label resolves to.
+        DemoItem("unknown", ItemKey.create(HONEY_GTIN, "JAR99999", LOT_CODE), "unknown"),
+    ]
+    names = {
+        admin.address: "admin",
+        beekeeper.address: "beekeeper",
+        distributor.address: "distributor",
+        retailer.address: "retailer",
+    }
+    return Story(registry, lot_id, recalled_lot, keys, items, names)
+
+
+def output_folder() -> Path:
+    return Path(os.environ.get("SUPPLYTRACE_DEMO_OUTPUT", "demo-output")).resolve()
+
+
+def _index(settings: Settings) -> None:
+    """Bring the history index up to date. Until the event indexer lands, the page reads history
+    from the chain's logs (``supplytrace.web.server.history_source``): nothing to do here."""
 
 
 def run(settings: Settings) -> None:
-    from ape import chain, project
+    from ape import project
 
+    from supplytrace.labels import write_label_sheet
+    from supplytrace.qr import qr_png
+    from supplytrace.web import server
+
+    out = output_folder()
     console.rule("supplytrace demo")
+    server.stop_background(settings)
     devnet.down(settings)
     shutil.rmtree(settings.home / "devnet", ignore_errors=True)
     state, _ = devnet.up(settings)
@@ -55,62 +205,74 @@ def run(settings: Settings) -> None:
         registry, record = deploy(project, provider, admin)
         path = deployments.save(settings.deployments, record, force=True)
         console.print(f"deployed ProvenanceRegistry at {record.address}; recorded in {path}")
+        cast = (admin, beekeeper, distributor, retailer)
+        story = tell_story(registry, provider, cast, settings.home, console.print)
 
-        add_brand(registry, admin, beekeeper.address, name="Hillside Apiaries", gtins=[HONEY_GTIN])
-        console.print(f"brand Hillside Apiaries = {beekeeper.address}, owns GTIN {HONEY_GTIN}")
-        lot_id = register_lot(registry, beekeeper, HONEY_GTIN, LOT_CODE, LOT_METADATA)
-        serials = [f"JAR{n:05d}" for n in range(1, JARS + 1)]
-        (receipt,) = register_items(registry, beekeeper, lot_id, serials)
-        keys = keys_for(HONEY_GTIN, LOT_CODE, serials)
-        ids = [k.id for k in keys]
-        console.print(
-            f"lot {lot_id} ({LOT_CODE}): {JARS} jars registered in one tx ({receipt.gas_used:,} gas)"
-        )
-
-        pallet_a, pallet_b = ids[:12], ids[12:]
-        registry.offerBatch(pallet_a, distributor, sender=beekeeper)
-        registry.acceptBatch(pallet_a, sender=distributor)
-        console.print("handoff 1: pallet A beekeeper -> distributor (offer + accept)")
-
-        deadline = chain.pending_timestamp + 3600
-        request = handoff_request(
-            registry, provider, pallet_b, beekeeper.address, distributor.address, deadline
-        )
-        handoff(registry, beekeeper, request, sign_acceptance(distributor, request))
-        console.print(
-            "handoff 1': pallet B beekeeper -> distributor (one tx, distributor's EIP-712 signature)"
-        )
-
-        request = handoff_request(
-            registry, provider, pallet_a, distributor.address, retailer.address, deadline
-        )
-        handoff(registry, distributor, request, sign_acceptance(retailer, request))
-        console.print("handoff 2: pallet A distributor -> retailer (one tx, retailer's signature)")
-
-        registry.record(ids[0], encode_code("inspecting", "bizStep"), b"\x01" * 32, sender=retailer)
-        registry.sell(ids[0], sender=retailer)
-        console.print(f"retailer recorded an inspection of {serials[0]} and sold it")
-
-        names = {
-            admin.address: "admin",
-            beekeeper.address: "beekeeper",
-            distributor.address: "distributor",
-            retailer.address: "retailer",
-        }
-        table = Table(title=f"lot {lot_id} on chain {record.chain_id}")
-        for column in ("serial", "item id", "custodian", "status", "moves"):
+        table = Table(title=f"the demo's cases on chain {record.chain_id}")
+        for column in ("case", "serial", "lot", "custodian", "status", "recalled"):
             table.add_column(column)
-        shown = keys[:2] + keys[12:14]
-        for key in shown:
-            st = item_state(registry, key.id)
+        for demo_item in story.items:
+            st = item_state(registry, demo_item.key.id)
             table.add_row(
-                key.serial,
-                st.item_id[:12] + "…",
-                names.get(st.custodian or "", st.custodian or "-"),
+                demo_item.case,
+                demo_item.key.serial,
+                demo_item.key.lot or "-",
+                story.names.get(st.custodian or "", st.custodian or "-"),
                 st.status.name.lower(),
-                str(st.custody_nonce),
+                "yes" if st.recalled else "no",
             )
         console.print(table)
-        for key in shown:
-            console.print(f"  {key.serial}: {key.digital_link(settings.resolver)}", soft_wrap=True)
-    console.print("the devnet keeps running; stop it with `make demo-stop`.")
+
+    _index(settings)
+
+    shutil.rmtree(out, ignore_errors=True)
+    (out / "qr").mkdir(parents=True)
+    qr_files = {}
+    for demo_item in story.items:
+        qr_files[demo_item.case] = qr_png(
+            demo_item.key, settings.resolver, out / "qr" / f"{demo_item.case}.png"
+        )
+    sheet = write_label_sheet(
+        story.lot_keys,
+        settings.resolver,
+        svg_path=out / f"labels-{LOT_CODE}.svg",
+        pdf_path=out / f"labels-{LOT_CODE}.pdf",
+        title=f"{BRAND_NAME}: GTIN {HONEY_GTIN} lot {LOT_CODE}",
+    )
+    console.print(f"QR codes in {out / 'qr'}; label sheet {', '.join(str(p) for p in sheet)}")
+
+    page = server.start_background(settings, network=DEVNET_NETWORK)
+    console.print(f"verification page at {page.url} (pid {page.pid}, log {page.log})")
+
+    items = [
+        {
+            "case": demo_item.case,
+            "uri": demo_item.key.digital_link(settings.resolver),
+            "item_id": demo_item.key.id_hex,
+            "gtin": demo_item.key.gtin,
+            "serial": demo_item.key.serial,
+            "lot": demo_item.key.lot,
+            "expected_status": demo_item.expected_status,
+            "qr": str(qr_files[demo_item.case]),
+        }
+        for demo_item in story.items
+    ]
+    summary = {
+        "base_url": settings.resolver.rstrip("/"),
+        "contract": record.address,
+        "chain_id": record.chain_id,
+        "network": f"{record.ecosystem}:{record.network}",
+        "rpc_url": settings.devnet_url,
+        "lots": {"genuine": story.lot_id, "recalled": story.recalled_lot_id},
+        "label_sheet": [str(p) for p in sheet],
+        "items": items,
+    }
+    (out / "summary.json").write_text(
+        json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+
+    console.rule("open these on the verification page")
+    for entry in items:
+        console.print(f"{entry['case']:>9}: {entry['uri']}", soft_wrap=True)
+    console.print(f"summary: {out / 'summary.json'}")
+    console.print("the devnet and the page keep running; stop both with `make demo-stop`.")

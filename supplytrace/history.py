@@ -1,4 +1,5 @@
-"""Reading an item's story from the chain's logs (the indexer adds a faster path).
+"""Reading an item's story from the chain's logs; ``supplytrace.indexer`` is the fast path
+(``supplytrace.indexer.query.open_view``: the index plus the blocks after its checkpoint).
 
 An item's timeline is every event whose first topic is its id, plus its lot's events
 (registration, recall, closing), in chain order, each with its block time and transaction.
@@ -6,6 +7,7 @@ An item's timeline is every event whose first topic is its id, plus its lot's ev
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,17 +61,26 @@ def item_events(provider: Any, registry: str, item_id: bytes, lot_id: int, from_
 
 
 def timeline(provider: Any, events: list[Event]) -> list[TimelineEntry]:
-    """Events with block times and plain-word summaries."""
-    times: dict[int, int] = {}
-    entries = []
+    """Events with block times and plain-word summaries (block times the events lack are read
+    from the node)."""
+    times = {e.block_number: e.block_timestamp for e in events if e.block_timestamp is not None}
+    stamped = []
     for event in events:
         if event.block_number not in times:
             block = provider.make_request("eth_getBlockByNumber", [hex(event.block_number), False])
             times[event.block_number] = int(block["timestamp"], 16)
+        stamped.append(dataclasses.replace(event, block_timestamp=times[event.block_number]))
+    return timeline_entries(stamped)
+
+
+def timeline_entries(events: list[Event]) -> list[TimelineEntry]:
+    """Plain-word summaries of events that carry their block times (e.g. from the index)."""
+    entries = []
+    for event in events:
         actor, summary = _summary(event)
         entries.append(
             TimelineEntry(
-                event.block_number, times[event.block_number], event.tx_hash, event.name, actor, summary
+                event.block_number, event.block_timestamp or 0, event.tx_hash, event.name, actor, summary
             )
         )
     return entries

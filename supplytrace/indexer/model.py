@@ -1,0 +1,280 @@
+"""What the registry's events mean for its state: one reducer, used for every derived table.
+
+:class:`State` holds the rows an event stream touches (loaded from the index or new) and
+:meth:`State.apply` folds events into them in chain order, the way the contract changes its
+storage: the indexer folds each chunk of new events, a reorg rollback refolds what it touched
+from the events that remain, and the CLI folds the few events newer than the index's checkpoint
+on top of an item's indexed state.
+"""
+
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from eth_utils import keccak
+
+from supplytrace.events import Event
+from supplytrace.ids import decode_code
+
+REGISTRAR_ROLE = keccak(text="REGISTRAR_ROLE")
+DEFAULT_ADMIN_ROLE = b"\0" * 32
+ACTIVE, SOLD = 1, 2  # supplytrace.registry.ItemStatus
+
+
+class IndexCorruptError(RuntimeError):
+    """The events contradict the index (an item of an unknown lot, ...): rebuild it."""
+
+
+def _hash(value: str) -> bytes:
+    return bytes.fromhex(value[2:])
+
+
+@dataclass(slots=True)
+class ItemRow:
+    item_id: bytes
+    lot_id: int
+    serial: str
+    custodian: str
+    pending_receiver: str | None
+    status: int
+    custody_nonce: int
+    updated_at: int
+    registered_block: int
+    registered_log_index: int
+
+
+@dataclass(slots=True)
+class LotRow:
+    lot_id: int
+    gtin: int
+    lot_code: str
+    registrar: str
+    metadata_hash: bytes
+    recalled_at: int
+    recall_reason: str | None
+    recalled_by: str | None
+    closed: bool
+    item_count: int
+    registered_block: int
+    registered_tx: bytes
+    registered_at: int
+    last_block: int
+    last_log_index: int
+
+
+@dataclass(slots=True)
+class ParticipantRow:
+    address: str
+    verified_name: str | None = None
+    description: str | None = None
+    registrar: bool = False
+    admin: bool = False
+    last_block: int = 0
+    last_log_index: int = 0
+
+
+@dataclass(slots=True)
+class CustodyRow:
+    item_id: bytes
+    seq: int
+    holder: str
+    previous: str | None
+    block_number: int
+    log_index: int
+    tx_hash: bytes
+    since: int
+
+
+@dataclass(slots=True)
+class AssignmentRow:
+    kind: str  # "gtin" or "prefix"
+    value: int
+    length: int
+    registrar: str
+    block_number: int
+    log_index: int
+
+
+_GETTERS: dict[type, Any] = {}
+
+
+def row_values(row: Any) -> tuple[Any, ...]:
+    """The row's fields as a tuple, in declaration order (the table's column order)."""
+    getter = _GETTERS.get(type(row))
+    if getter is None:
+        getter = _GETTERS[type(row)] = operator.attrgetter(*(f.name for f in fields(row)))
+    return getter(row)
+
+
+AssignmentKey = tuple[str, int, int]
+
+
+@dataclass
+class State:
+    """Rows by key, and which of them the applied events changed (to be written back)."""
+
+    items: dict[bytes, ItemRow] = field(default_factory=dict)
+    lots: dict[int, LotRow] = field(default_factory=dict)
+    participants: dict[str, ParticipantRow] = field(default_factory=dict)
+    assignments: dict[AssignmentKey, AssignmentRow | None] = field(default_factory=dict)  # None: released
+    custody: list[CustodyRow] = field(default_factory=list)  # transfers (registration is in the item)
+    changed_items: set[bytes] = field(default_factory=set)
+    new_items: set[bytes] = field(default_factory=set)
+    changed_lots: set[int] = field(default_factory=set)
+    changed_participants: set[str] = field(default_factory=set)
+    changed_assignments: set[AssignmentKey] = field(default_factory=set)
+
+    def apply(self, event: Event, timestamp: int) -> None:
+        """Fold one event (newer than every event applied so far) into the rows."""
+        a = event.args
+        name = event.name
+        if name in _ITEM_HANDLERS:
+            _ITEM_HANDLERS[name](self, event, timestamp)
+        elif name == "LotRegistered":
+            self.lots[a["lotId"]] = LotRow(
+                lot_id=a["lotId"],
+                gtin=a["gtin"],
+                lot_code=decode_code(a["lotCode"]),
+                registrar=a["registrar"],
+                metadata_hash=bytes(a["metadataHash"]),
+                recalled_at=0,
+                recall_reason=None,
+                recalled_by=None,
+                closed=False,
+                item_count=0,
+                registered_block=event.block_number,
+                registered_tx=_hash(event.tx_hash),
+                registered_at=timestamp,
+                last_block=event.block_number,
+                last_log_index=event.log_index,
+            )
+            self.changed_lots.add(a["lotId"])
+        elif name in ("LotClosed", "LotRecalled"):
+            lot = self._lot(a["lotId"])
+            if name == "LotClosed":
+                lot.closed = True
+            else:
+                lot.recalled_at, lot.recall_reason, lot.recalled_by = timestamp, a["reason"], a["by"]
+            lot.last_block, lot.last_log_index = event.block_number, event.log_index
+            self.changed_lots.add(lot.lot_id)
+        elif name in ("BrandNamed", "ParticipantDescribed", "RoleGranted", "RoleRevoked"):
+            self._participant_event(event)
+        else:
+            self._assignment_event(event)
+
+    # ------------------------------------------------------------------------------------------
+
+    def _lot(self, lot_id: int) -> LotRow:
+        lot = self.lots.get(lot_id)
+        if lot is None:
+            raise IndexCorruptError(f"an event refers to lot {lot_id}, which the index does not hold")
+        return lot
+
+    def item(self, item_id: bytes) -> ItemRow:
+        row = self.items.get(item_id)
+        if row is None:
+            raise IndexCorruptError(
+                f"an event refers to item 0x{item_id.hex()}, which the index does not hold"
+            )
+        return row
+
+    def _participant_event(self, event: Event) -> None:
+        a = event.args
+        address = a.get("brand") or a.get("participant") or a["account"]
+        row = self.participants.get(address)
+        if row is None:
+            row = self.participants[address] = ParticipantRow(address)
+        match event.name:
+            case "BrandNamed":
+                row.verified_name = a["name"]
+            case "ParticipantDescribed":
+                row.description = a["description"]
+            case _:
+                granted = event.name == "RoleGranted"
+                if a["role"] == REGISTRAR_ROLE:
+                    row.registrar = granted
+                elif a["role"] == DEFAULT_ADMIN_ROLE:
+                    row.admin = granted
+                else:
+                    return
+        row.last_block, row.last_log_index = event.block_number, event.log_index
+        self.changed_participants.add(address)
+
+    def _assignment_event(self, event: Event) -> None:
+        a = event.args
+        if event.name.startswith("Gtin"):
+            key: AssignmentKey = ("gtin", a["gtin"], 14)
+        else:
+            key = ("prefix", a["prefix"], a["length"])
+        if event.name.endswith("Assigned"):
+            self.assignments[key] = AssignmentRow(
+                *key, registrar=a["registrar"], block_number=event.block_number, log_index=event.log_index
+            )
+        else:
+            self.assignments[key] = None
+        self.changed_assignments.add(key)
+
+
+def _registered(state: State, event: Event, timestamp: int) -> None:
+    a = event.args
+    lot = state.lots.get(a["lotId"]) or state._lot(a["lotId"])
+    item_id = a["itemId"]
+    state.items[item_id] = ItemRow(
+        item_id, a["lotId"], a["serial"].rstrip(b"\0").decode("ascii"), lot.registrar, None, ACTIVE, 0,
+        timestamp, event.block_number, event.log_index,
+    )  # fmt: skip
+    lot.item_count += 1
+    state.changed_lots.add(lot.lot_id)
+    state.changed_items.add(item_id)
+    state.new_items.add(item_id)
+
+
+def _offer_state(state: State, event: Event, timestamp: int) -> None:
+    row = state.item(bytes(event.args["itemId"]))
+    row.pending_receiver = event.args["to"] if event.name == "CustodyOffered" else None
+    state.changed_items.add(row.item_id)
+
+
+def _transferred(state: State, event: Event, timestamp: int) -> None:
+    row = state.item(bytes(event.args["itemId"]))
+    row.custodian = event.args["to"]
+    row.pending_receiver = None
+    row.custody_nonce += 1
+    row.updated_at = timestamp
+    state.custody.append(
+        CustodyRow(
+            row.item_id,
+            row.custody_nonce,
+            row.custodian,
+            event.args["from"],
+            event.block_number,
+            event.log_index,
+            _hash(event.tx_hash),
+            timestamp,
+        )
+    )
+    state.changed_items.add(row.item_id)
+
+
+def _sold(state: State, event: Event, timestamp: int) -> None:
+    row = state.item(bytes(event.args["itemId"]))
+    row.status = SOLD
+    row.updated_at = timestamp
+    state.changed_items.add(row.item_id)
+
+
+def _observed(state: State, event: Event, timestamp: int) -> None:
+    """An observation changes no state."""
+
+
+_ITEM_HANDLERS = {
+    "ItemRegistered": _registered,
+    "CustodyOffered": _offer_state,
+    "OfferCancelled": _offer_state,
+    "OfferRejected": _offer_state,
+    "CustodyTransferred": _transferred,
+    "ItemSold": _sold,
+    "ItemObserved": _observed,
+}

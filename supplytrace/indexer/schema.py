@@ -1,0 +1,198 @@
+"""The index's tables (SQLAlchemy Core; the same schema on SQLite and PostgreSQL).
+
+``events`` holds every registry event once, keyed by (chain id, block number, log index), with
+its transaction and block hashes, block time and the log itself (indexed topics after topic 0,
+and data), decoded on reading by :func:`supplytrace.events.decode_args`, the decoder that reads
+``eth_getLogs``. Item events are found by ``item_key``, the item id's first 8 bytes as a signed
+64-bit integer (a small index; the full id is the first topic). Everything else is
+derived from it in the same transaction that inserts the events:
+
+- ``items``: each item's current state (custodian, open offer, status, custody nonce, ...);
+- ``custody``: the custody timeline after registration: one row per transfer (the first holder,
+  the lot's registrar, and when it got the item are in ``items``);
+- ``lots``: each lot (GTIN, lot code, registrar, recall, closing, item count);
+- ``participants``: verified brand names, self-descriptions, registrar and admin roles;
+- ``assignments``: GTIN and GS1 company prefix ownership;
+- ``blocks``: number, hash and parent hash of the last indexed blocks (the reorg window);
+- ``checkpoint``: the registry indexed and the last indexed block (number + hash).
+
+Every table starts with ``chain_id``, so one PostgreSQL database can hold several networks.
+Hashes and ids are raw bytes; addresses are checksummed text.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+)
+
+#: Bumped when the tables change; an index of another version is rebuilt (``index --reset``).
+SCHEMA_VERSION = 1
+
+metadata = MetaData()
+
+Hash = LargeBinary(32)
+
+
+def item_key(item_id: bytes) -> int:
+    """The events index key of an item: its id's first 8 bytes as a signed 64-bit integer."""
+    return int.from_bytes(item_id[:8], "big", signed=True)
+
+
+Address = String(42)
+
+events = Table(
+    "events",
+    metadata,
+    Column("chain_id", BigInteger, nullable=False),
+    Column("block_number", BigInteger, nullable=False),
+    Column("log_index", Integer, nullable=False),
+    Column("block_hash", Hash, nullable=False),
+    Column("tx_hash", Hash, nullable=False),
+    Column("block_timestamp", BigInteger, nullable=False),
+    Column("name", String(32), nullable=False),
+    Column("item_key", BigInteger),  # item events: item_key(item id)
+    Column("lot_id", BigInteger),  # lot events (LotRegistered, LotClosed, LotRecalled)
+    Column("account", Address),  # participant events: the participant; GTIN/prefix events: the registrar
+    Column("topics", LargeBinary, nullable=False),  # topics[1:], 32 bytes each
+    Column("data", LargeBinary, nullable=False),
+    Index(
+        "events_by_item",
+        "chain_id",
+        "item_key",
+        "block_number",
+        "log_index",
+        sqlite_where=Column("item_key").isnot(None),
+        postgresql_where=Column("item_key").isnot(None),
+    ),
+    Index(
+        "events_by_lot",
+        "chain_id",
+        "lot_id",
+        "block_number",
+        "log_index",
+        sqlite_where=Column("lot_id").isnot(None),
+        postgresql_where=Column("lot_id").isnot(None),
+    ),
+    # Block first: rows are appended in order, and SQLite's planner (which has no statistics)
+    # never prefers a walk of the primary key by chain id over the item and lot indexes.
+    PrimaryKeyConstraint("block_number", "log_index", "chain_id"),
+    sqlite_with_rowid=False,
+)
+
+items = Table(
+    "items",
+    metadata,
+    Column("chain_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("item_id", Hash, primary_key=True),
+    Column("lot_id", BigInteger, nullable=False),
+    Column("serial", String(20), nullable=False),
+    Column("custodian", Address, nullable=False),
+    Column("pending_receiver", Address),
+    Column("status", Integer, nullable=False),  # supplytrace.registry.ItemStatus: 1 active, 2 sold
+    Column("custody_nonce", Integer, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),  # block time of registration or last change
+    Column("registered_block", BigInteger, nullable=False),
+    Column("registered_log_index", Integer, nullable=False),
+    Index("items_by_lot", "chain_id", "lot_id", "registered_block", "registered_log_index"),
+    sqlite_with_rowid=False,
+)
+
+custody = Table(
+    "custody",
+    metadata,
+    Column("chain_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("item_id", Hash, primary_key=True),
+    Column("seq", Integer, primary_key=True, autoincrement=False),  # custody nonce it began with (1, 2, ...)
+    Column("holder", Address, nullable=False),
+    Column("previous", Address, nullable=False),
+    Column("block_number", BigInteger, nullable=False),
+    Column("log_index", Integer, nullable=False),
+    Column("tx_hash", Hash, nullable=False),
+    Column("since", BigInteger, nullable=False),  # block time
+    sqlite_with_rowid=False,
+)
+
+lots = Table(
+    "lots",
+    metadata,
+    Column("chain_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("lot_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("gtin", BigInteger, nullable=False),
+    Column("lot_code", String(20), nullable=False),
+    Column("registrar", Address, nullable=False),
+    Column("metadata_hash", Hash, nullable=False),
+    Column("recalled_at", BigInteger, nullable=False),  # 0 unless recalled
+    Column("recall_reason", Text),
+    Column("recalled_by", Address),
+    Column("closed", Boolean, nullable=False),
+    Column("item_count", BigInteger, nullable=False),
+    Column("registered_block", BigInteger, nullable=False),
+    Column("registered_tx", Hash, nullable=False),
+    Column("registered_at", BigInteger, nullable=False),
+    Column("last_block", BigInteger, nullable=False),
+    Column("last_log_index", Integer, nullable=False),
+    Index("lots_by_registrar", "chain_id", "registrar"),
+)
+
+participants = Table(
+    "participants",
+    metadata,
+    Column("chain_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("address", Address, primary_key=True),
+    Column("verified_name", Text),  # BrandNamed (published by the admin)
+    Column("description", Text),  # ParticipantDescribed (unverified)
+    Column("registrar", Boolean, nullable=False),  # holds REGISTRAR_ROLE
+    Column("admin", Boolean, nullable=False),  # holds DEFAULT_ADMIN_ROLE
+    Column("last_block", BigInteger, nullable=False),
+    Column("last_log_index", Integer, nullable=False),
+)
+
+assignments = Table(
+    "assignments",
+    metadata,
+    Column("chain_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("kind", String(6), primary_key=True),  # "gtin" or "prefix"
+    Column("value", BigInteger, primary_key=True, autoincrement=False),
+    Column("length", Integer, primary_key=True, autoincrement=False),  # digits (14 for a GTIN)
+    Column("registrar", Address, nullable=False),
+    Column("block_number", BigInteger, nullable=False),
+    Column("log_index", Integer, nullable=False),
+    Index("assignments_by_registrar", "chain_id", "registrar"),
+)
+
+blocks = Table(
+    "blocks",
+    metadata,
+    Column("chain_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("number", BigInteger, primary_key=True, autoincrement=False),
+    Column("hash", Hash, nullable=False),
+    Column("parent_hash", Hash, nullable=False),
+    Column("timestamp", BigInteger, nullable=False),
+)
+
+checkpoint = Table(
+    "checkpoint",
+    metadata,
+    Column("chain_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("registry", Address, nullable=False),
+    Column("deployment_block", BigInteger, nullable=False),
+    Column("block_number", BigInteger, nullable=False),  # last block indexed completely
+    Column("block_hash", Hash, nullable=False),
+    Column("schema_version", Integer, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),  # wall clock, seconds
+)
+
+#: Derived tables, rebuilt from ``events`` by a reorg rollback or ``rebuild``.
+DERIVED = (items, custody, lots, participants, assignments)
+ALL = (events, *DERIVED, blocks, checkpoint)

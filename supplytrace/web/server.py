@@ -1,0 +1,236 @@
+"""Running the verification page: configuration from the deployment record, uvicorn, and the
+background mode used by ``supplytrace serve --background`` and ``make demo``.
+
+The page listens where the QR codes point: the host and port of ``SUPPLYTRACE_RESOLVER``
+(default ``http://127.0.0.1:8000``). A background page records its pid in
+``$SUPPLYTRACE_HOME/web/serve.pid`` and logs to ``serve.log`` beside it;
+``supplytrace serve --stop`` (and ``make demo-stop``) ends it by that pid.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from eth_utils import keccak, to_checksum_address
+
+from supplytrace.config import Settings
+from supplytrace.deployments import Deployment, load
+from supplytrace.explorers import ExplorerLinks
+from supplytrace.web.app import PageConfig, create_app
+from supplytrace.web.rpc import ChainUnavailableError, RpcError, SyncRpc
+from supplytrace.web.sources import ChainHistory, HistorySource
+
+DEVNET_NETWORK = "ethereum:local:node"
+
+
+class ServeError(RuntimeError):
+    """The page cannot start or stop; the message says what to do."""
+
+
+def listen_address(resolver: str, host: str | None = None, port: int | None = None) -> tuple[str, int]:
+    """Host and port to listen on: given ones, else those of the resolver base URL."""
+    parts = urlsplit(resolver)
+    default_port = 443 if parts.scheme == "https" else 80
+    return host or parts.hostname or "127.0.0.1", port or parts.port or default_port
+
+
+def check_chain(rpc: SyncRpc, deployment: Deployment) -> None:
+    """The node must be the recorded chain and hold the recorded registry code."""
+    try:
+        chain_id = int(rpc.make_request("eth_chainId", []), 16)
+        code = rpc.make_request("eth_getCode", [deployment.address, "latest"])
+    except (ChainUnavailableError, RpcError) as exc:
+        raise ServeError(f"cannot read the chain at {rpc.url}: {exc}") from None
+    if chain_id != deployment.chain_id:
+        raise ServeError(
+            f"the node at {rpc.url} is chain {chain_id}, but the registry for {deployment.key} was deployed "
+            f"on chain {deployment.chain_id}; check --network and --rpc-url."
+        )
+    if code in (None, "0x", ""):
+        raise ServeError(
+            f"no registry code at {deployment.address} on {deployment.key}; the chain was reset. "
+            "Deploy again (`supplytrace deploy --force`) or run `make demo`."
+        )
+    if "0x" + keccak(bytes.fromhex(code[2:])).hex() != deployment.runtime_bytecode_keccak:
+        raise ServeError(
+            f"the code at {deployment.address} is not the code recorded for {deployment.key}; "
+            "the record belongs to another deployment. Deploy again or fix deployments/."
+        )
+
+
+def history_source(config: PageConfig) -> HistorySource:
+    """The page's history. Chain logs for now; the event index plugs in here (see sources.py)."""
+    return ChainHistory(SyncRpc(config.rpc_url), config.registry, config.deployment_block)
+
+
+def page_config(
+    settings: Settings, network: str, rpc_url: str, *, links: ExplorerLinks | None = None
+) -> PageConfig:
+    """Configuration for ``network`` (ecosystem:network[:provider]) from its deployment record."""
+    ecosystem, name = [*network.split(":"), "", ""][:2]
+    deployment = load(settings.deployments, ecosystem, name)
+    if links is None:
+        links = ExplorerLinks.for_network(ecosystem, name, resolver=settings.resolver)
+    return PageConfig(
+        rpc_url=rpc_url,
+        registry=to_checksum_address(deployment.address),
+        chain_id=deployment.chain_id,
+        ecosystem=ecosystem,
+        network=name,
+        deployment_block=deployment.block,
+        resolver=settings.resolver,
+        metadata_folder=settings.home / "metadata",
+        links=links,
+        deployment=deployment,
+    )
+
+
+def build(settings: Settings, network: str, rpc_url: str) -> Any:
+    """The checked app for ``network``, read from ``rpc_url``."""
+    config = page_config(settings, network, rpc_url)
+    rpc = SyncRpc(rpc_url, timeout=10)
+    assert config.deployment is not None  # page_config always reads the record
+    try:
+        check_chain(rpc, config.deployment)
+    finally:
+        rpc.close()
+    return create_app(config, history_source(config))
+
+
+def run(app: Any, host: str, port: int) -> None:
+    """Serve until interrupted (SIGINT/SIGTERM), in this process."""
+    import uvicorn
+
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="on")
+    )
+    server.run()
+    if not server.started:
+        raise ServeError(f"the page could not listen on {host}:{port} (is the port taken?).")
+
+
+# ----------------------------------------------------------------------------------------------
+# Background mode
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Background:
+    pid: int
+    url: str
+    log: Path
+
+
+def _paths(settings: Settings) -> tuple[Path, Path]:
+    folder = settings.home / "web"
+    return folder / "serve.pid", folder / "serve.log"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False
+    except ChildProcessError:
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _recorded(settings: Settings) -> dict[str, Any] | None:
+    pid_file, _ = _paths(settings)
+    try:
+        record = json.loads(pid_file.read_text())
+        pid = int(record["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return record if _alive(pid) else None
+
+
+def healthy(url: str, timeout: float = 1.0) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/healthz", timeout=timeout) as response:
+            return bool(json.loads(response.read()).get("ok"))
+    except (OSError, urllib.error.URLError, ValueError):
+        return False
+
+
+def start_background(
+    settings: Settings,
+    *,
+    network: str = DEVNET_NETWORK,
+    rpc_url: str | None = None,
+    host: str | None = None,
+    port: int | None = None,
+    timeout: float = 90.0,
+) -> Background:
+    """Start ``supplytrace serve`` as a background process and wait until it answers."""
+    host, port = listen_address(settings.resolver, host, port)
+    url = f"http://{host}:{port}"
+    pid_file, log_file = _paths(settings)
+    running = _recorded(settings)
+    if running is not None:
+        stop_background(settings)
+    if healthy(url):
+        raise ServeError(
+            f"something already answers on {url}; stop it (`supplytrace serve --stop`) or set "
+            "SUPPLYTRACE_RESOLVER to another port."
+        )
+    command = [sys.executable, "-m", "supplytrace.cli", "serve", "--network", network]
+    command += ["--host", host, "--port", str(port)]
+    if rpc_url:
+        command += ["--rpc-url", rpc_url]
+    pid_file.parent.mkdir(parents=True, exist_ok=True)
+    with log_file.open("wb") as log:  # a fresh log per start: its last line explains a failed start
+        process = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+        )
+    pid_file.write_text(json.dumps({"pid": process.pid, "url": url}))
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pid_file.unlink(missing_ok=True)
+            lines = log_file.read_text(errors="replace").strip().splitlines() or ["(no output)"]
+            reason = lines[-1].removeprefix("error: ")
+            raise ServeError(
+                f"the page could not start (exit code {process.returncode}): {reason} (log: {log_file})"
+            )
+        if healthy(url):
+            return Background(process.pid, url, log_file)
+        time.sleep(0.2)
+    os.killpg(process.pid, signal.SIGKILL)
+    pid_file.unlink(missing_ok=True)
+    raise ServeError(f"the page did not answer on {url} within {timeout:.0f} s; see {log_file}.")
+
+
+def stop_background(settings: Settings, timeout: float = 10.0) -> bool:
+    """Stop the background page recorded in the pid file. False if none was running."""
+    pid_file, _ = _paths(settings)
+    record = _recorded(settings)
+    if record is None:
+        pid_file.unlink(missing_ok=True)
+        return False
+    pid = int(record["pid"])
+    os.killpg(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and _alive(pid):
+        time.sleep(0.1)
+    if _alive(pid):
+        os.killpg(pid, signal.SIGKILL)
+    pid_file.unlink(missing_ok=True)
+    return True

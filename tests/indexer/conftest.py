@@ -1,0 +1,238 @@
+"""Fixtures for the indexer: index databases (SQLite and a real PostgreSQL server), indexers on
+ape's anvil, a workload that drives the registry, and the three-way check index == fresh
+rebuild == the contract's own views.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from supplytrace.ids import encode_code, item_id
+from supplytrace.indexer.fetch import FetchConfig
+from supplytrace.indexer.query import IndexReader
+from supplytrace.indexer.rpc import HttpRpc
+from supplytrace.indexer.run import Indexer, IndexerConfig
+from supplytrace.indexer.store import IndexStore, make_engine, resolve_url
+from supplytrace.registry import item_state, lot_state
+from tests.cli.conftest import cli, deployed  # noqa: F401  (the CLI tests' devnet fixtures)
+from tests.conftest import HONEY_GTIN
+from tests.indexer.postgres import URL_ENV, create_database, temporary_server
+
+BACKENDS = ["sqlite", "postgres"]
+_databases = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str]:
+    """A PostgreSQL server: $SUPPLYTRACE_TEST_POSTGRES_URL, else a throwaway one started here."""
+    given = os.environ.get(URL_ENV)
+    if given:
+        yield resolve_url(given, Path("."))
+        return
+    with temporary_server() as url:
+        yield url
+
+
+def new_db_url(kind: str, request: pytest.FixtureRequest, folder: Path) -> str:
+    if kind == "sqlite":
+        return f"sqlite:///{folder / f'index-{next(_databases)}.db'}"
+    server = request.getfixturevalue("pg_server")
+    return create_database(server, f"supplytrace_{os.getpid()}_{next(_databases)}")
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def make_db(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], str]:
+    """make_db() -> the URL of a new, empty database of the test's backend."""
+    return lambda: new_db_url(backend, request, tmp_path)
+
+
+@pytest.fixture
+def db_url(make_db: Callable[[], str]) -> str:
+    return make_db()
+
+
+@pytest.fixture
+def rpc_url(chain: Any) -> str:
+    return str(chain.provider.uri)
+
+
+@pytest.fixture
+def deployment_block(registry: Any, chain: Any) -> int:
+    return int(chain.provider.get_receipt(registry.txn_hash).block_number)
+
+
+@pytest.fixture
+def chain_id(chain: Any) -> int:
+    return int(chain.provider.make_request("eth_chainId", []), 16)
+
+
+SMALL_CHUNKS = FetchConfig(initial_span=3, max_span=64, target_logs=40)
+
+
+@pytest.fixture
+def make_indexer(registry: Any, deployment_block: int, chain_id: int, rpc_url: str) -> Callable[..., Indexer]:
+    """make_indexer(db_url, url=None, **config) -> an Indexer of the module's registry."""
+    engines: list[Any] = []
+
+    def _make(db: str, url: str | None = None, fetch: FetchConfig = SMALL_CHUNKS, **config: Any) -> Indexer:
+        engine = make_engine(db)
+        engines.append(engine)
+        store = IndexStore(engine, chain_id)
+        settings = IndexerConfig(fetch=fetch, **({"confirmations": 0} | config))
+        return Indexer(
+            store, HttpRpc(url or rpc_url, timeout=10), str(registry.address), deployment_block, settings
+        )
+
+    yield _make
+    for engine in engines:
+        engine.dispose()
+
+
+def full_index(db: str, make_indexer: Callable[..., Indexer]) -> Indexer:
+    """A fresh index of the whole chain, in one catch-up."""
+    indexer = make_indexer(db, fetch=FetchConfig())
+    indexer.catch_up()
+    return indexer
+
+
+def dump(indexer: Indexer) -> dict[str, list[tuple[Any, ...]]]:
+    return indexer.store.dump()
+
+
+def assert_matches_contract(indexer: Indexer, registry: Any, item_ids: set[bytes], lot_ids: set[int]) -> None:
+    """Every item and lot the index holds reads exactly as the contract's getItem / getLot."""
+    reader = IndexReader(indexer.store.engine, indexer.store.chain_id)
+    for item in sorted(item_ids):
+        indexed = reader.item_state(item)
+        onchain = item_state(registry, item)
+        if not onchain.registered:
+            assert indexed is None, f"0x{item.hex()} is in the index but not registered"
+        else:
+            assert indexed == onchain, f"0x{item.hex()}: index {indexed} != chain {onchain}"
+    for lot in sorted(lot_ids):
+        summary = reader.lot(lot)
+        assert summary is not None
+        assert summary.state == lot_state(registry, lot)
+
+
+# ----------------------------------------------------------------------------------------------
+# A workload: random registry operations through ape (each a transaction, each a block)
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Workload:
+    registry: Any
+    admin: Any
+    brand: Any
+    others: list[Any]
+    lots: list[int]
+    rng: random.Random
+    items: list[bytes] = field(default_factory=list)
+    serials: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    @property
+    def lot_ids(self) -> set[int]:
+        return set(range(1, int(self.registry.lotCount()) + 1))
+
+    def register(self, count: int = 3, lot: int | None = None) -> list[bytes]:
+        lot = lot or self.rng.choice(self.lots)
+        if self.registry.getLot(lot).recalledAt or self.registry.getLot(lot).closed:
+            return []
+        serials = [f"W{self.rng.randrange(10**6)}-{next(self.serials)}" for _ in range(count)]
+        self.registry.registerItems(lot, [encode_code(s) for s in serials], sender=self.brand)
+        ids = [item_id(HONEY_GTIN, s) for s in serials]
+        self.items.extend(ids)
+        return ids
+
+    def _holder(self, item: bytes) -> Any | None:
+        record = self.registry.getItem(item)
+        if int(record.status) != 1:
+            return None
+        for account in [self.brand, *self.others]:
+            if account.address == record.custodian:
+                return account
+        return None
+
+    OPERATIONS = (
+        "register",
+        "offer",
+        "accept",
+        "cancel",
+        "reject",
+        "record",
+        "sell",
+        "name",
+        "describe",
+        "recall",
+    )
+
+    def step(self, choice: str | None = None) -> str:
+        """One operation (``choice``, else a random one) if it can succeed now; returns its name
+        ("skip" when it cannot)."""
+        r = self.registry
+        if choice is None:
+            choice = self.rng.choice(self.OPERATIONS if self.items else ("register",))
+        elif choice not in ("register", "name", "describe", "recall") and not self.items:
+            choice = "register"
+        if choice == "register":
+            self.register(self.rng.randint(1, 4))
+            return choice
+        if choice == "name":
+            r.nameBrand(self.brand, f"Brand {self.rng.randrange(100)}", sender=self.admin)
+            return choice
+        if choice == "describe":
+            r.describeSelf(f"I am {self.rng.randrange(100)}", sender=self.rng.choice(self.others))
+            return choice
+        if choice == "recall":
+            lot = self.rng.choice(self.lots)
+            if not r.getLot(lot).recalledAt:
+                r.recallLot(lot, f"reason {self.rng.randrange(100)}", sender=self.brand)
+            return choice
+        item = self.rng.choice(self.items)
+        holder = self._holder(item)
+        if holder is None:
+            return "skip"
+        pending = r.getItem(item).pendingReceiver
+        open_offer = int(str(pending), 16) != 0
+        if choice == "offer" and not open_offer:
+            to = self.rng.choice([a for a in [self.brand, *self.others] if a != holder])
+            r.offer(item, to, sender=holder)
+        elif choice in ("accept", "reject") and open_offer:
+            receiver = next(a for a in [self.brand, *self.others] if a.address == pending)
+            (r.accept if choice == "accept" else r.rejectOffer)(item, sender=receiver)
+        elif choice == "cancel" and open_offer:
+            r.cancelOffer(item, sender=holder)
+        elif choice == "record":
+            r.record(item, encode_code(self.rng.choice(["inspecting", "storing", "receiving"]), "step"),
+                     bytes([self.rng.randrange(256)]) * 32, sender=holder)  # fmt: skip
+        elif choice == "sell" and not open_offer:
+            r.sell(item, sender=holder)
+        else:
+            return "skip"
+        return choice
+
+
+@pytest.fixture
+def workload(
+    registry: Any, admin: Any, brand: Any, distributor: Any, retailer: Any, lot_id: int, other_lot_id: int
+):
+    def _make(seed: int = 0) -> Workload:
+        return Workload(
+            registry, admin, brand, [distributor, retailer], [lot_id, other_lot_id], random.Random(seed)
+        )
+
+    return _make

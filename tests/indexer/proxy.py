@@ -1,0 +1,142 @@
+"""A faulty JSON-RPC proxy on loopback for the indexer's fault tests (not a test module).
+
+It forwards every request to a real node and, by plan, answers ``eth_getLogs`` like a public
+RPC that caps results or block ranges, lets requests time out, drops connections without an
+answer, answers HTTP 503, or stops listening for a while (connections refused).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import socket
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Faults:
+    max_results: int | None = None  # more logs than this: -32005 "query returned more than N results"
+    max_blocks: int | None = None  # a wider range: "block range too large"
+    timeout_every: int = 0  # every Nth eth_getLogs sleeps `hang` seconds before answering
+    drop_every: int = 0  # every Nth request: connection closed without an answer
+    unavailable_every: int = 0  # every Nth request: HTTP 503
+    hang: float = 1.5
+    counts: dict[str, int] = field(default_factory=lambda: {"timeout": 0, "drop": 0, "503": 0, "refused": 0})
+
+
+class FaultyProxy:
+    def __init__(self, upstream: str, faults: Faults) -> None:
+        self.upstream = upstream
+        self.faults = faults
+        self._requests = itertools.count(1)
+        self._get_logs = itertools.count(1)
+        self.port = 0
+        self._server: ThreadingHTTPServer | None = None
+        self._lock = threading.Lock()
+        self._open: set[socket.socket] = set()
+        self._start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _start(self) -> None:
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *_args: Any) -> None:
+                pass
+
+            def setup(self) -> None:
+                super().setup()
+                with proxy._lock:
+                    proxy._open.add(self.connection)
+
+            def finish(self) -> None:
+                with proxy._lock:
+                    proxy._open.discard(self.connection)
+                super().finish()
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                status, answer = proxy.answer(body)
+                if status == 0:  # drop: close without a word
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+        class Server(ThreadingHTTPServer):
+            allow_reuse_address = True
+            daemon_threads = True
+
+        self._server = Server(("127.0.0.1", self.port), Handler)
+        self.port = self._server.server_address[1]
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        """Stop listening and cut every open connection."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        with self._lock:
+            for conn in self._open:
+                with contextlib.suppress(OSError):
+                    conn.shutdown(socket.SHUT_RDWR)
+            self._open.clear()
+
+    def refuse_for(self, seconds: float) -> None:
+        """Stop listening now and listen again on the same port after ``seconds``."""
+        self.stop()
+        self.faults.counts["refused"] += 1
+        timer = threading.Timer(seconds, self._start)
+        timer.daemon = True
+        timer.start()
+
+    def _forward(self, body: bytes) -> bytes:
+        request = urllib.request.Request(self.upstream, body, {"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return bytes(response.read())
+
+    def answer(self, body: bytes) -> tuple[int, bytes]:
+        f = self.faults
+        n = next(self._requests)
+        if f.drop_every and n % f.drop_every == 0:
+            f.counts["drop"] += 1
+            return 0, b""
+        if f.unavailable_every and n % f.unavailable_every == 0:
+            f.counts["503"] += 1
+            return 503, b"Service Unavailable"
+        message = json.loads(body)
+        if not isinstance(message, dict) or message.get("method") != "eth_getLogs":
+            return 200, self._forward(body)
+        params = message["params"][0]
+        span = int(params["toBlock"], 16) - int(params["fromBlock"], 16) + 1
+        if f.max_blocks is not None and span > f.max_blocks:
+            return 200, _error(message, -32602, f"block range too large: up to a {f.max_blocks} block range")
+        if f.timeout_every and next(self._get_logs) % f.timeout_every == 0:
+            f.counts["timeout"] += 1
+            time.sleep(f.hang)
+        answer = self._forward(body)
+        if f.max_results is not None and len(json.loads(answer).get("result") or []) > f.max_results:
+            return 200, _error(message, -32005, f"query returned more than {f.max_results} results")
+        return 200, answer
+
+
+def _error(message: dict[str, Any], code: int, text: str) -> bytes:
+    return json.dumps(
+        {"jsonrpc": "2.0", "id": message.get("id"), "error": {"code": code, "message": text}}
+    ).encode()

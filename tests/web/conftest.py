@@ -1,0 +1,216 @@
+"""Fixtures for the verification page: the demo's story on ape's test network (anvil), and the
+page's ASGI app over it, reading the chain by raw JSON-RPC exactly as `supplytrace serve` does.
+
+The index stand-ins below (stale, tampered, broken) wrap the real chain-backed history: the event
+indexer is not part of this package yet, and these are the failures the page must survive.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import socket
+import warnings
+from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from eth_utils import keccak
+from starlette.exceptions import StarletteDeprecationWarning
+
+from supplytrace.demo import Story, tell_story
+from supplytrace.deployments import Deployment
+from supplytrace.explorers import ExplorerLinks
+from supplytrace.web.app import PageConfig, create_app
+from supplytrace.web.rpc import SyncRpc
+from supplytrace.web.sources import ChainHistory, HistoryEvent, HistorySource, LotHistory, Participant
+
+with warnings.catch_warnings():
+    # Starlette 1.x prefers the httpx2 fork for its test client; httpx (the page's own RPC client) works.
+    warnings.simplefilter("ignore", StarletteDeprecationWarning)
+    from starlette.testclient import TestClient
+
+#: TestClient's host: explorer links on the local network point at the page itself.
+BASE = "http://testserver"
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts" / "web"
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on now; never 8545 or 8000, which the demo uses."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+        if port not in (8545, 8000):
+            return port
+
+
+def text_of(page: str) -> str:
+    """The visible text of an HTML page (tags dropped, whitespace collapsed)."""
+    page = re.sub(r'<span class="vh">.*?</span>', " ", page, flags=re.S)
+    page = re.sub(r"<(style|head)\b.*?</\1>", " ", page, flags=re.S)
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
+
+
+def banner_of(page: str) -> tuple[str, str]:
+    """(data-status, text) of the page's status banner."""
+    match = re.search(
+        r'<section class="banner[^"]*"[^>]*data-status="([^"]+)"[^>]*>(.*?)</section>', page, re.S
+    )
+    assert match, "the page has no status banner"
+    return match.group(1), text_of(match.group(2))
+
+
+@dataclass
+class World:
+    registry: Any
+    story: Story
+    home: Path
+    from_block: int
+    rpc_url: str
+    chain_id: int
+    deployment: Deployment
+
+    def key(self, case: str) -> Any:
+        return next(i.key for i in self.story.items if i.case == case)
+
+    def config(self, **changes: Any) -> PageConfig:
+        config = PageConfig(
+            rpc_url=self.rpc_url,
+            registry=str(self.registry.address),
+            chain_id=self.chain_id,
+            ecosystem="ethereum",
+            network="local",
+            deployment_block=self.from_block,
+            resolver=BASE,
+            metadata_folder=self.home / "metadata",
+            links=ExplorerLinks.for_network("ethereum", "local", resolver=BASE, overrides={}),
+            deployment=self.deployment,
+        )
+        return replace(config, **changes)
+
+    def history(self) -> ChainHistory:
+        return ChainHistory(SyncRpc(self.rpc_url), str(self.registry.address), self.from_block)
+
+
+@pytest.fixture(scope="module")
+def world(project, accounts, chain, tmp_path_factory) -> World:
+    """The demo's supply chain (tell_story) on a fresh registry on ape's anvil."""
+    admin = accounts[0]
+    registry = project.ProvenanceRegistry.deploy(admin, 0, sender=admin)
+    from_block = int(chain.blocks.head.number)
+    home = tmp_path_factory.mktemp("web-home")
+    cast = (accounts[0], accounts[1], accounts[2], accounts[3])
+    story = tell_story(registry, chain.provider, cast, home, lambda _line: None)
+    code = bytes(chain.provider.get_code(registry.address))
+    deployment = Deployment(
+        ecosystem="ethereum",
+        network="local",
+        chain_id=int(chain.chain_id),
+        address=str(registry.address),
+        tx_hash=str(registry.txn_hash),
+        block=from_block,
+        deployer=str(admin.address),
+        admin=str(admin.address),
+        compiler="solc (tests)",
+        runtime_bytecode_keccak="0x" + keccak(code).hex(),
+        deployed_at="2026-01-01T00:00:00Z",
+    )
+    rpc_url = str(chain.provider.http_uri)
+    return World(registry, story, home, from_block, rpc_url, int(chain.chain_id), deployment)
+
+
+@pytest.fixture(scope="module")
+def make_client(world: World) -> Iterator[Callable[..., TestClient]]:
+    """make_client(source=None, **config changes) -> a started TestClient of the page."""
+    clients: list[TestClient] = []
+
+    def _make(source: HistorySource | None = None, **changes: Any) -> TestClient:
+        app = create_app(world.config(**changes), source or world.history())
+        client = TestClient(app, base_url=BASE, raise_server_exceptions=False, follow_redirects=False)
+        client.__enter__()
+        clients.append(client)
+        return client
+
+    yield _make
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="module")
+def client(make_client: Callable[..., TestClient]) -> TestClient:
+    return make_client()
+
+
+# ----------------------------------------------------------------------------------------------
+# Index stand-ins
+# ----------------------------------------------------------------------------------------------
+
+
+class StaleIndex:
+    """An index that stopped at block ``mark``: it holds no newer event and says so."""
+
+    def __init__(self, inner: HistorySource, mark: int) -> None:
+        self.inner, self.mark = inner, mark
+
+    def item_history(self, item_id: bytes) -> list[HistoryEvent]:
+        return [e for e in self.inner.item_history(item_id) if e.block_number <= self.mark]
+
+    def lot(self, lot_id: int, item_limit: int = 50) -> LotHistory | None:
+        found = self.inner.lot(lot_id, item_limit)
+        if found is None:
+            return None
+        return replace(found, events=[e for e in found.events if e.block_number <= self.mark])
+
+    def participants(self, addresses: Collection[str]) -> dict[str, Participant]:
+        return self.inner.participants(addresses)
+
+    def indexed_block(self) -> int | None:
+        return self.mark
+
+
+class TamperedIndex(StaleIndex):
+    """An index whose rows were altered: every item in it reads as sold."""
+
+    def __init__(self, inner: HistorySource) -> None:
+        super().__init__(inner, 2**62)
+
+    def item_history(self, item_id: bytes) -> list[HistoryEvent]:
+        events = self.inner.item_history(item_id)
+        if not events:
+            return events
+        last = events[-1]
+        fake = HistoryEvent("ItemSold", last.block_number, last.log_index + 1, last.tx_hash, last.timestamp)
+        return [*events, replace(fake, args={"itemId": item_id, "seller": events[0].args.get("registrar")})]
+
+    def indexed_block(self) -> int | None:
+        return None
+
+
+class BrokenIndex(StaleIndex):
+    """An index whose database is gone: every query fails."""
+
+    def __init__(self, inner: HistorySource) -> None:
+        super().__init__(inner, 0)
+
+    def item_history(self, item_id: bytes) -> list[HistoryEvent]:
+        raise RuntimeError("database file is locked: /secret/path/index.sqlite")
+
+    def lot(self, lot_id: int, item_limit: int = 50) -> LotHistory | None:
+        raise RuntimeError("database file is locked: /secret/path/index.sqlite")
+
+    def participants(self, addresses: Collection[str]) -> dict[str, Participant]:
+        raise RuntimeError("database file is locked: /secret/path/index.sqlite")
+
+
+class MalformedIndex(StaleIndex):
+    """An index that answers with rows the page cannot read (a custody event without its parties)."""
+
+    def __init__(self, inner: HistorySource) -> None:
+        super().__init__(inner, 2**62)
+
+    def item_history(self, item_id: bytes) -> list[HistoryEvent]:
+        return [HistoryEvent("CustodyTransferred", 1, 0, "0x" + "00" * 32, 0, {"itemId": item_id})]

@@ -1,0 +1,214 @@
+"""The whole story in a real browser on a phone-sized screen.
+
+`supplytrace demo` runs end to end in a subprocess (its own devnet, page and output folder on
+free ports, an empty HOME), then headless Chromium (Debian's /usr/bin/chromium, driven by
+Playwright; `.ci/run` installs it) opens the URL decoded from each QR code the demo wrote, at
+360 px wide, checks the banner, follows the explorer links, and saves screenshots under
+test-artifacts/web/. Finally the page and the devnet are stopped the way `make demo-stop` does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import zxingcpp
+from PIL import Image
+from playwright.sync_api import Page, sync_playwright
+
+from tests.web.conftest import ARTIFACTS, ROOT, free_port
+
+CHROMIUM = Path("/usr/bin/chromium")
+#: Without the background-networking flags Chromium's own connections are refused on a closed network.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+WIDTH = 360
+TITLES = {
+    "genuine": "Genuine and in the supply chain",
+    "sold": "Already sold",
+    "recalled": "Recalled: do not use",
+    "unknown": "Unknown code: likely counterfeit",
+}
+
+
+@dataclass
+class Demo:
+    env: dict[str, str]
+    stdout: str
+    summary: dict[str, Any]
+    home: Path
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "supplytrace.cli", *args],
+            env=self.env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            stdin=subprocess.DEVNULL,
+        )
+
+    def case(self, name: str) -> dict[str, Any]:
+        return next(item for item in self.summary["items"] if item["case"] == name)
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2):
+            return True
+    except urllib.error.HTTPError:
+        return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    work = tmp_path_factory.mktemp("demo")
+    (work / "empty-home").mkdir()
+    env = dict(os.environ)
+    env.update(
+        HOME=str(work / "empty-home"),
+        SUPPLYTRACE_HOME=str(work / "supplytrace"),
+        SUPPLYTRACE_DEPLOYMENTS=str(work / "deployments"),
+        SUPPLYTRACE_DEVNET_PORT=str(free_port()),
+        SUPPLYTRACE_RESOLVER=f"http://127.0.0.1:{free_port()}",
+        SUPPLYTRACE_DEMO_OUTPUT=str(work / "demo-output"),
+        PYTHONPATH=str(ROOT),
+        COLUMNS="200",
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "supplytrace.cli", "demo"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        stdin=subprocess.DEVNULL,
+    )
+    demo = Demo(env, result.stdout, {}, work / "supplytrace")
+    try:
+        assert result.returncode == 0, result.stdout + result.stderr
+        demo.summary = json.loads((work / "demo-output" / "summary.json").read_text())
+        yield demo
+    finally:
+        demo.cli("serve", "--stop")
+        demo.cli("devnet", "down")
+
+
+@pytest.fixture(scope="module")
+def phone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Page]:
+    assert CHROMIUM.exists(), (
+        "the browser test needs Debian's chromium: `apt-get install chromium` (.ci/run does)"
+    )
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium-profile")),  # a new, empty user data dir
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": WIDTH, "height": 740},
+            is_mobile=True,
+            has_touch=True,
+            locale="en-GB",
+        )
+        page = context.pages[0] if context.pages else context.new_page()
+        page.set_default_timeout(15_000)
+        yield page
+        context.close()
+
+
+def test_run_demo__fresh_home__summary_lists_every_case_and_the_chain(demo: Demo) -> None:
+    summary = demo.summary
+    assert summary["base_url"] == demo.env["SUPPLYTRACE_RESOLVER"]
+    assert re.fullmatch(r"0x[0-9a-fA-F]{40}", summary["contract"])
+    assert summary["chain_id"] == 1337 and summary["network"] == "ethereum:local"
+    assert [item["case"] for item in summary["items"]] == list(TITLES)
+    for item in summary["items"]:
+        assert item["expected_status"] == item["case"]
+        assert item["uri"].startswith(summary["base_url"] + "/01/")
+        assert re.fullmatch(r"0x[0-9a-f]{64}", item["item_id"])
+        assert Path(item["qr"]).is_file()
+        assert f"{item['case']}: {item['uri']}" in demo.stdout  # the URL printed to open
+    assert all(Path(p).is_file() for p in summary["label_sheet"])
+
+
+@pytest.mark.parametrize("case", list(TITLES))
+def test_open_qr_code_on_a_phone__each_demo_case__banner_states_the_status(
+    demo: Demo, phone: Page, case: str
+) -> None:
+    item = demo.case(case)
+    (decoded,) = zxingcpp.read_barcodes(Image.open(item["qr"]))
+    assert decoded.text == item["uri"]
+    response = phone.goto(decoded.text)
+    assert response is not None
+    assert response.status == (404 if case == "unknown" else 200)
+    banner = phone.locator("section.banner")
+    assert banner.get_attribute("data-status") == case
+    assert phone.locator("h1").inner_text() == TITLES[case]
+    assert banner.is_visible()
+    assert banner.bounding_box()["y"] < 120  # type: ignore[index]  # the answer is at the top
+    assert phone.evaluate("document.documentElement.scrollWidth") <= WIDTH  # no sideways scrolling
+    phone.screenshot(path=str(ARTIFACTS / f"item-{case}.png"), full_page=True)
+
+
+def test_follow_explorer_links__genuine_item__transaction_and_contract_pages_open(
+    demo: Demo, phone: Page
+) -> None:
+    item = demo.case("genuine")
+    phone.goto(item["uri"])
+    phone.get_by_role("link", name=re.compile(r"^View the transaction")).last.click()
+    phone.wait_for_url(re.compile(r"/tx/0x[0-9a-f]{64}$"))
+    assert phone.locator("h1").inner_text() == "Transaction"
+    body = phone.locator("main").inner_text()
+    assert "succeeded" in body and "recorded a step: inspecting" in body
+    assert phone.evaluate("document.documentElement.scrollWidth") <= WIDTH
+    phone.screenshot(path=str(ARTIFACTS / "tx.png"), full_page=True)
+
+    phone.goto(item["uri"])
+    phone.locator("main").get_by_role("link", name=demo.summary["contract"]).click()
+    phone.wait_for_url(re.compile(rf"/address/{demo.summary['contract']}$"))
+    assert phone.locator("h1").inner_text() == "Registry contract"
+    assert "matches the recorded deployment" in phone.locator("main").inner_text()
+    phone.screenshot(path=str(ARTIFACTS / "contract.png"), full_page=True)
+
+
+def test_open_recalled_lot__from_the_item_page__lot_page_lists_its_recalled_jars(
+    demo: Demo, phone: Page
+) -> None:
+    phone.goto(demo.case("recalled")["uri"])
+    phone.get_by_role("link", name=demo.case("recalled")["lot"], exact=True).click()
+    phone.wait_for_url(re.compile(r"/lot/\d+$"))
+    assert phone.locator("section.banner").get_attribute("data-status") == "recalled"
+    assert "JAR00501: recalled" in phone.locator("main").inner_text()
+    phone.screenshot(path=str(ARTIFACTS / "lot-recalled.png"), full_page=True)
+
+
+def test_demo_stop__after_the_demo__page_and_devnet_are_stopped(demo: Demo) -> None:
+    base = demo.summary["base_url"]
+    assert _answers(f"{base}/healthz")
+    assert demo.cli("serve", "--stop").returncode == 0
+    assert demo.cli("devnet", "down").returncode == 0
+    assert not _answers(f"{base}/healthz")
+    assert not _answers(f"http://127.0.0.1:{demo.env['SUPPLYTRACE_DEVNET_PORT']}")
+    assert "Traceback" not in (demo.home / "web" / "serve.log").read_text()

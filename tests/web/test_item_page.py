@@ -1,0 +1,203 @@
+"""The item page through its ASGI client: every status the demo's story produces, every way of
+reaching it, and every way a code can be wrong."""
+
+from __future__ import annotations
+
+import re
+
+from supplytrace.demo import HONEY_GTIN, LOT_CODE, RECALL_REASON
+from supplytrace.ids import ItemKey
+from supplytrace.web.views import fmt_date
+from tests.web.conftest import BASE, TestClient, World, banner_of, text_of
+
+
+def _path(key: ItemKey) -> str:
+    return key.digital_link(BASE)[len(BASE) :]
+
+
+def test_open_digital_link__genuine_item__banner_brand_lot_facts_and_journey(
+    client: TestClient, world: World
+) -> None:
+    response = client.get(_path(world.key("genuine")))
+    assert response.status_code == 200
+    status, banner = banner_of(response.text)
+    assert status == "genuine"
+    assert "Genuine and in the supply chain" in banner
+    assert "Registered by Hillside Apiaries" in banner
+    assert "Corner Grocery" in banner and "(unverified)" in banner
+    page = text_of(response.text)
+    # The brand's verified name, the lot facts checked against the hash on chain.
+    assert re.search(r"Brand Hillside Apiaries verified", page)
+    assert "Acacia honey, 500 g jar" in page
+    assert "Harvest date 2026-07-14" in page
+    assert "type: lab-test" in page
+    assert "These details match the fingerprint (hash) the brand recorded on the chain." in page
+    # The custody timeline in plain words: registration, offer/accept, signed handoff, inspection.
+    assert "Hillside Apiaries verified registered this item" in page
+    assert "Hillside Apiaries verified handed it over to Carpathian Foods" in page
+    assert "handed it over to Corner Grocery" in page
+    assert "recorded a step: inspecting" in page
+    assert "sold it to a customer" not in page
+
+
+def test_open_digital_link__genuine_item__every_step_links_to_its_transaction(
+    client: TestClient, world: World
+) -> None:
+    page = client.get(_path(world.key("genuine"))).text
+    links = re.findall(rf'href="{BASE}/tx/(0x[0-9a-f]{{64}})"', page)
+    start = page.index('<ol class="timeline">')
+    timeline = page[start : page.index("</ol>", start)]
+    assert (
+        len(links) == timeline.count("<li>") == 6
+    )  # lot, registration, offer, accept, signed handoff, inspection
+    for tx_hash in set(links):
+        receipt = world.registry.provider.get_receipt(tx_hash)
+        assert receipt.status == 1
+    assert f'href="{BASE}/address/{world.registry.address}"' in page  # the contract on the explorer
+
+
+def test_open_digital_link__sold_item__says_when_and_who_sold_it_and_warns_of_a_copy(
+    client: TestClient, world: World
+) -> None:
+    key = world.key("sold")
+    sold_at = int(world.registry.getItem(key.id).updatedAt)
+    response = client.get(_path(key))
+    assert response.status_code == 200
+    status, banner = banner_of(response.text)
+    assert status == "sold"
+    assert f"Sold on {fmt_date(sold_at)} by Corner Grocery" in banner
+    assert "If you just bought this new, the code may be a copy" in banner
+    assert "Corner Grocery verified sold it to a customer" not in text_of(response.text)
+    assert "sold it to a customer" in text_of(response.text)
+
+
+def test_open_digital_link__recalled_item__gives_the_reason_and_what_to_do(
+    client: TestClient, world: World
+) -> None:
+    response = client.get(_path(world.key("recalled")))
+    assert response.status_code == 200
+    status, banner = banner_of(response.text)
+    assert status == "recalled"
+    assert "Recalled: do not use" in banner
+    assert "Hillside Apiaries recalled lot ACACIA-2026-05" in banner
+    assert RECALL_REASON in banner
+    assert "What to do: Do not eat or use it" in banner
+    assert "recalled the whole lot" in text_of(response.text)
+
+
+def test_open_digital_link__unregistered_code__404_likely_counterfeit_and_gtin_owner(
+    client: TestClient, world: World
+) -> None:
+    response = client.get(_path(world.key("unknown")))
+    assert response.status_code == 404
+    status, banner = banner_of(response.text)
+    assert status == "unknown"
+    assert "Not registered by any brand" in banner and "likely counterfeit" in banner
+    assert f"GTIN {HONEY_GTIN}) belongs to Hillside Apiaries" in banner
+    page = text_of(response.text)
+    assert "Journey" not in page
+    # How the id was derived, to check by hand.
+    key = world.key("unknown")
+    assert key.id_hex in page
+    assert "cast format-bytes32-string JAR99999" in page
+
+
+def test_open_digital_link__unowned_gtin__404_without_an_owner(client: TestClient) -> None:
+    response = client.get("/01/4012345000009/21/ANYTHING")
+    assert response.status_code == 404
+    status, banner = banner_of(response.text)
+    assert status == "unknown"
+    assert "belongs to" not in banner
+
+
+def test_open_digital_link__without_lot_or_with_extra_attributes__same_item(
+    client: TestClient, world: World
+) -> None:
+    key = world.key("genuine")
+    plain = f"/01/{key.gtin}/21/{key.serial}"
+    short_gtin = f"/01/{key.gtin.lstrip('0')}/21/{key.serial}"
+    for path in (plain, short_gtin, _path(key) + "?17=271231&linkType=gs1:pip", plain + "?utm_source=camera"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert banner_of(response.text)[0] == "genuine", path
+        assert key.id_hex in response.text, path
+
+
+def test_open_digital_link__lot_differs_from_the_item_s_lot__warns_the_label_may_be_a_copy(
+    client: TestClient, world: World
+) -> None:
+    key = world.key("genuine")
+    response = client.get(f"/01/{key.gtin}/10/OTHER-LOT/21/{key.serial}")
+    assert response.status_code == 200
+    assert banner_of(response.text)[0] == "genuine"
+    assert f"names lot OTHER-LOT, but this item belongs to lot {LOT_CODE}" in text_of(response.text)
+
+
+def test_open_digital_link__malformed_codes__400_human_page(client: TestClient) -> None:
+    cases = [
+        "/01/09506000134353/21/JAR00001",  # wrong check digit
+        "/01/09506000134352",  # a product, not one item
+        "/01/09506000134352/10/LOT",  # a lot, not one item
+        "/01/09506000134352/21/" + "A" * 21,  # serial too long
+        "/01/09506000134352/21/%C3%A9",  # not in GS1's character set
+        "/01/ABC/21/JAR00001",
+        "/01/09506000134352/22/JAR00001",
+    ]
+    for path in cases:
+        response = client.get(path)
+        assert response.status_code == 400, path
+        assert response.headers["content-type"].startswith("text/html"), path
+        status, banner = banner_of(response.text)
+        assert status == "error-400", path
+        assert "This is not a product code we can read" in banner, path
+        assert "Traceback" not in response.text and "resolver.invalid" not in response.text, path
+
+
+def test_open_digital_link__serial_with_reserved_characters__resolves_percent_encoded(
+    client: TestClient,
+) -> None:
+    key = ItemKey.create(HONEY_GTIN, "A/B%1", "L(1)")
+    response = client.get(_path(key))
+    assert response.status_code == 404  # well-formed, never registered
+    assert key.id_hex in response.text
+    assert "Serial “A/B%1”" in text_of(response.text)
+
+
+def test_head_digital_link__phone_link_preview__200_without_body(client: TestClient, world: World) -> None:
+    response = client.head(_path(world.key("genuine")))
+    assert response.status_code == 200
+    assert response.content == b""
+
+
+def test_open_item_by_id__genuine_item__same_page_with_derivation(client: TestClient, world: World) -> None:
+    key = world.key("genuine")
+    response = client.get(f"/item/{key.id_hex}")
+    assert response.status_code == 200
+    assert banner_of(response.text)[0] == "genuine"
+    page = text_of(response.text)
+    assert "Serial JAR00002" in page  # from the registration event: the id alone names no serial
+    assert f"The id is the Keccak-256 hash of the two joined: {key.id_hex} (the id above)" in page
+
+
+def test_open_item_by_id__unknown_or_malformed_id__404_or_400(client: TestClient) -> None:
+    unknown = client.get("/item/0x" + "ab" * 32)
+    assert unknown.status_code == 404
+    assert banner_of(unknown.text)[0] == "unknown"
+    for bad in ("0x12", "hello", "0x" + "g" * 64):
+        response = client.get(f"/item/{bad}")
+        assert response.status_code == 400, bad
+        assert "This is not an item id" in banner_of(response.text)[1]
+
+
+def test_check_typed_code__uri_or_id_or_garbage__redirects_or_400(client: TestClient, world: World) -> None:
+    key = world.key("sold")
+    typed = client.get("/check", params={"code": f"  {key.digital_link('https://id.example.com')} "})
+    assert typed.status_code == 303
+    assert typed.headers["location"] == _path(key)
+    by_id = client.get("/check", params={"code": key.id_hex})
+    assert by_id.status_code == 303 and by_id.headers["location"] == f"/item/{key.id_hex}"
+    garbage = client.get("/check", params={"code": "not a code"})
+    assert garbage.status_code == 400
+    assert "This is not a product code we can read" in text_of(garbage.text)
+    home = client.get("/")
+    assert home.status_code == 200 and 'action="/check"' in home.text

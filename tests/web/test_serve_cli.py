@@ -1,0 +1,72 @@
+"""`supplytrace serve`: the start-up checks say what is wrong in one sentence, never a traceback.
+(The background page on a real devnet is exercised end to end by test_browser.py via the demo.)"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from supplytrace.web.server import listen_address
+from tests.web.conftest import ROOT, free_port
+
+
+def _serve(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ)
+    env.update(
+        SUPPLYTRACE_HOME=str(tmp_path / "home"),
+        SUPPLYTRACE_DEPLOYMENTS=str(tmp_path / "deployments"),
+        SUPPLYTRACE_DEVNET_PORT=str(free_port()),
+        SUPPLYTRACE_RESOLVER=f"http://127.0.0.1:{free_port()}",
+        PYTHONPATH=str(ROOT),
+        COLUMNS="200",
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "supplytrace.cli", "serve", *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def test_serve__devnet_not_running__one_sentence_error(tmp_path: Path) -> None:
+    result = _serve(tmp_path)
+    assert result.returncode == 1
+    assert "the local devnet is not running" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_serve_background__devnet_not_running__reports_the_page_s_error(tmp_path: Path) -> None:
+    result = _serve(tmp_path, "--background")
+    assert result.returncode == 1
+    message = " ".join(result.stderr.split())
+    assert "the page could not start (exit code 1): the local devnet is not running" in message
+    assert "Traceback" not in result.stderr + result.stdout
+    assert not (tmp_path / "home" / "web" / "serve.pid").exists()
+
+
+def test_serve_stop__nothing_running__says_so(tmp_path: Path) -> None:
+    result = _serve(tmp_path, "--stop")
+    assert result.returncode == 0
+    assert "verification page was not running." in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("resolver", "expected"),
+    [
+        ("http://127.0.0.1:8000", ("127.0.0.1", 8000)),
+        ("https://id.example.com", ("id.example.com", 443)),
+        ("http://localhost/resolver", ("localhost", 80)),
+    ],
+)
+def test_listen_address__resolver_base__host_and_port_of_the_qr_codes(
+    resolver: str, expected: tuple[str, int]
+) -> None:
+    assert listen_address(resolver) == expected
+    assert listen_address(resolver, "0.0.0.0", 9000) == ("0.0.0.0", 9000)
