@@ -46,7 +46,8 @@ def _rpc(url: str, method: str, timeout: float = 1.0) -> object:
         return json.loads(response.read())["result"]
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (an exited child of ours is reaped first, not seen as alive)."""
     try:  # reap our own exited child first, or it lingers as a zombie that still "exists"
         if os.waitpid(pid, os.WNOHANG)[0] == pid:
             return False
@@ -66,7 +67,7 @@ def _read_pid(pid_file: Path) -> int | None:
         pid = int(pid_file.read_text().strip())
     except (FileNotFoundError, ValueError):
         return None
-    return pid if _pid_alive(pid) else None
+    return pid if pid_alive(pid) else None
 
 
 def status(settings: Settings) -> DevnetStatus:
@@ -149,9 +150,9 @@ def down(settings: Settings, timeout: float = 10.0) -> bool:
         return False
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and _pid_alive(pid):
+    while time.monotonic() < deadline and pid_alive(pid):
         time.sleep(0.1)
-    if _pid_alive(pid):
+    if pid_alive(pid):
         # The npm `anvil` is a node wrapper around the real binary: kill the whole process group.
         os.killpg(pid, signal.SIGKILL)
     pid_file.unlink(missing_ok=True)

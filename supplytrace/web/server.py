@@ -26,6 +26,7 @@ from eth_utils import keccak, to_checksum_address
 
 from supplytrace.config import Settings
 from supplytrace.deployments import Deployment, load
+from supplytrace.devnet import pid_alive
 from supplytrace.explorers import ExplorerLinks
 from supplytrace.web.app import PageConfig, create_app
 from supplytrace.web.rpc import ChainUnavailableError, RpcError, SyncRpc
@@ -136,19 +137,6 @@ def _paths(settings: Settings) -> tuple[Path, Path]:
     folder = settings.home / "web"
     return folder / "serve.pid", folder / "serve.log"
 
-
-def _alive(pid: int) -> bool:
-    try:
-        if os.waitpid(pid, os.WNOHANG)[0] == pid:
-            return False
-    except ChildProcessError:
-        pass
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
     return True
 
 
@@ -159,7 +147,7 @@ def _recorded(settings: Settings) -> dict[str, Any] | None:
         pid = int(record["pid"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    return record if _alive(pid) else None
+    return record if pid_alive(pid) else None
 
 
 def healthy(url: str, timeout: float = 1.0) -> bool:
@@ -228,9 +216,9 @@ def stop_background(settings: Settings, timeout: float = 10.0) -> bool:
     pid = int(record["pid"])
     os.killpg(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and _alive(pid):
+    while time.monotonic() < deadline and pid_alive(pid):
         time.sleep(0.1)
-    if _alive(pid):
+    if pid_alive(pid):
         os.killpg(pid, signal.SIGKILL)
     pid_file.unlink(missing_ok=True)
     return True
