@@ -705,16 +705,12 @@ def recall(network: str, account: str, lot_ref: str, reason: str) -> None:
 @friendly_errors
 def status(network: str, selection: ItemSelection) -> None:
     """Show an item's current on-chain record (ITEM: Digital Link URI, 0x id, or --gtin/--serial)."""
-    from supplytrace.registry import item_state
-
     with session(network) as sess:
         view = _index_view(sess)  # the event index when it is on this chain, else None
         for item_id in _items(sess, selection):
-            state = view.item(item_id)[0] if view else item_state(sess.registry, item_id)
-            if state is None or not state.registered:
-                console.print(f"0x{item_id.hex()} is not registered by any brand: likely counterfeit.")
-                continue
-            _print_record(state)
+            state, _ = _registered_item(sess, view, item_id)
+            if state is not None:
+                _print_record(state)
 
 
 @main.command()
@@ -724,15 +720,12 @@ def status(network: str, selection: ItemSelection) -> None:
 def history(network: str, selection: ItemSelection) -> None:
     """Show an item's history: registration, every handoff, observations, sale, recall."""
     from supplytrace.history import item_events, timeline
-    from supplytrace.registry import item_state
 
     with session(network) as sess:
         view = _index_view(sess)  # the event index when it is on this chain, else None
         for item_id in _items(sess, selection):
-            indexed, events = view.item(item_id) if view else (None, [])
-            state = indexed or item_state(sess.registry, item_id)
-            if not state.registered:
-                console.print(f"0x{item_id.hex()} is not registered by any brand: likely counterfeit.")
+            state, events = _registered_item(sess, view, item_id)
+            if state is None:
                 continue
             if view is None:
                 events = item_events(
@@ -990,6 +983,19 @@ def _index_view(sess: Session) -> Any:
 # --------------------------------------------------------------------------------------------
 # Argument helpers
 # --------------------------------------------------------------------------------------------
+
+
+def _registered_item(sess: Session, view: Any, item_id: bytes) -> tuple[Any, list[Any]]:
+    """The item's state and indexed events (the index view when there is one, else the chain's
+    record and no events); ``(None, [])`` after saying so when no brand registered it."""
+    from supplytrace.registry import item_state
+
+    indexed, events = view.item(item_id) if view else (None, [])
+    state = indexed or item_state(sess.registry, item_id)
+    if not state.registered:
+        console.print(f"0x{item_id.hex()} is not registered by any brand: likely counterfeit.")
+        return None, []
+    return state, events
 
 
 def _print_record(record: Any) -> None:
