@@ -184,9 +184,10 @@ def _block_int(text: str) -> int:
 _SHAPES = {name: (len(_INDEXED[name]) + 1, bool(_DATA[name])) for name in LAYOUTS}
 
 
-def decode_log_raw(log: dict[str, Any]) -> tuple[Event, bytes, bytes] | None:
-    """:func:`decode_log`, plus the log's raw indexed topics after topic 0 (concatenated) and
-    data, which is how the indexer stores it (see :func:`decode_args`)."""
+def log_parts(log: dict[str, Any]) -> tuple[str, bytes, bytes] | None:
+    """A raw log's event name, indexed topics after topic 0 (concatenated, 32 bytes each) and
+    data, which is how the indexer stores it (see :func:`decode_args`); None for a log that is
+    not one of the registry's events (another contract's event, or a malformed log)."""
     topics = log["topics"]
     if not topics:
         return None
@@ -197,20 +198,31 @@ def decode_log_raw(log: dict[str, Any]) -> tuple[Event, bytes, bytes] | None:
     if len(topics) != count:
         return None
     indexed = bytes.fromhex("".join([t[2:] for t in topics[1:]]))
-    data = bytes.fromhex(log["data"][2:]) if has_data else b""
+    return name, indexed, bytes.fromhex(log["data"][2:]) if has_data else b""
+
+
+def block_int(text: str) -> int:
+    """A block number or time from its hex text (cached: every log of a block repeats them)."""
+    return _BLOCK_INTS.get(text) or _block_int(text)
+
+
+def decode_log_raw(log: dict[str, Any]) -> tuple[Event, bytes, bytes] | None:
+    """:func:`decode_log`, plus the log's :func:`log_parts` topics and data."""
+    parts = log_parts(log)
+    if parts is None:
+        return None
+    name, indexed, data = parts
     stamp = log.get("blockTimestamp")
-    number = log["blockNumber"]
-    block_number = _BLOCK_INTS.get(number) or _block_int(number)
     # Event is frozen; filling its __dict__ directly skips the frozen __setattr__ (4x faster).
     event = _new_event(Event)
     event.__dict__.update(
         name=name,
-        block_number=block_number,
+        block_number=block_int(log["blockNumber"]),
         log_index=int(log["logIndex"], 16),
         tx_hash=log["transactionHash"],
         block_hash=log["blockHash"],
         args=decode_args(name, indexed, data),
-        block_timestamp=(_BLOCK_INTS.get(stamp) or _block_int(stamp)) if stamp else None,
+        block_timestamp=block_int(stamp) if stamp else None,
     )
     return event, indexed, data
 

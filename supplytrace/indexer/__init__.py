@@ -11,13 +11,15 @@ Modules, in the order data flows:
 - :mod:`.fetch` — block ranges fetched in chunks, ``concurrency`` requests ahead of storage;
   spans adapt to the node (grow when sparse, shrink to what a node accepted after "too many
   results", a block-range cap, a response-size error or a timeout), every chunk complete or an
-  error (``supplytrace.events.fetch_logs``: halving, retries with backoff). Logs are decoded by
-  ``supplytrace.events.decode_log_raw``, the one hand decoder of the registry's fixed layouts.
+  error (``supplytrace.events.fetch_logs``: halving, retries with backoff). :mod:`.rows` splits
+  logs into the events table's rows with ``supplytrace.events``' layouts (no decoding of item
+  events: their arguments are read where needed).
 - :mod:`.reorg` — the parent-hash checks: each chunk must chain onto the checkpoint, each poll
   first checks the checkpoint's hash; a mismatch rolls back to the common ancestor (found in the
   hashes of the last ``reorg_window`` blocks) and indexes the new branch; deeper is refused.
-- :mod:`.store` — one transaction per chunk: events (``INSERT ... ON CONFLICT DO NOTHING`` on
-  chain id, block number, log index), derived rows, block hashes and the checkpoint together.
+- :mod:`.store` — one transaction per chunk: events (unique on chain id, block number, log
+  index; a replayed range inserts nothing), derived rows (new items by one INSERT ... SELECT
+  from the events just stored), block hashes and the checkpoint together.
   ``kill -9`` at any point leaves the index at a chunk boundary; a replayed range changes nothing.
 - :mod:`.model` — the reducer: how each event changes items, lots, participants and GTIN
   assignments (used for chunks, for rollbacks and for the chain after the checkpoint).

@@ -19,18 +19,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from supplytrace.events import (
-    ALL_TOPICS,
-    Event,
-    FetchStats,
-    RetryPolicy,
-    call_with_retry,
-    decode_log_raw,
-    fetch_logs,
-)
+from supplytrace.events import ALL_TOPICS, FetchStats, RetryPolicy, call_with_retry, fetch_logs
 from supplytrace.indexer.errors import IndexerError
+from supplytrace.indexer.rows import Col, EventRow, Header, event_rows
 from supplytrace.indexer.rpc import HttpRpc
-from supplytrace.indexer.store import Header, event_row
 
 
 @dataclass(frozen=True)
@@ -51,8 +43,7 @@ class Chunk:
 
     start: int
     end: int
-    events: list[Event]
-    rows: list[tuple[Any, ...]]  # the events table rows of ``events``
+    rows: list[EventRow]  # the events, as rows of the events table (rows.event_rows)
     headers: dict[int, Header]
     logs: int
     stats: FetchStats
@@ -102,27 +93,18 @@ class ChunkFetcher:
         raw = fetch_logs(
             self.rpc.request, self.registry, [ALL_TOPICS], start, end, retry=self.config.retry, stats=stats
         )
-        decoded = [d for log in raw if not log.get("removed") and (d := decode_log_raw(log)) is not None]
-        positions = [(d[0].block_number, d[0].log_index) for d in decoded]
-        if any(a >= b for a, b in itertools.pairwise(positions)):
-            decoded.sort(key=lambda d: (d[0].block_number, d[0].log_index))
+        rows = event_rows(raw)
+        if any(a[:2] >= b[:2] for a, b in itertools.pairwise(rows)):
+            rows.sort(key=lambda r: r[:2])  # (block number, log index)
         wanted = set(range(max(start, unsafe_from), end + 1))
         wanted.add(end)
-        untimed = {d[0].block_number for d in decoded if d[0].block_timestamp is None}
+        untimed = {r[Col.BLOCK] for r in rows if r[Col.TIME] is None}
         headers = self.headers(sorted(wanted | untimed))
         if untimed:  # the node does not put blockTimestamp in logs: take it from the headers
-            decoded = [
-                d
-                if d[0].block_timestamp is not None
-                else (_with_time(d[0], headers[d[0].block_number].timestamp), d[1], d[2])
-                for d in decoded
-            ]
+            rows = [r if r[Col.TIME] is not None else _with_time(r, headers) for r in rows]
         for number in untimed - wanted:
             del headers[number]
-        events = [d[0] for d in decoded]
-        hashes: dict[str, bytes] = {}
-        rows = [event_row(self.chain_id, *d, hashes) for d in decoded]
-        return Chunk(start, end, events, rows, headers, len(raw), stats, time.perf_counter() - started)
+        return Chunk(start, end, rows, headers, len(raw), stats, time.perf_counter() - started)
 
     # -- many ranges, in order ------------------------------------------------------------------
 
@@ -168,16 +150,8 @@ class ChunkFetcher:
             pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _with_time(event: Event, timestamp: int) -> Event:
-    return Event(
-        event.name,
-        event.block_number,
-        event.log_index,
-        event.tx_hash,
-        event.block_hash,
-        event.args,
-        timestamp,
-    )
+def _with_time(row: EventRow, headers: dict[int, Header]) -> EventRow:
+    return (*row[: Col.TIME], headers[row[Col.BLOCK]].timestamp, *row[Col.TIME + 1 :])
 
 
 def head(rpc: HttpRpc, retry: RetryPolicy) -> int:

@@ -152,7 +152,7 @@ class State:
             )
             self.changed_lots.add(a["lotId"])
         elif name in ("LotClosed", "LotRecalled"):
-            lot = self._lot(a["lotId"])
+            lot = self.lot(a["lotId"])
             if name == "LotClosed":
                 lot.closed = True
             else:
@@ -166,7 +166,7 @@ class State:
 
     # ------------------------------------------------------------------------------------------
 
-    def _lot(self, lot_id: int) -> LotRow:
+    def lot(self, lot_id: int) -> LotRow:
         lot = self.lots.get(lot_id)
         if lot is None:
             raise IndexCorruptError(f"an event refers to lot {lot_id}, which the index does not hold")
@@ -219,10 +219,10 @@ class State:
 
 def _registered(state: State, event: Event, timestamp: int) -> None:
     a = event.args
-    lot = state.lots.get(a["lotId"]) or state._lot(a["lotId"])
+    lot = state.lots.get(a["lotId"]) or state.lot(a["lotId"])
     item_id = a["itemId"]
     state.items[item_id] = ItemRow(
-        item_id, a["lotId"], a["serial"].rstrip(b"\0").decode("ascii"), lot.registrar, None, ACTIVE, 0,
+        item_id, a["lotId"], a["serial"].split(b"\0", 1)[0].decode("ascii"), lot.registrar, None, ACTIVE, 0,
         timestamp, event.block_number, event.log_index,
     )  # fmt: skip
     lot.item_count += 1

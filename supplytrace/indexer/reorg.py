@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from supplytrace.indexer.errors import ReorgTooDeepError
 from supplytrace.indexer.fetch import Chunk
+from supplytrace.indexer.rows import Col
 from supplytrace.indexer.store import Checkpoint, Header
 
 
@@ -41,11 +42,11 @@ def verify_chunk(chunk: Chunk, checkpoint: Checkpoint) -> None:
         before = headers.get(number - 1)
         if before is not None and header.parent_hash != before.hash:
             raise ChainMovedError(f"block {number} does not follow block {number - 1}")
-    expected = {number: "0x" + header.hash.hex() for number, header in headers.items()}
-    for event in chunk.events:
-        block_hash = expected.get(event.block_number)
-        if block_hash is not None and event.block_hash.lower() != block_hash:
-            raise ChainMovedError(f"a log of block {event.block_number} belongs to another branch")
+    expected = {number: header.hash for number, header in headers.items()}
+    for row in chunk.rows:
+        block_hash = expected.get(row[Col.BLOCK])
+        if block_hash is not None and row[Col.BLOCK_HASH] != block_hash:
+            raise ChainMovedError(f"a log of block {row[Col.BLOCK]} belongs to another branch")
 
 
 def find_common_ancestor(

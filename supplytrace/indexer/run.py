@@ -244,7 +244,7 @@ class Indexer:
 
     def _write(self, chunk: Chunk) -> ChunkWritten:
         written = self.store.write_chunk(
-            chunk.events, chunk.rows, chunk.headers.values(), chunk.tip, window=self.config.reorg_window
+            chunk.rows, chunk.headers.values(), chunk.tip, window=self.config.reorg_window
         )
         self.report.events += written.events
         self.report.replayed += written.replayed

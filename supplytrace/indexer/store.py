@@ -20,7 +20,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, and_, create_engine, delete, event, func, select, text, update
+from sqlalchemy import (
+    Engine,
+    UniqueConstraint,
+    and_,
+    create_engine,
+    delete,
+    event,
+    func,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
@@ -28,6 +39,7 @@ from supplytrace.events import ITEM_EVENTS, LOT_EVENTS, Event, decode_args
 from supplytrace.indexer import schema
 from supplytrace.indexer.errors import IndexerError, IndexMismatchError
 from supplytrace.indexer.model import (
+    ACTIVE,
     AssignmentRow,
     CustodyRow,
     IndexCorruptError,
@@ -37,6 +49,13 @@ from supplytrace.indexer.model import (
     State,
     row_values,
 )
+from supplytrace.indexer.rows import (
+    Col,
+    EventRow,
+    Header,
+    account_of,
+    row_to_event,
+)
 
 DB_ENV = "SUPPLYTRACE_INDEX_DB"
 _ITEM_EVENTS = frozenset(ITEM_EVENTS)
@@ -44,25 +63,6 @@ _LOT_EVENTS = frozenset(LOT_EVENTS)
 _PARTICIPANT_EVENTS = ("BrandNamed", "ParticipantDescribed", "RoleGranted", "RoleRevoked")
 _ASSIGNMENT_EVENTS = ("GtinAssigned", "GtinReleased", "CompanyPrefixAssigned", "CompanyPrefixReleased")
 _IN_BATCH = 500  # ids per IN (...) clause
-
-
-@dataclass(frozen=True)
-class Header:
-    """A block as the index knows it."""
-
-    number: int
-    hash: bytes
-    parent_hash: bytes
-    timestamp: int
-
-    @classmethod
-    def from_rpc(cls, block: dict[str, Any]) -> Header:
-        return cls(
-            int(block["number"], 16),
-            bytes.fromhex(block["hash"][2:]),
-            bytes.fromhex(block["parentHash"][2:]),
-            int(block["timestamp"], 16),
-        )
 
 
 @dataclass(frozen=True)
@@ -179,24 +179,33 @@ def _insert(conn: Connection, table: Any) -> Any:
     return sqlite.insert(table)
 
 
-_SQL: dict[tuple[str, str, str, int], str] = {}
+_SQL: dict[tuple[Any, ...], str] = {}
 #: Rows per INSERT statement: many rows per statement keep the GIL released while SQLite works
 #: (sqlite3 releases it once per statement step, so executemany would re-acquire it per row and
 #: stall behind the fetch thread).
 ROWS_PER_STATEMENT = 2500
 #: SQLite's limit on parameters per statement (32,766 since 3.32; 999 before).
 _SQLITE_MAX_PARAMETERS = 32_766 if sqlite3.sqlite_version_info >= (3, 32) else 999
+Fixed = dict[str, int | None]
 
 
-def _statement(conn: Connection, table: Any, mode: str, rows: int) -> str:
-    key = (conn.dialect.name, table.name, mode, rows)
+def _literal(value: int | None) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"only integers and None are written as SQL literals, not {value!r}")
+    return str(int(value))
+
+
+def _statement(conn: Connection, table: Any, mode: str, rows: int, fixed: Fixed) -> str:
+    key = (conn.dialect.name, table.name, mode, rows, tuple(sorted(fixed.items())))
     sql = _SQL.get(key)
     if sql is None:
         stmt = _insert(conn, table)
         if mode == "ignore":
             stmt = stmt.on_conflict_do_nothing()
         elif mode == "upsert":
-            keys = [c.name for c in table.primary_key.columns]
+            keys = key_columns(table)
             stmt = stmt.on_conflict_do_update(
                 index_elements=keys,
                 set_={c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys},
@@ -208,28 +217,54 @@ def _statement(conn: Connection, table: Any, mode: str, rows: int) -> str:
         text_sql = compiled.string
         start = text_sql.index(" VALUES (") + len(" VALUES ")
         end = text_sql.index(")", start) + 1
-        group = text_sql[start:end]
+        marks = text_sql[start + 1 : end - 1].split(", ")
+        if len(marks) != len(names) or set(fixed) - set(names):
+            raise RuntimeError(f"unexpected VALUES clause for {table.name}: {text_sql[start:end]}")
+        values = [_literal(fixed[n]) if n in fixed else m for n, m in zip(names, marks, strict=True)]
+        group = "(" + ", ".join(values) + ")"
         sql = _SQL[key] = text_sql[:start] + ", ".join([group] * rows) + text_sql[end:]
     return sql
 
 
-def _bulk(conn: Connection, table: Any, rows: list[tuple[Any, ...]], mode: str = "insert") -> None:
-    """Insert ``rows`` (values in the table's column order): on SQLite ``ROWS_PER_STATEMENT`` per
+def key_columns(table: Any) -> list[str]:
+    """The columns that identify a row: the primary key, else the first unique constraint."""
+    keys = [c.name for c in table.primary_key.columns]
+    if not keys:
+        unique = next(c for c in table.constraints if isinstance(c, UniqueConstraint))
+        keys = [c.name for c in unique.columns]
+    return keys
+
+
+def _bulk(
+    conn: Connection,
+    table: Any,
+    rows: Sequence[tuple[Any, ...]],
+    mode: str = "insert",
+    *,
+    chain_id: int,
+    fixed: Fixed | None = None,
+) -> None:
+    """Insert ``rows``: values of the table's columns in column order, except ``chain_id`` and
+    the ``fixed`` ones (the same integer or NULL for every row, written into the statement as
+    literals: binding a value costs more than SQLite's work for it). On SQLite ``ROWS_PER_STATEMENT`` rows per
     multi-row INSERT, on PostgreSQL one pipelined executemany; ``mode`` "ignore" skips rows whose
     key exists, "upsert" overwrites them.
 
-    The statement is built with SQLAlchemy Core, compiled once per dialect and size, and run with
-    ``exec_driver_sql``: SQLAlchemy's per-row bind processing would cost more than the database.
+    The statement is built with SQLAlchemy Core, compiled once per dialect and shape, and run
+    with ``exec_driver_sql``: SQLAlchemy's per-row bind processing would cost more than the
+    database.
     """
     if not rows:
         return
+    fixed = {"chain_id": chain_id, **(fixed or {})}
     if conn.dialect.name == "postgresql":  # psycopg pipelines executemany; huge statements are slow
-        conn.exec_driver_sql(_statement(conn, table, mode, 1), rows)
+        conn.exec_driver_sql(_statement(conn, table, mode, 1, fixed), list(rows))
         return
-    per_statement = max(1, min(ROWS_PER_STATEMENT, _SQLITE_MAX_PARAMETERS // len(table.columns)))
+    bound = len(table.columns) - len(fixed)
+    per_statement = max(1, min(ROWS_PER_STATEMENT, _SQLITE_MAX_PARAMETERS // max(1, bound)))
     for start in range(0, len(rows), per_statement):
         part = rows[start : start + per_statement]
-        sql = _statement(conn, table, mode, len(part))
+        sql = _statement(conn, table, mode, len(part), fixed)
         conn.exec_driver_sql(sql, tuple(itertools.chain.from_iterable(part)))
 
 
@@ -241,43 +276,6 @@ def _chunks(values: Sequence[Any], size: int = _IN_BATCH) -> Iterator[Sequence[A
 # ----------------------------------------------------------------------------------------------
 # Rows <-> events
 # ----------------------------------------------------------------------------------------------
-
-
-def _account(ev: Event) -> str | None:
-    a = ev.args
-    return a.get("brand") or a.get("participant") or a.get("account") or a.get("registrar")
-
-
-def event_row(
-    chain_id: int, ev: Event, topics: bytes, data: bytes, hashes: dict[str, bytes] | None = None
-) -> tuple[Any, ...]:
-    """The ``events`` row of ``ev`` (values in column order); ``topics`` and ``data`` as
-    :func:`supplytrace.events.decode_log_raw` returns them. ``hashes`` caches hex -> bytes of
-    block and transaction hashes (every log of a transaction repeats them)."""
-    name = ev.name
-    item = name in _ITEM_EVENTS
-    if hashes is None:
-        hashes = {}
-    block_hash = hashes.get(ev.block_hash)
-    if block_hash is None:
-        block_hash = hashes[ev.block_hash] = bytes.fromhex(ev.block_hash[2:])
-    tx_hash = hashes.get(ev.tx_hash)
-    if tx_hash is None:
-        tx_hash = hashes[ev.tx_hash] = bytes.fromhex(ev.tx_hash[2:])
-    return (
-        chain_id,
-        ev.block_number,
-        ev.log_index,
-        block_hash,
-        tx_hash,
-        ev.block_timestamp,
-        name,
-        int.from_bytes(topics[:8], "big", signed=True) if item else None,
-        ev.args["lotId"] if name in _LOT_EVENTS else None,
-        None if item else _account(ev),
-        topics,
-        data,
-    )
 
 
 _EVENT_COLUMNS = (
@@ -309,10 +307,14 @@ def item_events_query(chain_id: int, key: int | Sequence[int]) -> Any:
 
 
 def lot_events_query(chain_id: int, lot_id: int | Sequence[int]) -> Any:
-    """Events of the lots ``lot_id`` (one or several), by the ``events_by_lot`` index."""
+    """Events of the lots ``lot_id`` (one or several), by the ``events_by_lot`` index (its
+    condition repeated for SQLite's planner; registrations, which also carry their lot, are not
+    in it)."""
     c = schema.events.c
     match = c.lot_id == lot_id if isinstance(lot_id, int) else c.lot_id.in_(lot_id)
-    return select(*_EVENT_COLUMNS).where(and_(c.chain_id == chain_id, match, c.lot_id.isnot(None)))
+    return select(*_EVENT_COLUMNS).where(
+        and_(c.chain_id == chain_id, match, c.lot_id.isnot(None), c.item_key.is_(None))
+    )
 
 
 def _order(stmt: Any) -> Any:
@@ -366,11 +368,9 @@ class IndexStore:
     def start(self, registry: str, deployment_block: int, parent: Header) -> Checkpoint:
         """Begin an empty index of ``registry``: the checkpoint is the block before its deployment."""
         with self.engine.begin() as conn:
-            row = (
-                self.chain_id, registry, deployment_block, parent.number, parent.hash, schema.SCHEMA_VERSION,
-                int(time.time()),
-            )  # fmt: skip
-            _bulk(conn, schema.checkpoint, [row])
+            version, now = schema.SCHEMA_VERSION, int(time.time())
+            row = (registry, deployment_block, parent.number, parent.hash, version, now)
+            _bulk(conn, schema.checkpoint, [row], chain_id=self.chain_id)
             self._store_blocks(conn, [parent])
         cp = self.checkpoint()
         assert cp is not None
@@ -395,8 +395,8 @@ class IndexStore:
     # -- blocks --------------------------------------------------------------------------------
 
     def _store_blocks(self, conn: Connection, headers: Iterable[Header]) -> None:
-        rows = [(self.chain_id, h.number, h.hash, h.parent_hash, h.timestamp) for h in headers]
-        _bulk(conn, schema.blocks, rows, "upsert")
+        rows = [(h.number, h.hash, h.parent_hash, h.timestamp) for h in headers]
+        _bulk(conn, schema.blocks, rows, "upsert", chain_id=self.chain_id)
 
     def stored_blocks(self) -> list[Header]:
         """The blocks whose hashes the index keeps, newest first (the reorg window)."""
@@ -412,32 +412,25 @@ class IndexStore:
     # -- writing a chunk -----------------------------------------------------------------------
 
     def write_chunk(
-        self,
-        events: Sequence[Event],
-        rows: Sequence[tuple[Any, ...]],
-        headers: Iterable[Header],
-        tip: Header,
-        *,
-        window: int,
+        self, rows: Sequence[EventRow], headers: Iterable[Header], tip: Header, *, window: int
     ) -> ChunkWritten:
-        """Store ``events`` (in chain order, block times set) as ``rows`` (:func:`event_row`,
-        same order), their derived rows, the block ``headers`` of the reorg window and the new
-        checkpoint ``tip``, in one transaction."""
+        """Store the events ``rows`` (:func:`event_rows`, in chain order, block times set), their
+        derived rows, the block ``headers`` of the reorg window and the new checkpoint ``tip``, in
+        one transaction."""
         with self.engine.begin() as conn:
             cp = self.checkpoint(conn)
             if cp is None:
                 raise IndexerError("the index has no checkpoint; start it before writing events.")
-            fresh, fresh_rows = list(events), list(rows)
-            replay = bool(fresh) and fresh[0].block_number <= cp.block_number
-            if replay:
-                fresh, fresh_rows = self._not_stored(conn, fresh, fresh_rows)
-            if fresh:
-                _bulk(conn, schema.events, fresh_rows, "ignore")
-                if replay:  # events inserted into indexed history: refold what they touch
-                    items, lots = _touched(fresh)
-                    self._refold(conn, items, lots)
-                else:
-                    self._fold(conn, fresh)
+            fresh = list(rows)
+            replay = bool(fresh) and fresh[0][Col.BLOCK] <= cp.block_number
+            if replay:  # events inserted into indexed history: refold what they touch
+                fresh = self._not_stored(conn, fresh)
+                _bulk(conn, schema.events, fresh, "ignore", chain_id=self.chain_id)
+                items, lots = _touched(map(row_to_event, fresh))
+                self._refold(conn, items, lots)
+            elif fresh:  # all newer than the checkpoint: a duplicate would be a broken index
+                _bulk(conn, schema.events, fresh, chain_id=self.chain_id)
+                self._fold(conn, fresh)
             if tip.number > cp.block_number:  # (a replay of indexed blocks stores no headers)
                 self._store_blocks(conn, {h.number: h for h in [*headers, tip]}.values())
                 b = schema.blocks.c
@@ -447,7 +440,7 @@ class IndexStore:
                     )
                 )
                 self._move_checkpoint(conn, tip)
-        return ChunkWritten(len(fresh), len(events) - len(fresh))
+        return ChunkWritten(len(fresh), len(rows) - len(fresh))
 
     def _move_checkpoint(self, conn: Connection, tip: Header) -> None:
         c = schema.checkpoint.c
@@ -457,61 +450,89 @@ class IndexStore:
             .values(block_number=tip.number, block_hash=tip.hash, updated_at=int(time.time()))
         )
 
-    def _not_stored(
-        self, conn: Connection, events: list[Event], rows: list[tuple[Any, ...]]
-    ) -> tuple[list[Event], list[tuple[Any, ...]]]:
+    def _not_stored(self, conn: Connection, rows: list[EventRow]) -> list[EventRow]:
         e = schema.events.c
         stored = set(
             conn.execute(
                 select(e.block_number, e.log_index).where(
                     and_(
                         e.chain_id == self.chain_id,
-                        e.block_number.between(events[0].block_number, events[-1].block_number),
+                        e.block_number.between(rows[0][Col.BLOCK], rows[-1][Col.BLOCK]),
                     )
                 )
             )
         )
-        keep = [i for i, ev in enumerate(events) if (ev.block_number, ev.log_index) not in stored]
-        return [events[i] for i in keep], [rows[i] for i in keep]
+        return [r for r in rows if (r[Col.BLOCK], r[Col.LOG_INDEX]) not in stored]
 
-    def _fold(self, conn: Connection, events: list[Event]) -> None:
-        """Apply new events (all newer than the checkpoint) to the derived rows."""
-        registered = {ev.args["itemId"] for ev in events if ev.name == "ItemRegistered"}
-        wanted_items = [
-            ev.args["itemId"]
-            for ev in events
-            if ev.name in _ITEM_EVENTS and ev.name != "ItemRegistered" and ev.args["itemId"] not in registered
-        ]
-        lot_ids = {ev.args["lotId"] for ev in events if ev.name == "ItemRegistered" or ev.name in _LOT_EVENTS}
-        addresses = {_account(ev) for ev in events if ev.name in _PARTICIPANT_EVENTS}
+    def _fold(self, conn: Connection, rows: list[EventRow]) -> None:
+        """Apply new events (all newer than the checkpoint, just inserted) to the derived rows.
+
+        Registrations, almost all of a busy chain's events, are derived by the database in one
+        statement (:func:`_register_items`) and never become Python objects. The other events go
+        through :meth:`State.apply` in chain order: lot, participant and assignment events, then
+        (after the registrations) the other item events. That gives the chain's rows: an item's
+        row depends on no other item's events, nor on its lot's events after the lot's creation,
+        and each of its events comes after its registration.
+        """
+        events = [row_to_event(row) for row in rows if row[Col.NAME] != "ItemRegistered"]
+        registered = len(rows) - len(events)
+        first, last = rows[0][Col.BLOCK], rows[-1][Col.BLOCK]
+        counts = self._registrations_by_lot(conn, first, last) if registered else {}
+        lot_ids = {ev.args["lotId"] for ev in events if ev.name in _LOT_EVENTS}
+        addresses = {account_of(ev.args) for ev in events if ev.name in _PARTICIPANT_EVENTS}
         state = State(
-            items=self._load_items(conn, set(wanted_items)),
-            lots=self._load_lots(conn, lot_ids),
+            lots=self._load_lots(conn, lot_ids | counts.keys()),
             participants=self._load_participants(conn, {a for a in addresses if a}),
         )
         for ev in events:
-            assert ev.block_timestamp is not None
-            state.apply(ev, ev.block_timestamp)
-        self._save(conn, state)
+            if ev.name not in _ITEM_EVENTS:
+                state.apply(ev, _stamp(ev))
+        for lot_id, count in counts.items():
+            state.lot(lot_id).item_count += count
+            state.changed_lots.add(lot_id)
+        self._save(conn, state)  # lots first: new items take their first holder from them
+        if registered:
+            inserted = _register_items(conn, self.chain_id, first, last)
+            if inserted != registered:
+                raise IndexCorruptError(
+                    f"{registered - inserted} registrations in blocks {first}-{last} name a lot the "
+                    "index does not hold"
+                )
+        item_events = [ev for ev in events if ev.name in _ITEM_EVENTS]
+        if item_events:
+            touched = {ev.args["itemId"] for ev in item_events}
+            items = State(items=self._load_items(conn, touched))
+            for ev in item_events:
+                items.apply(ev, _stamp(ev))
+            self._save(conn, items, lots=False)
+
+    def _registrations_by_lot(self, conn: Connection, first: int, last: int) -> dict[int, int]:
+        e = schema.events.c
+        stmt = (
+            select(e.lot_id, func.count())
+            .where(
+                and_(
+                    e.chain_id == self.chain_id,
+                    e.block_number.between(first, last),
+                    e.name == "ItemRegistered",
+                )
+            )
+            .group_by(e.lot_id)
+        )
+        return {int(lot_id): int(count) for lot_id, count in conn.execute(stmt)}
 
     def _save(self, conn: Connection, state: State, *, lots: bool = True) -> None:
         chain = self.chain_id
         items = state.items
-        _bulk(conn, schema.items, [(chain, *row_values(items[i])) for i in state.new_items])
+        _bulk(conn, schema.items, [row_values(items[i]) for i in state.new_items], chain_id=chain)
         changed = state.changed_items - state.new_items
-        _bulk(conn, schema.items, [(chain, *row_values(items[i])) for i in changed], "upsert")
-        _bulk(conn, schema.custody, [(chain, *row_values(r)) for r in state.custody])
+        _bulk(conn, schema.items, [row_values(items[i]) for i in changed], "upsert", chain_id=chain)
+        _bulk(conn, schema.custody, [row_values(r) for r in state.custody], chain_id=chain)
         if lots:
-            _bulk(
-                conn, schema.lots, [(chain, *row_values(state.lots[i])) for i in state.changed_lots], "upsert"
-            )
-        people = state.participants
-        _bulk(
-            conn,
-            schema.participants,
-            [(chain, *row_values(people[a])) for a in state.changed_participants],
-            "upsert",
-        )
+            changed_lots = [row_values(state.lots[i]) for i in state.changed_lots]
+            _bulk(conn, schema.lots, changed_lots, "upsert", chain_id=chain)
+        people = [row_values(state.participants[a]) for a in state.changed_participants]
+        _bulk(conn, schema.participants, people, "upsert", chain_id=chain)
         a = schema.assignments.c
         for key in state.changed_assignments:
             value = state.assignments[key]
@@ -523,7 +544,7 @@ class IndexStore:
                     )
                 )
             else:
-                _bulk(conn, schema.assignments, [(chain, *row_values(value))], "upsert")
+                _bulk(conn, schema.assignments, [row_values(value)], "upsert", chain_id=chain)
 
     # -- loading rows --------------------------------------------------------------------------
 
@@ -716,6 +737,33 @@ class IndexStore:
                     tuple(bytes(v) if isinstance(v, memoryview) else v for v in r) for r in rows
                 )
         return out
+
+
+#: The serial's text: the bytes before its first NUL (the contract keeps at least the last 12
+#: bytes zero), as State.apply derives it.
+_SERIAL_SQL = {
+    "sqlite": "CAST(substr(e.data, 1, instr(e.data, x'00') - 1) AS TEXT)",
+    "postgresql": "convert_from(substr(e.data, 1, position('\\x00'::bytea IN e.data) - 1), 'UTF8')",
+}
+
+
+def _register_items(conn: Connection, chain_id: int, first: int, last: int) -> int:
+    """Insert the ``items`` rows of the ItemRegistered events stored for blocks ``[first, last]``
+    (first holder: the lot's registrar; active, no offer, custody nonce 0, as ``State.apply``
+    makes them), in item id order; returns how many."""
+    serial = _SERIAL_SQL[conn.dialect.name]
+    sql = f"""
+        INSERT INTO items (chain_id, item_id, lot_id, serial, custodian, pending_receiver, status,
+                           custody_nonce, updated_at, registered_block, registered_log_index)
+        SELECT e.chain_id, substr(e.topics, 1, 32), e.lot_id, {serial}, l.registrar, NULL, {ACTIVE},
+               0, e.block_timestamp, e.block_number, e.log_index
+        FROM events AS e JOIN lots AS l ON l.chain_id = e.chain_id AND l.lot_id = e.lot_id
+        WHERE e.chain_id = :chain AND e.block_number BETWEEN :first AND :last
+          AND e.name = 'ItemRegistered'
+        ORDER BY 2
+    """
+    result = conn.execute(text(sql), {"chain": chain_id, "first": first, "last": last})
+    return int(result.rowcount)
 
 
 def _stamp(ev: Event) -> int:

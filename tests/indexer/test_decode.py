@@ -20,7 +20,9 @@ from supplytrace.events import (
     is_too_large,
     is_transient,
 )
+from supplytrace.indexer.rows import Col, event_rows, row_to_event
 from supplytrace.indexer.rpc import RpcError
+from supplytrace.indexer.schema import item_key
 
 _values = {
     "address": st.binary(min_size=20, max_size=20).map(lambda b: to_checksum_address(b)),
@@ -66,13 +68,22 @@ def test_decode_log_raw__any_registry_event__arguments_and_stored_form_round_tri
     )
     assert ev.args == args
     assert decode_args(name, topics, stored_data) == args  # what the index stores reads back the same
+    (row,) = event_rows([log])  # the indexer's own split of the log: the same event
+    assert row_to_event(row) == ev
+    assert (row[Col.TOPICS], row[Col.DATA]) == (topics, stored_data)
+    if "itemId" in args:
+        assert row[Col.ITEM_KEY] == item_key(args["itemId"])
+    assert row[Col.LOT_ID] == args.get("lotId")  # lot events and registrations carry their lot
 
 
-def test_decode_log_raw__foreign_or_malformed_log__ignored() -> None:
+def test_decode_log_raw__foreign_malformed_or_removed_log__ignored() -> None:
     base = {"data": "0x", "blockNumber": "0x1", "logIndex": "0x0", "transactionHash": "0x", "blockHash": "0x"}
     assert decode_log_raw({**base, "topics": []}) is None
     assert decode_log_raw({**base, "topics": ["0x" + "ab" * 32]}) is None
     assert decode_log_raw({**base, "topics": [TOPIC0["ItemSold"]]}) is None  # indexed topics missing
+    sold = {**base, "topics": [TOPIC0["ItemSold"], "0x" + "ab" * 32, "0x" + "00" * 32]}
+    assert event_rows([{**base, "topics": []}, {**sold, "removed": True}]) == []
+    assert len(event_rows([sold])) == 1
 
 
 def test_classification__node_answers__too_large_timeout_transient_or_fatal() -> None:

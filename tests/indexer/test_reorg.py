@@ -104,11 +104,11 @@ def test_verify_chunk__headers_that_do_not_chain__chain_moved() -> None:
     h11 = _header(11, h10.hash)
     h12 = _header(12, h11.hash)
     cp = Checkpoint(1, "0x" + "00" * 20, 1, 10, h10.hash, 0)
-    good = Chunk(11, 12, [], [], {11: h11, 12: h12}, 0, FetchStats(), 0.0)
+    good = Chunk(11, 12, [], {11: h11, 12: h12}, 0, FetchStats(), 0.0)
     verify_chunk(good, cp)
-    forked = Chunk(11, 12, [], [], {11: h11, 12: _header(12, b"\x01" * 32)}, 0, FetchStats(), 0.0)
+    forked = Chunk(11, 12, [], {11: h11, 12: _header(12, b"\x01" * 32)}, 0, FetchStats(), 0.0)
     with pytest.raises(ChainMovedError, match="does not follow block 11"):
         verify_chunk(forked, cp)
-    orphan = Chunk(11, 12, [], [], {11: _header(11, b"\x02" * 32), 12: h12}, 0, FetchStats(), 0.0)
+    orphan = Chunk(11, 12, [], {11: _header(11, b"\x02" * 32), 12: h12}, 0, FetchStats(), 0.0)
     with pytest.raises(ChainMovedError, match="does not follow the checkpoint"):
         verify_chunk(orphan, cp)

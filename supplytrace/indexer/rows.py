@@ -1,0 +1,99 @@
+"""The indexer's rows: block headers and the events table's rows, made from raw logs.
+
+Kept apart from :mod:`.store` (SQLAlchemy) so that the processes that fetch and split logs
+(:mod:`.fetch`) start quickly: this module needs only :mod:`supplytrace.events`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from supplytrace.events import ITEM_EVENTS, LOT_EVENTS, Event, block_int, decode_args, log_parts
+
+_ITEM_EVENTS = frozenset(ITEM_EVENTS)
+_LOT_EVENTS = frozenset(LOT_EVENTS)
+
+
+@dataclass(frozen=True)
+class Header:
+    """A block as the index knows it."""
+
+    number: int
+    hash: bytes
+    parent_hash: bytes
+    timestamp: int
+
+    @classmethod
+    def from_rpc(cls, block: dict[str, Any]) -> Header:
+        return cls(
+            int(block["number"], 16),
+            bytes.fromhex(block["hash"][2:]),
+            bytes.fromhex(block["parentHash"][2:]),
+            int(block["timestamp"], 16),
+        )
+
+
+def account_of(args: dict[str, Any]) -> str | None:
+    """The participant a non-item event is about (the events table's ``account``)."""
+    return args.get("brand") or args.get("participant") or args.get("account") or args.get("registrar")
+
+
+#: An ``events`` row without its chain id: (block number, log index, block hash, tx hash, block
+#: time, name, item key, lot id, account, topics, data); see :func:`event_rows`.
+EventRow = tuple[Any, ...]
+
+
+class Col:
+    """Positions in an :data:`EventRow`."""
+
+    BLOCK, LOG_INDEX, BLOCK_HASH, TX_HASH, TIME, NAME, ITEM_KEY, LOT_ID, ACCOUNT, TOPICS, DATA = range(11)
+
+
+def event_rows(logs: Iterable[dict[str, Any]]) -> list[EventRow]:
+    """The ``events`` rows of raw ``eth_getLogs`` entries, in their order: the registry's events
+    only (other contracts' logs, malformed and removed logs are left out). The block time is None
+    where the node leaves ``blockTimestamp`` out (the fetcher then takes it from the headers).
+
+    This is the indexer's hot loop: item events (almost all of them) are not decoded at all, only
+    split into their stored form; their arguments are read where they are needed.
+    """
+    rows: list[EventRow] = []
+    append = rows.append
+    hashes: dict[str, bytes] = {}  # every log of a block or transaction repeats its hash
+    for log in logs:
+        if log.get("removed"):
+            continue
+        parts = log_parts(log)
+        if parts is None:
+            continue
+        name, topics, data = parts
+        block_hash = hashes.get(text := log["blockHash"])
+        if block_hash is None:
+            block_hash = hashes[text] = bytes.fromhex(text[2:])
+        tx_hash = hashes.get(text := log["transactionHash"])
+        if tx_hash is None:
+            tx_hash = hashes[text] = bytes.fromhex(text[2:])
+        if name in _ITEM_EVENTS:  # registrations also carry their lot (see _register_items)
+            key, account = int.from_bytes(topics[:8], "big", signed=True), None
+            lot = int.from_bytes(topics[32:64], "big") if name == "ItemRegistered" else None
+        else:
+            args = decode_args(name, topics, data)
+            key, lot, account = None, args["lotId"] if name in _LOT_EVENTS else None, account_of(args)
+        stamp = log.get("blockTimestamp")
+        append(
+            (
+                block_int(log["blockNumber"]), int(log["logIndex"], 16), block_hash, tx_hash,
+                block_int(stamp) if stamp else None, name, key, lot, account, topics, data,
+            )
+        )  # fmt: skip
+    return rows
+
+
+def row_to_event(row: EventRow) -> Event:
+    """The decoded event of an :func:`event_rows` row."""
+    name, topics, data = row[Col.NAME], row[Col.TOPICS], row[Col.DATA]
+    tx_hash, block_hash = "0x" + row[Col.TX_HASH].hex(), "0x" + row[Col.BLOCK_HASH].hex()
+    args = decode_args(name, topics, data)
+    return Event(name, row[Col.BLOCK], row[Col.LOG_INDEX], tx_hash, block_hash, args, row[Col.TIME])
