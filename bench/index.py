@@ -6,7 +6,8 @@ user would do instead. Every figure comes from one run on the same blocks.
   or stored;
 - ``index.supplytrace_events_per_s`` / ``index.postgres_events_per_s``: ``Indexer.catch_up`` from
   an empty SQLite file / PostgreSQL database (a local server with its default durability) to
-  the head: fetch, decode, derive, store, checkpoint;
+  the head: fetch, decode, derive, store, checkpoint (SQLite: the best of ``RUNS`` catch-ups,
+  each into a new file, as the raw ceiling is the best of ``RUNS`` reads);
 - ``index.ape_query_events_per_s``: ape's ``Contract.Event.range`` over every registry event;
 - ``index.web3_get_logs_events_per_s``: web3.py's decoded ``contract.events.X.get_logs``;
 - ``index.history_p99_ms``: ``IndexReader.item_history`` (state, custody, events) of 1,000
@@ -50,6 +51,7 @@ REGISTER_TXS = 160  # x 500 items
 PALLETS = 20  # x 500 items offered, then accepted
 BATCH = 500
 HISTORY_SAMPLES = 1_000
+RUNS = 3  # the SQLite catch-up and the raw reads are each timed this often; the best counts
 
 
 def _selector(signature: str) -> bytes:
@@ -237,9 +239,12 @@ def measure() -> dict[str, float | int]:
         head = int(provider.make_request("eth_blockNumber", []), 16)
         address = str(registry.address)
         with tempfile.TemporaryDirectory() as folder:
-            sqlite_url = f"sqlite:///{Path(folder) / 'index.db'}"
-            sqlite_s, events, ranges = _index(sqlite_url, rpc_url, address, deployed, chain_id)
-            raw_s, raw_count = min(_raw(rpc_url, address, ranges) for _ in range(3))
+            runs = []
+            for n in range(RUNS):  # each from an empty file; the best, as for the raw ceiling
+                sqlite_url = f"sqlite:///{Path(folder) / f'index-{n}.db'}"
+                runs.append(_index(sqlite_url, rpc_url, address, deployed, chain_id))
+            sqlite_s, events, ranges = min(runs, key=lambda run: run[0])
+            raw_s, raw_count = min(_raw(rpc_url, address, ranges) for _ in range(RUNS))
             assert raw_count == events, (raw_count, events)
             with temporary_server(durable=True) as pg_url:
                 pg_s, pg_events, _ = _index(pg_url, rpc_url, address, deployed, chain_id)

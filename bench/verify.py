@@ -6,20 +6,23 @@
    observation and 500 are sold, so timelines have 2 to 7 entries. The bulk is sent as raw
    JSON-RPC from anvil's unlocked dev accounts (ape's per-transaction estimate and wait would
    take minutes); the page under test never knows the difference.
-2. The history side: a history source holding every event. ``HISTORY`` picks it:
+2. The history side. ``HISTORY`` picks it:
 
-   - ``"sqlite"`` (today's default): a SQLite fixture built here from the chain's logs, one
-     table of raw logs keyed by item id and lot id (:class:`SqliteHistory`). It stands in for the
-     event indexer, which is not part of the package yet; swap in the indexer by adding a
-     builder to ``SOURCES`` (it gets the RPC URL, registry and deployment block).
-   - ``"chain"``: the page's chain-backed source (``eth_getLogs`` per request), for comparison.
+   - ``"index"`` (the default): the event index, built here by the real indexer
+     (``supplytrace.indexer``: ``Indexer.catch_up`` from the deployment block into SQLite), read
+     by the page through ``supplytrace.web.server.history_source`` exactly as
+     `supplytrace serve --db` builds it (every read checks the index's checkpoint against the
+     node and adds the chain after it, none here: the index is at the head).
+   - ``"chain"``: no index, so ``history_source`` falls back to the chain's logs
+     (``eth_getLogs`` per request), for comparison.
 
-3. The page runs in its own process (uvicorn, one worker, exactly the app `supplytrace serve`
-   builds) and a client on the same machine requests random item pages one after the other
-   over a keep-alive connection. Every request includes the page's live ``getItem`` read.
+3. The page runs in its own process (uvicorn, one worker, the app `supplytrace serve` builds)
+   and a client on the same machine requests random item pages one after the other over a
+   keep-alive connection. Every request includes the page's live ``getItem`` read. Before
+   measuring, the page's JSON must name the history source asked for.
 
 Returns ``verify.items``, ``verify.p50_ms``, ``verify.p99_ms`` (and the mean, the request count,
-and which history source was measured).
+which history source was measured, and for the index its events and build time).
 """
 
 from __future__ import annotations
@@ -29,22 +32,17 @@ import os
 import random
 import signal
 import socket
-import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from supplytrace.events import ITEM_EVENTS, LOT_EVENTS, decode_log
-from supplytrace.ids import ItemKey, decode_code, encode_code
-from supplytrace.web.sources import HistoryEvent, HistorySource, LotHistory, LotItem, Participant
+from supplytrace.ids import ItemKey, encode_code
 
 GTIN = "09506000134352"
 LOT = "LOT-BENCH-WEB"
@@ -52,162 +50,41 @@ ITEMS = 100_000
 CHUNK = 500
 REQUESTS = 2_000
 WARMUP = 200
-HISTORY = "sqlite"
-METADATA = {"product": "Acacia honey, 500 g jar", "harvestDate": "2026-07-14", "origin": {"country": "RO"}}
+HISTORY = "index"
+CHAIN_ID = 1337
+METADATA = {"product": "Acacia honey, 500 g", "harvestDate": "2026-07-14", "origin": {"country": "RO"}}
 
 #: A base fee of 0 stays 0, so the bulk transactions sent without a price are never stranded when
 #: full blocks would otherwise raise it.
 ANVIL_FLAGS = ["--block-base-fee-per-gas", "0", "--silent"]
 
-_SCHEMA = """
-CREATE TABLE events (item_id BLOB, lot_id INTEGER, block INTEGER, log_index INTEGER, ts INTEGER, raw TEXT);
-CREATE INDEX events_item ON events (item_id, block, log_index);
-CREATE INDEX events_lot ON events (lot_id, block, log_index) WHERE item_id IS NULL;
-CREATE TABLE registered (lot_id INTEGER, seq INTEGER, item_id BLOB, serial TEXT, PRIMARY KEY (lot_id, seq));
-CREATE TABLE participants (address TEXT PRIMARY KEY, verified_name TEXT, description TEXT);
-CREATE TABLE mark (block INTEGER);
-"""
-
 
 # ----------------------------------------------------------------------------------------------
-# The SQLite history fixture
+# The event index, and the serving process: `python -m bench.verify CONFIG.json`
 # ----------------------------------------------------------------------------------------------
 
 
-def build_sqlite(rpc_url: str, registry: str, from_block: int, path: Path) -> int:
-    """Fill ``path`` with every registry event since ``from_block``; returns the events stored."""
-    from supplytrace.web.rpc import SyncRpc
+def build_index(rpc_url: str, registry: str, from_block: int, url: str) -> tuple[int, float]:
+    """Index the registry's events from ``from_block`` to the head into ``url`` with the real
+    indexer; returns (events stored, seconds)."""
+    from supplytrace.indexer.rpc import HttpRpc
+    from supplytrace.indexer.run import Indexer, IndexerConfig
+    from supplytrace.indexer.store import IndexStore, make_engine
 
-    rpc = SyncRpc(rpc_url, timeout=120)
-    head = int(rpc.make_request("eth_blockNumber", []), 16)
-    db = sqlite3.connect(path)
-    db.executescript(_SCHEMA)
-    stored = 0
-    seq: dict[int, int] = {}
-    for start in range(from_block, head + 1, 50):
-        end = min(start + 49, head)
-        params = {"address": registry, "fromBlock": hex(start), "toBlock": hex(end)}
-        logs = rpc.make_request("eth_getLogs", [params])
-        numbers = sorted({int(log["blockNumber"], 16) for log in logs})
-        blocks = rpc.batch([("eth_getBlockByNumber", [hex(n), False]) for n in numbers])
-        times = {n: int(b["timestamp"], 16) for n, b in zip(numbers, blocks, strict=True)}
-        rows, registered, names = [], [], []
-        for log in logs:
-            event = decode_log(log)
-            if event is None:
-                continue
-            a = event.args
-            item = bytes(a["itemId"]) if event.name in ITEM_EVENTS else None
-            lot = a.get("lotId") if event.name in (*LOT_EVENTS, "ItemRegistered") else None
-            ts = times[event.block_number]
-            rows.append((item, lot, event.block_number, event.log_index, ts, json.dumps(log)))
-            if event.name == "ItemRegistered":
-                seq[a["lotId"]] = seq.get(a["lotId"], 0) + 1
-                registered.append((a["lotId"], seq[a["lotId"]], item, decode_code(a["serial"])))
-            elif event.name == "BrandNamed":
-                names.append((a["brand"], a["name"], None))
-            elif event.name == "ParticipantDescribed":
-                names.append((a["participant"], None, a["description"]))
-        db.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)", rows)
-        db.executemany("INSERT INTO registered VALUES (?, ?, ?, ?)", registered)
-        for address, name, description in names:
-            db.execute(
-                "INSERT INTO participants VALUES (?, ?, ?) ON CONFLICT (address) DO UPDATE SET "
-                "verified_name = coalesce(excluded.verified_name, verified_name), "
-                "description = coalesce(excluded.description, description)",
-                (address, name, description),
-            )
-        stored += len(rows)
-    db.execute("INSERT INTO mark VALUES (?)", (head,))
-    db.commit()
-    db.close()
-    rpc.close()
-    return stored
-
-
-class SqliteHistory:
-    """A :class:`~supplytrace.web.sources.HistorySource` over :func:`build_sqlite`'s file (read-only)."""
-
-    def __init__(self, path: Path) -> None:
-        self.uri = f"file:{path}?mode=ro"
-        self._local = threading.local()
-
-    def _db(self) -> sqlite3.Connection:
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = self._local.db = sqlite3.connect(self.uri, uri=True, check_same_thread=False)
-        return db
-
-    @staticmethod
-    def _events(rows: list[Any]) -> list[HistoryEvent]:
-        out = []
-        for ts, raw in rows:
-            event = decode_log(json.loads(raw))
-            if event is not None:
-                out.append(HistoryEvent.from_event(event, ts))
-        return out
-
-    def item_history(self, item_id: bytes) -> list[HistoryEvent]:
-        rows = self._db().execute(
-            "SELECT ts, raw, block, log_index FROM events WHERE item_id = ?1 "
-            "UNION ALL SELECT ts, raw, block, log_index FROM events WHERE item_id IS NULL AND lot_id = "
-            "(SELECT lot_id FROM events WHERE item_id = ?1 AND lot_id IS NOT NULL LIMIT 1) "
-            "ORDER BY block, log_index",
-            (item_id,),
-        )
-        return self._events([(ts, raw) for ts, raw, _b, _i in rows])
-
-    def lot(self, lot_id: int, item_limit: int = 50) -> LotHistory | None:
-        db = self._db()
-        rows = db.execute(
-            "SELECT ts, raw FROM events WHERE item_id IS NULL AND lot_id = ? ORDER BY block, log_index",
-            (lot_id,),
-        ).fetchall()
-        if not rows:
-            return None
-        (count,) = db.execute("SELECT count(*) FROM registered WHERE lot_id = ?", (lot_id,)).fetchone()
-        items = db.execute(
-            "SELECT item_id, serial FROM registered WHERE lot_id = ? ORDER BY seq LIMIT ?",
-            (lot_id, item_limit),
-        ).fetchall()
-        return LotHistory(lot_id, self._events(rows), count, [LotItem(bytes(i), s) for i, s in items])
-
-    def participants(self, addresses: Collection[str]) -> dict[str, Participant]:
-        wanted = list(addresses)
-        marks = ",".join("?" * len(wanted))
-        rows = self._db().execute(
-            f"SELECT address, verified_name, description FROM participants WHERE address IN ({marks})", wanted
-        )
-        return {a: Participant(a, n, d) for a, n, d in rows}
-
-    def indexed_block(self) -> int | None:
-        (block,) = self._db().execute("SELECT block FROM mark").fetchone()
-        return int(block)
-
-
-def _chain_source(config: dict[str, Any]) -> HistorySource:
-    from supplytrace.web.rpc import SyncRpc
-    from supplytrace.web.sources import ChainHistory
-
-    return ChainHistory(SyncRpc(config["rpc_url"]), config["registry"], config["from_block"])
-
-
-#: History sources by name: each builds the page's source in the serving process from the config.
-SOURCES: dict[str, Callable[[dict[str, Any]], HistorySource]] = {
-    "sqlite": lambda config: SqliteHistory(Path(config["db"])),
-    "chain": _chain_source,
-}
-
-
-# ----------------------------------------------------------------------------------------------
-# The serving process: `python -m bench.verify CONFIG.json`
-# ----------------------------------------------------------------------------------------------
+    engine = make_engine(url)
+    try:
+        store = IndexStore(engine, CHAIN_ID)
+        indexer = Indexer(store, HttpRpc(rpc_url), registry, from_block, IndexerConfig(confirmations=0))
+        report = indexer.catch_up()
+    finally:
+        engine.dispose()
+    return report.events, report.seconds
 
 
 def serve(config: dict[str, Any]) -> None:
     from supplytrace.explorers import ExplorerLinks
     from supplytrace.web.app import PageConfig, create_app
-    from supplytrace.web.server import run
+    from supplytrace.web.server import history_source, run
 
     base = f"http://127.0.0.1:{config['port']}"
     page = PageConfig(
@@ -221,7 +98,9 @@ def serve(config: dict[str, Any]) -> None:
         metadata_folder=Path(config["home"]) / "metadata",
         links=ExplorerLinks.for_network("ethereum", "local", resolver=base, overrides={}),
     )
-    run(create_app(page, SOURCES[config["history"]](config)), "127.0.0.1", config["port"])
+    source, note = history_source(page, db=config["db"], home=Path(config["home"]))
+    print(note, flush=True)
+    run(create_app(page, source), "127.0.0.1", config["port"])
 
 
 # ----------------------------------------------------------------------------------------------
@@ -354,6 +233,13 @@ def _wait(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> No
     raise RuntimeError(f"the page did not answer on {url}")
 
 
+def _check_source(url: str, key: ItemKey, history: str) -> None:
+    """The page reads history where the measurement says it does."""
+    found = httpx.get(f"{url}/api/items/{key.id_hex}", timeout=30).json()
+    if found["index"]["source"] != history or found["index"]["lag_blocks"] or not found["timeline"]:
+        raise RuntimeError(f"the page does not read history from the {history} as measured: {found['index']}")
+
+
 def _load(url: str, keys: list[ItemKey], requests: int, seed: int) -> list[float]:
     rng = random.Random(seed)
     timings = []
@@ -388,7 +274,7 @@ def measure(*, history: str = HISTORY, requests: int = REQUESTS) -> dict[str, ob
                 "--port",
                 str(port),
                 "--chain-id",
-                "1337",
+                str(CHAIN_ID),
                 "--gas-limit",
                 "30000000",
                 *ANVIL_FLAGS,
@@ -407,24 +293,23 @@ def measure(*, history: str = HISTORY, requests: int = REQUESTS) -> dict[str, ob
             config: dict[str, Any] = {
                 "rpc_url": rpc_url,
                 "registry": str(registry.address),
-                "chain_id": 1337,
+                "chain_id": CHAIN_ID,
                 "from_block": from_block,
                 "home": str(home),
                 "history": history,
                 "port": free_port(),
-                "db": str(home / "history.sqlite"),
+                "db": f"sqlite:///{home / 'index.db'}",  # with "chain" nothing is built there
             }
             events, index_s = 0, 0.0
-            if history == "sqlite":
-                started = time.perf_counter()
-                events = build_sqlite(rpc_url, str(registry.address), from_block, Path(config["db"]))
-                index_s = time.perf_counter() - started
+            if history == "index":
+                events, index_s = build_index(rpc_url, str(registry.address), from_block, config["db"])
             config_path = home / "page.json"
             config_path.write_text(json.dumps(config))
             url = f"http://127.0.0.1:{config['port']}"
             process = subprocess.Popen([sys.executable, "-m", "bench.verify", str(config_path)])
             try:
                 _wait(url, process)
+                _check_source(url, keys[0], history)
                 _load(url, keys, WARMUP, seed=1)
                 timings = _load(url, keys, requests, seed=2)
             finally:
@@ -442,9 +327,9 @@ def measure(*, history: str = HISTORY, requests: int = REQUESTS) -> dict[str, ob
         "verify.mean_ms": round(statistics.fmean(timings), 2),
         "verify.populate_seconds": round(populate_s, 1),
     }
-    if history == "sqlite":
-        results["verify.fixture_events"] = events
-        results["verify.fixture_build_seconds"] = round(index_s, 1)
+    if history == "index":
+        results["verify.index_events"] = events
+        results["verify.index_build_seconds"] = round(index_s, 1)
     return results
 
 

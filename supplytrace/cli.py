@@ -33,6 +33,13 @@ account_option = click.option(
     "--account", required=True, help="ape account alias (`ape accounts list`); TEST::N on local networks."
 )
 
+db_option = click.option(
+    "--db",
+    default=None,
+    help="Index database: a file path or URL (sqlite:///PATH, postgresql://USER@HOST/DB); "
+    "default $SUPPLYTRACE_INDEX_DB, else SUPPLYTRACE_HOME/index.db.",
+)
+
 
 @dataclass(frozen=True)
 class ItemSelection:
@@ -824,15 +831,22 @@ def demo() -> None:
     "--background", is_flag=True, help="Run in the background (pid file under SUPPLYTRACE_HOME/web)."
 )
 @click.option("--stop", is_flag=True, help="Stop the page started with --background.")
+@db_option
 @friendly_errors
-def serve(
-    network: str, rpc_url: str | None, host: str | None, port: int | None, background: bool, stop: bool
-) -> None:
-    """Serve the verification page: the QR codes' GS1 Digital Link resolver, item, lot and tx pages."""
+def serve(**options: Any) -> None:
+    """Serve the verification page: the QR codes' GS1 Digital Link resolver, item, lot and tx pages.
+
+    Every request reads the item's record live from the chain (getItem). History comes from the
+    event index (--db) when it holds this registry on the node's chain, with the chain's events
+    after the index's last block added to every answer, and the page says how far the index
+    lags; without a usable index it comes from the chain's logs. Which one is decided when the
+    page starts (it prints it): build the index first with `supplytrace index`, and keep it
+    current with `supplytrace index --follow`.
+    """
     from supplytrace.web import server
 
     try:
-        _serve(server, network, rpc_url, host, port, background, stop)
+        _serve(server, **options)
     except server.ServeError as exc:
         raise UserError(str(exc)) from None
 
@@ -845,6 +859,7 @@ def _serve(
     port: int | None,
     background: bool,
     stop: bool,
+    db: str | None,
 ) -> None:
     settings = load_settings()
     if stop:
@@ -852,7 +867,9 @@ def _serve(
         console.print("verification page stopped." if stopped else "verification page was not running.")
         return
     if background:
-        started = server.start_background(settings, network=network, rpc_url=rpc_url, host=host, port=port)
+        started = server.start_background(
+            settings, network=network, rpc_url=rpc_url, host=host, port=port, db=db
+        )
         console.print(f"verification page at {started.url} (pid {started.pid}, log {started.log})")
         console.print("stop it with `supplytrace serve --stop` (or `make demo-stop`).")
         return
@@ -867,22 +884,16 @@ def _serve(
         else:
             with connect(network, settings) as provider:
                 rpc_url = str(provider.http_uri)
-    app = server.build(settings, network, rpc_url)
+    app, history = server.build(settings, network, rpc_url, db=db)
     listen_host, listen_port = server.listen_address(settings.resolver, host, port)
     console.print(f"verification page for {network} at http://{listen_host}:{listen_port} (Ctrl-C stops it)")
+    console.print(history, soft_wrap=True, markup=False)
     server.run(app, listen_host, listen_port)
 
 
 # ============================================================================================
 # Event index: `supplytrace index`, `supplytrace export-epcis` (the code lives in supplytrace/indexer/)
 # ============================================================================================
-
-db_option = click.option(
-    "--db",
-    default=None,
-    help="Index database: a file path or URL (sqlite:///PATH, postgresql://USER@HOST/DB); "
-    "default $SUPPLYTRACE_INDEX_DB, else SUPPLYTRACE_HOME/index.db.",
-)
 
 
 @main.command()

@@ -8,6 +8,10 @@
 | SUPPLYTRACE_DEVNET_PORT       | ``8545``                    | devnet port (must match ape-config.yaml)  |
 | SUPPLYTRACE_DEVNET_CHAIN_ID   | ``1337``                    | devnet chain id (ape's local network id)  |
 | SUPPLYTRACE_RESOLVER          | ``http://127.0.0.1:8000``   | GS1 Digital Link resolver base for QR URIs |
+| SUPPLYTRACE_INDEX_DB          | ``<HOME>/index.db``         | event index: path, sqlite://, postgresql:// |
+
+``SUPPLYTRACE_INDEX_DB`` is read where the index is opened (``supplytrace.indexer.store``);
+``--db`` overrides it for ``index``, ``export-epcis`` and ``serve``.
 """
 
 from __future__ import annotations

@@ -4,9 +4,10 @@ A beekeeper brand (verified name, its own GTIN) registers a lot of honey jars wi
 (origin, harvest date, a lab-test certificate hash). One pallet goes to a distributor by offer
 and accept, the other by a signed one-transaction handoff; the distributor hands the first
 pallet on to a retailer, who records an inspection and sells a jar. A second lot is recalled.
-Then QR codes and a label sheet go to ``demo-output/``, the verification page starts in the
-background on ``SUPPLYTRACE_RESOLVER``, and the URL of each case (genuine, sold, recalled,
-unknown) is printed and written to ``demo-output/summary.json``.
+Then the event index is built (``SUPPLYTRACE_HOME/index.db``, or ``$SUPPLYTRACE_INDEX_DB``), QR
+codes and a label sheet go to ``demo-output/``, the verification page starts in the background
+on ``SUPPLYTRACE_RESOLVER`` (reading history from that index), and the URL of each case
+(genuine, sold, recalled, unknown) is printed and written to ``demo-output/summary.json``.
 
 The devnet and the page keep running afterwards; ``make demo-stop`` stops both.
 ``SUPPLYTRACE_DEMO_OUTPUT`` moves the output folder (the tests use it).
@@ -180,9 +181,26 @@ def output_folder() -> Path:
     return Path(os.environ.get("SUPPLYTRACE_DEMO_OUTPUT", "demo-output")).resolve()
 
 
-def _index(settings: Settings) -> None:
-    """Bring the history index up to date. Until the event indexer lands, the page reads history
-    from the chain's logs (``supplytrace.web.server.history_source``): nothing to do here."""
+def index_story(settings: Settings, provider: Any, record: deployments.Deployment) -> str:
+    """Index the registry's events from its deployment block into the default index (what
+    ``supplytrace index --reset`` does), so that the page reads history from it; returns the
+    line to print.
+
+    The devnet is new on every run, so whatever the index holds for its chain belongs to an
+    earlier devnet, possibly under the same registry address (same deployer, same nonce) but
+    with other blocks: it is reset first, never trusted."""
+    from supplytrace.indexer.command import run_index
+    from supplytrace.indexer.run import IndexerConfig
+
+    report, url = run_index(
+        settings, provider, record, db=None, follow=False, reset=True, config=IndexerConfig(), progress=False
+    )
+    first = report.first_block if report.first_block is not None else record.block
+    last = report.checkpoint if report.checkpoint is not None else first - 1
+    return (
+        f"event index: {report.events:,} events in {last - first + 1:,} blocks ({first}-{last}) "
+        f"indexed into {url}; the page reads history from it"
+    )
 
 
 def run(settings: Settings) -> None:
@@ -222,8 +240,7 @@ def run(settings: Settings) -> None:
                 "yes" if st.recalled else "no",
             )
         console.print(table)
-
-    _index(settings)
+        console.print(index_story(settings, provider, record), soft_wrap=True)
 
     shutil.rmtree(out, ignore_errors=True)
     (out / "qr").mkdir(parents=True)

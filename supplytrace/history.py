@@ -60,17 +60,25 @@ def item_events(provider: Any, registry: str, item_id: bytes, lot_id: int, from_
     return sorted(own + lot, key=lambda e: (e.block_number, e.log_index))
 
 
+def stamped(provider: Any, events: list[Event]) -> list[Event]:
+    """The events with their block times; the times they lack are read from the node
+    (``provider.make_request``), once per block."""
+    times = {e.block_number: e.block_timestamp for e in events if e.block_timestamp is not None}
+    out = []
+    for event in events:
+        if event.block_timestamp is None:
+            if event.block_number not in times:
+                block = provider.make_request("eth_getBlockByNumber", [hex(event.block_number), False])
+                times[event.block_number] = int(block["timestamp"], 16)
+            event = dataclasses.replace(event, block_timestamp=times[event.block_number])
+        out.append(event)
+    return out
+
+
 def timeline(provider: Any, events: list[Event]) -> list[TimelineEntry]:
     """Events with block times and plain-word summaries (block times the events lack are read
     from the node)."""
-    times = {e.block_number: e.block_timestamp for e in events if e.block_timestamp is not None}
-    stamped = []
-    for event in events:
-        if event.block_number not in times:
-            block = provider.make_request("eth_getBlockByNumber", [hex(event.block_number), False])
-            times[event.block_number] = int(block["timestamp"], 16)
-        stamped.append(dataclasses.replace(event, block_timestamp=times[event.block_number]))
-    return timeline_entries(stamped)
+    return timeline_entries(stamped(provider, events))
 
 
 def timeline_entries(events: list[Event]) -> list[TimelineEntry]:

@@ -17,6 +17,7 @@ from supplytrace.config import Settings
 from supplytrace.console import err_console
 from supplytrace.deployments import Deployment
 from supplytrace.events import ITEM_EVENTS, LOT_EVENTS, TOPIC0, Event, get_logs, topic_for_id
+from supplytrace.history import lot_item_ids, stamped
 from supplytrace.ids import ItemKey, decode_code
 from supplytrace.indexer.epcis import ItemStory, epcis_document
 from supplytrace.indexer.errors import IndexerError
@@ -161,27 +162,6 @@ def _chain_item_events(provider: Any, deployment: Deployment, item_ids: Sequence
     return out
 
 
-def _stamped(provider: Any, events: list[Event]) -> list[Event]:
-    times: dict[int, int] = {}
-    out = []
-    for event in events:
-        if event.block_timestamp is None:
-            if event.block_number not in times:
-                block = provider.make_request("eth_getBlockByNumber", [hex(event.block_number), False])
-                times[event.block_number] = int(block["timestamp"], 16)
-            event = Event(
-                event.name,
-                event.block_number,
-                event.log_index,
-                event.tx_hash,
-                event.block_hash,
-                event.args,
-                times[event.block_number],
-            )
-        out.append(event)
-    return out
-
-
 def _stories(
     item_ids: Sequence[bytes], events: list[Event], lot_events: dict[int, list[Event]], lots: dict[int, Any]
 ) -> list[ItemStory]:
@@ -225,14 +205,12 @@ def export_epcis(
         events = view.items_events(ids)
     else:
         if lot_id is not None:
-            from supplytrace.history import lot_item_ids
-
             ids += [
                 i
                 for i in lot_item_ids(provider, deployment.address, lot_id, deployment.block)
                 if i not in ids
             ]
-        events = _stamped(provider, _chain_item_events(provider, deployment, ids))
+        events = stamped(provider, _chain_item_events(provider, deployment, ids))
     lot_ids = {int(e.args["lotId"]) for e in events if e.name == "ItemRegistered"}
     lot_events: dict[int, list[Event]] = {}
     lots: dict[int, tuple[str, str]] = {}
@@ -240,7 +218,7 @@ def export_epcis(
         record = registry.getLot(lid)
         lots[lid] = (str(int(record.gtin)).zfill(14), decode_code(record.lotCode))
         topics = [[TOPIC0[n] for n in LOT_EVENTS], topic_for_id(lid)]
-        lot_events[lid] = _stamped(provider, get_logs(provider, deployment.address, topics, deployment.block))
+        lot_events[lid] = stamped(provider, get_logs(provider, deployment.address, topics, deployment.block))
     document = epcis_document(
         _stories(ids, events, lot_events, lots), chain_id=deployment.chain_id, registry=deployment.address
     )

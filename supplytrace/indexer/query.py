@@ -18,8 +18,10 @@ Item ids are 32 ``bytes``; addresses are checksummed ``0x`` text; events are
 :class:`supplytrace.events.Event` with ``block_timestamp`` set.
 
 :class:`LiveView` adds the chain after the index's checkpoint (the few blocks the index has not
-reached, e.g. its confirmation depth), so the CLI's ``status`` and ``history`` answer from the
-index whenever it is on the node's chain, and otherwise from the chain alone.
+reached, e.g. its confirmation depth), so the CLI's ``status`` and ``history`` and the
+verification page answer from the index whenever it is on the node's chain, and otherwise from
+the chain alone (:func:`open_view` once, :func:`live_view` again for every read of a
+long-running reader).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from sqlalchemy import Engine, and_, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from supplytrace.events import ITEM_EVENTS, LOT_EVENTS, TOPIC0, Event, get_logs, topic_for_id
-from supplytrace.history import TimelineEntry, timeline_entries
+from supplytrace.history import TimelineEntry, stamped, timeline_entries
 from supplytrace.indexer import schema
 from supplytrace.indexer.errors import IndexerError
 from supplytrace.indexer.model import ItemRow, LotRow, ParticipantRow, State
@@ -334,7 +336,10 @@ MAX_TAIL_BLOCKS = 100_000
 
 class LiveView:
     """The index up to its checkpoint plus the registry's events after it, read from the node
-    (``provider.make_request``): always the chain's current answer."""
+    (``provider.make_request``): always the chain's current answer.
+
+    Index rows newer than ``status`` (an indexer may write while the view reads) are left out
+    of the events: blocks after the checkpoint come from the node only."""
 
     def __init__(self, reader: IndexReader, status: IndexStatus, provider: Any, head: int) -> None:
         self.reader = reader
@@ -348,14 +353,10 @@ class LiveView:
         events = get_logs(
             self.provider, self.status.registry, topics, self.status.block_number + 1, self.head
         )
-        for index, event in enumerate(events):
-            if event.block_timestamp is None:
-                block = self.provider.make_request("eth_getBlockByNumber", [hex(event.block_number), False])
-                events[index] = Event(
-                    event.name, event.block_number, event.log_index, event.tx_hash, event.block_hash,
-                    event.args, int(block["timestamp"], 16),
-                )  # fmt: skip
-        return events
+        return stamped(self.provider, events)
+
+    def _indexed(self, events: list[Event]) -> list[Event]:
+        return [e for e in events if e.block_number <= self.status.block_number]
 
     def tail_registrations(self, lot_id: int) -> list[Event]:
         """``ItemRegistered`` events of the lot after the checkpoint."""
@@ -365,33 +366,60 @@ class LiveView:
         """The own events of all ``item_ids`` (index, then the chain after it), in chain order."""
         wanted = {bytes(i) for i in item_ids}
         tail = [e for e in self._tail([[TOPIC0[n] for n in ITEM_EVENTS]]) if e.args["itemId"] in wanted]
-        return self.reader.items_events(wanted) + tail
+        return self._indexed(self.reader.items_events(wanted)) + tail
+
+    def lot_events(self, lot_id: int) -> list[Event]:
+        """The lot's events (registration, recall, closing), in chain order."""
+        tail = self._tail([[TOPIC0[n] for n in LOT_EVENTS], topic_for_id(lot_id)])
+        return self._indexed(self.reader.lot_events(lot_id)) + tail
+
+    def _item_tail(self, item_id: bytes, lot_id: int | None) -> list[Event]:
+        """The item's events after the checkpoint and, when its lot is known, the lot's: one
+        ``eth_getLogs`` (an item id and a lot id never share a topic)."""
+        if lot_id is None:
+            return self._tail([[TOPIC0[n] for n in ITEM_EVENTS], topic_for_id(item_id)])
+        names = (*ITEM_EVENTS, *LOT_EVENTS)
+        events = self._tail([[TOPIC0[n] for n in names], [topic_for_id(item_id), topic_for_id(lot_id)]])
+        return [
+            e
+            for e in events
+            if (e.args["lotId"] == lot_id if e.name in _LOT_EVENT_NAMES else e.args["itemId"] == item_id)
+        ]
+
+    def item_events(self, item_id: bytes) -> list[Event]:
+        """The item's events and its lot's, in chain order (what :meth:`item` returns, without
+        the state; from the index alone when it is at the head)."""
+        if self.head <= self.status.block_number:
+            return self._indexed(self.reader.item_events(item_id))
+        return self.item(item_id)[1]
 
     def item(self, item_id: bytes) -> tuple[ItemState | None, list[Event]]:
         """The item's current state and all its events (and its lot's), in chain order."""
         item_id = bytes(item_id)
-        own_tail = self._tail([[TOPIC0[n] for n in ITEM_EVENTS], topic_for_id(item_id)])
         rows = self.reader.item_rows(item_id)
-        found = (
-            rows[0].lot_id
-            if rows
-            else next((e.args["lotId"] for e in own_tail if e.name == "ItemRegistered"), None)
-        )
-        if found is None:
-            return None, []
-        lot_id = int(found)
-        lot_tail = self._tail([[TOPIC0[n] for n in LOT_EVENTS], topic_for_id(lot_id)])
+        if rows is not None and rows[0].registered_block > self.status.block_number:
+            rows = None  # indexed after this view's checkpoint: the tail holds its registration
+        if rows is not None:
+            lot_id = rows[0].lot_id
+            tail = self._item_tail(item_id, lot_id)
+        else:
+            tail = self._item_tail(item_id, None)
+            found = next((e.args["lotId"] for e in tail if e.name == "ItemRegistered"), None)
+            if found is None:
+                return None, []
+            lot_id = int(found)
+            tail += self._tail([[TOPIC0[n] for n in LOT_EVENTS], topic_for_id(lot_id)])
+            tail.sort(key=lambda e: (e.block_number, e.log_index))
         state = State()
         indexed: list[Event] = []
         if rows is not None:
             state.items[item_id], state.lots[lot_id] = rows
-            indexed = self.reader.item_events(item_id)
+            indexed = self._indexed(self.reader.item_events(item_id))
         else:
             lot = self.reader.lot_row(lot_id)
-            if lot is not None:
+            if lot is not None and lot.registered_block <= self.status.block_number:
                 state.lots[lot_id] = lot
-                indexed = self.reader.lot_events(lot_id)
-        tail = sorted(own_tail + lot_tail, key=lambda e: (e.block_number, e.log_index))
+                indexed = self._indexed(self.reader.lot_events(lot_id))
         for event in tail:
             assert event.block_timestamp is not None
             state.apply(event, event.block_timestamp)
@@ -401,16 +429,29 @@ class LiveView:
         return item_state_of(item, state.lots[lot_id]), indexed + tail
 
 
-def open_view(
-    provider: Any, registry: str, chain_id: int, *, db: str | Path | None, home: Path
-) -> tuple[LiveView | None, str]:
-    """The index as a :class:`LiveView` when it can answer for ``registry`` on the node's current
-    chain, else None; with a short reason either way (for the CLI to show)."""
-    url = resolve_url(db, home)
-    if not exists(url):
-        return None, "no index (build one with `supplytrace index`)"
+def _head_and_block(provider: Any, number: int) -> tuple[int, Any]:
+    """The node's head and its block ``number``: one round trip when ``provider`` batches
+    (``SyncRpc``, ``HttpRpc``), else two ``make_request`` calls (ape's provider)."""
+    calls: list[tuple[str, list[Any]]] = [
+        ("eth_blockNumber", []),
+        ("eth_getBlockByNumber", [hex(number), False]),
+    ]
+    batch = getattr(provider, "batch", None)
+    if callable(batch):
+        results = list(batch(calls))
+        for result in results:
+            if isinstance(result, Exception):
+                raise result
+    else:
+        results = [provider.make_request(method, params) for method, params in calls]
+    return int(results[0], 16), results[1]
+
+
+def live_view(reader: IndexReader, provider: Any, registry: str) -> tuple[LiveView | None, str]:
+    """``reader``'s index as a :class:`LiveView` when it can answer for ``registry`` on the node's
+    current chain (its checkpoint block is still the node's block at that height, and the chain
+    after it is short), else None; with a short reason either way."""
     try:
-        reader = IndexReader(make_engine(url, create=False), chain_id)
         status = reader.status()
     except (SQLAlchemyError, IndexerError) as exc:
         return None, f"the index cannot be read ({str(exc).splitlines()[0]})"
@@ -418,8 +459,7 @@ def open_view(
         return None, "the index holds nothing for this chain yet"
     if status.registry.lower() != registry.lower():
         return None, f"the index holds another registry ({status.registry})"
-    head = int(provider.make_request("eth_blockNumber", []), 16)
-    block = provider.make_request("eth_getBlockByNumber", [hex(status.block_number), False])
+    head, block = _head_and_block(provider, status.block_number)
     if not isinstance(block, dict) or block.get("hash") != status.block_hash:
         return (
             None,
@@ -431,3 +471,19 @@ def open_view(
         f"index at block {status.block_number}"
         + (f" + chain to block {head}" if head > status.block_number else "")
     )
+
+
+def open_view(
+    provider: Any, registry: str, chain_id: int, *, db: str | Path | None, home: Path
+) -> tuple[LiveView | None, str]:
+    """The index at ``db`` (default ``$SUPPLYTRACE_INDEX_DB``, else ``<home>/index.db``) as a
+    :class:`LiveView` when it can answer for ``registry`` on the node's current chain, else None;
+    with a short reason either way (for the CLI and the page to show)."""
+    url = resolve_url(db, home)
+    if not exists(url):
+        return None, "no index (build one with `supplytrace index`)"
+    try:
+        reader = IndexReader(make_engine(url, create=False), chain_id)
+    except (SQLAlchemyError, IndexerError) as exc:
+        return None, f"the index cannot be read ({str(exc).splitlines()[0]})"
+    return live_view(reader, provider, registry)

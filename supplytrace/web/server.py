@@ -5,6 +5,11 @@ The page listens where the QR codes point: the host and port of ``SUPPLYTRACE_RE
 (default ``http://127.0.0.1:8000``). A background page records its pid in
 ``$SUPPLYTRACE_HOME/web/serve.pid`` and logs to ``serve.log`` beside it;
 ``supplytrace serve --stop`` (and ``make demo-stop``) ends it by that pid.
+
+History comes from the event index when there is one for this registry on the node's chain
+(``--db``, else ``$SUPPLYTRACE_INDEX_DB``, else ``$SUPPLYTRACE_HOME/index.db``), with the chain's
+events after the index's checkpoint added on every read; otherwise from the chain's logs. The
+item's status never comes from history: it is read live on every request.
 """
 
 from __future__ import annotations
@@ -28,6 +33,9 @@ from supplytrace.config import Settings
 from supplytrace.deployments import Deployment, load
 from supplytrace.devnet import pid_alive
 from supplytrace.explorers import ExplorerLinks
+from supplytrace.indexer.history_source import IndexHistorySource
+from supplytrace.indexer.query import open_view
+from supplytrace.indexer.store import display_url, resolve_url
 from supplytrace.web.app import PageConfig, create_app
 from supplytrace.web.rpc import ChainUnavailableError, RpcError, SyncRpc
 from supplytrace.web.sources import ChainHistory, HistorySource
@@ -70,9 +78,20 @@ def check_chain(rpc: SyncRpc, deployment: Deployment) -> None:
         )
 
 
-def history_source(config: PageConfig) -> HistorySource:
-    """The page's history. Chain logs for now; the event index plugs in here (see sources.py)."""
-    return ChainHistory(SyncRpc(config.rpc_url), config.registry, config.deployment_block)
+def history_source(config: PageConfig, *, db: str | None = None, home: Path) -> tuple[HistorySource, str]:
+    """The page's history, and a line saying where it comes from.
+
+    The event index at ``db`` (default ``$SUPPLYTRACE_INDEX_DB``, else ``<home>/index.db``) when
+    it holds this registry and its checkpoint block is on the node's chain; every read then adds
+    the chain's events after the checkpoint (``IndexHistorySource``). Otherwise the chain's logs
+    (``ChainHistory``), which is also what a read falls back to if the index stops matching the
+    chain while the page runs."""
+    chain = ChainHistory(SyncRpc(config.rpc_url), config.registry, config.deployment_block)
+    view, reason = open_view(chain.rpc, config.registry, config.chain_id, db=db, home=home)
+    if view is None:
+        return chain, f"history: the chain's logs ({reason})"
+    url = display_url(resolve_url(db, home))
+    return IndexHistorySource(view.reader, chain), f"history: the event index {url} ({reason})"
 
 
 def page_config(
@@ -97,8 +116,9 @@ def page_config(
     )
 
 
-def build(settings: Settings, network: str, rpc_url: str) -> Any:
-    """The checked app for ``network``, read from ``rpc_url``."""
+def build(settings: Settings, network: str, rpc_url: str, *, db: str | None = None) -> tuple[Any, str]:
+    """The checked app for ``network``, read from ``rpc_url`` (history: see :func:`history_source`),
+    and a line saying where its history comes from."""
     config = page_config(settings, network, rpc_url)
     rpc = SyncRpc(rpc_url, timeout=10)
     assert config.deployment is not None  # page_config always reads the record
@@ -106,7 +126,11 @@ def build(settings: Settings, network: str, rpc_url: str) -> Any:
         check_chain(rpc, config.deployment)
     finally:
         rpc.close()
-    return create_app(config, history_source(config))
+    try:
+        source, note = history_source(config, db=db, home=settings.home)
+    except (ChainUnavailableError, RpcError) as exc:
+        raise ServeError(f"cannot read the chain at {rpc_url}: {exc}") from None
+    return create_app(config, source), note
 
 
 def run(app: Any, host: str, port: int) -> None:
@@ -137,8 +161,6 @@ def _paths(settings: Settings) -> tuple[Path, Path]:
     folder = settings.home / "web"
     return folder / "serve.pid", folder / "serve.log"
 
-    return True
-
 
 def _recorded(settings: Settings) -> dict[str, Any] | None:
     pid_file, _ = _paths(settings)
@@ -165,6 +187,7 @@ def start_background(
     rpc_url: str | None = None,
     host: str | None = None,
     port: int | None = None,
+    db: str | None = None,
     timeout: float = 90.0,
 ) -> Background:
     """Start ``supplytrace serve`` as a background process and wait until it answers."""
@@ -183,6 +206,8 @@ def start_background(
     command += ["--host", host, "--port", str(port)]
     if rpc_url:
         command += ["--rpc-url", rpc_url]
+    if db:
+        command += ["--db", db]
     pid_file.parent.mkdir(parents=True, exist_ok=True)
     with log_file.open("wb") as log:  # a fresh log per start: its last line explains a failed start
         process = subprocess.Popen(

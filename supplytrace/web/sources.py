@@ -3,10 +3,12 @@ implementation.
 
 The page never takes an item's *status* from a history source: every request reads the item's
 record live from the chain (``getItem``). A history source supplies what only logs hold: the
-custody timeline, observations, recall reasons, participant names, a lot's items. The event
-indexer (``supplytrace.indexer``) is meant to be plugged in here; until then
-:class:`ChainHistory` reads the same facts from ``eth_getLogs`` (correct, but its cost grows
-with the chain, so it is for the devnet and small deployments).
+custody timeline, observations, recall reasons, participant names, a lot's items. Two
+implementations: :class:`ChainHistory` reads them from ``eth_getLogs`` (correct, but its cost
+grows with the chain, so it is for the devnet, small deployments, and the page's fallback), and
+``supplytrace.indexer.history_source.IndexHistorySource`` reads them from the event index, plus
+the chain's events after the index's checkpoint (what ``supplytrace serve`` uses when an index
+of the registry exists: ``supplytrace.web.server.history_source``).
 
 What an implementation must provide (all methods are called from a worker thread, so blocking
 database drivers are fine; they must be safe to call from several threads at once):
@@ -26,7 +28,9 @@ database drivers are fine; they must be safe to call from several threads at onc
     verified) and the latest ``ParticipantDescribed`` text (self-description: unverified).
 ``indexed_block()``
     The highest block the source has completely indexed, or ``None`` if it reads the chain
-    live (then it never lags). The page compares it with the chain head it reads anyway.
+    live (then it never lags). The page compares it with the chain head it reads anyway and
+    says how far the index lags; the answers above still cover the blocks after it (read from
+    the chain), and the page warns when they miss a step the live record shows.
 
 Event arguments use the conventions of :func:`supplytrace.events.decode_log`: addresses as
 checksummed ``0x`` text, ``bytes32`` as ``bytes``, integers as ``int``, strings as ``str``, keyed

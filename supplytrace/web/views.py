@@ -416,7 +416,8 @@ def index_state(head: int, indexed: int | None) -> IndexState:
         blocks = "block" if lag == 1 else "blocks"
         notes.append(
             f"The history index is {lag} {blocks} behind the chain (indexed to block {indexed}, the chain is "
-            f"at {head}): the most recent steps may be missing below. The status above is read live."
+            f"at {head}): the steps after block {indexed} are read from the chain's logs instead. The status "
+            "above is read live."
         )
     return IndexState(source="index", head_block=head, indexed_block=indexed, lag_blocks=lag, notes=notes)
 

@@ -9,10 +9,11 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 from supplytrace.ids import ItemKey
-from tests.cli.conftest import DISTRIBUTOR, HONEY_GTIN, RETAILER, Cli
+from tests.cli.conftest import DISTRIBUTOR, HONEY_GTIN, RETAILER, Cli, free_port
 
 
 def _index_block(cli: Cli) -> int:
@@ -112,3 +113,31 @@ def test_index__unsupported_database_url__one_sentence(deployed: Cli) -> None:
 def test_export_epcis__nothing_named__one_sentence(deployed: Cli) -> None:
     message = deployed.error("export-epcis")
     assert "name an item" in message
+
+
+def test_serve__db_option__page_reads_history_from_that_index(deployed: Cli, tmp_path: Path) -> None:
+    cli = deployed
+    item = ItemKey.create(HONEY_GTIN, "SRV-1")
+    metadata = tmp_path / "lot.json"
+    metadata.write_text('{"product": "Acacia honey 500 g", "harvestDate": "2026-08-01"}')
+    lot = ("--gtin", HONEY_GTIN, "--lot", "HONEY-SRV")
+    cli.run("lot", "create", *lot, "--metadata", str(metadata), "--account", "TEST::1")
+    cli.run("register", *lot, "--serial", "SRV-1", "--account", "TEST::1")
+    db = tmp_path / "elsewhere.db"
+    indexed = int(cli.run("index", "--db", str(db)).stdout.rsplit("at block", 1)[1].split()[0].rstrip(";"))
+    cli.run("record", item.id_hex, "--step", "receiving", "--account", "TEST::1")  # after the index's block
+    port = free_port()
+    cli.run("serve", "--background", "--db", str(db), "--port", str(port))
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/items/{item.id_hex}", timeout=10) as answer:
+            page = json.loads(answer.read())
+    finally:
+        cli.run("serve", "--stop")
+    log = (cli.home / "web" / "serve.log").read_text()
+    expected = (
+        f"history: the event index sqlite:///{db} (index at block {indexed} + chain to block {indexed + 1})"
+    )
+    assert expected in " ".join(log.split())
+    assert page["index"]["source"] == "index" and page["index"]["indexed_block"] == indexed
+    assert page["index"]["lag_blocks"] == 1 and len(page["index"]["notes"]) == 1
+    assert [row["event"] for row in page["timeline"]] == ["LotRegistered", "ItemRegistered", "ItemObserved"]

@@ -130,3 +130,52 @@ def test_reader__threads_read_while_the_indexer_writes__every_answer_consistent(
         for thread in threads:
             thread.join(timeout=30)
     assert not errors, errors
+
+
+def test_history_source__index_behind_the_head_with_the_chain__answers_what_the_chain_answers(
+    indexed, rpc_url, registry, deployment_block, admin, brand, distributor, retailer
+) -> None:
+    work, indexer = indexed
+    checkpoint = indexer.store.checkpoint().block_number
+    # After the checkpoint: new items (in an indexed lot), custody steps, a new name and description.
+    new_items = work.register(2)
+    for _ in range(12):
+        work.step()
+    registry.nameBrand(brand, "Hillside Apiaries Ltd", sender=admin)
+    registry.describeSelf("Corner Grocery", sender=retailer)
+    chain = ChainHistory(SyncRpc(rpc_url), str(registry.address), deployment_block)
+    source = IndexHistorySource(IndexReader(indexer.store.engine, indexer.store.chain_id), chain)
+    alone = IndexHistorySource(IndexReader(indexer.store.engine, indexer.store.chain_id))
+    assert (
+        source.indexed_block() == checkpoint < int(SyncRpc(rpc_url).make_request("eth_blockNumber", []), 16)
+    )
+    assert alone.item_history(new_items[0]) == []  # the index alone has not seen them
+    for item in work.items:
+        assert source.item_history(item) == chain.item_history(item), f"0x{item.hex()}"
+    for lot in sorted(work.lot_ids):
+        assert source.lot(lot, item_limit=100) == chain.lot(lot, item_limit=100)
+        assert source.lot(lot, item_limit=2) == chain.lot(lot, item_limit=2)
+    people = [brand.address, distributor.address, retailer.address, "0x" + "12" * 20]
+    assert source.participants(people) == chain.participants(people)
+    assert source.participants(people)[brand.address].verified_name == "Hillside Apiaries Ltd"
+
+
+def test_live_view__indexer_moved_past_the_view_s_checkpoint__no_event_twice(
+    indexed, chain: Any, rpc_url, registry, deployment_block
+) -> None:
+    from dataclasses import replace
+
+    from supplytrace.indexer.query import LiveView
+
+    work, indexer = indexed
+    reader = IndexReader(indexer.store.engine, indexer.store.chain_id)
+    status = reader.status()
+    assert status is not None
+    history = ChainHistory(SyncRpc(rpc_url), str(registry.address), deployment_block)
+    # The view read the checkpoint some blocks ago; the indexer has stored those blocks since.
+    earlier = replace(status, block_number=status.block_number - 8)
+    view = LiveView(reader, earlier, chain.provider, status.block_number)
+    for item in work.items:
+        _state, events = view.item(item)
+        expected = [(e.name, e.block_number, e.log_index) for e in history.item_history(item)]
+        assert [(e.name, e.block_number, e.log_index) for e in events] == expected, f"0x{item.hex()}"

@@ -1,13 +1,16 @@
 """Fixtures for the verification page: the demo's story on ape's test network (anvil), and the
 page's ASGI app over it, reading the chain by raw JSON-RPC exactly as `supplytrace serve` does.
 
-The index stand-ins below (stale, tampered, broken) wrap the real chain-backed history: the event
-indexer is not part of this package yet, and these are the failures the page must survive.
+``build_index`` builds a real event index of that chain (``supplytrace.indexer``), the source
+``supplytrace serve`` reads history from. The index stand-ins below (stale, tampered, broken)
+wrap the real chain-backed history: they are the failures of a history source the page must
+survive whatever its source.
 """
 
 from __future__ import annotations
 
 import html
+import itertools
 import re
 import socket
 import warnings
@@ -23,6 +26,9 @@ from starlette.exceptions import StarletteDeprecationWarning
 from supplytrace.demo import Story, tell_story
 from supplytrace.deployments import Deployment
 from supplytrace.explorers import ExplorerLinks
+from supplytrace.indexer.rpc import HttpRpc
+from supplytrace.indexer.run import Indexer, IndexerConfig
+from supplytrace.indexer.store import Header, IndexStore, make_engine
 from supplytrace.web.app import PageConfig, create_app
 from supplytrace.web.rpc import SyncRpc
 from supplytrace.web.sources import ChainHistory, HistoryEvent, HistorySource, LotHistory, Participant
@@ -143,6 +149,54 @@ def make_client(world: World) -> Iterator[Callable[..., TestClient]]:
 @pytest.fixture(scope="module")
 def client(make_client: Callable[..., TestClient]) -> TestClient:
     return make_client()
+
+
+# ----------------------------------------------------------------------------------------------
+# The event index
+# ----------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def build_index(world: World, tmp_path: Path) -> Iterator[Callable[..., str]]:
+    """build_index(registry=None, deployment_block=None, confirmations=0) -> the URL of a new
+    SQLite index of the world's chain (the world's registry unless another is named), built by
+    the real indexer up to the head minus ``confirmations``."""
+    engines: list[Any] = []
+    numbers = itertools.count()
+
+    def _build(
+        *, registry: str | None = None, deployment_block: int | None = None, confirmations: int = 0
+    ) -> str:
+        url = f"sqlite:///{tmp_path / f'index-{next(numbers)}.db'}"
+        engine = make_engine(url)
+        engines.append(engine)
+        Indexer(
+            IndexStore(engine, world.chain_id),
+            HttpRpc(world.rpc_url, timeout=10),
+            registry or str(world.registry.address),
+            world.from_block if deployment_block is None else deployment_block,
+            IndexerConfig(confirmations=confirmations),
+        ).catch_up()
+        return url
+
+    yield _build
+    for engine in engines:
+        engine.dispose()
+
+
+def forget_chain(url: str, world: World, *, registry: str | None = None) -> None:
+    """Turn the index at ``url`` into one an earlier devnet left: the world's registry address
+    (a devnet's deployer and nonce repeat) or ``registry``, nothing indexed, and a checkpoint at
+    the head whose block this chain does not have."""
+    engine = make_engine(url)
+    try:
+        store = IndexStore(engine, world.chain_id)
+        store.reset()
+        head = int(SyncRpc(world.rpc_url).make_request("eth_blockNumber", []), 16)
+        elsewhere = Header(head, b"\x0e" * 32, b"\x0d" * 32, 0)
+        store.start(registry or str(world.registry.address), world.from_block, elsewhere)
+    finally:
+        engine.dispose()
 
 
 # ----------------------------------------------------------------------------------------------

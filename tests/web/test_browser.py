@@ -4,7 +4,9 @@
 free ports, an empty HOME), then headless Chromium (Debian's /usr/bin/chromium, driven by
 Playwright; `.ci/run` installs it) opens the URL decoded from each QR code the demo wrote, at
 360 px wide, checks the banner, follows the explorer links, and saves screenshots under
-test-artifacts/web/. Finally the page and the devnet are stopped the way `make demo-stop` does.
+test-artifacts/web/. The page reads history from the event index the demo built, also when the
+demo runs again over the index of its previous devnet. Finally the page and the devnet are
+stopped the way `make demo-stop` does.
 """
 
 from __future__ import annotations
@@ -202,6 +204,43 @@ def test_open_recalled_lot__from_the_item_page__lot_page_lists_its_recalled_jars
     assert phone.locator("section.banner").get_attribute("data-status") == "recalled"
     assert "JAR00501: recalled" in phone.locator("main").inner_text()
     phone.screenshot(path=str(ARTIFACTS / "lot-recalled.png"), full_page=True)
+
+
+def _api_item(demo: Demo, case: str) -> dict[str, Any]:
+    url = f"{demo.summary['base_url']}/api/items/{demo.case(case)['item_id']}"
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return dict(json.loads(response.read()))
+
+
+def test_run_demo__fresh_home__page_reads_history_from_the_index(demo: Demo) -> None:
+    index = demo.home / "index.db"
+    line = re.search(
+        r"event index: ([\d,]+) events in ([\d,]+) blocks \(\d+-(\d+)\) indexed into (\S+);", demo.stdout
+    )
+    assert line, demo.stdout
+    assert int(line.group(1).replace(",", "")) > 0 and line.group(4) == f"sqlite:///{index}"
+    assert index.is_file()
+    log = " ".join((demo.home / "web" / "serve.log").read_text().split())
+    assert f"history: the event index sqlite:///{index} (index at block {line.group(3)})" in log
+    sold = _api_item(demo, "sold")
+    assert sold["status"] == "sold" and sold["index"]["source"] == "index"
+    assert sold["index"]["indexed_block"] == int(line.group(3)) and sold["index"]["lag_blocks"] == 0
+    assert sold["timeline"][-1]["event"] == "ItemSold"
+
+
+def test_run_demo_again__index_of_the_previous_devnet__rebuilt_and_read_by_the_page(demo: Demo) -> None:
+    """`make demo` after `make demo-stop`: a fresh devnet whose registry has the same address as
+    the last one's, and an index of the last devnet's blocks under the same home."""
+    stopped = demo.cli("serve", "--stop"), demo.cli("devnet", "down")
+    assert all(result.returncode == 0 for result in stopped)
+    again = demo.cli("demo")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert demo.summary["contract"] in again.stdout  # the same registry address as the first run
+    assert "event index:" in again.stdout
+    for case in ("genuine", "sold", "recalled"):
+        found = _api_item(demo, case)
+        assert found["status"] == case and found["index"]["source"] == "index"
+        assert found["index"]["lag_blocks"] == 0 and found["timeline"], case
 
 
 def test_demo_stop__after_the_demo__page_and_devnet_are_stopped(demo: Demo) -> None:
