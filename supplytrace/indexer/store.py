@@ -425,9 +425,10 @@ class IndexStore:
             replay = bool(fresh) and fresh[0][Col.BLOCK] <= cp.block_number
             if replay:  # events inserted into indexed history: refold what they touch
                 fresh = self._not_stored(conn, fresh)
-                _bulk(conn, schema.events, fresh, "ignore", chain_id=self.chain_id)
-                items, lots = _touched(map(row_to_event, fresh))
-                self._refold(conn, items, lots)
+                if fresh:
+                    _bulk(conn, schema.events, fresh, "ignore", chain_id=self.chain_id)
+                    items, lots = _touched(map(row_to_event, fresh))
+                    self._refold(conn, items, lots)
             elif fresh:  # all newer than the checkpoint: a duplicate would be a broken index
                 _bulk(conn, schema.events, fresh, chain_id=self.chain_id)
                 self._fold(conn, fresh)
