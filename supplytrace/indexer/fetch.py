@@ -11,17 +11,17 @@ are always delivered in block order.
 
 from __future__ import annotations
 
+import functools
 import itertools
+import threading
 import time
-from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from supplytrace.events import ALL_TOPICS, FetchStats, RetryPolicy, call_with_retry, fetch_logs
 from supplytrace.indexer.errors import IndexerError
-from supplytrace.indexer.rows import Col, EventRow, Header, event_rows
+from supplytrace.indexer.rows import Col, EventRow, Header, RawLog, event_rows
 from supplytrace.indexer.rpc import HttpRpc
 
 
@@ -31,6 +31,7 @@ class FetchConfig:
     max_span: int = 200_000
     target_logs: int = 10_000  # logs per request the span aims at
     concurrency: int = 2  # ranges in flight
+    ahead: int = 2  # chunks fetched ahead of the consumer, besides those in flight
     header_batch: int = 200  # headers per batched request
     probe_after: int = 64  # chunks after a refusal before the span may grow past it again
     retry: RetryPolicy = field(default_factory=RetryPolicy)
@@ -90,8 +91,9 @@ class ChunkFetcher:
     def fetch(self, start: int, end: int, unsafe_from: int) -> Chunk:
         started = time.perf_counter()
         stats = FetchStats()
+        request = functools.partial(self.rpc.request, result=list[RawLog])
         raw = fetch_logs(
-            self.rpc.request, self.registry, [ALL_TOPICS], start, end, retry=self.config.retry, stats=stats
+            request, self.registry, [ALL_TOPICS], start, end, retry=self.config.retry, stats=stats
         )
         rows = event_rows(raw)
         if any(a[:2] >= b[:2] for a, b in itertools.pairwise(rows)):
@@ -126,28 +128,91 @@ class ChunkFetcher:
         self.span = max(1, min(span, self.ceiling, self.config.max_span))
 
     def chunks(self, start: int, end: int, unsafe_from: int) -> Iterator[Chunk]:
-        """Consecutive chunks covering ``[start, end]`` in order, ``concurrency`` ranges ahead.
-        Closing the iterator cancels what is still in flight."""
+        """Consecutive chunks covering ``[start, end]`` in order. ``concurrency`` threads fetch
+        ranges, each sized when it is taken from the latest chunk fetched (not the latest one
+        consumed), and stay at most ``ahead`` chunks ahead of the consumer. Closing the iterator
+        stops them taking new ranges; a fetch in flight ends on its own."""
         if start > end:
             return
-        pool = ThreadPoolExecutor(max_workers=max(1, self.config.concurrency), thread_name_prefix="getlogs")
-        inflight: deque[Future[Chunk]] = deque()
-        next_start = start
+        pipeline = _Pipeline(self, start, end, unsafe_from)
         try:
-            while True:
-                while len(inflight) < max(1, self.config.concurrency) and next_start <= end:
-                    stop = min(end, next_start + self.span - 1)
-                    inflight.append(pool.submit(self.fetch, next_start, stop, unsafe_from))
-                    next_start = stop + 1
-                if not inflight:
-                    return
-                chunk = inflight.popleft().result()
-                self._adapt(chunk)
-                yield chunk
+            yield from pipeline.results()
         finally:
-            for future in inflight:
-                future.cancel()
-            pool.shutdown(wait=False, cancel_futures=True)
+            pipeline.stop()
+
+
+class _Pipeline:
+    """The ordered fetch pipeline of :meth:`ChunkFetcher.chunks`."""
+
+    def __init__(self, fetcher: ChunkFetcher, start: int, end: int, unsafe_from: int) -> None:
+        self.fetcher = fetcher
+        self.end = end
+        self.unsafe_from = unsafe_from
+        self.next_start = start
+        self.taken = 0  # ranges handed to threads
+        self.consumed = 0  # chunks handed to the consumer
+        self.done: dict[int, Chunk | BaseException] = {}
+        self.stopped = False
+        self.cond = threading.Condition()
+        config = fetcher.config
+        self.ahead = max(1, config.concurrency) + max(0, config.ahead)
+        self.threads = [
+            threading.Thread(target=self._work, name=f"getlogs-{n}", daemon=True)
+            for n in range(max(1, config.concurrency))
+        ]
+        for thread in self.threads:
+            thread.start()
+
+    def _take(self) -> tuple[int, int, int] | None:
+        with self.cond:
+            while (
+                not self.stopped and self.next_start <= self.end and self.taken - self.consumed >= self.ahead
+            ):
+                self.cond.wait()
+            if self.stopped or self.next_start > self.end:
+                return None
+            first = self.next_start
+            last = min(self.end, first + self.fetcher.span - 1)
+            self.next_start = last + 1
+            self.taken += 1
+            return self.taken - 1, first, last
+
+    def _work(self) -> None:
+        while (job := self._take()) is not None:
+            index, first, last = job
+            result: Chunk | BaseException
+            try:
+                result = self.fetcher.fetch(first, last, self.unsafe_from)
+            except BaseException as exc:  # handed to the consumer, who raises it in order
+                result = exc
+            with self.cond:
+                if isinstance(result, Chunk):
+                    self.fetcher._adapt(result)
+                else:
+                    self.stopped = True  # the consumer stops at this range: take no more
+                self.done[index] = result
+                self.cond.notify_all()
+
+    def results(self) -> Iterator[Chunk]:
+        index = 0
+        while True:
+            with self.cond:
+                while index not in self.done:
+                    if index >= self.taken and (self.next_start > self.end or self.stopped):
+                        return
+                    self.cond.wait()
+                result = self.done.pop(index)
+                self.consumed += 1
+                self.cond.notify_all()
+            if isinstance(result, BaseException):
+                raise result
+            yield result
+            index += 1
+
+    def stop(self) -> None:
+        with self.cond:
+            self.stopped = True
+            self.cond.notify_all()
 
 
 def _with_time(row: EventRow, headers: dict[int, Header]) -> EventRow:

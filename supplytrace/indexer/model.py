@@ -15,7 +15,7 @@ from typing import Any
 
 from eth_utils import keccak
 
-from supplytrace.events import Event
+from supplytrace.events import ITEM_EVENTS, Event
 from supplytrace.ids import decode_code
 
 REGISTRAR_ROLE = keccak(text="REGISTRAR_ROLE")
@@ -231,50 +231,98 @@ def _registered(state: State, event: Event, timestamp: int) -> None:
     state.new_items.add(item_id)
 
 
-def _offer_state(state: State, event: Event, timestamp: int) -> None:
-    row = state.item(bytes(event.args["itemId"]))
-    row.pending_receiver = event.args["to"] if event.name == "CustodyOffered" else None
-    state.changed_items.add(row.item_id)
+def _changed(state: State, event: Event, timestamp: int) -> None:
+    change = ItemChange(bytes(event.args["itemId"]))
+    change.add(event.name, event.args, event.block_number, event.log_index, _hash(event.tx_hash), timestamp)
+    if change.changes_row:
+        state.custody.extend(change.apply(state.item(change.item_id)))
+        state.changed_items.add(change.item_id)
 
 
-def _transferred(state: State, event: Event, timestamp: int) -> None:
-    row = state.item(bytes(event.args["itemId"]))
-    row.custodian = event.args["to"]
-    row.pending_receiver = None
-    row.custody_nonce += 1
-    row.updated_at = timestamp
-    state.custody.append(
-        CustodyRow(
-            row.item_id,
-            row.custody_nonce,
-            row.custodian,
-            event.args["from"],
-            event.block_number,
-            event.log_index,
-            _hash(event.tx_hash),
-            timestamp,
-        )
-    )
-    state.changed_items.add(row.item_id)
+_ITEM_HANDLERS = {name: _registered if name == "ItemRegistered" else _changed for name in ITEM_EVENTS}
 
 
-def _sold(state: State, event: Event, timestamp: int) -> None:
-    row = state.item(bytes(event.args["itemId"]))
-    row.status = SOLD
-    row.updated_at = timestamp
-    state.changed_items.add(row.item_id)
+# ----------------------------------------------------------------------------------------------
+# What an item's events after its registration do to it
+# ----------------------------------------------------------------------------------------------
 
 
-def _observed(state: State, event: Event, timestamp: int) -> None:
-    """An observation changes no state."""
+@dataclass(slots=True)
+class Transfer:
+    """A custody transfer, as the item's ``custody`` row records it (its ``seq`` is the item's
+    custody nonce after it)."""
+
+    holder: str
+    previous: str
+    block_number: int
+    log_index: int
+    tx_hash: bytes
+    since: int
 
 
-_ITEM_HANDLERS = {
-    "ItemRegistered": _registered,
-    "CustodyOffered": _offer_state,
-    "OfferCancelled": _offer_state,
-    "OfferRejected": _offer_state,
-    "CustodyTransferred": _transferred,
-    "ItemSold": _sold,
-    "ItemObserved": _observed,
-}
+@dataclass(slots=True)
+class ItemChange:
+    """What a run of one item's events (after its registration, in chain order) does to its
+    row. The one place that says what each item event means: :meth:`State.apply` applies it to
+    a loaded row (:meth:`apply`), the indexer to the ``items`` table in one statement per chunk
+    (``store._apply_changes``), which needs no row loaded."""
+
+    item_id: bytes
+    custodian: str | None = None  # the last transfer's receiver
+    pending_set: bool = False  # an offer was made or ended (a transfer ends it)
+    pending: str | None = None  # then: the open offer's receiver, or None
+    transfers: list[Transfer] = field(default_factory=list)
+    sold: bool = False
+    updated_at: int | None = None  # the block time of the last transfer or sale
+
+    def add(
+        self,
+        name: str,
+        args: dict[str, Any],
+        block_number: int,
+        log_index: int,
+        tx_hash: bytes,
+        timestamp: int,
+    ) -> None:
+        """Fold one more event of the item (``name`` and its decoded ``args``)."""
+        if name == "CustodyOffered":
+            self.pending_set, self.pending = True, args["to"]
+        elif name in ("OfferCancelled", "OfferRejected"):
+            self.pending_set, self.pending = True, None
+        elif name == "CustodyTransferred":
+            self.custodian = args["to"]
+            self.pending_set, self.pending = True, None
+            self.transfers.append(
+                Transfer(args["to"], args["from"], block_number, log_index, tx_hash, timestamp)
+            )
+            self.updated_at = timestamp
+        elif name == "ItemSold":
+            self.sold = True
+            self.updated_at = timestamp
+        elif name != "ItemObserved":  # an observation changes no state
+            raise ValueError(f"{name} is not an event of a registered item")
+
+    @property
+    def changes_row(self) -> bool:
+        return self.pending_set or self.sold or bool(self.transfers)
+
+    def apply(self, row: ItemRow) -> list[CustodyRow]:
+        """Change ``row`` in place; returns the custody rows of the transfers."""
+        custody = []
+        for transfer in self.transfers:
+            row.custody_nonce += 1
+            custody.append(
+                CustodyRow(
+                    row.item_id, row.custody_nonce, transfer.holder, transfer.previous,
+                    transfer.block_number, transfer.log_index, transfer.tx_hash, transfer.since,
+                )
+            )  # fmt: skip
+        if self.custodian is not None:
+            row.custodian = self.custodian
+        if self.pending_set:
+            row.pending_receiver = self.pending
+        if self.sold:
+            row.status = SOLD
+        if self.updated_at is not None:
+            row.updated_at = self.updated_at
+        return custody

@@ -10,9 +10,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
+
 from supplytrace.events import ITEM_EVENTS, LOT_EVENTS, Event, block_int, decode_args, log_parts
 
 _ITEM_EVENTS = frozenset(ITEM_EVENTS)
+_blob = bytearray.fromhex
 _LOT_EVENTS = frozenset(LOT_EVENTS)
 
 
@@ -35,6 +38,26 @@ class Header:
         )
 
 
+class RawLog(msgspec.Struct, rename="camel", gc=False):
+    """An ``eth_getLogs`` entry as the indexer reads it: decoded straight from the node's JSON
+    (:meth:`.rpc.HttpRpc.request` with ``result=list[RawLog]``), ~2x faster than a generic parse
+    into dicts; the fields the index does not keep (address, transactionIndex) are skipped."""
+
+    block_number: str
+    log_index: str
+    block_hash: str
+    transaction_hash: str
+    topics: list[str] = []
+    data: str = "0x"
+    block_timestamp: str | None = None  # anvil and geth 1.16+ include it
+    removed: bool = False
+
+
+def raw_logs(logs: Iterable[dict[str, Any]]) -> list[RawLog]:
+    """:class:`RawLog` entries of logs already parsed into dicts (tests, other clients)."""
+    return msgspec.convert(list(logs), list[RawLog])
+
+
 def account_of(args: dict[str, Any]) -> str | None:
     """The participant a non-item event is about (the events table's ``account``)."""
     return args.get("brand") or args.get("participant") or args.get("account") or args.get("registrar")
@@ -51,40 +74,42 @@ class Col:
     BLOCK, LOG_INDEX, BLOCK_HASH, TX_HASH, TIME, NAME, ITEM_KEY, LOT_ID, ACCOUNT, TOPICS, DATA = range(11)
 
 
-def event_rows(logs: Iterable[dict[str, Any]]) -> list[EventRow]:
+def event_rows(logs: Iterable[RawLog]) -> list[EventRow]:
     """The ``events`` rows of raw ``eth_getLogs`` entries, in their order: the registry's events
     only (other contracts' logs, malformed and removed logs are left out). The block time is None
     where the node leaves ``blockTimestamp`` out (the fetcher then takes it from the headers).
 
     This is the indexer's hot loop: item events (almost all of them) are not decoded at all, only
-    split into their stored form; their arguments are read where they are needed.
+    split into their stored form; their arguments are read where they are needed. Hashes,
+    topics and data are bytearrays (sqlite3 binds bytes through its adapter lookup, ~350 ns a
+    value, a bytearray directly, ~80 ns); everything that reads them treats them as bytes.
     """
     rows: list[EventRow] = []
     append = rows.append
-    hashes: dict[str, bytes] = {}  # every log of a block or transaction repeats its hash
+    hashes: dict[str, bytearray] = {}  # every log of a block or transaction repeats its hash
     for log in logs:
-        if log.get("removed"):
+        if log.removed:
             continue
-        parts = log_parts(log)
+        parts = log_parts(log.topics, log.data, _blob)
         if parts is None:
             continue
         name, topics, data = parts
-        block_hash = hashes.get(text := log["blockHash"])
+        block_hash = hashes.get(text := log.block_hash)
         if block_hash is None:
-            block_hash = hashes[text] = bytes.fromhex(text[2:])
-        tx_hash = hashes.get(text := log["transactionHash"])
+            block_hash = hashes[text] = _blob(text[2:])
+        tx_hash = hashes.get(text := log.transaction_hash)
         if tx_hash is None:
-            tx_hash = hashes[text] = bytes.fromhex(text[2:])
+            tx_hash = hashes[text] = _blob(text[2:])
         if name in _ITEM_EVENTS:  # registrations also carry their lot (see _register_items)
             key, account = int.from_bytes(topics[:8], "big", signed=True), None
             lot = int.from_bytes(topics[32:64], "big") if name == "ItemRegistered" else None
         else:
-            args = decode_args(name, topics, data)
+            args = decode_args(name, bytes(topics), bytes(data))
             key, lot, account = None, args["lotId"] if name in _LOT_EVENTS else None, account_of(args)
-        stamp = log.get("blockTimestamp")
+        stamp = log.block_timestamp
         append(
             (
-                block_int(log["blockNumber"]), int(log["logIndex"], 16), block_hash, tx_hash,
+                block_int(log.block_number), int(log.log_index, 16), block_hash, tx_hash,
                 block_int(stamp) if stamp else None, name, key, lot, account, topics, data,
             )
         )  # fmt: skip
@@ -95,5 +120,5 @@ def row_to_event(row: EventRow) -> Event:
     """The decoded event of an :func:`event_rows` row."""
     name, topics, data = row[Col.NAME], row[Col.TOPICS], row[Col.DATA]
     tx_hash, block_hash = "0x" + row[Col.TX_HASH].hex(), "0x" + row[Col.BLOCK_HASH].hex()
-    args = decode_args(name, topics, data)
+    args = decode_args(name, bytes(topics), bytes(data))
     return Event(name, row[Col.BLOCK], row[Col.LOG_INDEX], tx_hash, block_hash, args, row[Col.TIME])

@@ -198,6 +198,39 @@ checkpoint = Table(
     Column("updated_at", BigInteger, nullable=False),  # wall clock, seconds
 )
 
+# Staging tables of one connection: a chunk's item changes (model.ItemChange) are written here,
+# then applied to ``items`` and ``custody`` by two set-based statements (store._apply_changes).
+staging = MetaData()
+
+item_changes = Table(
+    "item_changes",
+    staging,
+    Column("item_id", Hash, primary_key=True),
+    Column("custodian", Address),
+    Column("pending_set", Integer, nullable=False),
+    Column("pending", Address),
+    Column("transfers", Integer, nullable=False),
+    Column("sold", Integer, nullable=False),
+    Column("updated_at", BigInteger),
+    prefixes=["TEMPORARY"],
+    postgresql_on_commit="DELETE ROWS",
+)
+
+transfer_changes = Table(
+    "transfer_changes",
+    staging,
+    Column("item_id", Hash, primary_key=True),
+    Column("k", Integer, primary_key=True, autoincrement=False),  # the item's k-th transfer in the chunk
+    Column("holder", Address, nullable=False),
+    Column("previous", Address, nullable=False),
+    Column("block_number", BigInteger, nullable=False),
+    Column("log_index", Integer, nullable=False),
+    Column("tx_hash", Hash, nullable=False),
+    Column("since", BigInteger, nullable=False),
+    prefixes=["TEMPORARY"],
+    postgresql_on_commit="DELETE ROWS",
+)
+
 #: Derived tables, rebuilt from ``events`` by a reorg rollback or ``rebuild``.
 DERIVED = (items, custody, lots, participants, assignments)
 ALL = (events, *DERIVED, blocks, checkpoint)

@@ -40,9 +40,11 @@ from supplytrace.indexer import schema
 from supplytrace.indexer.errors import IndexerError, IndexMismatchError
 from supplytrace.indexer.model import (
     ACTIVE,
+    SOLD,
     AssignmentRow,
     CustodyRow,
     IndexCorruptError,
+    ItemChange,
     ItemRow,
     LotRow,
     ParticipantRow,
@@ -154,7 +156,7 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself (see _sqlite_begin)
     cursor = dbapi_connection.cursor()
     for pragma in (
-        "page_size=16384",  # before WAL, which fixes it; bulk inserts are ~25% faster than with 4 KiB
+        "page_size=32768",  # before WAL, which fixes it; bulk inserts are ~25% faster than with 4 KiB
         "journal_mode=WAL",
         "synchronous=NORMAL",  # with WAL: a committed chunk survives a process crash
         "busy_timeout=30000",
@@ -180,10 +182,12 @@ def _insert(conn: Connection, table: Any) -> Any:
 
 
 _SQL: dict[tuple[Any, ...], str] = {}
-#: Rows per INSERT statement: many rows per statement keep the GIL released while SQLite works
-#: (sqlite3 releases it once per statement step, so executemany would re-acquire it per row and
-#: stall behind the fetch thread).
-ROWS_PER_STATEMENT = 2500
+#: Rows per INSERT statement at most: many rows per statement keep the GIL released while SQLite
+#: works (sqlite3 releases it once per statement step, so executemany would re-acquire it per
+#: row and stall behind the fetch thread). Statements hold a power of two of rows, so that a few
+#: shapes serve every batch from sqlite3's statement cache: preparing a 2,000-row INSERT costs
+#: ~10x running it.
+ROWS_PER_STATEMENT = 2048
 #: SQLite's limit on parameters per statement (32,766 since 3.32; 999 before).
 _SQLITE_MAX_PARAMETERS = 32_766 if sqlite3.sqlite_version_info >= (3, 32) else 999
 Fixed = dict[str, int | None]
@@ -241,13 +245,14 @@ def _bulk(
     rows: Sequence[tuple[Any, ...]],
     mode: str = "insert",
     *,
-    chain_id: int,
+    chain_id: int | None = None,
     fixed: Fixed | None = None,
 ) -> None:
     """Insert ``rows``: values of the table's columns in column order, except ``chain_id`` and
     the ``fixed`` ones (the same integer or NULL for every row, written into the statement as
-    literals: binding a value costs more than SQLite's work for it). On SQLite ``ROWS_PER_STATEMENT`` rows per
-    multi-row INSERT, on PostgreSQL one pipelined executemany; ``mode`` "ignore" skips rows whose
+    literals: binding a value costs more than SQLite's work for it). On SQLite multi-row INSERTs
+    of up to ``ROWS_PER_STATEMENT`` rows (powers of two: 2,000 rows go as 1,024 + 512 + ...),
+    on PostgreSQL one pipelined executemany; ``mode`` "ignore" skips rows whose
     key exists, "upsert" overwrites them.
 
     The statement is built with SQLAlchemy Core, compiled once per dialect and shape, and run
@@ -256,16 +261,26 @@ def _bulk(
     """
     if not rows:
         return
-    fixed = {"chain_id": chain_id, **(fixed or {})}
+    fixed = {**({"chain_id": chain_id} if chain_id is not None else {}), **(fixed or {})}
     if conn.dialect.name == "postgresql":  # psycopg pipelines executemany; huge statements are slow
         conn.exec_driver_sql(_statement(conn, table, mode, 1, fixed), list(rows))
         return
     bound = len(table.columns) - len(fixed)
-    per_statement = max(1, min(ROWS_PER_STATEMENT, _SQLITE_MAX_PARAMETERS // max(1, bound)))
-    for start in range(0, len(rows), per_statement):
-        part = rows[start : start + per_statement]
-        sql = _statement(conn, table, mode, len(part), fixed)
-        conn.exec_driver_sql(sql, tuple(itertools.chain.from_iterable(part)))
+    size = _statement_rows(min(ROWS_PER_STATEMENT, _SQLITE_MAX_PARAMETERS // max(1, bound)))
+    start = 0
+    while start < len(rows):
+        while size > len(rows) - start:
+            size //= 2
+        part = rows[start : start + size]
+        conn.exec_driver_sql(
+            _statement(conn, table, mode, size, fixed), tuple(itertools.chain.from_iterable(part))
+        )
+        start += size
+
+
+def _statement_rows(limit: int) -> int:
+    """The largest power of two at most ``limit`` (at least 1)."""
+    return 1 << (max(1, limit).bit_length() - 1)
 
 
 def _chunks(values: Sequence[Any], size: int = _IN_BATCH) -> Iterator[Sequence[Any]]:
@@ -469,16 +484,18 @@ class IndexStore:
         """Apply new events (all newer than the checkpoint, just inserted) to the derived rows.
 
         Registrations, almost all of a busy chain's events, are derived by the database in one
-        statement (:func:`_register_items`) and never become Python objects. The other events go
-        through :meth:`State.apply` in chain order: lot, participant and assignment events, then
-        (after the registrations) the other item events. That gives the chain's rows: an item's
-        row depends on no other item's events, nor on its lot's events after the lot's creation,
-        and each of its events comes after its registration.
+        statement (:func:`_register_items`) and never become Python objects. Lot, participant
+        and assignment events go through :meth:`State.apply` in chain order. The other item
+        events are folded per item into :class:`ItemChange` values and applied by two set-based
+        statements (:meth:`_apply_changes`), after the registrations. That gives the chain's
+        rows: an item's row depends on no other item's events, nor on its lot's events after the
+        lot's creation, and each of its events comes after its registration.
         """
-        events = [row_to_event(row) for row in rows if row[Col.NAME] != "ItemRegistered"]
-        registered = len(rows) - len(events)
+        others = [row for row in rows if row[Col.NAME] not in _ITEM_EVENTS]
+        registered = sum(1 for row in rows if row[Col.NAME] == "ItemRegistered")
         first, last = rows[0][Col.BLOCK], rows[-1][Col.BLOCK]
         counts = self._registrations_by_lot(conn, first, last) if registered else {}
+        events = [row_to_event(row) for row in others]
         lot_ids = {ev.args["lotId"] for ev in events if ev.name in _LOT_EVENTS}
         addresses = {account_of(ev.args) for ev in events if ev.name in _PARTICIPANT_EVENTS}
         state = State(
@@ -486,8 +503,7 @@ class IndexStore:
             participants=self._load_participants(conn, {a for a in addresses if a}),
         )
         for ev in events:
-            if ev.name not in _ITEM_EVENTS:
-                state.apply(ev, _stamp(ev))
+            state.apply(ev, _stamp(ev))
         for lot_id, count in counts.items():
             state.lot(lot_id).item_count += count
             state.changed_lots.add(lot_id)
@@ -499,13 +515,41 @@ class IndexStore:
                     f"{registered - inserted} registrations in blocks {first}-{last} name a lot the "
                     "index does not hold"
                 )
-        item_events = [ev for ev in events if ev.name in _ITEM_EVENTS]
-        if item_events:
-            touched = {ev.args["itemId"] for ev in item_events}
-            items = State(items=self._load_items(conn, touched))
-            for ev in item_events:
-                items.apply(ev, _stamp(ev))
-            self._save(conn, items, lots=False)
+        if registered + len(others) < len(rows):
+            self._apply_changes(conn, item_changes(rows))
+
+    def _apply_changes(self, conn: Connection, changes: dict[bytes, ItemChange]) -> None:
+        """Apply item changes to ``items`` and ``custody`` without loading the rows: the changes
+        go to staging tables, then one INSERT ... SELECT adds the custody rows (each transfer's
+        ``seq`` from the item's custody nonce) and one UPDATE ... FROM changes the items, as
+        :meth:`ItemChange.apply` changes a row."""
+        changes = {i: c for i, c in changes.items() if c.changes_row}
+        if not changes:
+            return
+        _staging(conn)
+        chain = self.chain_id
+        transfers = [
+            (item_id, k, t.holder, t.previous, t.block_number, t.log_index, t.tx_hash, t.since)
+            for item_id, change in changes.items()
+            for k, t in enumerate(change.transfers, 1)
+        ]
+        if transfers:
+            _bulk(conn, schema.transfer_changes, transfers)
+            added = conn.execute(text(_ADD_CUSTODY.format(chain=chain))).rowcount
+            conn.execute(delete(schema.transfer_changes))
+            if added != len(transfers):
+                raise IndexCorruptError(
+                    f"{len(transfers) - added} transfers name items the index does not hold"
+                )
+        rows = [
+            (i, c.custodian, int(c.pending_set), c.pending, len(c.transfers), int(c.sold), c.updated_at)
+            for i, c in changes.items()
+        ]
+        _bulk(conn, schema.item_changes, rows)
+        changed = conn.execute(text(_CHANGE_ITEMS.format(chain=chain, sold=SOLD))).rowcount
+        conn.execute(delete(schema.item_changes))
+        if changed != len(changes):
+            raise IndexCorruptError(f"events name {len(changes) - changed} items the index does not hold")
 
     def _registrations_by_lot(self, conn: Connection, first: int, last: int) -> dict[int, int]:
         e = schema.events.c
@@ -740,6 +784,62 @@ class IndexStore:
         return out
 
 
+def item_changes(rows: Iterable[EventRow]) -> dict[bytes, ItemChange]:
+    """The :class:`ItemChange` of each item the events ``rows`` (in chain order) change after
+    its registration; other events are left out."""
+    changes: dict[bytes, ItemChange] = {}
+    for row in rows:
+        name = row[Col.NAME]
+        if name not in _ITEM_EVENTS or name == "ItemRegistered":
+            continue
+        args = decode_args(name, bytes(row[Col.TOPICS]), bytes(row[Col.DATA]))
+        item_id = args["itemId"]
+        change = changes.get(item_id)
+        if change is None:
+            change = changes[item_id] = ItemChange(item_id)
+        stamp = row[Col.TIME]
+        if stamp is None:
+            raise IndexCorruptError(f"event {name} at block {row[Col.BLOCK]} has no block time")
+        change.add(name, args, row[Col.BLOCK], row[Col.LOG_INDEX], bytes(row[Col.TX_HASH]), stamp)
+    return changes
+
+
+def _staging(conn: Connection) -> None:
+    """Create this connection's staging tables (temporary) once."""
+    info = conn.connection.info
+    if not info.get("supplytrace_staging"):
+        schema.staging.create_all(conn, checkfirst=True)
+        info["supplytrace_staging"] = True
+
+
+# Both statements are written so that SQLite's planner, which has no statistics, looks items up
+# by their key for each staged row instead of scanning the chain's items: CROSS JOIN keeps the
+# staging table outside, the IN (...) gives the UPDATE its key lookups. PostgreSQL plans them
+# as it likes.
+
+#: Custody rows of staged transfers: the k-th transfer of an item in a chunk begins custody
+#: period ``custody_nonce + k`` (``items`` still holds the nonce before the chunk).
+_ADD_CUSTODY = """
+    INSERT INTO custody (chain_id, item_id, seq, holder, previous, block_number, log_index, tx_hash, since)
+    SELECT {chain}, t.item_id, i.custody_nonce + t.k, t.holder, t.previous, t.block_number, t.log_index,
+           t.tx_hash, t.since
+    FROM transfer_changes AS t CROSS JOIN items AS i
+    WHERE i.chain_id = {chain} AND i.item_id = t.item_id
+"""
+#: Staged item changes applied to their rows (what ItemChange.apply does to a loaded row).
+_CHANGE_ITEMS = """
+    UPDATE items SET
+        custodian = COALESCE(c.custodian, items.custodian),
+        pending_receiver = CASE WHEN c.pending_set = 1 THEN c.pending ELSE items.pending_receiver END,
+        custody_nonce = items.custody_nonce + c.transfers,
+        status = CASE WHEN c.sold = 1 THEN {sold} ELSE items.status END,
+        updated_at = COALESCE(c.updated_at, items.updated_at)
+    FROM item_changes AS c
+    WHERE items.chain_id = {chain} AND items.item_id = c.item_id
+      AND items.item_id IN (SELECT item_id FROM item_changes)
+"""
+
+
 #: The serial's text: the bytes before its first NUL (the contract keeps at least the last 12
 #: bytes zero), as State.apply derives it.
 _SERIAL_SQL = {
@@ -761,7 +861,7 @@ def _register_items(conn: Connection, chain_id: int, first: int, last: int) -> i
         FROM events AS e JOIN lots AS l ON l.chain_id = e.chain_id AND l.lot_id = e.lot_id
         WHERE e.chain_id = :chain AND e.block_number BETWEEN :first AND :last
           AND e.name = 'ItemRegistered'
-        ORDER BY 2
+        -- ORDER BY 2
     """
     result = conn.execute(text(sql), {"chain": chain_id, "first": first, "last": last})
     return int(result.rowcount)

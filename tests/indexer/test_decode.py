@@ -3,9 +3,15 @@ arguments of every registry event; and how node failures are classified."""
 
 from __future__ import annotations
 
+import contextlib
 import http.client
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import orjson
+import pytest
 from eth_abi import encode
 from eth_utils import to_checksum_address
 from hypothesis import given, settings
@@ -20,8 +26,8 @@ from supplytrace.events import (
     is_too_large,
     is_transient,
 )
-from supplytrace.indexer.rows import Col, event_rows, row_to_event
-from supplytrace.indexer.rpc import RpcError
+from supplytrace.indexer.rows import Col, RawLog, event_rows, raw_logs, row_to_event
+from supplytrace.indexer.rpc import HttpRpc, RpcError
 from supplytrace.indexer.schema import item_key
 
 _values = {
@@ -68,7 +74,7 @@ def test_decode_log_raw__any_registry_event__arguments_and_stored_form_round_tri
     )
     assert ev.args == args
     assert decode_args(name, topics, stored_data) == args  # what the index stores reads back the same
-    (row,) = event_rows([log])  # the indexer's own split of the log: the same event
+    (row,) = event_rows(raw_logs([log]))  # the indexer's own split of the log: the same event
     assert row_to_event(row) == ev
     assert (row[Col.TOPICS], row[Col.DATA]) == (topics, stored_data)
     if "itemId" in args:
@@ -82,8 +88,8 @@ def test_decode_log_raw__foreign_malformed_or_removed_log__ignored() -> None:
     assert decode_log_raw({**base, "topics": ["0x" + "ab" * 32]}) is None
     assert decode_log_raw({**base, "topics": [TOPIC0["ItemSold"]]}) is None  # indexed topics missing
     sold = {**base, "topics": [TOPIC0["ItemSold"], "0x" + "ab" * 32, "0x" + "00" * 32]}
-    assert event_rows([{**base, "topics": []}, {**sold, "removed": True}]) == []
-    assert len(event_rows([sold])) == 1
+    assert event_rows(raw_logs([{**base, "topics": []}, {**sold, "removed": True}])) == []
+    assert len(event_rows(raw_logs([sold]))) == 1
 
 
 def test_classification__node_answers__too_large_timeout_transient_or_fatal() -> None:
@@ -97,3 +103,80 @@ def test_classification__node_answers__too_large_timeout_transient_or_fatal() ->
     assert is_transient(ConnectionRefusedError()) and is_transient(http.client.RemoteDisconnected())
     assert is_timeout(TimeoutError()) and is_transient(TimeoutError())
     assert not is_transient(RpcError(-32602, "invalid argument 0: hex string without 0x prefix"))
+
+
+class _Canned(BaseHTTPRequestHandler):
+    """Answers every POST with the server's ``body``."""
+
+    protocol_version = "HTTP/1.1"
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        body: bytes = self.server.body  # type: ignore[attr-defined]
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_args: Any) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def _node_answering(body: bytes) -> Iterator[HttpRpc]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Canned)
+    server.body = body  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield HttpRpc(f"http://127.0.0.1:{server.server_address[1]}", timeout=5)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_request_logs__typed_answer__decoded_straight_into_raw_logs() -> None:
+    log = {
+        "address": "0x" + "00" * 20,
+        "topics": [TOPIC0["ItemSold"], "0x" + "ab" * 32, "0x" + "00" * 32],
+        "data": "0x",
+        "blockNumber": "0x5",
+        "logIndex": "0x2",
+        "transactionHash": "0x" + "11" * 32,
+        "blockHash": "0x" + "22" * 32,
+        "transactionIndex": "0x0",
+        "removed": False,
+    }
+    body = orjson.dumps({"jsonrpc": "2.0", "id": 1, "result": [log]})
+    with _node_answering(body) as rpc:
+        (raw,) = rpc.request("eth_getLogs", [{}], result=list[RawLog])
+    assert raw == raw_logs([log])[0]
+    assert (raw.block_number, raw.log_index, raw.block_timestamp) == ("0x5", "0x2", None)
+
+
+def test_request_logs__log_without_a_block_hash__error_names_the_answers_form() -> None:
+    log = {"topics": [TOPIC0["ItemSold"]], "data": "0x", "blockNumber": "0x5", "logIndex": "0x0"}
+    body = orjson.dumps({"jsonrpc": "2.0", "id": 1, "result": [log]})
+    with _node_answering(body) as rpc, pytest.raises(RpcError, match=r"expected form.*blockHash"):
+        rpc.request("eth_getLogs", [{}], result=list[RawLog])
+
+
+def test_request_logs__truncated_answer__a_transient_incomplete_read() -> None:
+    body = orjson.dumps({"jsonrpc": "2.0", "id": 1, "result": [{"topics": []}]})[:-7]
+    with _node_answering(body) as rpc, pytest.raises(http.client.IncompleteRead) as caught:
+        rpc.request("eth_getLogs", [{}], result=list[RawLog])
+    assert is_transient(caught.value)
+
+
+def test_request_logs__error_answer__raised_with_the_nodes_code() -> None:
+    body = orjson.dumps(
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "error": {"code": -32005, "message": "query returned more than 10000 results"},
+        }
+    )
+    with _node_answering(body) as rpc, pytest.raises(RpcError) as caught:
+        rpc.request("eth_getLogs", [{}], result=list[RawLog])
+    assert caught.value.code == -32005 and is_too_large(caught.value)

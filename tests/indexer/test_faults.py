@@ -67,7 +67,9 @@ def test_catch_up__timeouts_drops_and_503__retried_with_backoff_and_nothing_is_l
 def test_catch_up__connection_refused_for_a_while__waits_and_resumes_without_a_gap(
     busy_chain, proxy, make_indexer, make_db
 ) -> None:
-    indexer = make_indexer(make_db(), url=proxy.url, fetch=FetchConfig(initial_span=2, retry=FAST_RETRY))
+    # Two blocks a request, none fetched ahead of the two in flight: the refusal meets requests.
+    fetch = FetchConfig(initial_span=2, max_span=2, ahead=0, retry=FAST_RETRY)
+    indexer = make_indexer(make_db(), url=proxy.url, fetch=fetch)
     calls = 0
 
     def refuse_once(_progress) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from supplytrace.indexer.fetch import FetchConfig
 from supplytrace.indexer.query import IndexReader
 from tests.indexer.conftest import assert_matches_contract, dump, full_index
 
@@ -87,3 +88,36 @@ def test_reset__indexed_chain__forgets_everything_and_catches_up_again_identical
     again = make_indexer(db_url)
     again.catch_up()
     assert dump(again) == before
+
+
+def test_catch_up__several_handoffs_of_an_item_in_one_chunk__each_custody_period_and_the_state_match(
+    workload, make_indexer, make_db, registry, brand, distributor, retailer
+) -> None:
+    work = workload(seed=4)
+    item, other = work.register(2)
+    indexer = make_indexer(make_db(), fetch=FetchConfig(initial_span=64))
+    indexer.poll()  # the registrations in an earlier chunk than the handoffs
+    registry.offer(item, distributor, sender=brand)
+    registry.accept(item, sender=distributor)
+    registry.offer(item, brand, sender=distributor)
+    registry.rejectOffer(item, sender=brand)
+    registry.offer(item, retailer, sender=distributor)
+    registry.accept(item, sender=retailer)
+    registry.sell(item, sender=retailer)
+    registry.offer(other, retailer, sender=brand)
+    registry.cancelOffer(other, sender=brand)
+    registry.offer(other, distributor, sender=brand)
+    assert indexer.poll() == 10  # in one chunk: 64 blocks per request
+    assert indexer.report.fetch.calls == 2
+    assert_matches_contract(indexer, registry, {item, other}, work.lot_ids)
+    history = IndexReader(indexer.store.engine, indexer.store.chain_id).item_history(item)
+    assert history is not None
+    assert [(c.seq, c.holder) for c in history.custody] == [
+        (0, brand.address),
+        (1, distributor.address),
+        (2, retailer.address),
+    ]
+    assert history.state.custody_nonce == 2 and history.state.pending_receiver is None
+    assert dump(indexer) == dump(full_index(make_db(), make_indexer))
+    indexer.store.rebuild()  # the same rows from the reducer alone (ItemChange.apply on loaded rows)
+    assert dump(indexer) == dump(full_index(make_db(), make_indexer))
