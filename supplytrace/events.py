@@ -182,8 +182,10 @@ def _block_int(text: str) -> int:
     return value
 
 
-#: name -> (number of topics, whether it has data), to reject a log of another shape.
-_SHAPES = {name: (len(_INDEXED[name]) + 1, bool(_DATA[name])) for name in LAYOUTS}
+#: topic 0 -> (name, number of topics, whether it has data), to reject a log of another shape.
+_SHAPE_BY_TOPIC0 = {
+    topic: (name, len(_INDEXED[name]) + 1, bool(_DATA[name])) for name, topic in TOPIC0.items()
+}
 
 
 def log_parts(
@@ -198,10 +200,10 @@ def log_parts(
     passes ``bytearray.fromhex``: sqlite3 binds a bytearray ~4x faster than bytes)."""
     if not topics:
         return None
-    name = NAME_BY_TOPIC0.get(topics[0]) or NAME_BY_TOPIC0.get(topics[0].lower())
-    if name is None:
+    shape = _SHAPE_BY_TOPIC0.get(topics[0]) or _SHAPE_BY_TOPIC0.get(topics[0].lower())
+    if shape is None:
         return None
-    count, has_data = _SHAPES[name]
+    name, count, has_data = shape
     if len(topics) != count:
         return None
     indexed = blob("".join([t[2:] for t in topics[1:]]))

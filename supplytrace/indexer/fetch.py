@@ -3,10 +3,15 @@ decoding and storage, and the block headers the reorg checks need.
 
 A chunk is one block range fetched completely (:func:`supplytrace.events.fetch_logs` halves what
 the node refuses and retries what fails transiently). The span of the next range adapts: it
-scales with ``target_logs`` / logs returned (at most x4 or /4 at a time), and drops to the widest
+scales with ``target_logs`` / logs returned (at most x2 or /4 at a time), and drops to the widest
 span the node accepted after a refusal or a timeout, which then also caps later growth for a
-while. Up to ``concurrency`` ranges are in flight while the caller stores earlier chunks; chunks
-are always delivered in block order.
+while. ``concurrency`` threads fetch ranges while the caller stores earlier chunks, up to
+``ahead`` chunks ahead of it; chunks are always delivered in block order, those already fetched
+together (the caller stores them in one transaction).
+
+The answers are decoded straight into :class:`~.rows.RawLog` structs (msgspec) and split into
+rows in the fetching threads; storage (sqlite3) releases the interpreter lock while SQLite works,
+so fetching, parsing and storing overlap on two cores.
 """
 
 from __future__ import annotations
@@ -23,6 +28,11 @@ from supplytrace.events import ALL_TOPICS, FetchStats, RetryPolicy, call_with_re
 from supplytrace.indexer.errors import IndexerError
 from supplytrace.indexer.rows import Col, EventRow, Header, RawLog, event_rows
 from supplytrace.indexer.rpc import HttpRpc
+
+#: How much wider the next range may be than the last one fetched: at most x2, so that after a
+#: stretch of sparse blocks the first dense range is at most twice the target (a wider one would
+#: leave storage waiting for it while the pipeline starts).
+GROWTH = 2.0
 
 
 @dataclass(frozen=True)
@@ -53,6 +63,21 @@ class Chunk:
     @property
     def tip(self) -> Header:
         return self.headers[self.end]
+
+    @classmethod
+    def joined(cls, chunks: list[Chunk]) -> Chunk:
+        """Consecutive chunks as one."""
+        if len(chunks) == 1:
+            return chunks[0]
+        headers: dict[int, Header] = {}
+        for chunk in chunks:
+            headers.update(chunk.headers)
+        rows = [row for chunk in chunks for row in chunk.rows]
+        stats = FetchStats()
+        return cls(
+            chunks[0].start, chunks[-1].end, rows, headers, sum(c.logs for c in chunks), stats,
+            sum(c.seconds for c in chunks),
+        )  # fmt: skip
 
 
 class ChunkFetcher:
@@ -110,7 +135,8 @@ class ChunkFetcher:
 
     # -- many ranges, in order ------------------------------------------------------------------
 
-    def _adapt(self, chunk: Chunk) -> None:
+    def _adapt(self, chunk: Chunk, truncated: bool) -> None:
+        """Size later ranges from ``chunk`` (``truncated``: cut short by the end of the run)."""
         stats = chunk.stats
         if stats.halvings:
             self.span = max(1, stats.widest_accepted)
@@ -120,23 +146,25 @@ class ChunkFetcher:
         self._since_refusal += 1
         if self._since_refusal >= self.config.probe_after:
             self.ceiling = self.config.max_span
+        if truncated and chunk.logs < self.config.target_logs:
+            return  # a range cut short by the end says little about density
         width = chunk.end - chunk.start + 1
-        if width < self.span and chunk.logs < self.config.target_logs:
-            return  # a short last range says little about density
-        factor = self.config.target_logs / chunk.logs if chunk.logs else 4.0
-        span = int(width * min(4.0, max(0.25, factor)))
+        factor = self.config.target_logs / chunk.logs if chunk.logs else GROWTH
+        span = int(width * min(GROWTH, max(0.25, factor)))
         self.span = max(1, min(span, self.ceiling, self.config.max_span))
 
-    def chunks(self, start: int, end: int, unsafe_from: int) -> Iterator[Chunk]:
-        """Consecutive chunks covering ``[start, end]`` in order. ``concurrency`` threads fetch
-        ranges, each sized when it is taken from the latest chunk fetched (not the latest one
-        consumed), and stay at most ``ahead`` chunks ahead of the consumer. Closing the iterator
-        stops them taking new ranges; a fetch in flight ends on its own."""
+    def chunks(self, start: int, end: int, unsafe_from: int, *, batch_logs: int = 0) -> Iterator[list[Chunk]]:
+        """Consecutive chunks covering ``[start, end]``, in order, in lists: each list is the
+        next chunk and, up to ``batch_logs`` logs in all, the chunks after it that are already
+        fetched (the caller stores a list in one transaction: when storage is behind, fewer and
+        larger transactions). ``concurrency`` threads fetch ranges, each sized when it is taken
+        from the latest chunk fetched, and stay at most ``ahead`` chunks ahead of the consumer.
+        Closing the iterator stops them taking new ranges; a fetch in flight ends on its own."""
         if start > end:
             return
         pipeline = _Pipeline(self, start, end, unsafe_from)
         try:
-            yield from pipeline.results()
+            yield from pipeline.results(batch_logs)
         finally:
             pipeline.stop()
 
@@ -152,6 +180,7 @@ class _Pipeline:
         self.taken = 0  # ranges handed to threads
         self.consumed = 0  # chunks handed to the consumer
         self.done: dict[int, Chunk | BaseException] = {}
+        self.truncated: set[int] = set()  # ranges cut short by the end of the run
         self.stopped = False
         self.cond = threading.Condition()
         config = fetcher.config
@@ -173,6 +202,8 @@ class _Pipeline:
                 return None
             first = self.next_start
             last = min(self.end, first + self.fetcher.span - 1)
+            if last == self.end and last - first + 1 < self.fetcher.span:
+                self.truncated.add(self.taken)
             self.next_start = last + 1
             self.taken += 1
             return self.taken - 1, first, last
@@ -187,27 +218,40 @@ class _Pipeline:
                 result = exc
             with self.cond:
                 if isinstance(result, Chunk):
-                    self.fetcher._adapt(result)
+                    self.fetcher._adapt(result, index in self.truncated)
                 else:
                     self.stopped = True  # the consumer stops at this range: take no more
                 self.done[index] = result
                 self.cond.notify_all()
 
-    def results(self) -> Iterator[Chunk]:
+    def results(self, batch_logs: int) -> Iterator[list[Chunk]]:
         index = 0
         while True:
+            batch: list[Chunk] = []
+            failure: BaseException | None = None
             with self.cond:
                 while index not in self.done:
                     if index >= self.taken and (self.next_start > self.end or self.stopped):
                         return
                     self.cond.wait()
-                result = self.done.pop(index)
-                self.consumed += 1
+                # the next chunk, then those after it already fetched, up to batch_logs logs
+                while index in self.done and failure is None:
+                    result = self.done[index]
+                    if isinstance(result, Chunk):
+                        if batch and sum(c.logs for c in batch) + result.logs > batch_logs:
+                            break
+                        batch.append(result)
+                    elif batch:
+                        break  # the chunks before the failure first
+                    else:
+                        failure = result
+                    del self.done[index]
+                    index += 1
+                    self.consumed += 1
                 self.cond.notify_all()
-            if isinstance(result, BaseException):
-                raise result
-            yield result
-            index += 1
+            if failure is not None:
+                raise failure
+            yield batch
 
     def stop(self) -> None:
         with self.cond:

@@ -12,11 +12,20 @@ from typing import Any
 
 import msgspec
 
-from supplytrace.events import ITEM_EVENTS, LOT_EVENTS, Event, block_int, decode_args, log_parts
+from supplytrace.events import ITEM_EVENTS, LAYOUTS, LOT_EVENTS, Event, decode_args, log_parts
 
-_ITEM_EVENTS = frozenset(ITEM_EVENTS)
 _blob = bytearray.fromhex
-_LOT_EVENTS = frozenset(LOT_EVENTS)
+_REGISTRATION, _ITEM, _LOT, _OTHER = "registration", "item", "lot", "other"
+_KIND = {
+    name: _REGISTRATION
+    if name == "ItemRegistered"
+    else _ITEM
+    if name in ITEM_EVENTS
+    else _LOT
+    if name in LOT_EVENTS
+    else _OTHER
+    for name in LAYOUTS
+}
 
 
 @dataclass(frozen=True)
@@ -87,6 +96,7 @@ def event_rows(logs: Iterable[RawLog]) -> list[EventRow]:
     rows: list[EventRow] = []
     append = rows.append
     hashes: dict[str, bytearray] = {}  # every log of a block or transaction repeats its hash
+    numbers: dict[str, int] = {}  # and its block's number and time
     for log in logs:
         if log.removed:
             continue
@@ -100,19 +110,27 @@ def event_rows(logs: Iterable[RawLog]) -> list[EventRow]:
         tx_hash = hashes.get(text := log.transaction_hash)
         if tx_hash is None:
             tx_hash = hashes[text] = _blob(text[2:])
-        if name in _ITEM_EVENTS:  # registrations also carry their lot (see _register_items)
-            key, account = int.from_bytes(topics[:8], "big", signed=True), None
-            lot = int.from_bytes(topics[32:64], "big") if name == "ItemRegistered" else None
+        block = numbers.get(text := log.block_number)
+        if block is None:
+            block = numbers[text] = int(text, 16)
+        stamp: int | None = None
+        if (time_text := log.block_timestamp) is not None:
+            stamp = numbers.get(time_text)
+            if stamp is None:
+                stamp = numbers[time_text] = int(time_text, 16)
+        kind = _KIND[name]
+        key: int | None = None
+        lot: int | None = None
+        account: str | None = None
+        if kind is _REGISTRATION:  # registrations also carry their lot (see store._register_items)
+            key, lot = int.from_bytes(topics[:8], "big", signed=True), int.from_bytes(topics[32:64])
+        elif kind is _ITEM:
+            key = int.from_bytes(topics[:8], "big", signed=True)
         else:
             args = decode_args(name, bytes(topics), bytes(data))
-            key, lot, account = None, args["lotId"] if name in _LOT_EVENTS else None, account_of(args)
-        stamp = log.block_timestamp
-        append(
-            (
-                block_int(log.block_number), int(log.log_index, 16), block_hash, tx_hash,
-                block_int(stamp) if stamp else None, name, key, lot, account, topics, data,
-            )
-        )  # fmt: skip
+            lot, account = args["lotId"] if kind is _LOT else None, account_of(args)
+        index = int(log.log_index, 16)
+        append((block, index, block_hash, tx_hash, stamp, name, key, lot, account, topics, data))
     return rows
 
 

@@ -8,6 +8,7 @@ chunks, each stored in one transaction with its checkpoint.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import gc
 import threading
@@ -68,6 +69,7 @@ class IndexerConfig:
     reorg_window: int = DEFAULT_REORG_WINDOW  # blocks whose hashes are kept to find a common ancestor
     poll_interval: float = 2.0  # seconds between polls when following
     max_restarts: int = 20  # polls in a row whose chunks did not form one chain
+    transaction_logs: int = 40_000  # chunks already fetched are stored together up to this many logs
     fetch: FetchConfig = field(default_factory=FetchConfig)
 
 
@@ -221,24 +223,24 @@ class Indexer:
             return 0
         stored = 0
         unsafe_from = target - self.config.reorg_window + 1
-        chunks = self.fetcher.chunks(cp.block_number + 1, target, unsafe_from)
+        chunks = self.fetcher.chunks(
+            cp.block_number + 1, target, unsafe_from, batch_logs=self.config.transaction_logs
+        )
         with contextlib.closing(chunks):  # type: ignore[type-var]  # a generator has close()
-            for chunk in chunks:
+            for batch in chunks:
                 if self._stop is not None and self._stop.is_set():
                     break  # follow() was asked to stop: the chunks stored so far stay
-                verify_chunk(chunk, cp)
-                written = self._write(chunk)
+                for chunk in batch:
+                    verify_chunk(chunk, cp)
+                    cp = dataclasses.replace(cp, block_number=chunk.end, block_hash=chunk.tip.hash)
+                    self._merge(chunk.stats)
+                written = self._write(Chunk.joined(batch))
                 stored += written.events
-                cp = Checkpoint(
-                    cp.chain_id, cp.registry, cp.deployment_block, chunk.end, chunk.tip.hash, int(time.time())
-                )
-                self._merge(chunk.stats)
-                self.report.checkpoint = chunk.end
+                self.report.checkpoint = cp.block_number
                 if self.on_progress is not None:
+                    done = cp.block_number
                     self.on_progress(
-                        Progress(
-                            self.report.first_block, chunk.end, target, self.report.events, self._elapsed()
-                        )
+                        Progress(self.report.first_block, done, target, self.report.events, self._elapsed())
                     )
         return stored
 

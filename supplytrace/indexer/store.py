@@ -34,6 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.schema import CreateTable
 
 from supplytrace.events import ITEM_EVENTS, LOT_EVENTS, Event, decode_args
 from supplytrace.indexer import schema
@@ -805,11 +806,14 @@ def item_changes(rows: Iterable[EventRow]) -> dict[bytes, ItemChange]:
 
 
 def _staging(conn: Connection) -> None:
-    """Create this connection's staging tables (temporary) once."""
-    info = conn.connection.info
-    if not info.get("supplytrace_staging"):
-        schema.staging.create_all(conn, checkfirst=True)
-        info["supplytrace_staging"] = True
+    """Create this connection's staging tables (temporary) if they are not there: every time,
+    since a rolled-back transaction takes their creation with it."""
+    for table in schema.staging.sorted_tables:
+        key = (conn.dialect.name, "create", table.name)
+        sql = _SQL.get(key)
+        if sql is None:
+            sql = _SQL[key] = str(CreateTable(table, if_not_exists=True).compile(dialect=conn.dialect))
+        conn.exec_driver_sql(sql)
 
 
 # Both statements are written so that SQLite's planner, which has no statistics, looks items up
