@@ -26,6 +26,7 @@ long-running reader).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
@@ -203,6 +204,17 @@ class IndexReader:
         with self._connect() as conn:
             return self._rows(conn, bytes(item_id))
 
+    def item_rows_at(self, item_id: bytes) -> tuple[tuple[ItemRow, LotRow] | None, tuple[int, str] | None]:
+        """:meth:`item_rows` and the checkpoint (block number and hash) they are current at, read
+        in one transaction: an indexer writing meanwhile changes neither."""
+        c = schema.checkpoint.c
+        with self._connect() as conn:
+            checkpoint = conn.execute(
+                select(c.block_number, c.block_hash).where(c.chain_id == self.chain_id)
+            ).first()
+            rows = self._rows(conn, bytes(item_id))
+        return rows, (checkpoint[0], _hex(checkpoint[1])) if checkpoint is not None else None
+
     def lot_row(self, lot_id: int) -> LotRow | None:
         with self._connect() as conn:
             return self._lot_row(conn, lot_id)
@@ -332,6 +344,8 @@ class IndexReader:
 
 #: A checkpoint further behind the head than this is not used (the tail would be a long read).
 MAX_TAIL_BLOCKS = 100_000
+#: Times an item is read again when an indexer moves the checkpoint while it is read.
+_MOVES = 5
 
 
 class LiveView:
@@ -394,9 +408,31 @@ class LiveView:
         return self.item(item_id)[1]
 
     def item(self, item_id: bytes) -> tuple[ItemState | None, list[Event]]:
-        """The item's current state and all its events (and its lot's), in chain order."""
+        """The item's current state and all its events (and its lot's), in chain order.
+
+        The item's row is read with the checkpoint it is current at; when an indexer has moved
+        the checkpoint since this view began, the answer comes from a view at that checkpoint
+        (the chain's events after it folded on top), so no step counts twice."""
         item_id = bytes(item_id)
-        rows = self.reader.item_rows(item_id)
+        view: LiveView = self
+        for _ in range(_MOVES):
+            rows, checkpoint = view.reader.item_rows_at(item_id)
+            if checkpoint is None or checkpoint[0] == view.status.block_number:
+                return view._item(item_id, rows)
+            number, block_hash = checkpoint
+            view = LiveView(
+                view.reader,
+                dataclasses.replace(view.status, block_number=number, block_hash=block_hash),
+                view.provider,
+                max(view.head, number),
+            )
+        raise IndexerError(
+            "the index kept changing while it was read (is an indexer rolling it back and forth?); try again."
+        )
+
+    def _item(
+        self, item_id: bytes, rows: tuple[ItemRow, LotRow] | None
+    ) -> tuple[ItemState | None, list[Event]]:
         if rows is not None and rows[0].registered_block > self.status.block_number:
             rows = None  # indexed after this view's checkpoint: the tail holds its registration
         if rows is not None:

@@ -179,3 +179,29 @@ def test_live_view__indexer_moved_past_the_view_s_checkpoint__no_event_twice(
         _state, events = view.item(item)
         expected = [(e.name, e.block_number, e.log_index) for e in history.item_history(item)]
         assert [(e.name, e.block_number, e.log_index) for e in events] == expected, f"0x{item.hex()}"
+
+
+def test_live_view__indexer_moved_past_the_view_s_checkpoint__state_counts_no_step_twice(
+    indexed, chain: Any, registry, brand, distributor, retailer
+) -> None:
+    from supplytrace.indexer.query import LiveView
+    from supplytrace.registry import item_state
+
+    work, indexer = indexed
+    reader = IndexReader(indexer.store.engine, indexer.store.chain_id)
+    (item,) = work.register(1)
+    indexer.catch_up()
+    before = reader.status()
+    assert before is not None
+    registry.offer(item, distributor, sender=brand)
+    registry.accept(item, sender=distributor)
+    registry.offer(item, retailer, sender=distributor)
+    # The view began at the old checkpoint; the indexer stores the handoffs before it reads.
+    view = LiveView(reader, before, chain.provider, chain.blocks.head.number)
+    indexer.catch_up()
+    assert reader.status().block_number > before.block_number  # type: ignore[union-attr]
+    for each in [item, *work.items]:
+        state, _events = view.item(each)
+        assert state == item_state(registry, each), f"0x{each.hex()}"
+    state, _events = view.item(item)
+    assert state is not None and state.custody_nonce == 1 and state.pending_receiver == retailer.address
