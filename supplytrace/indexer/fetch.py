@@ -66,16 +66,15 @@ class Chunk:
 
     @classmethod
     def joined(cls, chunks: list[Chunk]) -> Chunk:
-        """Consecutive chunks as one."""
+        """Consecutive chunks as one (its ``stats`` empty: the caller counts each chunk's own)."""
         if len(chunks) == 1:
             return chunks[0]
         headers: dict[int, Header] = {}
         for chunk in chunks:
             headers.update(chunk.headers)
         rows = [row for chunk in chunks for row in chunk.rows]
-        stats = FetchStats()
         return cls(
-            chunks[0].start, chunks[-1].end, rows, headers, sum(c.logs for c in chunks), stats,
+            chunks[0].start, chunks[-1].end, rows, headers, sum(c.logs for c in chunks), FetchStats(),
             sum(c.seconds for c in chunks),
         )  # fmt: skip
 
