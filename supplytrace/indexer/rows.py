@@ -12,7 +12,7 @@ from typing import Any
 
 import msgspec
 
-from supplytrace.events import ITEM_EVENTS, LAYOUTS, LOT_EVENTS, Event, decode_args, log_parts
+from supplytrace.events import ITEM_EVENTS, LAYOUTS, LOT_EVENTS, Event, block_int, decode_args, log_parts
 
 _blob = bytearray.fromhex
 _REGISTRATION, _ITEM, _LOT, _OTHER = "registration", "item", "lot", "other"
@@ -96,7 +96,6 @@ def event_rows(logs: Iterable[RawLog]) -> list[EventRow]:
     rows: list[EventRow] = []
     append = rows.append
     hashes: dict[str, bytearray] = {}  # every log of a block or transaction repeats its hash
-    numbers: dict[str, int] = {}  # and its block's number and time
     for log in logs:
         if log.removed:
             continue
@@ -110,14 +109,8 @@ def event_rows(logs: Iterable[RawLog]) -> list[EventRow]:
         tx_hash = hashes.get(text := log.transaction_hash)
         if tx_hash is None:
             tx_hash = hashes[text] = _blob(text[2:])
-        block = numbers.get(text := log.block_number)
-        if block is None:
-            block = numbers[text] = int(text, 16)
-        stamp: int | None = None
-        if (time_text := log.block_timestamp) is not None:
-            stamp = numbers.get(time_text)
-            if stamp is None:
-                stamp = numbers[time_text] = int(time_text, 16)
+        block = block_int(log.block_number)
+        stamp = block_int(log.block_timestamp) if log.block_timestamp else None
         kind = _KIND[name]
         key: int | None = None
         lot: int | None = None

@@ -492,8 +492,17 @@ class IndexStore:
         rows: an item's row depends on no other item's events, nor on its lot's events after the
         lot's creation, and each of its events comes after its registration.
         """
-        others = [row for row in rows if row[Col.NAME] not in _ITEM_EVENTS]
-        registered = sum(1 for row in rows if row[Col.NAME] == "ItemRegistered")
+        registered = 0
+        others: list[EventRow] = []  # lot, participant and assignment events
+        item_events: list[EventRow] = []  # item events after registration
+        for row in rows:
+            name = row[Col.NAME]
+            if name == "ItemRegistered":
+                registered += 1
+            elif name in _ITEM_EVENTS:
+                item_events.append(row)
+            else:
+                others.append(row)
         first, last = rows[0][Col.BLOCK], rows[-1][Col.BLOCK]
         counts = self._registrations_by_lot(conn, first, last) if registered else {}
         events = [row_to_event(row) for row in others]
@@ -516,8 +525,8 @@ class IndexStore:
                     f"{registered - inserted} registrations in blocks {first}-{last} name a lot the "
                     "index does not hold"
                 )
-        if registered + len(others) < len(rows):
-            self._apply_changes(conn, item_changes(rows))
+        if item_events:
+            self._apply_changes(conn, item_changes(item_events))
 
     def _apply_changes(self, conn: Connection, changes: dict[bytes, ItemChange]) -> None:
         """Apply item changes to ``items`` and ``custody`` without loading the rows: the changes
