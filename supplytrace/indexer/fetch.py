@@ -227,6 +227,7 @@ class _Pipeline:
         index = 0
         while True:
             batch: list[Chunk] = []
+            logs = 0
             failure: BaseException | None = None
             with self.cond:
                 while index not in self.done:
@@ -237,9 +238,10 @@ class _Pipeline:
                 while index in self.done and failure is None:
                     result = self.done[index]
                     if isinstance(result, Chunk):
-                        if batch and sum(c.logs for c in batch) + result.logs > batch_logs:
+                        if batch and logs + result.logs > batch_logs:
                             break
                         batch.append(result)
+                        logs += result.logs
                     elif batch:
                         break  # the chunks before the failure first
                     else:

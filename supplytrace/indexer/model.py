@@ -10,8 +10,9 @@ on top of an item's indexed state.
 from __future__ import annotations
 
 import operator
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, TypeVar
 
 from eth_utils import keccak
 
@@ -98,6 +99,13 @@ class AssignmentRow:
 
 
 _GETTERS: dict[type, Any] = {}
+_Row = TypeVar("_Row")
+
+
+def row_of(row_type: type[_Row], values: Iterable[Any]) -> _Row:
+    """A ``row_type`` from its table's column values, in declaration order (binary columns as
+    ``bytes``, whichever buffer type the database driver returns)."""
+    return row_type(*(bytes(v) if isinstance(v, (memoryview, bytearray)) else v for v in values))
 
 
 def row_values(row: Any) -> tuple[Any, ...]:

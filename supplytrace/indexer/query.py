@@ -40,7 +40,7 @@ from supplytrace.events import ITEM_EVENTS, LOT_EVENTS, TOPIC0, Event, get_logs,
 from supplytrace.history import TimelineEntry, stamped, timeline_entries
 from supplytrace.indexer import schema
 from supplytrace.indexer.errors import IndexerError
-from supplytrace.indexer.model import ItemRow, LotRow, ParticipantRow, State
+from supplytrace.indexer.model import ItemRow, LotRow, ParticipantRow, State, row_of
 from supplytrace.indexer.store import (
     exists,
     item_events_query,
@@ -181,10 +181,7 @@ class IndexReader:
         if row is None:
             return None
         n = len(ItemRow.__dataclass_fields__)
-        item, lot = ItemRow(*row[:n]), LotRow(*row[n:])
-        item.item_id = bytes(item.item_id)
-        lot.metadata_hash, lot.registered_tx = bytes(lot.metadata_hash), bytes(lot.registered_tx)
-        return item, lot
+        return row_of(ItemRow, row[:n]), row_of(LotRow, row[n:])
 
     def _lot_row(self, conn: Any, lot_id: int) -> LotRow | None:
         lt = schema.lots
@@ -195,9 +192,7 @@ class IndexReader:
         ).first()
         if row is None:
             return None
-        lot = LotRow(*row)
-        lot.metadata_hash, lot.registered_tx = bytes(lot.metadata_hash), bytes(lot.registered_tx)
-        return lot
+        return row_of(LotRow, row)
 
     def item_rows(self, item_id: bytes) -> tuple[ItemRow, LotRow] | None:
         """The raw derived rows of an item and its lot (for folding newer events on top)."""

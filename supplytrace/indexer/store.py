@@ -49,6 +49,7 @@ from supplytrace.indexer.model import (
     LotRow,
     ParticipantRow,
     State,
+    row_of,
     row_values,
 )
 from supplytrace.indexer.rows import (
@@ -618,7 +619,7 @@ class IndexStore:
         for part in _chunks(sorted(keys)):
             stmt = select(*cols).where(and_(table.c.chain_id == self.chain_id, table.c[key].in_(part)))
             for values in conn.execute(stmt):
-                row = row_type(*(bytes(v) if isinstance(v, memoryview) else v for v in values))
+                row = row_of(row_type, values)
                 out[getattr(row, key)] = row
         return out
 
