@@ -27,11 +27,11 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
 
-# `npm install` rather than `npm ci`: the lock file lists anvil/cast binaries for every platform
-# as optional dependencies, and `npm ci` fails when a registry mirror lacks the other platforms'
-# packages; `npm install` keeps the locked versions and skips what this platform does not need.
+# `npm ci`: exactly the locked versions, and the lock file is never rewritten (`git status` stays
+# clean). The lock lists anvil/cast binaries for every platform as optional dependencies, each
+# with its integrity hash, as `npm install` writes it; npm installs only this platform's.
 node_modules/.installed: package.json package-lock.json
-	npm install --no-audit --no-fund --loglevel=error
+	npm ci --no-audit --no-fund --loglevel=error
 	@test -x node_modules/.bin/anvil || { echo "error: anvil was not installed (npm @foundry-rs/anvil)"; exit 1; }
 	touch $@
 
