@@ -15,7 +15,7 @@ export SOLCX_BINARY_PATH := $(CURDIR)/.solc
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install compile test lint demo demo-stop bench clean postgres chromium
+.PHONY: help install compile artifact test lint demo demo-stop bench clean postgres chromium
 
 help:
 	@echo "make demo | demo-stop | test | lint | bench | clean"
@@ -50,6 +50,11 @@ install: $(VENV)/.installed node_modules/.installed $(SOLCX_BINARY_PATH)/solc-v$
 
 compile: install
 	ape compile
+
+# The compiled registry the package ships (supplytrace/core/abi/): run after changing a contract,
+# then commit the file (tests/core/test_abi.py fails while it differs from the build).
+artifact: compile
+	$(PY) tools/export-artifact.py
 
 lint: install
 	ruff check supplytrace scripts tests bench

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ape import chain, project
 
-from supplytrace.handoff import make_request
+from supplytrace.core.handoff import make_request
 from supplytrace.ids import encode_code, item_id
 
 GTIN = "09506000134352"

@@ -198,7 +198,7 @@ def _history_p99(url: str, chain_id: int, items: list[bytes]) -> float:
 def _anvil() -> Iterator[str]:
     """A plain anvil of its own on a free port (ape-foundry's traces every step of every
     transaction, which would dominate both the setup and the reads)."""
-    from supplytrace.devnet import anvil_executable
+    from supplytrace.chain.devnet import anvil_executable
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

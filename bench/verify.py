@@ -82,7 +82,7 @@ def build_index(rpc_url: str, registry: str, from_block: int, url: str) -> tuple
 
 
 def serve(config: dict[str, Any]) -> None:
-    from supplytrace.explorers import ExplorerLinks
+    from supplytrace.core.explorers import ExplorerLinks
     from supplytrace.web.app import PageConfig, create_app
     from supplytrace.web.server import history_source, run
 
@@ -134,7 +134,7 @@ def _populate(accounts: Any, home: Path) -> tuple[Any, int, list[ItemKey]]:
     from ape import chain, project
     from eth_abi import encode
 
-    from supplytrace.metadata import metadata_hash, store_metadata
+    from supplytrace.core.metadata import metadata_hash, store_metadata
     from supplytrace.registry import handoff, handoff_request, sign_acceptance
     from supplytrace.web.rpc import SyncRpc, selector
 
@@ -259,8 +259,8 @@ def measure(*, history: str = HISTORY, requests: int = REQUESTS) -> dict[str, ob
     """Run the whole measurement on a devnet of its own (see the module documentation)."""
     from ape import networks
 
-    from supplytrace.chain import load_account
-    from supplytrace.devnet import anvil_executable
+    from supplytrace.session import load_account
+    from supplytrace.chain.devnet import anvil_executable
 
     with tempfile.TemporaryDirectory() as folder:
         home = Path(folder)

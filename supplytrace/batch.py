@@ -1096,7 +1096,7 @@ def _result(
     from_block: int,
 ) -> BatchResult:
     if resolver is None:
-        from supplytrace.config import load_settings
+        from supplytrace.core.config import load_settings
 
         resolver = load_settings().resolver
     registry_address = _address(registry)

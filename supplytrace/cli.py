@@ -17,11 +17,11 @@ from typing import Any
 
 import click
 
-from supplytrace import devnet as devnet_ops
-from supplytrace.chain import DEVNET_NETWORK, connect, load_account, load_registry
-from supplytrace.config import Settings, load_settings, prepare_environment
+from supplytrace.chain import devnet as devnet_ops
+from supplytrace.session import DEVNET_NETWORK, connect, load_account, load_registry
+from supplytrace.core.config import Settings, load_settings, prepare_environment
 from supplytrace.console import UserError, console, err_console, friendly_errors
-from supplytrace.deployments import Deployment
+from supplytrace.core.deployments import Deployment
 
 network_option = click.option(
     "--network",
@@ -97,7 +97,7 @@ class Session:
     registry: Any
 
     def tx_link(self, tx_hash: str) -> str | None:
-        from supplytrace.explorers import ExplorerLinks
+        from supplytrace.core.explorers import ExplorerLinks
 
         network = self.provider.network
         links = ExplorerLinks.for_network(
@@ -195,7 +195,7 @@ def deploy(network: str, account: str, admin: str | None, admin_delay: int, forc
     """Deploy the registry and record it in deployments/<ecosystem>-<network>.json."""
     from ape import project
 
-    from supplytrace import deployments
+    from supplytrace.core import deployments
     from supplytrace.registry import deploy as deploy_registry
 
     settings = load_settings()
@@ -363,7 +363,7 @@ def lot() -> None:
 @friendly_errors
 def lot_create(network: str, account: str, gtin_value: str, lot_code: str, metadata: Path) -> None:
     """Register a lot; its metadata is hashed canonically (RFC 8785) and kept under .supplytrace/metadata/."""
-    from supplytrace.metadata import load_metadata, store_metadata
+    from supplytrace.core.metadata import load_metadata, store_metadata
     from supplytrace.registry import register_lot
 
     data = load_metadata(metadata)
@@ -586,7 +586,7 @@ def sign_acceptance(
     output: Path | None,
 ) -> None:
     """As the receiver, sign your acceptance of items from --from (sent over to the custodian)."""
-    from supplytrace.acceptance import encode_acceptance
+    from supplytrace.core.acceptance import encode_acceptance
     from supplytrace.registry import handoff_request
     from supplytrace.registry import sign_acceptance as sign
 
@@ -611,7 +611,7 @@ def sign_acceptance(
 @friendly_errors
 def handoff(network: str, account: str, acceptance: str) -> None:
     """Hand items over in one transaction with the receiver's signed ACCEPTANCE (file or string)."""
-    from supplytrace.acceptance import decode_acceptance
+    from supplytrace.core.acceptance import decode_acceptance
     from supplytrace.registry import handoff as send_handoff
 
     if acceptance.startswith("st1:"):

@@ -26,12 +26,13 @@ from typing import Any
 from eth_utils import keccak
 from rich.table import Table
 
-from supplytrace import deployments, devnet
-from supplytrace.chain import DEVNET_NETWORK, connect, load_account
-from supplytrace.config import Settings
+from supplytrace.chain import devnet
+from supplytrace.core import deployments
+from supplytrace.session import DEVNET_NETWORK, connect, load_account
+from supplytrace.core.config import Settings
 from supplytrace.console import console
 from supplytrace.ids import ItemKey, encode_code
-from supplytrace.metadata import store_metadata
+from supplytrace.core.metadata import store_metadata
 from supplytrace.registry import (
     add_brand,
     deploy,

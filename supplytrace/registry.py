@@ -14,10 +14,10 @@ from typing import Any
 
 from eth_utils import keccak
 
-from supplytrace.deployments import Deployment
-from supplytrace.handoff import HandoffRequest, make_request
+from supplytrace.core.deployments import Deployment
+from supplytrace.core.handoff import HandoffRequest, make_request
 from supplytrace.ids import ItemKey, decode_code, encode_code, normalize_gtin
-from supplytrace.metadata import metadata_hash
+from supplytrace.core.metadata import metadata_hash
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 

@@ -11,12 +11,13 @@ import base64
 import binascii
 import json
 
-from supplytrace.handoff import HandoffRequest, make_request
+from supplytrace.core.errors import SupplytraceError
+from supplytrace.core.handoff import HandoffRequest, make_request
 
 PREFIX = "st1:"
 
 
-class AcceptanceError(ValueError):
+class AcceptanceError(SupplytraceError, ValueError):
     """The text is not a supplytrace acceptance."""
 
 

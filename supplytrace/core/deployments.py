@@ -9,8 +9,10 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from supplytrace.core.errors import SupplytraceError
 
-class DeploymentError(RuntimeError):
+
+class DeploymentError(SupplytraceError):
     """No usable deployment record; the message says what to do."""
 
 

@@ -16,8 +16,9 @@ common ``/tx/{hash}`` and ``/address/{address}`` paths (Etherscan, Blockscout, O
       explorers:
         ethereum:sepolia: https://my-explorer.example
 
-ape 0.8 keeps an unknown top-level section and hands it out as ``get_config("supplytrace")``,
-so the section is read through ape (:func:`ape_config_overrides`), not by parsing the file again.
+The section is read from the project's ``ape-config.yaml`` as YAML (:func:`ape_config_overrides`),
+the same section ape 0.8 hands out as ``get_config("supplytrace")``, without starting ape: commands
+that only read never import it.
 
 Why not the ``ape-etherscan`` plugin: its job is explorer *API* calls (contract verification,
 ABI and history queries), which need network access and API keys, and it brings its own
@@ -34,10 +35,10 @@ from pathlib import Path
 from types import MappingProxyType
 from urllib.parse import urlsplit
 
-from eth_utils import to_checksum_address
+from supplytrace.core.errors import SupplytraceError
+from supplytrace.core.hashing import checksum
+from supplytrace.core.networks import LOCAL_NETWORK
 
-#: The ``(ecosystem, network)`` name of the devnet in every ecosystem.
-LOCAL_NETWORK = "local"
 #: The top-level ``ape-config.yaml`` section this module reads (key ``explorers``).
 CONFIG_SECTION = "supplytrace"
 
@@ -61,7 +62,7 @@ KNOWN_EXPLORERS: Mapping[tuple[str, str], str] = MappingProxyType(
 _TX_HASH = re.compile(r"0x[0-9a-f]{64}")
 
 
-class ExplorerConfigError(ValueError):
+class ExplorerConfigError(SupplytraceError, ValueError):
     """An explorer override (``supplytrace.explorers`` in ape-config.yaml) is malformed."""
 
 
@@ -86,7 +87,7 @@ class ExplorerLinks:
 
         ``resolver`` is the Digital Link resolver base (``SUPPLYTRACE_RESOLVER``) that serves
         the verification page for the local network. ``overrides`` maps ``"ecosystem:network"``
-        to an explorer base URL; ``None`` (the default) reads them from the current ape
+        to an explorer base URL; ``None`` (the default) reads them from the current
         project's ``ape-config.yaml`` (:func:`ape_config_overrides`), ``{}`` means none.
         """
         if overrides is None:
@@ -106,21 +107,31 @@ class ExplorerLinks:
 
     def address(self, address: str) -> str | None:
         """The page of an account or contract (checksummed), or ``None`` without an explorer."""
-        return self._link("address", to_checksum_address(address))
+        return self._link("address", checksum(address))
 
     def _link(self, kind: str, value: str) -> str | None:
         return None if self.base is None else f"{self.base}/{kind}/{value}"
 
 
 def ape_config_overrides(project_path: str | Path | None = None) -> dict[str, str]:
-    """``supplytrace.explorers`` of the ape project at ``project_path`` (default: the current one).
+    """``supplytrace.explorers`` of the project at ``project_path`` (default: the current one,
+    :func:`supplytrace.core.config.project_root`), read from its ``ape-config.yaml``.
 
-    Returns ``{"ecosystem:network": base_url}``; empty when the section is absent.
+    Returns ``{"ecosystem:network": base_url}``; empty when the file or the section is absent.
     """
-    from ape import Project, project
+    import yaml
 
-    source = project if project_path is None else Project(project_path)
-    explorers = source.config.get_config(CONFIG_SECTION).get("explorers") or {}
+    from supplytrace.core.config import project_root
+
+    path = Path(project_path or project_root()) / "ape-config.yaml"
+    try:
+        config = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ExplorerConfigError(f"{path} cannot be read as YAML ({exc}); fix the file.") from None
+    section = config.get(CONFIG_SECTION) if isinstance(config, Mapping) else None
+    explorers = (section.get("explorers") if isinstance(section, Mapping) else None) or {}
     where = f"{CONFIG_SECTION}.explorers in ape-config.yaml"
     if not isinstance(explorers, Mapping):
         raise ExplorerConfigError(f"{where} must map 'ecosystem:network' to an explorer URL.")

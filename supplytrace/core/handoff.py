@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from eth_account.messages import encode_typed_data
-from eth_utils import to_checksum_address
+
+from supplytrace.core.hashing import checksum as to_checksum_address
 
 DOMAIN_NAME = "supplytrace"
 DOMAIN_VERSION = "1"
@@ -80,6 +80,8 @@ class HandoffRequest:
 
     def signable(self) -> Any:
         """The ``SignableMessage`` an ape account (keystore or test account) signs."""
+        from eth_account.messages import encode_typed_data
+
         return encode_typed_data(full_message=self.typed_data())
 
 

@@ -11,10 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import rfc8785
-from eth_utils import keccak
+
+from supplytrace.core.errors import SupplytraceError
+from supplytrace.core.hashing import keccak
 
 
-class MetadataError(ValueError):
+class MetadataError(SupplytraceError, ValueError):
     """Lot metadata is not a JSON object that can be canonicalised."""
 
 

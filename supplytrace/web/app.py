@@ -6,7 +6,7 @@ Routes:
 - ``/01/{gtin}[/10/{lot}]/21/{serial}``: what a phone opens from the QR code (query ignored);
 - ``/item/{id}``, ``/lot/{id}``: the same page by item id, and a lot's page;
 - ``/tx/{hash}``, ``/address/{addr}``: the devnet's stand-in for a block explorer (on public
-  networks the links go to the network's explorer instead, see ``supplytrace.explorers``);
+  networks the links go to the network's explorer instead, see ``supplytrace.core.explorers``);
 - ``/api/items/{id}``, ``/api/lots/{id}``: the page's data as JSON; ``/healthz``.
 
 Every item page reads the item's record live from the chain (one batched JSON-RPC POST,
@@ -36,9 +36,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from supplytrace.deployments import Deployment
+from supplytrace.core.deployments import Deployment
 from supplytrace.events import decode_log
-from supplytrace.explorers import ExplorerLinks
+from supplytrace.core.explorers import ExplorerLinks
 from supplytrace.ids import IdentityError, ItemKey, parse_item_id
 from supplytrace.web import views
 from supplytrace.web.lotdata import MetadataStore

@@ -17,7 +17,7 @@ from typing import Any, Literal
 from eth_utils import keccak
 from pydantic import BaseModel, Field
 
-from supplytrace.explorers import ExplorerLinks
+from supplytrace.core.explorers import ExplorerLinks
 from supplytrace.ids import IdentityError, ItemKey, decode_code, encode_code
 from supplytrace.web.lotdata import LotMetadata, facts
 from supplytrace.web.rpc import LiveItem, LiveLot

@@ -20,7 +20,7 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.exceptions import ContractCustomError
 
-from supplytrace.handoff import make_request
+from supplytrace.core.handoff import make_request
 from supplytrace.ids import encode_code, item_id
 from tests.conftest import (
     HONEY_GTIN,

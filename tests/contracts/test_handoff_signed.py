@@ -6,7 +6,7 @@ import pytest
 from eth_account.messages import SignableMessage, encode_typed_data
 from eth_utils import keccak
 
-from supplytrace.handoff import make_request
+from supplytrace.core.handoff import make_request
 from tests.conftest import ZERO_ADDRESS, assert_emitted, custody, item_record, reverts_with
 
 
@@ -81,7 +81,7 @@ def test_handoff_batch__one_signature__every_item_moves(
 def test_handoff_batch__single_item__signed_as_handoff_batch(
     registry, register, chain, brand, distributor, deadline
 ):
-    """A one-item handoffBatch takes a HandoffBatch signature. (supplytrace.handoff.make_request
+    """A one-item handoffBatch takes a HandoffBatch signature. (supplytrace.core.handoff.make_request
     types a one-item request as Handoff, so it cannot produce this signature.)"""
     items = register("JAR-1", "JAR-2")
     typed_data = _request(registry, chain, items, brand, distributor, deadline).typed_data()
@@ -351,7 +351,7 @@ def test_wallet__accepts_offer_and_hands_off__custody_follows(
 
 
 # ----------------------------------------------------------------------------------------------
-# Digests: the Python typed data (supplytrace.handoff) hashes to what the contract verifies
+# Digests: the Python typed data (supplytrace.core.handoff) hashes to what the contract verifies
 # ----------------------------------------------------------------------------------------------
 
 

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from supplytrace.chain import AccountError, load_account
+from supplytrace.session import AccountError, load_account
 
 
 def _provider(network: str) -> SimpleNamespace:

@@ -24,8 +24,8 @@ from eth_utils import keccak
 from starlette.exceptions import StarletteDeprecationWarning
 
 from supplytrace.demo import Story, tell_story
-from supplytrace.deployments import Deployment
-from supplytrace.explorers import ExplorerLinks
+from supplytrace.core.deployments import Deployment
+from supplytrace.core.explorers import ExplorerLinks
 from supplytrace.indexer.rpc import HttpRpc
 from supplytrace.indexer.run import Indexer, IndexerConfig
 from supplytrace.indexer.store import Header, IndexStore, make_engine

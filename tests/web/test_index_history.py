@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from supplytrace.config import load_settings
+from supplytrace.core.config import load_settings
 from supplytrace.demo import CASES, index_story
 from supplytrace.indexer.history_source import IndexHistorySource
 from supplytrace.web.server import history_source

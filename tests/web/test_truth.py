@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from supplytrace.demo import LOT_METADATA
-from supplytrace.metadata import metadata_hash
+from supplytrace.core.metadata import metadata_hash
 from tests.web.conftest import (
     BASE,
     BrokenIndex,

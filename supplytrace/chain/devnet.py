@@ -6,44 +6,42 @@ dumps state on exit so ``down`` + ``up`` continues the same chain.
 
 from __future__ import annotations
 
-import json
+import contextlib
 import os
 import shutil
 import signal
 import socket
 import subprocess
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from supplytrace.config import Settings
+from supplytrace.chain.rpc import Rpc, RpcError, hex_int
+from supplytrace.core.config import Settings
+from supplytrace.core.errors import SupplytraceError
 
 
-class DevnetError(RuntimeError):
+class DevnetError(SupplytraceError):
     """The devnet cannot be started, reached or stopped; the message says what to do."""
 
 
 @dataclass(frozen=True)
 class DevnetStatus:
-    running: bool
+    running: bool  # a node answers at ``url``
     url: str
-    pid: int | None
+    pid: int | None  # the anvil this project's home started (None: another folder's, or none)
     block: int | None
     state_file: Path
+
+    @property
+    def ours(self) -> bool:
+        """Whether this project's home started the running devnet (so `down` can stop it)."""
+        return self.running and self.pid is not None
 
 
 def _paths(settings: Settings) -> tuple[Path, Path, Path]:
     folder = settings.home / "devnet"
     return folder / "anvil.pid", folder / "state.json", folder / "anvil.log"
-
-
-def _rpc(url: str, method: str, timeout: float = 1.0) -> object:
-    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": []}).encode()
-    request = urllib.request.Request(url, body, {"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=timeout) as response:
-        return json.loads(response.read())["result"]
 
 
 def pid_alive(pid: int) -> bool:
@@ -73,11 +71,14 @@ def _read_pid(pid_file: Path) -> int | None:
 def status(settings: Settings) -> DevnetStatus:
     pid_file, state_file, _ = _paths(settings)
     pid = _read_pid(pid_file)
+    rpc = Rpc(settings.devnet_url, timeout=1.0)
     try:
-        block = int(str(_rpc(settings.devnet_url, "eth_blockNumber")), 16)
-    except (OSError, urllib.error.URLError, KeyError, ValueError):
+        block: int | None = hex_int(rpc.request("eth_blockNumber", []))
+    except (RpcError, ValueError):
         block = None
-    return DevnetStatus(pid is not None and block is not None, settings.devnet_url, pid, block, state_file)
+    finally:
+        rpc.close()
+    return DevnetStatus(block is not None, settings.devnet_url, pid, block, state_file)
 
 
 def _port_taken(host: str, port: int) -> bool:
@@ -147,13 +148,32 @@ def down(settings: Settings, timeout: float = 10.0) -> bool:
     pid = _read_pid(pid_file)
     if pid is None:
         pid_file.unlink(missing_ok=True)
+        if status(settings).running:
+            raise DevnetError(
+                f"a devnet answers at {settings.devnet_url}, but it was not started from this project "
+                f"(no pid file under {settings.home}); stop it from the folder that started it."
+            )
         return False
-    os.kill(pid, signal.SIGTERM)
+    # The npm `anvil` is a node wrapper: it passes SIGTERM on, and anvil dumps its state first.
+    stop_process(pid, timeout=timeout, term_group=False)
+    pid_file.unlink(missing_ok=True)
+    return True
+
+
+def stop_process(pid: int, *, timeout: float = 10.0, term_group: bool = True) -> None:
+    """Stop process ``pid``, the leader of its own process group (the devnet, the background
+    page): SIGTERM (to the whole group with ``term_group``), then SIGKILL to the group after
+    ``timeout`` seconds."""
+    try:
+        if term_group:
+            os.killpg(pid, signal.SIGTERM)
+        else:
+            os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and pid_alive(pid):
         time.sleep(0.1)
     if pid_alive(pid):
-        # The npm `anvil` is a node wrapper around the real binary: kill the whole process group.
-        os.killpg(pid, signal.SIGKILL)
-    pid_file.unlink(missing_ok=True)
-    return True
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGKILL)

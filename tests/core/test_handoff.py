@@ -1,4 +1,4 @@
-"""supplytrace.handoff: EIP-712 typed data, checked against the deployed registry's own digests."""
+"""supplytrace.core.handoff: EIP-712 typed data, checked against the deployed registry's own digests."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from eth_utils import keccak, to_checksum_address
 from hypothesis import given
 from hypothesis import strategies as st
 
-from supplytrace.handoff import DOMAIN_NAME, DOMAIN_VERSION, HandoffRequest, make_request
+from supplytrace.core.handoff import DOMAIN_NAME, DOMAIN_VERSION, HandoffRequest, make_request
 from supplytrace.registry import rpc_chain_id
 
 REGISTRY = "0x5fbdb2315678afecb367f032d93f642f64180aa3"

@@ -1,4 +1,4 @@
-"""supplytrace.deployments: the per-network deployment record."""
+"""supplytrace.core.deployments: the per-network deployment record."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import asdict, replace
 
 import pytest
 
-from supplytrace.deployments import Deployment, DeploymentError, load, record_path, save
+from supplytrace.core.deployments import Deployment, DeploymentError, load, record_path, save
 
 RECORD = Deployment(
     ecosystem="ethereum",

@@ -1,4 +1,4 @@
-"""supplytrace.metadata: RFC 8785 canonical JSON, the metadata hash and reading metadata files."""
+"""supplytrace.core.metadata: RFC 8785 canonical JSON, the metadata hash and reading metadata files."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from eth_utils import keccak
 from hypothesis import given
 from hypothesis import strategies as st
 
-from supplytrace.metadata import MetadataError, canonical_json, load_metadata, metadata_hash
+from supplytrace.core.metadata import MetadataError, canonical_json, load_metadata, metadata_hash
 
 MAX_SAFE_INTEGER = 2**53 - 1
 

@@ -1,4 +1,4 @@
-"""supplytrace.devnet: a real anvil (from PATH) on a free port, state under a temporary SUPPLYTRACE_HOME."""
+"""supplytrace.chain.devnet: a real anvil (from PATH) on a free port, state under a temporary SUPPLYTRACE_HOME."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import urllib.request
 
 import pytest
 
-from supplytrace import devnet
-from supplytrace.devnet import DevnetError
+from supplytrace.chain import devnet
+from supplytrace.chain.devnet import DevnetError
 
 
 def rpc(url: str, method: str, params: list) -> object:

@@ -1,0 +1,133 @@
+"""The ape glue, and the only module that imports ape: networks by ape's names, accounts by alias.
+
+``--network ecosystem:network:provider`` (default: the local devnet, ``ethereum:local:node``)
+names a network as ape does; :func:`rpc_url` turns it into the node's JSON-RPC URL (the devnet's
+without starting ape). ``--account ALIAS`` names an ape keystore account (``ape accounts import
+ALIAS``; the passphrase comes from a prompt or ``APE_ACCOUNTS_<ALIAS>_PASSPHRASE``); ``TEST::N``
+names ape's N-th test account and is accepted on local networks only. Private keys are never
+taken as arguments. :class:`ApeSigner` lets :class:`~supplytrace.chain.send.Sender` sign with
+an ape account; nothing else of ape is used: reads and sends go through
+:mod:`supplytrace.chain.rpc`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from supplytrace.chain.devnet import DevnetError, status
+from supplytrace.core.config import Settings
+from supplytrace.core.errors import SupplytraceError
+from supplytrace.core.networks import DEVNET_NETWORK, LOCAL_NETWORK, split_choice
+
+
+class AccountError(SupplytraceError):
+    """An account cannot be used here; the message says why and what to do."""
+
+
+class NetworkError(SupplytraceError):
+    """A network choice cannot be used; the message says why and what to do."""
+
+
+def rpc_url(network: str, settings: Settings) -> str:
+    """The JSON-RPC URL of ``network`` (ecosystem:network[:provider], as in ape). The devnet's
+    comes from the settings (and it must be running); any other from ape's configuration."""
+    if network == DEVNET_NETWORK:
+        if not status(settings).running:
+            raise DevnetError(
+                f"the local devnet is not running at {settings.devnet_url}; "
+                "start it with `supplytrace devnet up`."
+            )
+        return settings.devnet_url
+    from ape import networks
+    from ape.exceptions import ApeException
+
+    try:
+        with networks.parse_network_choice(network) as provider:
+            url = getattr(provider, "http_uri", None) or getattr(provider, "uri", None)
+    except ApeException as exc:
+        raise NetworkError(
+            f"cannot use network {network!r} ({exc}); name it as ecosystem:network:provider "
+            "(e.g. ethereum:sepolia:node) and give its RPC URL in ape-config.yaml."
+        ) from None
+    if not url or not str(url).startswith(("http://", "https://")):
+        raise NetworkError(
+            f"network {network} has no HTTP(S) RPC URL ({url}); configure one in ape-config.yaml "
+            "(node: ethereum: <network>: uri: https://...)."
+        )
+    return str(url)
+
+
+def is_local(network: str) -> bool:
+    return split_choice(network)[1] == LOCAL_NETWORK
+
+
+def load_account(alias: str, network: str) -> Any:
+    """An ape account by alias; ``TEST::N`` (test accounts) on local networks only."""
+    from ape import accounts
+    from ape.exceptions import AccountsError
+
+    if alias.upper().startswith("TEST::"):
+        if not is_local(network):
+            raise AccountError(
+                f"test account {alias} is refused on {split_choice(network)[1]}: its key is public. "
+                "Use a keystore account (`ape accounts import ALIAS`) and --account ALIAS."
+            )
+        index = alias.split("::", 1)[1]
+        count = len(accounts.test_accounts)
+        if not index.isdigit() or int(index) >= count:
+            raise AccountError(f"{alias!r} is not a test account; use TEST::0 to TEST::{count - 1}.")
+        return accounts.test_accounts[int(index)]
+    try:
+        return accounts.load(alias)
+    except (AccountsError, IndexError, KeyError):
+        raise AccountError(
+            f"no ape account named {alias!r}; create one with `ape accounts import {alias}` "
+            "(or `ape accounts generate`) and try again."
+        ) from None
+
+
+class ApeSigner:
+    """Signs transactions with an ape account (keystore or test account)."""
+
+    def __init__(self, account: Any) -> None:
+        self.account = account
+
+    @property
+    def address(self) -> str:
+        return str(self.account.address)
+
+    def unlock(self) -> None:
+        """Ask for a keystore's passphrase once, not before every transaction."""
+        if hasattr(self.account, "set_autosign"):
+            self.account.set_autosign(True)
+
+    def sign_transaction(self, tx: dict[str, Any]) -> bytes:
+        from ape import networks
+
+        fields = dict(tx)
+        if fields.get("to") is None:
+            fields.pop("to", None)
+        fields["type"] = 2 if "maxFeePerGas" in fields else 0
+        txn = networks.ethereum.create_transaction(**fields)
+        signed = self.account.sign_transaction(txn)
+        if signed is None:
+            raise AccountError("the account declined to sign the transaction; nothing was sent.")
+        return bytes(signed.serialize_transaction())
+
+    def sign_message(self, message: Any) -> bytes:
+        """A 65-byte (r, s, v) signature of an EIP-712 ``SignableMessage``."""
+        signature = self.account.sign_message(message)
+        if signature is None:
+            raise AccountError("the account declined to sign; nothing was signed.")
+        return bytes(signature.encode_rsv())
+
+
+def explain_ape_error(exc: BaseException) -> str | None:
+    """A sentence for the failures ape raises itself (a wrong passphrase, an unknown network)."""
+    name = type(exc).__name__
+    text = str(exc)
+    if name in ("InvalidPasswordError",) or "unlock" in text.lower() and "attempt" in text.lower():
+        return "the passphrase is wrong; run the command again (or set APE_ACCOUNTS_<ALIAS>_PASSPHRASE)."
+    if name == "NetworkError" or "No (supported) node found" in text:
+        return "the node is not reachable; start the devnet (`supplytrace devnet up`) or check the RPC URL."
+    return None

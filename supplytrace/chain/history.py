@@ -1,0 +1,175 @@
+"""History, as one port (:class:`HistorySource`) with two adapters: :class:`ChainHistory` here
+(the chain's logs) and ``supplytrace.indexer.history.IndexHistory`` (the event index plus the
+chain after its checkpoint). ``supplytrace.service.history.open_history`` decides which one a
+command or the page uses, and says why.
+
+A history source never gives an item's *status*: every reader takes that from the live record
+(``getItem``). It gives what only logs hold: the custody timeline, observations, recall
+reasons, participant names, a lot's items. Every method may be called from several threads at
+once; events come in chain order, each with its block's time.
+
+``item_history(item_id)``
+    The item's own events and its lot's events. Empty for an item the source has never seen.
+``items_events(item_ids)``
+    The own events (not the lots') of several items (an EPCIS export).
+``lot(lot_id, item_limit, offset)``
+    The lot's events, how many items were registered into it, and ``item_limit`` of them from
+    ``offset`` (id and serial) in registration order; None for a lot the source has never seen.
+``lot_items(lot_id)``
+    Every item of the lot (id and serial), in registration order.
+``participants(addresses)``
+    For each address that has one: the latest verified name (published by the admin) and the
+    latest self-description (unverified).
+``indexed_block()``
+    The highest block the source has indexed completely, or None when it reads the chain live
+    (then it never lags).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from supplytrace.chain.logs import get_logs, stamp
+from supplytrace.chain.rpc import Rpc
+from supplytrace.core.events import (
+    ITEM_EVENTS,
+    LOT_EVENTS,
+    LOT_REGISTRATION,
+    NAMING_EVENTS,
+    REGISTRATION,
+    Logged,
+    address_topic,
+    chain_order,
+    id_topic,
+    topic0,
+)
+from supplytrace.core.hashing import checksum
+from supplytrace.core.reducer import State
+from supplytrace.core.text import ChainText
+
+
+@dataclass(frozen=True)
+class LotItem:
+    item_id: bytes
+    serial: ChainText
+
+
+@dataclass(frozen=True)
+class LotHistory:
+    lot_id: int
+    events: list[Logged]
+    item_count: int
+    items: list[LotItem]
+
+
+@dataclass(frozen=True)
+class Participant:
+    """What an address says about itself (unverified) and what the admin says (verified)."""
+
+    address: str
+    verified_name: ChainText | None = None
+    description: ChainText | None = None
+
+
+@runtime_checkable
+class HistorySource(Protocol):
+    def item_history(self, item_id: bytes) -> list[Logged]: ...
+
+    def items_events(self, item_ids: Collection[bytes]) -> list[Logged]: ...
+
+    def lot(self, lot_id: int, item_limit: int = 50, offset: int = 0) -> LotHistory | None: ...
+
+    def lot_items(self, lot_id: int) -> list[LotItem]: ...
+
+    def participants(self, addresses: Collection[str]) -> dict[str, Participant]: ...
+
+    def indexed_block(self) -> int | None: ...
+
+
+def participants_of(logs: list[Logged], addresses: Collection[str]) -> dict[str, Participant]:
+    """Names and descriptions of ``addresses`` from participant events, folded by the reducer."""
+    state = State()
+    for log in logs:
+        state.apply(log if log.timestamp is not None else log.stamped(0))
+    wanted = {checksum(a) for a in addresses}
+    return {
+        address: Participant(
+            address,
+            ChainText(row.verified_name) if row.verified_name is not None else None,
+            ChainText(row.description) if row.description is not None else None,
+        )
+        for address, row in state.participants.items()
+        if address in wanted and (row.verified_name is not None or row.description is not None)
+    }
+
+
+class ChainHistory:
+    """History read from the chain's logs (``eth_getLogs``) from the deployment block: always
+    current, but its cost grows with the chain (the devnet, small deployments, the fallback)."""
+
+    def __init__(self, rpc: Rpc, registry: str, from_block: int) -> None:
+        self.rpc = rpc
+        self.registry = checksum(registry)
+        self.from_block = from_block
+        self._times: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def logs(self, topics: list[object], from_block: int | None = None, to_block: int | None = None) -> list[Logged]:
+        """The registry's events matching ``topics``, stamped with their block times."""
+        found = get_logs(self.rpc.request, self.registry, topics, self.from_block if from_block is None else from_block, to_block)
+        with self._lock:
+            times = dict(self._times)
+        stamped = stamp(self.rpc.batch, found, times)
+        with self._lock:
+            if len(self._times) > 100_000:
+                self._times.clear()
+            self._times.update(times)
+        return stamped
+
+    def lot_events(self, lot_id: int) -> list[Logged]:
+        return self.logs([topic0(*LOT_EVENTS), id_topic(lot_id)])
+
+    def item_history(self, item_id: bytes) -> list[Logged]:
+        own = self.logs([topic0(*ITEM_EVENTS), id_topic(item_id)])
+        lot_id = next((getattr(e.event, "lot_id", None) for e in own if isinstance(e.event, REGISTRATION)), None)
+        lot = self.lot_events(lot_id) if lot_id is not None else []
+        return chain_order(own + lot)
+
+    def items_events(self, item_ids: Collection[bytes]) -> list[Logged]:
+        ids = list(dict.fromkeys(bytes(i) for i in item_ids))
+        out: list[Logged] = []
+        for start in range(0, len(ids), 100):
+            out += self.logs([topic0(*ITEM_EVENTS), [id_topic(i) for i in ids[start : start + 100]]])
+        return chain_order(out)
+
+    def _registrations(self, lot_id: int) -> list[LotItem]:
+        found = self.logs([topic0(REGISTRATION), None, id_topic(lot_id)])
+        return [LotItem(e.event.item_id, e.event.serial) for e in found if isinstance(e.event, REGISTRATION)]
+
+    def lot(self, lot_id: int, item_limit: int = 50, offset: int = 0) -> LotHistory | None:
+        events = self.lot_events(lot_id)
+        if not events:
+            return None
+        items = self._registrations(lot_id)
+        return LotHistory(lot_id, events, len(items), items[offset : offset + item_limit])
+
+    def lot_items(self, lot_id: int) -> list[LotItem]:
+        return self._registrations(lot_id)
+
+    def lots_of(self, registrar: str) -> list[int]:
+        """Ids of every lot ``registrar`` registered."""
+        found = self.logs([topic0(LOT_REGISTRATION), None, None, address_topic(registrar)])
+        return [e.event.lot_id for e in found if isinstance(e.event, LOT_REGISTRATION)]
+
+    def participants(self, addresses: Collection[str]) -> dict[str, Participant]:
+        wanted = sorted({checksum(a) for a in addresses})
+        if not wanted:
+            return {}
+        found = self.logs([topic0(*NAMING_EVENTS), [address_topic(a) for a in wanted]])
+        return participants_of(found, wanted)
+
+    def indexed_block(self) -> int | None:
+        return None

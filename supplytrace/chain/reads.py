@@ -1,0 +1,201 @@
+"""Reads of the registry's views, encoded and decoded from its ABI, as the package's records.
+
+Each read is a :class:`Read`: the JSON-RPC calls it needs (sent as one batch) and how to turn
+their answers into a value. :class:`RegistryReads` runs them on the synchronous :class:`Rpc`
+(command line, batches, indexer), :class:`AsyncRegistryReads` on :class:`AsyncRpc` (the page):
+one definition of every read, two transports.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from supplytrace.chain.codec import function, revert_error
+from supplytrace.chain.rpc import AsyncRpc, Rpc, RpcError, hex_int
+from supplytrace.core.hashing import ZERO_ADDRESS, checksum
+from supplytrace.core.records import ItemRecord, ItemStatus, LotRecord
+from supplytrace.core.text import ChainText
+
+T = TypeVar("T")
+Call = tuple[str, list[Any]]
+#: Item ids per ``itemStatuses`` eth_call.
+STATUS_CALL_SIZE = 1000
+
+
+def _snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
+
+
+def _field_value(annotation: Any, value: Any) -> Any:
+    if annotation is ChainText:
+        return ChainText.from_word(value)
+    if annotation is ItemStatus:
+        return ItemStatus(value) if value in ItemStatus._value2member_map_ else ItemStatus.UNKNOWN
+    if isinstance(value, str) and value.startswith("0x") and len(value) == 42:
+        return None if value == ZERO_ADDRESS else checksum(value)
+    return value
+
+
+def as_record(record_type: type[T], struct: dict[str, Any], **given: Any) -> T:
+    """A record dataclass from a decoded ABI struct: each field from the component of the same
+    name (camelCase in the ABI), address(0) as None, bytes32 codes as ChainText."""
+    hints = typing.get_type_hints(record_type)
+    by_snake = {_snake(k): v for k, v in struct.items()}
+    values = {}
+    for f in dataclasses.fields(record_type):  # type: ignore[arg-type]
+        if f.name in given:
+            values[f.name] = given[f.name]
+        else:
+            annotation = hints[f.name]
+            base = next((a for a in typing.get_args(annotation) if a is not type(None)), annotation)
+            values[f.name] = _field_value(base, by_snake[f.name])
+    return record_type(**values)
+
+
+def _call(to: str, name: str, *args: Any) -> Call:
+    return "eth_call", [{"to": to, "data": "0x" + function(name).calldata(*args).hex()}, "latest"]
+
+
+def _returned(name: str, answer: Any) -> Any:
+    """The decoded answer of an eth_call of ``name``; a revert raises the registry's error."""
+    if isinstance(answer, RpcError):
+        error = revert_error(answer.data) if answer.data else None
+        raise error or answer
+    if not isinstance(answer, str) or not answer.startswith("0x"):
+        raise RpcError(None, f"the node answered {name} with {str(answer)[:60]!r} instead of data.", transport=True)
+    return function(name).result(bytes.fromhex(answer[2:]))
+
+
+@dataclass(frozen=True)
+class Read(Generic[T]):
+    """JSON-RPC calls and how to read their answers."""
+
+    calls: list[Call]
+    parse: Callable[[list[Any]], T]
+
+
+class _Reads:
+    """The reads of the registry at ``address`` (checksummed)."""
+
+    def __init__(self, address: str) -> None:
+        self.address = checksum(address)
+
+    def _view(self, name: str, *args: Any) -> Read[Any]:
+        return Read([_call(self.address, name, *args)], lambda r: _returned(name, r[0]))
+
+    def item_read(self, item_id: bytes) -> Read[ItemRecord]:
+        def parse(results: list[Any]) -> ItemRecord:
+            return as_record(ItemRecord, _returned("getItem", results[0]), item_id=bytes(item_id))
+
+        return Read([_call(self.address, "getItem", bytes(item_id))], parse)
+
+    def item_at_head_read(self, item_id: bytes, gtin: int | None = None) -> Read[tuple[ItemRecord, int, str | None]]:
+        """(the item's record, the chain head, the owner of ``gtin`` if asked): one round trip."""
+        calls = [("eth_blockNumber", []), _call(self.address, "getItem", bytes(item_id))]
+        if gtin is not None:
+            calls.append(_call(self.address, "gtinOwner", gtin))
+
+        def parse(results: list[Any]) -> tuple[ItemRecord, int, str | None]:
+            record = as_record(ItemRecord, _returned("getItem", results[1]), item_id=bytes(item_id))
+            owner = _returned("gtinOwner", results[2]) if gtin is not None else None
+            return record, _quantity(results[0]), None if owner in (None, ZERO_ADDRESS) else owner
+
+        return Read(calls, parse)
+
+    def lot_at_head_read(self, lot_id: int) -> Read[tuple[LotRecord | None, int]]:
+        """(the lot's record or None if there is no such lot, the chain head)."""
+        calls = [("eth_blockNumber", []), _call(self.address, "lotCount"), _call(self.address, "getLot", lot_id)]
+
+        def parse(results: list[Any]) -> tuple[LotRecord | None, int]:
+            head, count = _quantity(results[0]), _returned("lotCount", results[1])
+            if not 0 < lot_id <= count:
+                return None, head
+            return as_record(LotRecord, _returned("getLot", results[2]), lot_id=lot_id), head
+
+        return Read(calls, parse)
+
+    def statuses_read(self, item_ids: Sequence[bytes]) -> Read[list[tuple[ItemStatus, int]]]:
+        """(status, lot id) of each item (``itemStatuses``), :data:`STATUS_CALL_SIZE` per eth_call."""
+        parts = [list(item_ids[i : i + STATUS_CALL_SIZE]) for i in range(0, len(item_ids), STATUS_CALL_SIZE)]
+
+        def parse(results: list[Any]) -> list[tuple[ItemStatus, int]]:
+            out: list[tuple[ItemStatus, int]] = []
+            for answer in results:
+                statuses, lots = _returned("itemStatuses", answer)
+                out.extend((_field_value(ItemStatus, s), int(n)) for s, n in zip(statuses, lots, strict=True))
+            return out
+
+        return Read([_call(self.address, "itemStatuses", [bytes(i) for i in p]) for p in parts], parse)
+
+    def account_read(self, address: str, role: bytes) -> Read[tuple[bytes, bool, int]]:
+        """(code at ``address``, whether it holds ``role``, the chain head)."""
+        calls = [("eth_blockNumber", []), ("eth_getCode", [address, "latest"]), _call(self.address, "hasRole", role, address)]
+
+        def parse(results: list[Any]) -> tuple[bytes, bool, int]:
+            code = results[1]
+            if isinstance(code, RpcError):
+                raise code
+            return bytes.fromhex(str(code)[2:]), bool(_returned("hasRole", results[2])), _quantity(results[0])
+
+        return Read(calls, parse)
+
+
+def _quantity(value: Any) -> int:
+    if isinstance(value, RpcError):
+        raise value
+    return hex_int(value)
+
+
+class RegistryReads(_Reads):
+    """The registry's views over a synchronous :class:`Rpc`."""
+
+    def __init__(self, rpc: Rpc, address: str) -> None:
+        super().__init__(address)
+        self.rpc = rpc
+
+    def run(self, read: Read[T]) -> T:
+        return read.parse(self.rpc.batch(read.calls, raise_errors=False)) if read.calls else read.parse([])
+
+    def view(self, name: str, *args: Any) -> Any:
+        """Any view function of the registry by its ABI name."""
+        return self.run(self._view(name, *args))
+
+    def item(self, item_id: bytes) -> ItemRecord:
+        return self.run(self.item_read(item_id))
+
+    def lot(self, lot_id: int) -> LotRecord | None:
+        return self.run(self.lot_at_head_read(lot_id))[0]
+
+    def lot_count(self) -> int:
+        return int(self.view("lotCount"))
+
+    def lot_id_of(self, gtin: int, lot_code_word: bytes) -> int:
+        return int(self.view("lotIdOf", gtin, lot_code_word))
+
+    def gtin_owner(self, gtin: int) -> str | None:
+        owner = self.view("gtinOwner", gtin)
+        return None if owner == ZERO_ADDRESS else str(owner)
+
+    def has_role(self, role: bytes, account: str) -> bool:
+        return bool(self.view("hasRole", role, account))
+
+    def item_statuses(self, item_ids: Sequence[bytes]) -> list[tuple[ItemStatus, int]]:
+        return self.run(self.statuses_read(item_ids))
+
+    def head(self) -> int:
+        return hex_int(self.rpc.request("eth_blockNumber", []))
+
+
+class AsyncRegistryReads(_Reads):
+    """The registry's views over :class:`AsyncRpc` (the page)."""
+
+    def __init__(self, rpc: AsyncRpc, address: str) -> None:
+        super().__init__(address)
+        self.rpc = rpc
+
+    async def run(self, read: Read[T]) -> T:
+        return read.parse(await self.rpc.batch(read.calls, raise_errors=False)) if read.calls else read.parse([])

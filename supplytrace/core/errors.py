@@ -1,0 +1,179 @@
+"""What users read when something goes wrong: one exception base, and the sentence (with the fix)
+of every custom error the registry can revert with.
+
+Every failure the package expects is a :class:`SupplytraceError` whose message is one sentence
+naming the problem and the fix; the command line prints it (a traceback only with
+``--verbose``) and exits with its ``exit_code``: 1 for a mistake the user can fix, 2 when the
+chain or the node failed (:class:`ChainError`), 3 when the run was interrupted and a rerun
+finishes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from supplytrace.core.text import ChainText
+
+EXIT_USER = 1
+EXIT_CHAIN = 2
+EXIT_INTERRUPTED = 3
+
+
+class SupplytraceError(Exception):
+    """A failure the user can act on; ``str()`` is one sentence naming the problem and the fix."""
+
+    exit_code = EXIT_USER
+
+    @property
+    def message(self) -> str:
+        return str(self)
+
+
+class ChainError(SupplytraceError):
+    """The node or the chain failed (unreachable, timed out, answered garbage)."""
+
+    exit_code = EXIT_CHAIN
+
+
+class InterruptedRunError(SupplytraceError):
+    """The run was interrupted; running the same command again finishes the job."""
+
+    exit_code = EXIT_INTERRUPTED
+
+
+class ContractRevertError(SupplytraceError):
+    """The registry refused a call with custom error ``name`` (arguments in ``args``)."""
+
+    def __init__(self, name: str, args: Mapping[str, Any]) -> None:
+        self.name = name
+        self.arguments = dict(args)
+        super().__init__(explain_custom_error(name, args) or f"the registry refused the call with {name}({args}).")
+
+
+_Args = Mapping[str, Any]
+
+
+def _hex(value: Any) -> str:
+    return "0x" + bytes(value).hex() if isinstance(value, bytes | bytearray) else str(value)
+
+
+def _prefix(args: _Args) -> str:
+    return f"{int(args['prefix']):0{int(args['length'])}d}"
+
+
+def _code(value: Any) -> str:
+    if isinstance(value, bytes | bytearray):
+        return repr(str(ChainText.from_word(bytes(value))))
+    return repr(str(value))
+
+
+def _owned(args: _Args) -> str:
+    owner = args["owner"]
+    return f"it belongs to {owner}." if owner and int(str(owner), 16) else "ask the admin to assign it to you."
+
+
+_SENTENCES: dict[str, Callable[[_Args], str]] = {
+    "InvalidGtin": lambda a: (
+        f"GTIN {a['gtin']:014d} is not valid (wrong check digit or too many digits); "
+        "check the number on the pack."
+    ),
+    "InvalidCompanyPrefix": lambda a: (
+        f"company prefix {_prefix(a)} is not a {a['length']}-digit GS1 company prefix (4 to 12 digits)."
+    ),
+    "GtinAlreadyAssigned": lambda a: (
+        f"GTIN {a['gtin']:014d} already belongs to {a['owner']}; release it first if it should move."
+    ),
+    "GtinNotAssigned": lambda a: (
+        f"GTIN {a['gtin']:014d} is not assigned to anyone, so there is nothing to release."
+    ),
+    "CompanyPrefixAlreadyAssigned": lambda a: (
+        f"company prefix {_prefix(a)} already belongs to {a['owner']}; release it first."
+    ),
+    "CompanyPrefixNotAssigned": lambda a: f"company prefix {_prefix(a)} is not assigned to anyone.",
+    "NotRegistrar": lambda a: (
+        f"{a['account']} is not a registered brand; ask the registry admin to run `supplytrace brand add`."
+    ),
+    "GtinNotOwned": lambda a: f"GTIN {a['gtin']:014d} is not yours ({a['account']}); " + _owned(a),
+    "InvalidLotCode": lambda a: f"lot code {_code(a['lotCode'])} must be 1 to 20 characters.",
+    "LotAlreadyRegistered": lambda a: (
+        f"lot {_code(a['lotCode'])} of GTIN {a['gtin']:014d} already exists (lot id {a['lotId']}); "
+        "use it or pick another code."
+    ),
+    "UnknownLot": lambda a: (
+        f"lot {a['lotId']} does not exist; check the lot id (`supplytrace lot show ID` shows a lot)."
+    ),
+    "NotLotRegistrar": lambda a: (
+        f"lot {a['lotId']} belongs to {a['registrar']}, not to {a['account']}; sign with the brand's account."
+    ),
+    "LotIsRecalled": lambda a: f"lot {a['lotId']} is recalled; register new items into a new lot.",
+    "LotIsClosed": lambda a: f"lot {a['lotId']} is closed; register new items into a new lot.",
+    "InvalidSerial": lambda a: f"serial {_code(a['serial'])} must be 1 to 20 characters.",
+    "ItemAlreadyRegistered": lambda a: (
+        f"item {_hex(a['itemId'])} is already registered; each GTIN + serial can be registered once."
+    ),
+    "UnknownItem": lambda a: f"item {_hex(a['itemId'])} is not registered; check the GTIN and serial.",
+    "NotCustodian": lambda a: (
+        f"you ({a['account']}) do not hold item {_hex(a['itemId'])}; {a['custodian']} does. "
+        "Sign with the custodian's account."
+    ),
+    "ItemAlreadySold": lambda a: (
+        f"item {_hex(a['itemId'])} was already sold to a customer; it cannot move again."
+    ),
+    "OfferPending": lambda a: (
+        f"item {_hex(a['itemId'])} is already offered to {a['receiver']}; cancel that offer first "
+        "(`supplytrace cancel`)."
+    ),
+    "NoPendingOffer": lambda a: f"item {_hex(a['itemId'])} has no open offer.",
+    "NotPendingReceiver": lambda a: (
+        f"the offer of item {_hex(a['itemId'])} is to {a['receiver']}, not to you ({a['account']})."
+    ),
+    "InvalidReceiver": lambda a: (
+        f"{a['receiver']} cannot receive custody (the zero address, or the current custodian itself)."
+    ),
+    "SignatureExpired": lambda a: (
+        f"the receiver's signed acceptance expired (deadline {a['deadline']}, now {a['timestamp']}); "
+        "ask the receiver to sign again (`supplytrace sign-acceptance`)."
+    ),
+    "InvalidSignature": lambda a: (
+        f"the signature is not {a['receiver']}'s acceptance of this handoff (wrong signer, item, "
+        "sender or an already used signature); ask the receiver to sign again."
+    ),
+    "EmptyBatch": lambda a: "the batch is empty; give at least one item.",
+    "CustodyNonceExhausted": lambda a: (
+        f"item {_hex(a['itemId'])} has moved 65,535 times and cannot move again."
+    ),
+    "AccessControlBadConfirmation": lambda a: "only an account can renounce its own role.",
+    "AccessControlEnforcedDefaultAdminRules": lambda a: (
+        "the admin role moves only by the two-step admin transfer "
+        "(beginDefaultAdminTransfer, then acceptDefaultAdminTransfer by the new admin)."
+    ),
+    "AccessControlEnforcedDefaultAdminDelay": lambda a: (
+        f"the admin transfer cannot be completed before {a['schedule']} (the admin delay); try again then."
+    ),
+    "AccessControlInvalidDefaultAdmin": lambda a: (
+        f"{a['defaultAdmin']} cannot become admin: only the pending admin may accept the transfer."
+    ),
+    "SafeCastOverflowedUintDowncast": lambda a: (
+        f"the value {a['value']} is too large (at most {a['bits']} bits); use a smaller number."
+    ),
+    "StringTooLong": lambda a: "a name given to the contract's EIP-712 domain is too long.",
+    "InvalidShortString": lambda a: "a name given to the contract's EIP-712 domain is not a short string.",
+    "AccessControlUnauthorizedAccount": lambda a: (
+        f"{a['account']} lacks the role this needs (the registry admin's); sign with the admin account."
+    ),
+}
+
+
+def explain_custom_error(name: str, args: Mapping[str, Any]) -> str | None:
+    """The sentence for the registry's custom error ``name`` with its decoded ``args`` (by
+    parameter name), or None if it is not one of the registry's errors."""
+    render = _SENTENCES.get(name)
+    if render is None:
+        return None
+    return render({key: str(value.address) if hasattr(value, "address") else value for key, value in args.items()})
+
+
+def known_errors() -> frozenset[str]:
+    """The custom errors that have a sentence (a test checks the compiled ABI's are all here)."""
+    return frozenset(_SENTENCES)

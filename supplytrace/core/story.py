@@ -1,0 +1,148 @@
+"""The story: each event as one plain-language step, and an item's status in words.
+
+The command line's ``history`` and the page's timeline tell the same story from
+:func:`describe`: who did what, to whom, with what detail. Addresses stay addresses here; the
+page turns them into names (verified, or self-described and marked so).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Literal, assert_never
+
+from supplytrace.core.events import (
+    BrandNamed,
+    CompanyPrefixAssigned,
+    CompanyPrefixReleased,
+    CustodyOffered,
+    CustodyTransferred,
+    GtinAssigned,
+    GtinReleased,
+    ItemObserved,
+    ItemRegistered,
+    ItemSold,
+    LotClosed,
+    LotRecalled,
+    LotRegistered,
+    OfferCancelled,
+    OfferRejected,
+    ParticipantDescribed,
+    RegistryEvent,
+    RoleGranted,
+    RoleRevoked,
+)
+from supplytrace.core.records import DEFAULT_ADMIN_ROLE, REGISTRAR_ROLE, ItemRecord
+
+Status = Literal["genuine", "sold", "recalled", "unknown"]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One event in plain words: ``actor`` ``verb`` ``counterpart`` (``detail``). ``actor`` is
+    None when the event does not name one (a registration: the lot's brand)."""
+
+    actor: str | None
+    verb: str
+    counterpart: str | None = None
+    detail: str | None = None
+    item_id: bytes | None = None  # the item the step is about, for lists of several items
+
+    @property
+    def addresses(self) -> set[str]:
+        return {a for a in (self.actor, self.counterpart) if a}
+
+    def sentence(self, name: Mapping[str, str] | None = None) -> str:
+        """The whole step as one line; ``name`` maps addresses to what to call them."""
+        names = name or {}
+        who = names.get(self.actor, self.actor) if self.actor else None
+        other = names.get(self.counterpart, self.counterpart) if self.counterpart else None
+        verb = self.verb if who else self.verb[:1].upper() + self.verb[1:]
+        text = " ".join(part for part in (who, verb, other) if part)
+        return f"{text} ({self.detail})" if self.detail else text
+
+
+def _code(value: object) -> str:
+    return str(value)
+
+
+def describe(event: RegistryEvent, *, brand: str | None = None, lot_codes: Mapping[int, str] | None = None) -> Step:
+    """``event`` as a :class:`Step`. ``brand`` is the lot's registrar (the actor of an item's
+    registration); ``lot_codes`` names lots by code instead of by number."""
+    match event:
+        case LotRegistered():
+            return Step(
+                event.registrar, f"opened lot {_code(event.lot_code)}", detail=f"GTIN {event.gtin:014d}"
+            )
+        case ItemRegistered():
+            code = (lot_codes or {}).get(event.lot_id)
+            return Step(
+                brand,
+                "registered this item",
+                detail=f"serial {_code(event.serial)}, lot {code or event.lot_id}",
+                item_id=event.item_id,
+            )
+        case CustodyOffered():
+            return Step(event.from_, "offered it to", event.to, item_id=event.item_id)
+        case OfferCancelled():
+            return Step(event.from_, "withdrew the offer to", event.to, item_id=event.item_id)
+        case OfferRejected():
+            return Step(event.to, "declined the offer from", event.from_, item_id=event.item_id)
+        case CustodyTransferred():
+            return Step(event.from_, "handed it over to", event.to, item_id=event.item_id)
+        case ItemObserved():
+            detail = f"data fingerprint 0x{event.data_hash.hex()}" if any(event.data_hash) else None
+            return Step(event.by, f"recorded a step: {_code(event.biz_step)}", detail=detail, item_id=event.item_id)
+        case ItemSold():
+            return Step(event.seller, "sold it to a customer", item_id=event.item_id)
+        case LotRecalled():
+            reason = f"Reason: {_code(event.reason)}" if event.reason else None
+            return Step(event.by, "recalled the whole lot", detail=reason)
+        case LotClosed():
+            return Step(event.by, "closed the lot to new items")
+        case BrandNamed():
+            verb = f"is named {_code(event.name)} by the registry's admin" if event.name else "has no verified name"
+            return Step(event.brand, verb)
+        case ParticipantDescribed():
+            return Step(event.participant, "described itself", detail=f"unverified: {_code(event.description)}")
+        case RoleGranted():
+            return Step(event.sender, f"gave the {_role(event.role)} role to", event.account)
+        case RoleRevoked():
+            return Step(event.sender, f"took the {_role(event.role)} role from", event.account)
+        case GtinAssigned():
+            return Step(event.registrar, f"was assigned GTIN {event.gtin:014d}")
+        case GtinReleased():
+            return Step(event.registrar, f"no longer holds GTIN {event.gtin:014d}")
+        case CompanyPrefixAssigned():
+            return Step(event.registrar, f"was assigned company prefix {event.prefix:0{event.length}d}")
+        case CompanyPrefixReleased():
+            return Step(event.registrar, f"no longer holds company prefix {event.prefix:0{event.length}d}")
+        case _:
+            assert_never(event)
+
+
+def _role(role: bytes) -> str:
+    if role == REGISTRAR_ROLE:
+        return "brand"
+    if role == DEFAULT_ADMIN_ROLE:
+        return "registry admin"
+    return f"0x{role.hex()[:8]}…"
+
+
+def addresses(events: Iterable[RegistryEvent]) -> set[str]:
+    """Every address the events' steps name (to look up names for)."""
+    found: set[str] = set()
+    for event in events:
+        found |= describe(event).addresses
+    return found
+
+
+def status_of(record: ItemRecord) -> Status:
+    """What a shopper is told first: unknown, recalled (over sold), sold, or genuine."""
+    if not record.registered:
+        return "unknown"
+    if record.recalled:
+        return "recalled"
+    if record.sold:
+        return "sold"
+    return "genuine"
