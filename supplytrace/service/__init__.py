@@ -1,0 +1,6 @@
+"""The use cases, over the engines (``supplytrace.indexer``, ``supplytrace.web``,
+``supplytrace.batch``) and ``supplytrace.chain``: what the command line, the ``ape run``
+scripts, the demo and the benchmarks call.
+
+- :mod:`.history` — :func:`~.history.open_history`: the event index or the chain's logs, and why.
+"""
