@@ -259,8 +259,8 @@ def measure(*, history: str = HISTORY, requests: int = REQUESTS) -> dict[str, ob
     """Run the whole measurement on a devnet of its own (see the module documentation)."""
     from ape import networks
 
-    from supplytrace.session import load_account
     from supplytrace.chain.devnet import anvil_executable
+    from supplytrace.session import load_account
 
     with tempfile.TemporaryDirectory() as folder:
         home = Path(folder)

@@ -18,10 +18,10 @@ from typing import Any
 import click
 
 from supplytrace.chain import devnet as devnet_ops
-from supplytrace.session import DEVNET_NETWORK, connect, load_account, load_registry
-from supplytrace.core.config import Settings, load_settings, prepare_environment
 from supplytrace.console import UserError, console, err_console, friendly_errors
+from supplytrace.core.config import Settings, load_settings, prepare_environment
 from supplytrace.core.deployments import Deployment
+from supplytrace.session import DEVNET_NETWORK, connect, load_account, load_registry
 
 network_option = click.option(
     "--network",

@@ -49,14 +49,14 @@ def friendly_errors(func: F) -> F:
 
 
 def _known_message(exc: BaseException) -> str | None:
-    from supplytrace.core.acceptance import AcceptanceError
     from supplytrace.batch import BatchError
-    from supplytrace.session import AccountError
-    from supplytrace.core.deployments import DeploymentError
     from supplytrace.chain.devnet import DevnetError
+    from supplytrace.core.acceptance import AcceptanceError
+    from supplytrace.core.deployments import DeploymentError
+    from supplytrace.core.metadata import MetadataError
     from supplytrace.ids import IdentityError
     from supplytrace.indexer.errors import IndexerError
-    from supplytrace.core.metadata import MetadataError
+    from supplytrace.session import AccountError
 
     known = (
         IdentityError,

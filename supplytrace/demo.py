@@ -27,12 +27,11 @@ from eth_utils import keccak
 from rich.table import Table
 
 from supplytrace.chain import devnet
-from supplytrace.core import deployments
-from supplytrace.session import DEVNET_NETWORK, connect, load_account
-from supplytrace.core.config import Settings
 from supplytrace.console import console
-from supplytrace.ids import ItemKey, encode_code
+from supplytrace.core import deployments
+from supplytrace.core.config import Settings
 from supplytrace.core.metadata import store_metadata
+from supplytrace.ids import ItemKey, encode_code
 from supplytrace.registry import (
     add_brand,
     deploy,
@@ -44,6 +43,7 @@ from supplytrace.registry import (
     register_lot,
     sign_acceptance,
 )
+from supplytrace.session import DEVNET_NETWORK, connect, load_account
 
 HONEY_GTIN = "09506000134352"
 LOT_CODE = "ACACIA-2026-07"

@@ -16,8 +16,8 @@ from eth_utils import keccak
 
 from supplytrace.core.deployments import Deployment
 from supplytrace.core.handoff import HandoffRequest, make_request
-from supplytrace.ids import ItemKey, decode_code, encode_code, normalize_gtin
 from supplytrace.core.metadata import metadata_hash
+from supplytrace.ids import ItemKey, decode_code, encode_code, normalize_gtin
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 

@@ -12,9 +12,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from supplytrace.chain.devnet import DevnetError, status
 from supplytrace.core.config import Settings
 from supplytrace.core.deployments import Deployment, load
-from supplytrace.chain.devnet import DevnetError, status
 
 DEVNET_NETWORK = "ethereum:local:node"
 LOCAL_NETWORKS = {"local"}

@@ -126,7 +126,7 @@ def explain_ape_error(exc: BaseException) -> str | None:
     """A sentence for the failures ape raises itself (a wrong passphrase, an unknown network)."""
     name = type(exc).__name__
     text = str(exc)
-    if name in ("InvalidPasswordError",) or "unlock" in text.lower() and "attempt" in text.lower():
+    if name in ("InvalidPasswordError",) or ("unlock" in text.lower() and "attempt" in text.lower()):
         return "the passphrase is wrong; run the command again (or set APE_ACCOUNTS_<ALIAS>_PASSPHRASE)."
     if name == "NetworkError" or "No (supported) node found" in text:
         return "the node is not reachable; start the devnet (`supplytrace devnet up`) or check the RPC URL."

@@ -229,7 +229,11 @@ def revert_error(data: bytes | str | None, contract: str = abi.REGISTRY) -> Cont
     if data is None:
         return None
     try:
-        raw = bytes(data) if isinstance(data, bytes | bytearray) else bytes.fromhex(str(data).removeprefix("0x"))
+        raw = (
+            bytes(data)
+            if isinstance(data, bytes | bytearray)
+            else bytes.fromhex(str(data).removeprefix("0x"))
+        )
     except ValueError:
         return None
     entry = _errors(contract).get(raw[:4]) if len(raw) >= 4 else None

@@ -117,9 +117,17 @@ class ChainHistory:
         self._times: dict[str, int] = {}
         self._lock = threading.Lock()
 
-    def logs(self, topics: list[object], from_block: int | None = None, to_block: int | None = None) -> list[Logged]:
+    def logs(
+        self, topics: list[object], from_block: int | None = None, to_block: int | None = None
+    ) -> list[Logged]:
         """The registry's events matching ``topics``, stamped with their block times."""
-        found = get_logs(self.rpc.request, self.registry, topics, self.from_block if from_block is None else from_block, to_block)
+        found = get_logs(
+            self.rpc.request,
+            self.registry,
+            topics,
+            self.from_block if from_block is None else from_block,
+            to_block,
+        )
         with self._lock:
             times = dict(self._times)
         stamped = stamp(self.rpc.batch, found, times)
@@ -134,7 +142,9 @@ class ChainHistory:
 
     def item_history(self, item_id: bytes) -> list[Logged]:
         own = self.logs([topic0(*ITEM_EVENTS), id_topic(item_id)])
-        lot_id = next((getattr(e.event, "lot_id", None) for e in own if isinstance(e.event, REGISTRATION)), None)
+        lot_id = next(
+            (getattr(e.event, "lot_id", None) for e in own if isinstance(e.event, REGISTRATION)), None
+        )
         lot = self.lot_events(lot_id) if lot_id is not None else []
         return chain_order(own + lot)
 

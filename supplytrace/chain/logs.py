@@ -31,6 +31,9 @@ from supplytrace.chain.rpc import (
 )
 from supplytrace.core.events import Logged, block_int, chain_order, decode_log
 
+#: The default backoff of every log read.
+DEFAULT_RETRY = RetryPolicy()
+
 
 class RawLog(msgspec.Struct, rename="camel", gc=False):
     """An ``eth_getLogs`` entry: decoded straight from the node's JSON (``Rpc.request`` with
@@ -53,7 +56,9 @@ def raw_logs(logs: Iterable[dict[str, Any]]) -> list[RawLog]:
     return msgspec.convert(list(logs), list[RawLog])
 
 
-def _accept(found: list[Any], addresses: frozenset[str], start: int, end: int, stats: FetchStats) -> list[Any]:
+def _accept(
+    found: list[Any], addresses: frozenset[str], start: int, end: int, stats: FetchStats
+) -> list[Any]:
     """The logs of ``found`` that are what was asked for: from one of ``addresses``, in blocks
     ``[start, end]`` (a node that returns anything else is not believed for that log)."""
     kept = []
@@ -80,7 +85,7 @@ def fetch_logs(
     from_block: int,
     to_block: int,
     *,
-    retry: RetryPolicy = RetryPolicy(),
+    retry: RetryPolicy = DEFAULT_RETRY,
     stats: FetchStats | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> list[Any]:
@@ -137,7 +142,7 @@ def get_logs(
     from_block: int,
     to_block: int | None = None,
     *,
-    retry: RetryPolicy = RetryPolicy(),
+    retry: RetryPolicy = DEFAULT_RETRY,
 ) -> list[Logged]:
     """The registry's decoded events over ``[from_block, to_block]`` (default: the latest block),
     in chain order, read with :func:`fetch_logs`; logs that are not registry events are left out."""
@@ -161,7 +166,9 @@ def stamp(
     for log in logs:
         if log.timestamp is not None:
             known.setdefault(log.block_hash, log.timestamp)
-    missing = sorted({log.block_hash for log in logs if log.timestamp is None and log.block_hash not in known})
+    missing = sorted(
+        {log.block_hash for log in logs if log.timestamp is None and log.block_hash not in known}
+    )
     if missing:
         blocks = batch([("eth_getBlockByHash", [h, False]) for h in missing])
         for block_hash, block in zip(missing, blocks, strict=True):

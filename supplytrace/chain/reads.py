@@ -66,7 +66,9 @@ def _returned(name: str, answer: Any) -> Any:
         error = revert_error(answer.data) if answer.data else None
         raise error or answer
     if not isinstance(answer, str) or not answer.startswith("0x"):
-        raise RpcError(None, f"the node answered {name} with {str(answer)[:60]!r} instead of data.", transport=True)
+        raise RpcError(
+            None, f"the node answered {name} with {str(answer)[:60]!r} instead of data.", transport=True
+        )
     return function(name).result(bytes.fromhex(answer[2:]))
 
 
@@ -93,7 +95,9 @@ class _Reads:
 
         return Read([_call(self.address, "getItem", bytes(item_id))], parse)
 
-    def item_at_head_read(self, item_id: bytes, gtin: int | None = None) -> Read[tuple[ItemRecord, int, str | None]]:
+    def item_at_head_read(
+        self, item_id: bytes, gtin: int | None = None
+    ) -> Read[tuple[ItemRecord, int, str | None]]:
         """(the item's record, the chain head, the owner of ``gtin`` if asked): one round trip."""
         calls = [("eth_blockNumber", []), _call(self.address, "getItem", bytes(item_id))]
         if gtin is not None:
@@ -108,7 +112,11 @@ class _Reads:
 
     def lot_at_head_read(self, lot_id: int) -> Read[tuple[LotRecord | None, int]]:
         """(the lot's record or None if there is no such lot, the chain head)."""
-        calls = [("eth_blockNumber", []), _call(self.address, "lotCount"), _call(self.address, "getLot", lot_id)]
+        calls = [
+            ("eth_blockNumber", []),
+            _call(self.address, "lotCount"),
+            _call(self.address, "getLot", lot_id),
+        ]
 
         def parse(results: list[Any]) -> tuple[LotRecord | None, int]:
             head, count = _quantity(results[0]), _returned("lotCount", results[1])
@@ -133,7 +141,11 @@ class _Reads:
 
     def account_read(self, address: str, role: bytes) -> Read[tuple[bytes, bool, int]]:
         """(code at ``address``, whether it holds ``role``, the chain head)."""
-        calls = [("eth_blockNumber", []), ("eth_getCode", [address, "latest"]), _call(self.address, "hasRole", role, address)]
+        calls = [
+            ("eth_blockNumber", []),
+            ("eth_getCode", [address, "latest"]),
+            _call(self.address, "hasRole", role, address),
+        ]
 
         def parse(results: list[Any]) -> tuple[bytes, bool, int]:
             code = results[1]
@@ -198,4 +210,6 @@ class AsyncRegistryReads(_Reads):
         self.rpc = rpc
 
     async def run(self, read: Read[T]) -> T:
-        return read.parse(await self.rpc.batch(read.calls, raise_errors=False)) if read.calls else read.parse([])
+        return (
+            read.parse(await self.rpc.batch(read.calls, raise_errors=False)) if read.calls else read.parse([])
+        )

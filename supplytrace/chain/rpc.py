@@ -94,7 +94,9 @@ def _transport_error(url: str, method: str, exc: BaseException, timeout: float) 
             transport=True,
             timed_out=True,
         )
-    if isinstance(exc, ConnectionRefusedError) or (isinstance(exc, OSError) and "refused" in str(exc).lower()):
+    if isinstance(exc, ConnectionRefusedError) or (
+        isinstance(exc, OSError) and "refused" in str(exc).lower()
+    ):
         detail = "the connection was refused"
     elif isinstance(exc, socket.gaierror):
         detail = "its host name does not resolve"
@@ -145,17 +147,24 @@ class _Codec:
     def __init__(self, url: str) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise SupplytraceError(f"{redacted(url)!r} is not an http(s) JSON-RPC URL; give one like http://127.0.0.1:8545.")
+            raise SupplytraceError(
+                f"{redacted(url)!r} is not an http(s) JSON-RPC URL; give one like http://127.0.0.1:8545."
+            )
         self.url = url
         self._ids = itertools.count(1)
 
     def _one(self, method: str, params: list[Any]) -> tuple[bytes, int]:
         request_id = next(self._ids)
-        return orjson.dumps({"jsonrpc": "2.0", "id": request_id, "method": method, "params": params}), request_id
+        return orjson.dumps(
+            {"jsonrpc": "2.0", "id": request_id, "method": method, "params": params}
+        ), request_id
 
     def _many(self, calls: Sequence[tuple[str, list[Any]]]) -> tuple[bytes, list[int]]:
         ids = [next(self._ids) for _ in calls]
-        body = [{"jsonrpc": "2.0", "id": i, "method": m, "params": p} for i, (m, p) in zip(ids, calls, strict=True)]
+        body = [
+            {"jsonrpc": "2.0", "id": i, "method": m, "params": p}
+            for i, (m, p) in zip(ids, calls, strict=True)
+        ]
         return orjson.dumps(body), ids
 
     def _parse(self, content: bytes) -> Any:
@@ -182,12 +191,16 @@ class _Codec:
             raise _garbage(self.url)
         by_id = {a.get("id"): a for a in answers if isinstance(a, dict)}
         if any(i not in by_id for i in ids):
-            raise RpcError(None, f"the node at {redacted(self.url)} left calls of a batch unanswered; try again.", transport=True)
+            raise RpcError(
+                None,
+                f"the node at {redacted(self.url)} left calls of a batch unanswered; try again.",
+                transport=True,
+            )
         out: list[Any] = []
         for request_id in ids:
             answer = by_id[request_id]
-            error = answer.get("error")
-            out.append(_answer_error(error) if error is not None else answer.get("result"))
+            failure = answer.get("error")
+            out.append(_answer_error(failure) if failure is not None else answer.get("result"))
         return out
 
 
@@ -266,10 +279,16 @@ class Rpc(_Codec):
             parsed = self._parse(content)
             if isinstance(parsed, dict) and parsed.get("error") is not None:
                 raise _answer_error(parsed["error"]) from None
-            raise RpcValidationError(-32000, f"the node's answer to {method} does not have the expected form: {exc}") from None
+            raise RpcValidationError(
+                -32000, f"the node's answer to {method} does not have the expected form: {exc}"
+            ) from None
         except msgspec.DecodeError:
             self.close()
-            raise RpcError(None, f"the node at {redacted(self.url)} sent an incomplete answer to {method}; retrying may help.", transport=True) from None
+            raise RpcError(
+                None,
+                f"the node at {redacted(self.url)} sent an incomplete answer to {method}; retrying may help.",
+                transport=True,
+            ) from None
         if answer.error is not None:
             raise _answer_error(answer.error)
         return answer.result
@@ -299,7 +318,9 @@ class AsyncRpc(_Codec):
         self._httpx = httpx
         self._client = httpx.AsyncClient(
             timeout=timeout,
-            limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections, keepalive_expiry=60),
+            limits=httpx.Limits(
+                max_connections=connections, max_keepalive_connections=connections, keepalive_expiry=60
+            ),
             headers={"Content-Type": "application/json"},
         )
 
@@ -434,7 +455,7 @@ class RetryPolicy:
     cap: float = 10.0
 
     def delay(self, failures: int) -> float:
-        return min(self.cap, self.base * 2 ** max(0, failures - 1))
+        return float(min(self.cap, self.base * 2.0 ** max(0, failures - 1)))
 
 
 @dataclass

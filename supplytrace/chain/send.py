@@ -117,7 +117,11 @@ class Sender:
     def fees(self) -> dict[str, int]:
         """EIP-1559 fees (``2 x base fee + tip``) where the chain has a base fee, else a gas price."""
         block, tip, price = self.rpc.batch(
-            [("eth_getBlockByNumber", ["latest", False]), ("eth_maxPriorityFeePerGas", []), ("eth_gasPrice", [])],
+            [
+                ("eth_getBlockByNumber", ["latest", False]),
+                ("eth_maxPriorityFeePerGas", []),
+                ("eth_gasPrice", []),
+            ],
             raise_errors=False,
         )
         base = block.get("baseFeePerGas") if isinstance(block, dict) else None

@@ -1,16 +1,16 @@
 """Settings from environment variables prefixed ``SUPPLYTRACE_`` (all optional), and where a
 project's files live.
 
-| variable                      | default                          | meaning                                   |
-|-------------------------------|----------------------------------|-------------------------------------------|
-| SUPPLYTRACE_HOME              | ``<project>/.supplytrace``       | devnet state, logs, metadata, index       |
-| SUPPLYTRACE_DEPLOYMENTS       | ``<project>/deployments``        | one JSON file per network with an address |
-| SUPPLYTRACE_DEVNET_HOST       | ``127.0.0.1``                    | devnet (anvil) listen address             |
-| SUPPLYTRACE_DEVNET_PORT       | ``8545``                         | devnet port                               |
-| SUPPLYTRACE_DEVNET_CHAIN_ID   | ``1337``                         | devnet chain id (ape's local network id)  |
-| SUPPLYTRACE_RESOLVER          | ``http://127.0.0.1:8000``        | GS1 Digital Link resolver base for QR URIs |
-| SUPPLYTRACE_INDEX_DB          | ``<HOME>/index.db``              | event index: path, sqlite://, postgresql:// |
-| SUPPLYTRACE_RPC_TIMEOUT       | ``30``                           | seconds any one JSON-RPC call may take     |
+| variable                    | default                    | meaning                                     |
+|-----------------------------|----------------------------|---------------------------------------------|
+| SUPPLYTRACE_HOME            | ``<project>/.supplytrace`` | devnet state, logs, metadata, index         |
+| SUPPLYTRACE_DEPLOYMENTS     | ``<project>/deployments``  | one JSON file per network with an address   |
+| SUPPLYTRACE_DEVNET_HOST     | ``127.0.0.1``              | devnet (anvil) listen address               |
+| SUPPLYTRACE_DEVNET_PORT     | ``8545``                   | devnet port                                 |
+| SUPPLYTRACE_DEVNET_CHAIN_ID | ``1337``                   | devnet chain id (ape's local network id)    |
+| SUPPLYTRACE_RESOLVER        | ``http://127.0.0.1:8000``  | GS1 Digital Link resolver base for QR URIs  |
+| SUPPLYTRACE_INDEX_DB        | ``<HOME>/index.db``        | event index: path, sqlite://, postgresql:// |
+| SUPPLYTRACE_RPC_TIMEOUT     | ``30``                     | seconds any one JSON-RPC call may take      |
 
 ``<project>`` is the nearest folder, from the current one upwards, that holds ``deployments/``,
 ``.supplytrace/`` or ``ape-config.yaml`` (so every command works from any folder of a project);
@@ -83,7 +83,9 @@ def load_settings() -> Settings:
     project = project_root()
     home = Path(env["SUPPLYTRACE_HOME"]) if env.get("SUPPLYTRACE_HOME") else project / ".supplytrace"
     deployments = (
-        Path(env["SUPPLYTRACE_DEPLOYMENTS"]) if env.get("SUPPLYTRACE_DEPLOYMENTS") else project / "deployments"
+        Path(env["SUPPLYTRACE_DEPLOYMENTS"])
+        if env.get("SUPPLYTRACE_DEPLOYMENTS")
+        else project / "deployments"
     )
     return Settings(
         home=home.resolve(),

@@ -163,13 +163,17 @@ class _Builder:
                     offered = True
                     parties = self.parties(event.from_, event.to)
                     out.append(
-                        self.event(log, epc, "OBSERVE", bizStep="shipping", disposition="in_transit", **parties)
+                        self.event(
+                            log, epc, "OBSERVE", bizStep="shipping", disposition="in_transit", **parties
+                        )
                     )
                 case OfferCancelled() | OfferRejected():
                     offered = False
                     parties = self.parties(event.from_, event.to)
                     out.append(
-                        self.event(log, epc, "OBSERVE", bizStep="void_shipping", disposition="active", **parties)
+                        self.event(
+                            log, epc, "OBSERVE", bizStep="void_shipping", disposition="active", **parties
+                        )
                     )
                 case CustodyTransferred():
                     parties = self.parties(event.from_, event.to)
@@ -182,14 +186,18 @@ class _Builder:
                         )  # fmt: skip
                     offered = False
                     out.append(
-                        self.event(log, epc, "OBSERVE", bizStep="receiving", disposition="in_progress", **parties)
+                        self.event(
+                            log, epc, "OBSERVE", bizStep="receiving", disposition="in_progress", **parties
+                        )
                     )
                 case ItemObserved():
                     extra = {
                         f"{EXTENSION_PREFIX}:observer": self.party(event.by),
                         f"{EXTENSION_PREFIX}:dataHash": "0x" + event.data_hash.hex(),
                     }
-                    out.append(self.event(log, epc, "OBSERVE", bizStep=_biz_step(event.biz_step.raw), **extra))
+                    out.append(
+                        self.event(log, epc, "OBSERVE", bizStep=_biz_step(event.biz_step.raw), **extra)
+                    )
                 case ItemSold():
                     seller = [{"type": "possessing_party", "source": self.party(event.seller)}]
                     out.append(

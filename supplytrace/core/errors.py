@@ -48,7 +48,9 @@ class ContractRevertError(SupplytraceError):
     def __init__(self, name: str, args: Mapping[str, Any]) -> None:
         self.name = name
         self.arguments = dict(args)
-        super().__init__(explain_custom_error(name, args) or f"the registry refused the call with {name}({args}).")
+        super().__init__(
+            explain_custom_error(name, args) or f"the registry refused the call with {name}({args})."
+        )
 
 
 _Args = Mapping[str, Any]
@@ -70,7 +72,9 @@ def _code(value: Any) -> str:
 
 def _owned(args: _Args) -> str:
     owner = args["owner"]
-    return f"it belongs to {owner}." if owner and int(str(owner), 16) else "ask the admin to assign it to you."
+    return (
+        f"it belongs to {owner}." if owner and int(str(owner), 16) else "ask the admin to assign it to you."
+    )
 
 
 _SENTENCES: dict[str, Callable[[_Args], str]] = {
@@ -171,7 +175,9 @@ def explain_custom_error(name: str, args: Mapping[str, Any]) -> str | None:
     render = _SENTENCES.get(name)
     if render is None:
         return None
-    return render({key: str(value.address) if hasattr(value, "address") else value for key, value in args.items()})
+    return render(
+        {key: str(value.address) if hasattr(value, "address") else value for key, value in args.items()}
+    )
 
 
 def known_errors() -> frozenset[str]:

@@ -368,9 +368,13 @@ ITEM_EVENTS: tuple[type[RegistryEvent], ...] = tuple(t for t, s in SPECS.items()
 #: Event types whose first indexed parameter is a lot id (every item of the lot shares them).
 LOT_EVENTS: tuple[type[RegistryEvent], ...] = tuple(t for t, s in SPECS.items() if s.subject == "lot")
 #: The item event that also names its lot: the one that brings an item into being.
-(REGISTRATION,) = (t for t in ITEM_EVENTS if "lot_id" in {f.name for f in fields(t)})
+REGISTRATION = ItemRegistered
 #: The lot event that names its registrar: the one that brings a lot into being.
-(LOT_REGISTRATION,) = (t for t in LOT_EVENTS if "registrar" in {f.name for f in fields(t)})
+LOT_REGISTRATION = LotRegistered
+if [t for t in ITEM_EVENTS if "lot_id" in {f.name for f in fields(t)}] != [REGISTRATION] or [
+    t for t in LOT_EVENTS if "registrar" in {f.name for f in fields(t)}
+] != [LOT_REGISTRATION]:
+    raise TypeError("the ABI's registration events are not the ones events.REGISTRATION names")
 #: Events in which an address names or describes itself or is named (indexed address first,
 #: then text): what a reader shows for an address.
 NAMING_EVENTS: tuple[type[RegistryEvent], ...] = tuple(

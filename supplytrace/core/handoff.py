@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-
 from supplytrace.core.hashing import checksum as to_checksum_address
 
 DOMAIN_NAME = "supplytrace"

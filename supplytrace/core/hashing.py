@@ -29,7 +29,9 @@ def checksum(address: bytes | str) -> str:
     if len(hex_address) != 40:
         raise ValueError(f"{address!r} is not a 20-byte address")
     digest = keccak(hex_address.encode("ascii")).hex()
-    return "0x" + "".join(c.upper() if int(d, 16) >= 8 else c for c, d in zip(hex_address, digest[:40], strict=True))
+    return "0x" + "".join(
+        c.upper() if int(d, 16) >= 8 else c for c, d in zip(hex_address, digest[:40], strict=True)
+    )
 
 
 def is_address(text: str) -> bool:

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar, assert_never
 
+from supplytrace.core.errors import SupplytraceError
 from supplytrace.core.events import (
     BrandNamed,
     CompanyPrefixAssigned,
@@ -40,7 +41,6 @@ from supplytrace.core.events import (
     RoleGranted,
     RoleRevoked,
 )
-from supplytrace.core.errors import SupplytraceError
 from supplytrace.core.records import DEFAULT_ADMIN_ROLE, REGISTRAR_ROLE, ItemRecord, ItemStatus, LotRecord
 from supplytrace.core.text import ChainText
 
@@ -342,7 +342,9 @@ class ItemChange:
     sold: bool = False
     updated_at: int | None = None  # the block time of the last transfer or sale
 
-    def add(self, event: ItemEvent, block_number: int, log_index: int, tx_hash: bytes, timestamp: int) -> None:
+    def add(
+        self, event: ItemEvent, block_number: int, log_index: int, tx_hash: bytes, timestamp: int
+    ) -> None:
         """Fold one more event of the item."""
         match event:
             case CustodyOffered():
@@ -440,7 +442,9 @@ def replay(item_id: bytes, history: Iterable[Logged]) -> Replay:
                 recalled, reason = True, event.reason
             case LotClosed():
                 pass
-            case CustodyOffered() | OfferCancelled() | OfferRejected() | CustodyTransferred() | ItemObserved():
+            case (
+                CustodyOffered() | OfferCancelled() | OfferRejected() | CustodyTransferred() | ItemObserved()
+            ):
                 if bytes(event.item_id) != item_id:
                     foreign = True
                     continue
@@ -476,7 +480,11 @@ def verdict(record: ItemRecord, history: Iterable[Logged]) -> str | None:
         or (seen.recalled and not record.recalled)
     ):
         return "wrong"
-    if seen.transfers < record.custody_nonce or (record.sold and not seen.sold) or (record.recalled and not seen.recalled):
+    if (
+        seen.transfers < record.custody_nonce
+        or (record.sold and not seen.sold)
+        or (record.recalled and not seen.recalled)
+    ):
         return "behind"
     if seen.last_holder != record.custodian:
         return "wrong"

@@ -66,7 +66,9 @@ def _code(value: object) -> str:
     return str(value)
 
 
-def describe(event: RegistryEvent, *, brand: str | None = None, lot_codes: Mapping[int, str] | None = None) -> Step:
+def describe(
+    event: RegistryEvent, *, brand: str | None = None, lot_codes: Mapping[int, str] | None = None
+) -> Step:
     """``event`` as a :class:`Step`. ``brand`` is the lot's registrar (the actor of an item's
     registration); ``lot_codes`` names lots by code instead of by number."""
     match event:
@@ -92,7 +94,9 @@ def describe(event: RegistryEvent, *, brand: str | None = None, lot_codes: Mappi
             return Step(event.from_, "handed it over to", event.to, item_id=event.item_id)
         case ItemObserved():
             detail = f"data fingerprint 0x{event.data_hash.hex()}" if any(event.data_hash) else None
-            return Step(event.by, f"recorded a step: {_code(event.biz_step)}", detail=detail, item_id=event.item_id)
+            return Step(
+                event.by, f"recorded a step: {_code(event.biz_step)}", detail=detail, item_id=event.item_id
+            )
         case ItemSold():
             return Step(event.seller, "sold it to a customer", item_id=event.item_id)
         case LotRecalled():
@@ -101,10 +105,16 @@ def describe(event: RegistryEvent, *, brand: str | None = None, lot_codes: Mappi
         case LotClosed():
             return Step(event.by, "closed the lot to new items")
         case BrandNamed():
-            verb = f"is named {_code(event.name)} by the registry's admin" if event.name else "has no verified name"
+            verb = (
+                f"is named {_code(event.name)} by the registry's admin"
+                if event.name
+                else "has no verified name"
+            )
             return Step(event.brand, verb)
         case ParticipantDescribed():
-            return Step(event.participant, "described itself", detail=f"unverified: {_code(event.description)}")
+            return Step(
+                event.participant, "described itself", detail=f"unverified: {_code(event.description)}"
+            )
         case RoleGranted():
             return Step(event.sender, f"gave the {_role(event.role)} role to", event.account)
         case RoleRevoked():

@@ -13,8 +13,8 @@ from typing import Any
 from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from supplytrace.core.config import Settings
 from supplytrace.console import err_console
+from supplytrace.core.config import Settings
 from supplytrace.core.deployments import Deployment
 from supplytrace.events import ITEM_EVENTS, LOT_EVENTS, TOPIC0, Event, get_logs, topic_for_id
 from supplytrace.history import lot_item_ids, stamped

@@ -37,8 +37,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from supplytrace.core.deployments import Deployment
-from supplytrace.events import decode_log
 from supplytrace.core.explorers import ExplorerLinks
+from supplytrace.events import decode_log
 from supplytrace.ids import IdentityError, ItemKey, parse_item_id
 from supplytrace.web import views
 from supplytrace.web.lotdata import MetadataStore

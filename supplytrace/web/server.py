@@ -29,9 +29,9 @@ from urllib.parse import urlsplit
 
 from eth_utils import keccak, to_checksum_address
 
+from supplytrace.chain.devnet import pid_alive
 from supplytrace.core.config import Settings
 from supplytrace.core.deployments import Deployment, load
-from supplytrace.chain.devnet import pid_alive
 from supplytrace.core.explorers import ExplorerLinks
 from supplytrace.indexer.history_source import IndexHistorySource
 from supplytrace.indexer.query import open_view

@@ -1,4 +1,4 @@
-"""supplytrace.chain.devnet: a real anvil (from PATH) on a free port, state under a temporary SUPPLYTRACE_HOME."""
+"""supplytrace.chain.devnet: a real anvil (from PATH) on a free port, its state under a temporary home."""
 
 from __future__ import annotations
 

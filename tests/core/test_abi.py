@@ -20,5 +20,8 @@ def test_packaged_artifact__after_ape_compile__equals_the_build():
 def test_signature__tuple_outputs_and_arrays__canonical():
     get_item = abi.entries("function")["getItem"]
     assert abi.signature(get_item) == "getItem(bytes32)"
-    assert abi.signature(abi.entries("function")["handoffBatch"]) == "handoffBatch(bytes32[],address,uint256,bytes)"
+    assert (
+        abi.signature(abi.entries("function")["handoffBatch"])
+        == "handoffBatch(bytes32[],address,uint256,bytes)"
+    )
     assert abi.canonical_type(get_item["outputs"][0]).startswith("(uint8,address,address,address,uint32,")

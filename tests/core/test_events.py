@@ -28,7 +28,9 @@ IGNORED = {
 
 def test_event_types__every_event_of_the_interface__one_type_each():
     build = json.loads((ROOT / ".build" / "__local__.json").read_text())
-    interface = {e["name"] for e in build["contractTypes"]["IProvenanceRegistry"]["abi"] if e["type"] == "event"}
+    interface = {
+        e["name"] for e in build["contractTypes"]["IProvenanceRegistry"]["abi"] if e["type"] == "event"
+    }
     declared = {t.__name__ for t in events.EVENT_TYPES}
     assert interface <= declared
     assert declared | IGNORED == set(abi.entries("event"))

@@ -7,7 +7,12 @@ from pathlib import Path
 import pytest
 
 from supplytrace.core import explorers
-from supplytrace.core.explorers import KNOWN_EXPLORERS, ExplorerConfigError, ExplorerLinks, ape_config_overrides
+from supplytrace.core.explorers import (
+    KNOWN_EXPLORERS,
+    ExplorerConfigError,
+    ExplorerLinks,
+    ape_config_overrides,
+)
 
 RESOLVER = "http://127.0.0.1:8000"
 NONE: dict[str, str] = {}  # no overrides: these tests do not depend on the repository's ape-config.yaml

@@ -23,9 +23,9 @@ import pytest
 from eth_utils import keccak
 from starlette.exceptions import StarletteDeprecationWarning
 
-from supplytrace.demo import Story, tell_story
 from supplytrace.core.deployments import Deployment
 from supplytrace.core.explorers import ExplorerLinks
+from supplytrace.demo import Story, tell_story
 from supplytrace.indexer.rpc import HttpRpc
 from supplytrace.indexer.run import Indexer, IndexerConfig
 from supplytrace.indexer.store import Header, IndexStore, make_engine

@@ -7,8 +7,8 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from supplytrace.demo import LOT_METADATA
 from supplytrace.core.metadata import metadata_hash
+from supplytrace.demo import LOT_METADATA
 from tests.web.conftest import (
     BASE,
     BrokenIndex,
