@@ -52,6 +52,8 @@ T = TypeVar("T")
 
 #: A checkpoint further behind the head than this is not used (the tail would be a long read).
 MAX_TAIL_BLOCKS = 100_000
+#: Item ids in one ``eth_getLogs`` filter (as ``ChainHistory`` asks).
+_IDS_PER_FILTER = 100
 
 
 @dataclass(frozen=True)
@@ -189,8 +191,18 @@ class IndexHistory:
         if answered is None:
             return self.chain.items_events(wanted)
         view, indexed = answered
-        # One eth_getLogs of every item event after the checkpoint (a few blocks), not one per id.
-        tail = self._tail(view, [topic0(*ITEM_EVENTS)])
+        ids = sorted(wanted)
+        if len(ids) <= _IDS_PER_FILTER * 5:  # a few eth_getLogs filtered by id
+            parts = [ids[n : n + _IDS_PER_FILTER] for n in range(0, len(ids), _IDS_PER_FILTER)]
+            tail = chain_order(
+                [
+                    e
+                    for part in parts
+                    for e in self._tail(view, [topic0(*ITEM_EVENTS), [id_topic(i) for i in part]])
+                ]
+            )
+        else:  # many items: one eth_getLogs of every item event after the checkpoint
+            tail = self._tail(view, [topic0(*ITEM_EVENTS)])
         return indexed + [e for e in tail if subject_ids(e.event)[0] in wanted]
 
     def lot(self, lot_id: int, item_limit: int = 50, offset: int = 0) -> LotHistory | None:
