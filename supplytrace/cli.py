@@ -955,7 +955,7 @@ def index(
         f"{done.url} is at block {report.checkpoint}"
         + (f"; {len(report.reorgs)} reorg(s) repaired" if report.reorgs else "")
         + (
-            f"; {report.fetch.refused_logs:,} log(s) the node made up were refused"
+            f"; {report.fetch.refused_logs:,} log(s) of another contract or block range refused"
             if report.fetch.refused_logs
             else ""
         ),
