@@ -10,7 +10,7 @@ user would do instead. Every figure comes from one run on the same blocks.
   each into a new file, as the raw ceiling is the best of ``RUNS`` reads);
 - ``index.ape_query_events_per_s``: ape's ``Contract.Event.range`` over every registry event;
 - ``index.web3_get_logs_events_per_s``: web3.py's decoded ``contract.events.X.get_logs``;
-- ``index.history_p99_ms``: ``IndexReader.item_history`` (state, custody, events) of 1,000
+- ``index.history_p99_ms``: ``IndexReader.item_history`` (record, custody, events) of 1,000
   random items in the SQLite index.
 
 The chain is made on a plain anvil of its own with raw ``eth_sendTransaction`` from anvil's
@@ -37,13 +37,14 @@ from typing import Any
 from eth_abi import encode
 from eth_utils import keccak
 
-from supplytrace.events import ALL_TOPICS, LAYOUTS
-from supplytrace.ids import encode_code, item_id
+from supplytrace.chain.rpc import Rpc, RpcError
+from supplytrace.core.events import ALL_TOPICS, EVENT_TYPES
+from supplytrace.core.ids import encode_code, item_id
+from supplytrace.indexer.database import make_engine
 from supplytrace.indexer.fetch import FetchConfig
-from supplytrace.indexer.query import IndexReader
-from supplytrace.indexer.rpc import HttpRpc
+from supplytrace.indexer.reader import IndexReader
 from supplytrace.indexer.run import Indexer, IndexerConfig, bulk_gc
-from supplytrace.indexer.store import IndexStore, make_engine
+from supplytrace.indexer.store import IndexStore
 
 GTIN = "09506000134352"
 LOTS = 20
@@ -59,7 +60,7 @@ def _selector(signature: str) -> bytes:
 
 
 class _Sender:
-    def __init__(self, rpc: HttpRpc, registry: str) -> None:
+    def __init__(self, rpc: Rpc, registry: str) -> None:
         self.rpc = rpc
         self.registry = registry
 
@@ -85,7 +86,7 @@ def make_chain(accounts: list[Any]) -> tuple[Any, int, list[bytes]]:
     registry = project.ProvenanceRegistry.deploy(admin, 0, sender=admin)
     provider = registry.provider
     deployed = int(provider.get_receipt(registry.txn_hash).block_number)
-    rpc = HttpRpc(provider.uri)
+    rpc = Rpc(provider.uri)
     tx = _Sender(rpc, str(registry.address))
     role = keccak(text="REGISTRAR_ROLE")
     tx.send(admin.address, "grantRole(bytes32,address)", ["bytes32", "address"], [role, brand.address])
@@ -126,7 +127,7 @@ def _index(
     ranges: list[tuple[int, int]] = []
     indexer = Indexer(
         IndexStore(engine, chain_id),
-        HttpRpc(rpc_url),
+        Rpc(rpc_url),
         registry,
         deployed,
         IndexerConfig(confirmations=0, fetch=FetchConfig()),
@@ -141,7 +142,7 @@ def _index(
 
 def _raw(rpc_url: str, registry: str, ranges: list[tuple[int, int]]) -> tuple[float, int]:
     """The ceiling: the indexer's own client and JSON parser, its garbage-collector setting too."""
-    rpc = HttpRpc(rpc_url)
+    rpc = Rpc(rpc_url)
     count = 0
     with bulk_gc():
         started = time.perf_counter()
@@ -159,7 +160,7 @@ def _raw(rpc_url: str, registry: str, ranges: list[tuple[int, int]]) -> tuple[fl
 def _ape(registry: Any, start: int, stop: int) -> tuple[float, int]:
     count = 0
     started = time.perf_counter()
-    for name in LAYOUTS:
+    for name in (t.__name__ for t in EVENT_TYPES):
         event = getattr(registry, name)
         for _ in event.range(start, stop + 1):
             count += 1
@@ -174,7 +175,7 @@ def _web3(registry: Any, start: int, stop: int) -> tuple[float, int]:
     )
     count = 0
     started = time.perf_counter()
-    for name in LAYOUTS:
+    for name in (t.__name__ for t in EVENT_TYPES):
         count += len(getattr(contract.events, name).get_logs(from_block=start, to_block=stop))
     return time.perf_counter() - started, count
 
@@ -213,9 +214,9 @@ def _anvil() -> Iterator[str]:
         deadline = time.monotonic() + 30
         while True:
             try:
-                HttpRpc(url, timeout=1).request("eth_blockNumber", [])
+                Rpc(url, timeout=1).request("eth_blockNumber", [])
                 break
-            except OSError:
+            except (OSError, RpcError):
                 if time.monotonic() > deadline or process.poll() is not None:
                     raise RuntimeError(f"anvil did not start on {url}") from None
                 time.sleep(0.1)

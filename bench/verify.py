@@ -10,11 +10,12 @@
 
    - ``"index"`` (the default): the event index, built here by the real indexer
      (``supplytrace.indexer``: ``Indexer.catch_up`` from the deployment block into SQLite), read
-     by the page through ``supplytrace.web.server.history_source`` exactly as
-     `supplytrace serve --db` builds it (every read checks the index's checkpoint against the
-     node and adds the chain after it, none here: the index is at the head).
-   - ``"chain"``: no index, so ``history_source`` falls back to the chain's logs
-     (``eth_getLogs`` per request), for comparison.
+     by the page through ``supplytrace.web.server.history_source`` (that is,
+     ``supplytrace.service.history.open_history``) exactly as `supplytrace serve --db` builds it
+     (every read checks the index's checkpoint against the node and adds the chain after it,
+     none here: the index is at the head).
+   - ``"chain"``: no index, so ``open_history`` falls back to the chain's logs (``eth_getLogs``
+     per request), for comparison.
 
 3. The page runs in its own process (uvicorn, one worker, the app `supplytrace serve` builds)
    and a client on the same machine requests random item pages one after the other over a
@@ -67,14 +68,15 @@ ANVIL_FLAGS = ["--block-base-fee-per-gas", "0", "--silent"]
 def build_index(rpc_url: str, registry: str, from_block: int, url: str) -> tuple[int, float]:
     """Index the registry's events from ``from_block`` to the head into ``url`` with the real
     indexer; returns (events stored, seconds)."""
-    from supplytrace.indexer.rpc import HttpRpc
+    from supplytrace.chain.rpc import Rpc
+    from supplytrace.indexer.database import make_engine
     from supplytrace.indexer.run import Indexer, IndexerConfig
-    from supplytrace.indexer.store import IndexStore, make_engine
+    from supplytrace.indexer.store import IndexStore
 
     engine = make_engine(url)
     try:
         store = IndexStore(engine, CHAIN_ID)
-        indexer = Indexer(store, HttpRpc(rpc_url), registry, from_block, IndexerConfig(confirmations=0))
+        indexer = Indexer(store, Rpc(rpc_url), registry, from_block, IndexerConfig(confirmations=0))
         report = indexer.catch_up()
     finally:
         engine.dispose()

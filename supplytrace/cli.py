@@ -713,9 +713,9 @@ def recall(network: str, account: str, lot_ref: str, reason: str) -> None:
 def status(network: str, selection: ItemSelection) -> None:
     """Show an item's current on-chain record (ITEM: Digital Link URI, 0x id, or --gtin/--serial)."""
     with session(network) as sess:
-        view = _index_view(sess)  # the event index when it is on this chain, else None
+        _history(sess)  # says where history comes from (the record is read live)
         for item_id in _items(sess, selection):
-            state, _ = _registered_item(sess, view, item_id)
+            state = _registered_item(sess, item_id)
             if state is not None:
                 _print_record(state)
 
@@ -726,23 +726,20 @@ def status(network: str, selection: ItemSelection) -> None:
 @friendly_errors
 def history(network: str, selection: ItemSelection) -> None:
     """Show an item's history: registration, every handoff, observations, sale, recall."""
-    from supplytrace.history import item_events, timeline
+    from supplytrace.core.story import describe
 
     with session(network) as sess:
-        view = _index_view(sess)  # the event index when it is on this chain, else None
+        source = _history(sess)  # the event index when it is on this chain, else the chain's logs
         for item_id in _items(sess, selection):
-            state, events = _registered_item(sess, view, item_id)
+            state = _registered_item(sess, item_id)
             if state is None:
                 continue
-            if view is None:
-                events = item_events(
-                    sess.provider, sess.deployment.address, item_id, state.lot_id, sess.deployment.block
-                )
             console.print(f"[bold]0x{item_id.hex()}[/] (GTIN {state.gtin}, lot {state.lot_code})")
-            for entry in timeline(sess.provider, events):
-                when = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(entry.timestamp))
+            for entry in source.item_history(item_id):
+                when = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(entry.timestamp or 0))
                 link = sess.tx_link(entry.tx_hash) or entry.tx_hash
-                console.print(f"  {when}Z  {entry.summary}\n    {link}", soft_wrap=True)
+                step = describe(entry.event, brand=state.brand).sentence()
+                console.print(f"  {when}Z  {step}\n    {link}", soft_wrap=True, markup=False)
 
 
 @main.command()
@@ -926,25 +923,99 @@ def index(
     reset: bool,
 ) -> None:
     """Index the registry's events (from its deployment block) into SQLite or PostgreSQL."""
-    from supplytrace.indexer.command import run_index
+    from supplytrace.chain.ape import rpc_url
+    from supplytrace.chain.deployment import check_deployment
+    from supplytrace.chain.rpc import Rpc
+    from supplytrace.core.deployments import load
+    from supplytrace.core.errors import SupplytraceError
+    from supplytrace.core.networks import split_choice
+    from supplytrace.indexer.job import run_index
     from supplytrace.indexer.run import IndexerConfig
 
     config = IndexerConfig(
         confirmations=confirmations, reorg_window=reorg_window, poll_interval=poll_interval
     )
     settings = load_settings()
-    with connect(network, settings) as provider:
-        deployment, _ = load_registry(settings, provider)
-        report, url = run_index(
-            settings, provider, deployment, db=db, follow=follow, reset=reset, config=config
-        )
+    ecosystem, name, _ = split_choice(network)
+    try:
+        deployment = load(settings.deployments, ecosystem, name)
+        rpc = Rpc(rpc_url(network, settings))
+        check_deployment(rpc, deployment)
+        with _index_progress(follow) as (stop, callbacks):
+            done = run_index(
+                rpc, deployment, db=db, home=settings.home, follow=follow, reset=reset, config=config,
+                stop=stop, **callbacks,
+            )  # fmt: skip
+    except SupplytraceError as exc:
+        raise UserError(str(exc)) from None
+    report = done.report
     rate = f"{report.events_per_second:,.0f} events/s"
     console.print(
         f"indexed {report.events:,} events in {report.seconds:.1f} s ({rate}); "
-        f"{url} is at block {report.checkpoint}"
-        + (f"; {len(report.reorgs)} reorg(s) repaired" if report.reorgs else ""),
+        f"{done.url} is at block {report.checkpoint}"
+        + (f"; {len(report.reorgs)} reorg(s) repaired" if report.reorgs else "")
+        + (
+            f"; {report.fetch.refused_logs:,} log(s) of another contract or block range refused"
+            if report.fetch.refused_logs
+            else ""
+        ),
         soft_wrap=True,
     )
+
+
+@contextmanager
+def _index_progress(follow: bool) -> Iterator[tuple[Any, dict[str, Any]]]:
+    """A stop event set by SIGINT / SIGTERM (the chunk being stored is finished first), and the
+    callbacks that show the run: a progress bar, reorgs and retried node failures on stderr."""
+    import signal
+    import threading
+
+    from rich.markup import escape
+    from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn, TimeElapsedColumn
+    from rich.text import Text
+
+    class Rate(ProgressColumn):
+        def render(self, task: Task) -> Text:
+            seconds = task.elapsed or 0.0
+            if seconds <= 0:
+                return Text("")
+            events = int(task.fields.get("events", 0))
+            return Text(f"{task.completed / seconds:,.0f} blocks/s  {events / seconds:,.0f} events/s")
+
+    bar = Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(),
+        TextColumn("block {task.fields[block]:,} / {task.fields[target]:,}"),
+        TextColumn("{task.fields[events]:,} events"), Rate(), TimeElapsedColumn(),
+        console=err_console, transient=False,
+    )  # fmt: skip
+    task = bar.add_task("following" if follow else "indexing", total=None, block=0, target=0, events=0)
+
+    def on_progress(p: Any) -> None:
+        done, total = p.block - p.first_block + 1, max(1, p.target - p.first_block + 1)
+        bar.update(task, total=total, completed=done, block=p.block, target=p.target, events=p.events)
+
+    def on_reorg(reorg: Any) -> None:
+        err_console.print(
+            f"reorg: the chain replaced blocks after {reorg.ancestor} (depth {reorg.depth}); "
+            f"{reorg.removed_events} events rolled back and indexed again from the new branch."
+        )
+
+    def on_error(exc: Exception) -> None:
+        err_console.print(
+            f"[yellow]warning:[/] the node failed ({escape(str(exc))}); retrying, nothing is skipped."
+        )
+
+    stop = threading.Event()
+    signals = (signal.SIGINT, signal.SIGTERM) if follow else (signal.SIGTERM,)
+    previous = {sig: signal.getsignal(sig) for sig in signals}
+    for sig in signals:
+        signal.signal(sig, lambda _sig, _frame: stop.set())
+    try:
+        with bar:
+            yield stop, {"on_progress": on_progress, "on_reorg": on_reorg, "on_error": on_error}
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 @main.command("export-epcis")
@@ -960,35 +1031,47 @@ def export_epcis(
     network: str, db: str | None, selection: ItemSelection, whole_lot: str | None, out: Path | None
 ) -> None:
     """Write items' histories as a GS1 EPCIS 2.0 JSON-LD document (ITEM..., or --lot LOT)."""
-    from supplytrace.indexer.command import export_epcis as export
-    from supplytrace.indexer.command import write_document
+    from supplytrace.chain.reads import RegistryReads
+    from supplytrace.chain.rpc import Rpc
+    from supplytrace.core.errors import SupplytraceError
+    from supplytrace.service.exports import export_epcis as export
+    from supplytrace.service.exports import write_document
+    from supplytrace.service.history import open_history
 
     with session(network) as sess:
         lot_id = _lot_id(sess, whole_lot) if whole_lot else None
         ids = _items(sess, selection) if (selection.items or selection.gtin or selection.serial) else []
         if not ids and lot_id is None:
             raise UserError("name an item (Digital Link URI, 0x id, --gtin/--serial) or --lot.")
-        document, source = export(
-            sess.settings, sess.provider, sess.deployment, sess.registry, item_ids=ids, lot_id=lot_id, db=db
-        )
+        rpc, deployment = Rpc(str(sess.provider.http_uri)), sess.deployment
+        source, reason = open_history(rpc, deployment, db=db, home=sess.settings.home)
+        try:
+            document = export(
+                source, RegistryReads(rpc, deployment.address), item_ids=ids, lot_id=lot_id,
+                chain_id=deployment.chain_id, registry=deployment.address,
+            )  # fmt: skip
+        except SupplytraceError as exc:
+            raise UserError(str(exc)) from None
     text = write_document(document, out)
     events = len(document["epcisBody"]["eventList"])
-    err_console.print(f"{events} EPCIS events ({source})" + (f" written to {out}" if out else ""))
+    err_console.print(
+        f"{events} EPCIS events (from {reason})" + (f" written to {out}" if out else ""), markup=False
+    )
     if out is None:
         click.echo(text, nl=False)
 
 
-def _index_view(sess: Session) -> Any:
-    """The event index as a LiveView when it can answer for this registry on this chain, else
-    None (then commands read the chain). Says so on stderr when an index is used or set aside."""
-    from supplytrace.indexer.query import open_view
+def _history(sess: Session) -> Any:
+    """Where history comes from (``service.history.open_history``: the event index when it can
+    answer for this registry on this chain, else the chain's logs); says so on stderr unless
+    there is no index at all."""
+    from supplytrace.chain.rpc import Rpc
+    from supplytrace.service.history import NO_INDEX, open_history
 
-    view, reason = open_view(
-        sess.provider, sess.deployment.address, sess.deployment.chain_id, db=None, home=sess.settings.home
-    )
-    if view is not None or not reason.startswith("no index"):
-        err_console.print(f"[dim]source: {'index' if view else 'chain'} ({reason})[/]", soft_wrap=True)
-    return view
+    source, reason = open_history(Rpc(str(sess.provider.http_uri)), sess.deployment, home=sess.settings.home)
+    if NO_INDEX not in reason:
+        err_console.print(f"source: {reason}", soft_wrap=True, markup=False, style="dim")
+    return source
 
 
 # --------------------------------------------------------------------------------------------
@@ -996,17 +1079,15 @@ def _index_view(sess: Session) -> Any:
 # --------------------------------------------------------------------------------------------
 
 
-def _registered_item(sess: Session, view: Any, item_id: bytes) -> tuple[Any, list[Any]]:
-    """The item's state and indexed events (the index view when there is one, else the chain's
-    record and no events); ``(None, [])`` after saying so when no brand registered it."""
+def _registered_item(sess: Session, item_id: bytes) -> Any:
+    """The item's live record; None after saying so when no brand registered it."""
     from supplytrace.registry import item_state
 
-    indexed, events = view.item(item_id) if view else (None, [])
-    state = indexed or item_state(sess.registry, item_id)
+    state = item_state(sess.registry, item_id)
     if not state.registered:
         console.print(f"0x{item_id.hex()} is not registered by any brand: likely counterfeit.")
-        return None, []
-    return state, events
+        return None
+    return state
 
 
 def _print_record(record: Any) -> None:

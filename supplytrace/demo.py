@@ -190,12 +190,11 @@ def index_story(settings: Settings, provider: Any, record: deployments.Deploymen
     The devnet is new on every run, so whatever the index holds for its chain belongs to an
     earlier devnet, possibly under the same registry address (same deployer, same nonce) but
     with other blocks: it is reset first, never trusted."""
-    from supplytrace.indexer.command import run_index
-    from supplytrace.indexer.run import IndexerConfig
+    from supplytrace.chain.rpc import Rpc
+    from supplytrace.indexer.job import run_index
 
-    report, url = run_index(
-        settings, provider, record, db=None, follow=False, reset=True, config=IndexerConfig(), progress=False
-    )
+    done = run_index(Rpc(str(provider.http_uri)), record, db=None, home=settings.home, reset=True)
+    report, url = done.report, done.url
     first = report.first_block if report.first_block is not None else record.block
     last = report.checkpoint if report.checkpoint is not None else first - 1
     return (

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from supplytrace.core.errors import SupplytraceError
 
-class IndexerError(RuntimeError):
+
+class IndexerError(SupplytraceError):
     """The index cannot be built, read or trusted as asked; the message says what to do."""
 
 

@@ -1,15 +1,16 @@
 """Fetching the registry's logs in chunks: adaptive block ranges, requests overlapped with
 decoding and storage, and the block headers the reorg checks need.
 
-A chunk is one block range fetched completely (:func:`supplytrace.events.fetch_logs` halves what
-the node refuses and retries what fails transiently). The span of the next range adapts: it
+A chunk is one block range fetched completely (:func:`supplytrace.chain.logs.fetch_logs` halves
+what the node refuses, retries what fails transiently, and refuses logs of another contract or
+outside the range, counting them in ``FetchStats.refused_logs``). The span of the next range adapts: it
 scales with ``target_logs`` / logs returned (at most x2 or /4 at a time), and drops to the widest
 span the node accepted after a refusal or a timeout, which then also caps later growth for a
 while. ``concurrency`` threads fetch ranges while the caller stores earlier chunks, up to
 ``ahead`` chunks ahead of it; chunks are always delivered in block order, those already fetched
 together (the caller stores them in one transaction).
 
-The answers are decoded straight into :class:`~.rows.RawLog` structs (msgspec) and split into
+The answers are decoded straight into :class:`~supplytrace.chain.logs.RawLog` structs (msgspec) and split into
 rows in the fetching threads; storage (sqlite3) releases the interpreter lock while SQLite works,
 so fetching, parsing and storing overlap on two cores.
 """
@@ -24,10 +25,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from supplytrace.events import ALL_TOPICS, FetchStats, RetryPolicy, call_with_retry, fetch_logs
-from supplytrace.indexer.errors import IndexerError
-from supplytrace.indexer.rows import Col, EventRow, Header, RawLog, event_rows
-from supplytrace.indexer.rpc import HttpRpc
+from supplytrace.chain.logs import RawLog, fetch_logs
+from supplytrace.chain.rpc import FetchStats, RetryPolicy, Rpc, call_with_retry, hex_int
+from supplytrace.core.events import ALL_TOPICS
+from supplytrace.indexer.rows import Col, EventRow, Header, event_rows
 
 #: How much wider the next range may be than the last one fetched: at most x2, so that after a
 #: stretch of sparse blocks the first dense range is at most twice the target (a wider one would
@@ -80,7 +81,7 @@ class Chunk:
 
 
 class ChunkFetcher:
-    def __init__(self, rpc: HttpRpc, registry: str, chain_id: int, config: FetchConfig | None = None) -> None:
+    def __init__(self, rpc: Rpc, registry: str, chain_id: int, config: FetchConfig | None = None) -> None:
         self.rpc = rpc
         self.chain_id = chain_id
         self.registry = registry
@@ -101,7 +102,7 @@ class ChunkFetcher:
             calls = [("eth_getBlockByNumber", [hex(n), False]) for n in part]
 
             def request(_method: str, _params: list[Any], calls: list[Any] = calls) -> Any:
-                blocks = self.rpc.batch(calls)
+                blocks = self.rpc.batch(calls)  # a failed call raises its RpcError
                 if any(not isinstance(b, dict) for b in blocks):
                     raise ConnectionError("the node does not have the block yet (unknown block)")
                 return blocks
@@ -264,15 +265,9 @@ def _with_time(row: EventRow, headers: dict[int, Header]) -> EventRow:
     return (*row[: Col.TIME], headers[row[Col.BLOCK]].timestamp, *row[Col.TIME + 1 :])
 
 
-def head(rpc: HttpRpc, retry: RetryPolicy) -> int:
-    result = call_with_retry(rpc.request, "eth_blockNumber", [], retry=retry)
-    return int(result, 16)
+def head(rpc: Rpc, retry: RetryPolicy) -> int:
+    return hex_int(call_with_retry(rpc.request, "eth_blockNumber", [], retry=retry))
 
 
-def chain_id(rpc: HttpRpc, retry: RetryPolicy) -> int:
-    try:
-        return int(call_with_retry(rpc.request, "eth_chainId", [], retry=retry), 16)
-    except Exception as exc:
-        raise IndexerError(
-            f"cannot reach the node at {rpc.url} ({exc}); check the URL and that it runs."
-        ) from exc
+def chain_id(rpc: Rpc, retry: RetryPolicy) -> int:
+    return hex_int(call_with_retry(rpc.request, "eth_chainId", [], retry=retry))

@@ -16,38 +16,22 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from supplytrace.events import FetchStats, LogFetchError, RetryPolicy, call_with_retry, is_transient
+from supplytrace.chain.rpc import (
+    FetchStats,
+    RetriesExhaustedError,
+    RetryPolicy,
+    Rpc,
+    call_with_retry,
+    is_transient,
+    redacted,
+)
+from supplytrace.core.networks import default_confirmations
 from supplytrace.indexer.errors import IndexerError
 from supplytrace.indexer.fetch import Chunk, ChunkFetcher, FetchConfig, chain_id, head
 from supplytrace.indexer.reorg import ChainMovedError, find_common_ancestor, verify_chunk
-from supplytrace.indexer.rpc import HttpRpc
 from supplytrace.indexer.store import Checkpoint, ChunkWritten, Header, IndexStore
 
-#: Confirmation depth by chain id: how far behind the head the index stays. Local devnets have
-#: no reorgs of their own (0); Ethereum and its testnets reorganise a block or two now and then
-#: (12 is ~2.4 minutes); Polygon PoS has had deeper reorgs; rollups' sequencers rarely reorg.
-DEFAULT_CONFIRMATIONS = {
-    1337: 0,
-    31337: 0,
-    1: 12,
-    11155111: 12,
-    17000: 12,
-    560048: 12,
-    137: 64,
-    80002: 64,
-    10: 10,
-    11155420: 10,
-    8453: 10,
-    84532: 10,
-    42161: 10,
-    421614: 10,
-}
-UNKNOWN_CHAIN_CONFIRMATIONS = 12
 DEFAULT_REORG_WINDOW = 128
-
-
-def default_confirmations(chain: int) -> int:
-    return DEFAULT_CONFIRMATIONS.get(chain, UNKNOWN_CHAIN_CONFIRMATIONS)
 
 
 @contextlib.contextmanager
@@ -65,7 +49,7 @@ def bulk_gc() -> Iterator[None]:
 
 @dataclass(frozen=True)
 class IndexerConfig:
-    confirmations: int | None = None  # None: DEFAULT_CONFIRMATIONS for the chain
+    confirmations: int | None = None  # None: the chain's default (core.networks.default_confirmations)
     reorg_window: int = DEFAULT_REORG_WINDOW  # blocks whose hashes are kept to find a common ancestor
     poll_interval: float = 2.0  # seconds between polls when following
     max_restarts: int = 20  # polls in a row whose chunks did not form one chain
@@ -102,7 +86,8 @@ class RunReport:
     seconds: float = 0.0
     reorgs: list[Reorg] = field(default_factory=list)
     restarts: int = 0
-    fetch: FetchStats = field(default_factory=FetchStats)
+    fetch: FetchStats = field(default_factory=FetchStats)  # fetch.refused_logs: logs the node made up
+    stopped: bool = False  # the run was asked to stop before it reached its target
 
     @property
     def events_per_second(self) -> float:
@@ -115,7 +100,7 @@ class Indexer:
     def __init__(
         self,
         store: IndexStore,
-        rpc: HttpRpc,
+        rpc: Rpc,
         registry: str,
         deployment_block: int,
         config: IndexerConfig | None = None,
@@ -144,8 +129,8 @@ class Indexer:
         node_chain = chain_id(rpc, self.config.fetch.retry)
         if node_chain != store.chain_id:
             raise IndexerError(
-                f"the node at {rpc.url} serves chain {node_chain}, "
-                f"but the index is for chain {store.chain_id}."
+                f"the node at {redacted(rpc.url)} serves chain {node_chain}, "
+                f"but the index is for chain {store.chain_id}; check --network and the RPC URL."
             )
 
     @property
@@ -229,7 +214,8 @@ class Indexer:
         with contextlib.closing(chunks):  # type: ignore[type-var]  # a generator has close()
             for batch in chunks:
                 if self._stop is not None and self._stop.is_set():
-                    break  # follow() was asked to stop: the chunks stored so far stay
+                    self.report.stopped = True
+                    break  # asked to stop: the chunks stored so far stay
                 for chunk in batch:
                     verify_chunk(chunk, cp)
                     cp = dataclasses.replace(cp, block_number=chunk.end, block_hash=chunk.tip.hash)
@@ -259,6 +245,7 @@ class Indexer:
         total.halvings += stats.halvings
         total.retries += stats.retries
         total.widest_accepted = max(total.widest_accepted, stats.widest_accepted)
+        total.refused_logs += stats.refused_logs
         total.errors.extend(stats.errors[: max(0, 100 - len(total.errors))])
 
     def _elapsed(self) -> float:
@@ -266,9 +253,11 @@ class Indexer:
 
     # -- runs -----------------------------------------------------------------------------------
 
-    def catch_up(self) -> RunReport:
-        """Index from the checkpoint (or the deployment block) to the head minus the confirmations."""
+    def catch_up(self, stop: threading.Event | None = None) -> RunReport:
+        """Index from the checkpoint (or the deployment block) to the head minus the confirmations;
+        ``stop`` ends the run after the chunk being stored (``report.stopped``)."""
         self._started = time.perf_counter()
+        self._stop = stop
         with bulk_gc():
             self.poll()
         self.report.seconds = self._elapsed()
@@ -289,7 +278,7 @@ class Indexer:
             try:
                 self.poll()
                 failures = 0
-            except (LogFetchError, OSError) as exc:
+            except (RetriesExhaustedError, OSError) as exc:
                 failures += 1
                 if self.on_error is not None:
                     self.on_error(exc)

@@ -2,7 +2,7 @@
 
 ``events`` holds every registry event once, keyed by (chain id, block number, log index), with
 its transaction and block hashes, block time and the log itself (indexed topics after topic 0,
-and data), decoded on reading by :func:`supplytrace.events.decode_args`, the decoder that reads
+and data), decoded on reading by :func:`supplytrace.core.events.decode`, the decoder that reads
 ``eth_getLogs``. Item events are found by ``item_key``, the item id's first 8 bytes as a signed
 64-bit integer (a small index; the full id is the first topic), lot events by ``lot_id``
 (registrations carry their lot too, outside that index, for the statement that derives new
@@ -18,7 +18,10 @@ items). Everything else is derived from it in the same transaction that inserts 
 - ``checkpoint``: the registry indexed and the last indexed block (number + hash).
 
 Every table starts with ``chain_id``, so one PostgreSQL database can hold several networks.
-Hashes and ids are raw bytes; addresses are checksummed text.
+Hashes and ids are raw bytes; addresses are checksummed text. Everything else the chain holds is
+kept as the chain holds it, never as text: serials and lot codes as their 32-byte words,
+verified names, descriptions and recall reasons as their raw bytes (any bytes: a NUL, invalid
+UTF-8; :class:`~supplytrace.core.text.ChainText` renders them on reading).
 """
 
 from __future__ import annotations
@@ -34,16 +37,18 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     String,
     Table,
-    Text,
     UniqueConstraint,
 )
 
 #: Bumped when the tables change; an index of another version is rebuilt (``index --reset``).
-SCHEMA_VERSION = 2
+#: 3: codes, names, descriptions and recall reasons as raw bytes (2: as text).
+SCHEMA_VERSION = 3
 
 metadata = MetaData()
 
 Hash = LargeBinary(32)
+Word = LargeBinary(32)  # a bytes32 code (serial, lot code) as the contract stores it
+Raw = LargeBinary  # an ABI string's bytes
 
 
 def item_key(item_id: bytes) -> int:
@@ -64,8 +69,8 @@ events = Table(
     Column("block_timestamp", BigInteger, nullable=False),
     Column("name", String(32), nullable=False),
     Column("item_key", BigInteger),  # item events: item_key(item id)
-    Column("lot_id", BigInteger),  # lot events (LotRegistered, LotClosed, LotRecalled), ItemRegistered
-    Column("account", Address),  # participant events: the participant; GTIN/prefix events: the registrar
+    Column("lot_id", BigInteger),  # lot events, and the registrations of items (which name their lot)
+    Column("account", Address),  # other events: the participant (names, roles) or the registrar (GTINs)
     Column("topics", LargeBinary, nullable=False),  # topics[1:], 32 bytes each
     Column("data", LargeBinary, nullable=False),
     Index(
@@ -101,10 +106,10 @@ items = Table(
     Column("chain_id", BigInteger, nullable=False),
     Column("item_id", Hash, nullable=False),
     Column("lot_id", BigInteger, nullable=False),
-    Column("serial", String(20), nullable=False),
+    Column("serial", Word, nullable=False),
     Column("custodian", Address, nullable=False),
     Column("pending_receiver", Address),
-    Column("status", Integer, nullable=False),  # supplytrace.registry.ItemStatus: 1 active, 2 sold
+    Column("status", Integer, nullable=False),  # supplytrace.core.records.ItemStatus: 1 active, 2 sold
     Column("custody_nonce", Integer, nullable=False),
     Column("updated_at", BigInteger, nullable=False),  # block time of registration or last change
     Column("registered_block", BigInteger, nullable=False),
@@ -134,11 +139,11 @@ lots = Table(
     Column("chain_id", BigInteger, primary_key=True, autoincrement=False),
     Column("lot_id", BigInteger, primary_key=True, autoincrement=False),
     Column("gtin", BigInteger, nullable=False),
-    Column("lot_code", String(20), nullable=False),
+    Column("lot_code", Word, nullable=False),
     Column("registrar", Address, nullable=False),
     Column("metadata_hash", Hash, nullable=False),
     Column("recalled_at", BigInteger, nullable=False),  # 0 unless recalled
-    Column("recall_reason", Text),
+    Column("recall_reason", Raw),
     Column("recalled_by", Address),
     Column("closed", Boolean, nullable=False),
     Column("item_count", BigInteger, nullable=False),
@@ -155,8 +160,8 @@ participants = Table(
     metadata,
     Column("chain_id", BigInteger, primary_key=True, autoincrement=False),
     Column("address", Address, primary_key=True),
-    Column("verified_name", Text),  # BrandNamed (published by the admin)
-    Column("description", Text),  # ParticipantDescribed (unverified)
+    Column("verified_name", Raw),  # published by the admin (None: never; empty: withdrawn)
+    Column("description", Raw),  # the participant's own words (unverified)
     Column("registrar", Boolean, nullable=False),  # holds REGISTRAR_ROLE
     Column("admin", Boolean, nullable=False),  # holds DEFAULT_ADMIN_ROLE
     Column("last_block", BigInteger, nullable=False),
@@ -198,8 +203,8 @@ checkpoint = Table(
     Column("updated_at", BigInteger, nullable=False),  # wall clock, seconds
 )
 
-# Staging tables of one connection: a chunk's item changes (model.ItemChange) are written here,
-# then applied to ``items`` and ``custody`` by two set-based statements (store._apply_changes).
+# Staging tables of one connection: a chunk's item changes (core.reducer.ItemChange) are written
+# here, then applied to ``items`` and ``custody`` by two set-based statements (bulk.apply_changes).
 staging = MetaData()
 
 item_changes = Table(

@@ -14,6 +14,7 @@ item's status never comes from history: it is read live on every request.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -33,12 +34,9 @@ from supplytrace.chain.devnet import pid_alive
 from supplytrace.core.config import Settings
 from supplytrace.core.deployments import Deployment, load
 from supplytrace.core.explorers import ExplorerLinks
-from supplytrace.indexer.history_source import IndexHistorySource
-from supplytrace.indexer.query import open_view
-from supplytrace.indexer.store import display_url, resolve_url
 from supplytrace.web.app import PageConfig, create_app
 from supplytrace.web.rpc import ChainUnavailableError, RpcError, SyncRpc
-from supplytrace.web.sources import ChainHistory, HistorySource
+from supplytrace.web.sources import HistorySource
 
 DEVNET_NETWORK = "ethereum:local:node"
 
@@ -79,19 +77,70 @@ def check_chain(rpc: SyncRpc, deployment: Deployment) -> None:
 
 
 def history_source(config: PageConfig, *, db: str | None = None, home: Path) -> tuple[HistorySource, str]:
-    """The page's history, and a line saying where it comes from.
+    """The page's history, and a line saying where it comes from: what
+    ``supplytrace.service.history.open_history`` decides (the event index plus the chain after
+    its checkpoint, else the chain's logs), seen through :class:`PortHistory` until the page
+    reads the port itself."""
+    from supplytrace.chain.rpc import Rpc as ChainRpc
+    from supplytrace.service.history import open_history
 
-    The event index at ``db`` (default ``$SUPPLYTRACE_INDEX_DB``, else ``<home>/index.db``) when
-    it holds this registry and its checkpoint block is on the node's chain; every read then adds
-    the chain's events after the checkpoint (``IndexHistorySource``). Otherwise the chain's logs
-    (``ChainHistory``), which is also what a read falls back to if the index stops matching the
-    chain while the page runs."""
-    chain = ChainHistory(SyncRpc(config.rpc_url), config.registry, config.deployment_block)
-    view, reason = open_view(chain.rpc, config.registry, config.chain_id, db=db, home=home)
-    if view is None:
-        return chain, f"history: the chain's logs ({reason})"
-    url = display_url(resolve_url(db, home))
-    return IndexHistorySource(view.reader, chain), f"history: the event index {url} ({reason})"
+    deployment = config.deployment or Deployment(
+        config.ecosystem, config.network, config.chain_id, config.registry, "", config.deployment_block,
+        "", "", "", "", "",
+    )  # fmt: skip
+    source, reason = open_history(ChainRpc(config.rpc_url), deployment, db=db, home=home)
+    return PortHistory(source), f"history: {reason}"
+
+
+class PortHistory:
+    """The page's ``web.sources.HistorySource`` over a ``chain.history.HistorySource`` (``port``):
+    events as the page's ``HistoryEvent`` (arguments keyed by the ABI's names, codes as their
+    bytes32 words, strings as their safe rendering)."""
+
+    def __init__(self, port: Any) -> None:
+        self.port = port
+
+    @staticmethod
+    def _event(log: Any) -> Any:
+        from supplytrace.core import abi
+        from supplytrace.core.text import ChainText
+        from supplytrace.web.sources import HistoryEvent
+
+        inputs = abi.entries("event")[log.name]["inputs"]
+        args = {}
+        values = [getattr(log.event, f.name) for f in dataclasses.fields(log.event)]
+        for param, value in zip(inputs, values, strict=True):
+            if isinstance(value, ChainText):
+                value = value.raw.ljust(32, b"\0") if param["type"] == "bytes32" else str(value)
+            args[param["name"]] = value
+        return HistoryEvent(log.name, log.block_number, log.log_index, log.tx_hash, log.timestamp or 0, args)
+
+    def item_history(self, item_id: bytes) -> list[Any]:
+        return [self._event(e) for e in self.port.item_history(item_id)]
+
+    def lot(self, lot_id: int, item_limit: int = 50) -> Any:
+        from supplytrace.web.sources import LotHistory, LotItem
+
+        found = self.port.lot(lot_id, item_limit)
+        if found is None:
+            return None
+        items = [LotItem(i.item_id, str(i.serial)) for i in found.items]
+        return LotHistory(lot_id, [self._event(e) for e in found.events], found.item_count, items)
+
+    def participants(self, addresses: Any) -> dict[str, Any]:
+        from supplytrace.web.sources import Participant
+
+        def text(value: Any) -> str | None:
+            return None if value is None else str(value)
+
+        return {
+            a: Participant(a, text(p.verified_name), text(p.description))
+            for a, p in self.port.participants(addresses).items()
+        }
+
+    def indexed_block(self) -> int | None:
+        result: int | None = self.port.indexed_block()
+        return result
 
 
 def page_config(

@@ -64,12 +64,12 @@ def test_flow__brand_to_consumer__every_step_recorded(deployed: Cli, tmp_path: P
 
     history = cli.run("history", uri).stdout
     for phrase in (
-        "registered with serial JAR-1",
-        "offered to",
-        "custody moved",
-        "observation: inspecting",
-        "sold to a customer",
-        "lot recalled",
+        "registered this item (serial JAR-1",
+        "offered it to",
+        "handed it over to",
+        "recorded a step: inspecting",
+        "sold it to a customer",
+        "recalled the whole lot",
     ):
         assert phrase in history, history
     assert "http://127.0.0.1:8000/tx/0x" in history

@@ -51,4 +51,4 @@ def test_readme_walkthrough__run_as_written__labels_and_receipt_made(tmp_path: P
     assert len(rows) == 48 and all(r["tx_hash"].startswith("0x") for r in rows)
     assert rows[0]["weight_g"] == "500"
     assert list(out_dir.glob("labels-*.pdf")) and list(out_dir.glob("labels-*.svg"))
-    assert "custody moved from" in result.stdout
+    assert "handed it over to" in result.stdout

@@ -15,13 +15,15 @@ from typing import Any
 
 import pytest
 
-from supplytrace.ids import encode_code, item_id
+from supplytrace.chain.reads import RegistryReads
+from supplytrace.chain.rpc import Rpc
+from supplytrace.chain.send import Sent
+from supplytrace.core.ids import encode_code, item_id
+from supplytrace.indexer.database import make_engine, resolve_url
 from supplytrace.indexer.fetch import FetchConfig
-from supplytrace.indexer.query import IndexReader
-from supplytrace.indexer.rpc import HttpRpc
+from supplytrace.indexer.reader import IndexReader
 from supplytrace.indexer.run import Indexer, IndexerConfig
-from supplytrace.indexer.store import IndexStore, make_engine, resolve_url
-from supplytrace.registry import item_state, lot_state
+from supplytrace.indexer.store import IndexStore
 from tests.cli.conftest import cli, deployed  # noqa: F401  (the CLI tests' devnet fixtures)
 from tests.conftest import HONEY_GTIN
 from tests.indexer.postgres import URL_ENV, create_database, temporary_server
@@ -93,7 +95,7 @@ def make_indexer(registry: Any, deployment_block: int, chain_id: int, rpc_url: s
         store = IndexStore(engine, chain_id)
         settings = IndexerConfig(fetch=fetch, **({"confirmations": 0} | config))
         return Indexer(
-            store, HttpRpc(url or rpc_url, timeout=10), str(registry.address), deployment_block, settings
+            store, Rpc(url or rpc_url, timeout=10), str(registry.address), deployment_block, settings
         )
 
     yield _make
@@ -115,9 +117,10 @@ def dump(indexer: Indexer) -> dict[str, list[tuple[Any, ...]]]:
 def assert_matches_contract(indexer: Indexer, registry: Any, item_ids: set[bytes], lot_ids: set[int]) -> None:
     """Every item and lot the index holds reads exactly as the contract's getItem / getLot."""
     reader = IndexReader(indexer.store.engine, indexer.store.chain_id)
+    reads = RegistryReads(indexer.rpc, str(registry.address))
     for item in sorted(item_ids):
-        indexed = reader.item_state(item)
-        onchain = item_state(registry, item)
+        indexed = reader.item_record(item)
+        onchain = reads.item(item)
         if not onchain.registered:
             assert indexed is None, f"0x{item.hex()} is in the index but not registered"
         else:
@@ -125,7 +128,23 @@ def assert_matches_contract(indexer: Indexer, registry: Any, item_ids: set[bytes
     for lot in sorted(lot_ids):
         summary = reader.lot(lot)
         assert summary is not None
-        assert summary.state == lot_state(registry, lot)
+        assert summary.record == reads.lot(lot)
+
+
+@pytest.fixture
+def send_raw(registry: Any, chain_id: int, rpc_url: str) -> Callable[..., Sent]:
+    """send_raw(account, function, *args) -> the mined transaction: the registry's ``function``
+    called with any bytes for its bytes32 and string arguments (``chain.send``, not ape's
+    encoder, which refuses bytes that are not UTF-8 for a string), as a hostile registrar or
+    participant would."""
+    from supplytrace.chain.ape import ApeSigner
+    from supplytrace.chain.send import Sender
+
+    def _send(account: Any, function: str, *args: Any) -> Sent:
+        sender = Sender(Rpc(rpc_url), ApeSigner(account), chain_id=chain_id, registry=str(registry.address))
+        return sender.call(function, *args)
+
+    return _send
 
 
 # ----------------------------------------------------------------------------------------------

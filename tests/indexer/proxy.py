@@ -2,7 +2,8 @@
 
 It forwards every request to a real node and, by plan, answers ``eth_getLogs`` like a public
 RPC that caps results or block ranges, lets requests time out, drops connections without an
-answer, answers HTTP 503, or stops listening for a while (connections refused).
+answer, answers HTTP 503, stops listening for a while (connections refused), or adds logs that
+were not asked for (``inject``: a node that lies).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import socket
 import threading
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -27,7 +29,11 @@ class Faults:
     drop_every: int = 0  # every Nth request: connection closed without an answer
     unavailable_every: int = 0  # every Nth request: HTTP 503
     hang: float = 1.5
-    counts: dict[str, int] = field(default_factory=lambda: {"timeout": 0, "drop": 0, "503": 0, "refused": 0})
+    #: inject(params, logs) -> extra logs added to an eth_getLogs answer (params: the filter asked for)
+    inject: Callable[[dict[str, Any], list[dict[str, Any]]], list[dict[str, Any]]] | None = None
+    counts: dict[str, int] = field(
+        default_factory=lambda: {"timeout": 0, "drop": 0, "503": 0, "refused": 0, "injected": 0}
+    )
 
 
 class FaultyProxy:
@@ -133,6 +139,14 @@ class FaultyProxy:
         answer = self._forward(body)
         if f.max_results is not None and len(json.loads(answer).get("result") or []) > f.max_results:
             return 200, _error(message, -32005, f"query returned more than {f.max_results} results")
+        if f.inject is not None:
+            parsed = json.loads(answer)
+            logs = parsed.get("result")
+            if isinstance(logs, list):
+                extra = f.inject(params, logs)
+                f.counts["injected"] += len(extra)
+                parsed["result"] = logs + extra
+                answer = json.dumps(parsed).encode()
         return 200, answer
 
 

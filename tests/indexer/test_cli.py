@@ -12,7 +12,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from supplytrace.ids import ItemKey
+from supplytrace.core.ids import ItemKey
 from tests.cli.conftest import DISTRIBUTOR, HONEY_GTIN, RETAILER, Cli, free_port
 
 
@@ -42,17 +42,17 @@ def test_index__devnet_flow__status_history_and_epcis_read_from_the_index(
 
     cli.run("sell", uri, "--account", "TEST::3")  # after the checkpoint: read from the chain tail
     status = cli.run("status", uri)
-    assert "source: index" in status.stderr, status.stderr
+    assert "source: the event index" in status.stderr, status.stderr
     assert "sold" in status.stdout and RETAILER in status.stdout
     history = cli.run("history", uri)
-    assert "source: index" in history.stderr
-    for phrase in ("registered with serial IDX-1", "offered to", "custody moved", "observation: inspecting",
-                   "sold to a customer"):  # fmt: skip
+    assert "source: the event index" in history.stderr
+    for phrase in ("registered this item (serial IDX-1", "offered it to", "handed it over to",
+                   "recorded a step: inspecting", "sold it to a customer"):  # fmt: skip
         assert phrase in history.stdout, history.stdout
 
     out = tmp_path / "item.json"
     export = cli.run("export-epcis", item, "--out", str(out))
-    assert "EPCIS events (index" in export.stderr
+    assert "EPCIS events (from the event index" in export.stderr
     document = json.loads(out.read_text())
     assert document["type"] == "EPCISDocument" and document["schemaVersion"] == "2.0"
     steps = [e.get("bizStep") for e in document["epcisBody"]["eventList"]]

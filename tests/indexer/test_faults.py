@@ -8,9 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from supplytrace.events import LogFetchError, RetryPolicy, fetch_logs
+from supplytrace.chain.logs import fetch_logs
+from supplytrace.chain.rpc import RetriesExhaustedError, RetryPolicy, Rpc
 from supplytrace.indexer.fetch import FetchConfig
-from supplytrace.indexer.rpc import HttpRpc
 from tests.indexer.conftest import dump, full_index
 from tests.indexer.proxy import Faults, FaultyProxy
 
@@ -55,7 +55,7 @@ def test_catch_up__timeouts_drops_and_503__retried_with_backoff_and_nothing_is_l
     proxy.faults.drop_every = 5
     proxy.faults.unavailable_every = 7
     indexer = make_indexer(make_db(), url=proxy.url, fetch=FetchConfig(initial_span=2, retry=FAST_RETRY))
-    indexer.rpc = HttpRpc(proxy.url, timeout=0.3)
+    indexer.rpc = Rpc(proxy.url, timeout=0.3)
     indexer.fetcher.rpc = indexer.rpc
     report = indexer.catch_up()
     counts = proxy.faults.counts
@@ -88,8 +88,8 @@ def test_fetch_logs__node_down_for_good__raises_after_the_retries_and_returns_no
     proxy = FaultyProxy(rpc_url, Faults())
     url = proxy.url
     proxy.stop()
-    rpc = HttpRpc(url, timeout=1)
-    with pytest.raises(LogFetchError, match="failed 3 times in a row"):
+    rpc = Rpc(url, timeout=1)
+    with pytest.raises(RetriesExhaustedError, match="failed 3 times in a row"):
         fetch_logs(rpc.request, "0x" + "00" * 20, [], 1, 1, retry=RetryPolicy(attempts=3, base=0.01))
 
 
@@ -98,8 +98,8 @@ def test_fetch_logs__one_block_over_the_result_cap__says_which_block(
 ) -> None:
     proxy.faults.max_results = 0
     head = chain.blocks.head.number
-    rpc = HttpRpc(proxy.url)
-    with pytest.raises(LogFetchError, match=r"refuses to return the logs of block \d+ alone"):
+    rpc = Rpc(proxy.url)
+    with pytest.raises(RetriesExhaustedError, match=r"refuses to return the logs of block \d+ alone"):
         fetch_logs(rpc.request, str(registry.address), [], head, head, retry=FAST_RETRY)
 
 
@@ -125,3 +125,25 @@ def test_follow__node_restarts__keeps_polling_and_catches_up(busy_chain, proxy, 
     assert errors, "the outage was not reported"
     cp = indexer.store.checkpoint()
     assert cp is not None and cp.block_number >= head
+
+
+def test_catch_up__node_adds_a_foreign_log_and_one_outside_the_range__both_refused_and_counted(
+    busy_chain, proxy, make_indexer, make_db
+) -> None:
+    def lie(params: dict, logs: list[dict]) -> list[dict]:
+        """A copy of a real log as another contract's, and one in the block after the range."""
+        if not logs:
+            return []
+        real = logs[-1]
+        later = hex(int(params["toBlock"], 16) + 1)
+        return [
+            {**real, "address": "0x" + "ab" * 20, "logIndex": hex(900)},
+            {**real, "blockNumber": later, "logIndex": hex(901)},
+        ]
+
+    proxy.faults.inject = lie
+    indexer = make_indexer(make_db(), url=proxy.url, fetch=FetchConfig(initial_span=4, retry=FAST_RETRY))
+    report = indexer.catch_up()
+    assert proxy.faults.counts["injected"] >= 2
+    assert report.fetch.refused_logs == proxy.faults.counts["injected"]
+    assert dump(indexer) == dump(full_index(make_db(), make_indexer))  # holds neither

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from supplytrace.events import FetchStats
+from supplytrace.chain.rpc import FetchStats
 from supplytrace.indexer.errors import ReorgTooDeepError
 from supplytrace.indexer.fetch import Chunk
 from supplytrace.indexer.reorg import ChainMovedError, verify_chunk

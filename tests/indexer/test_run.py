@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from supplytrace.indexer.fetch import FetchConfig
-from supplytrace.indexer.query import IndexReader
+from supplytrace.indexer.reader import IndexReader
 from tests.indexer.conftest import assert_matches_contract, dump, full_index
 
 
@@ -58,8 +58,8 @@ def test_item_history__indexed_item__timeline_in_chain_order_with_custody(
         "CustodyTransferred",
     ]
     assert [(c.seq, c.holder) for c in history.custody] == [(0, brand.address), (1, distributor.address)]
-    assert history.state.custodian == distributor.address
-    assert all(e.timestamp > 0 for e in history.timeline)
+    assert history.record.custodian == distributor.address
+    assert all((e.timestamp or 0) > 0 for e in history.events)  # each step with its block time
 
 
 def test_rebuild__derived_rows_dropped__rebuilt_from_the_events_alone(workload, make_indexer, db_url) -> None:
@@ -117,7 +117,7 @@ def test_catch_up__several_handoffs_of_an_item_in_one_chunk__each_custody_period
         (1, distributor.address),
         (2, retailer.address),
     ]
-    assert history.state.custody_nonce == 2 and history.state.pending_receiver is None
+    assert history.record.custody_nonce == 2 and history.record.pending_receiver is None
     assert dump(indexer) == dump(full_index(make_db(), make_indexer))
     indexer.store.rebuild()  # the same rows from the reducer alone (ItemChange.apply on loaded rows)
     assert dump(indexer) == dump(full_index(make_db(), make_indexer))

@@ -12,17 +12,17 @@ import sys
 
 
 def main(argv: list[str]) -> None:
-    from supplytrace.events import RetryPolicy
+    from supplytrace.chain.rpc import RetryPolicy, Rpc
+    from supplytrace.indexer.database import make_engine
     from supplytrace.indexer.fetch import FetchConfig
-    from supplytrace.indexer.rpc import HttpRpc
     from supplytrace.indexer.run import Indexer, IndexerConfig
-    from supplytrace.indexer.store import IndexStore, make_engine
+    from supplytrace.indexer.store import IndexStore
 
     db_url, rpc_url, registry, deployment_block, chain_id = argv
     store = IndexStore(make_engine(db_url), int(chain_id))
     fetch = FetchConfig(initial_span=1, max_span=1, concurrency=2, retry=RetryPolicy(attempts=5, base=0.05))
     indexer = Indexer(
-        store, HttpRpc(rpc_url), registry, int(deployment_block), IndexerConfig(confirmations=0, fetch=fetch)
+        store, Rpc(rpc_url), registry, int(deployment_block), IndexerConfig(confirmations=0, fetch=fetch)
     )
     print("started", flush=True)
     with store.writer():

@@ -23,10 +23,10 @@ import pytest
 from eth_utils import keccak
 from starlette.exceptions import StarletteDeprecationWarning
 
+from supplytrace.chain.rpc import Rpc
 from supplytrace.core.deployments import Deployment
 from supplytrace.core.explorers import ExplorerLinks
 from supplytrace.demo import Story, tell_story
-from supplytrace.indexer.rpc import HttpRpc
 from supplytrace.indexer.run import Indexer, IndexerConfig
 from supplytrace.indexer.store import Header, IndexStore, make_engine
 from supplytrace.web.app import PageConfig, create_app
@@ -172,7 +172,7 @@ def build_index(world: World, tmp_path: Path) -> Iterator[Callable[..., str]]:
         engines.append(engine)
         Indexer(
             IndexStore(engine, world.chain_id),
-            HttpRpc(world.rpc_url, timeout=10),
+            Rpc(world.rpc_url, timeout=10),
             registry or str(world.registry.address),
             world.from_block if deployment_block is None else deployment_block,
             IndexerConfig(confirmations=confirmations),

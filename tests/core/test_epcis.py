@@ -3,11 +3,11 @@ disposition, parties), with the chain transaction in every event."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from supplytrace.events import Event
-from supplytrace.ids import ItemKey, encode_code
-from supplytrace.indexer.epcis import EPCIS_CONTEXT, ItemStory, epcis_document
+from supplytrace.core import events as ev
+from supplytrace.core.epcis import EPCIS_CONTEXT, ItemStory, epcis_document
+from supplytrace.core.events import Logged, RegistryEvent
+from supplytrace.core.ids import ItemKey, encode_code
+from supplytrace.core.text import ChainText
 
 BRAND = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 SHOP = "0x90F79bf6EB2c4f870365E785982E1f101E93b906"
@@ -15,34 +15,28 @@ HUB = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"
 GTIN = "09506000134352"
 
 
-def _event(name: str, block: int, log_index: int, **args: Any) -> Event:
-    return Event(
-        name, block, log_index, f"0x{block:064x}", f"0x{block + 1:064x}", args, 1_700_000_000 + block
-    )
+def _event(event: RegistryEvent, block: int, log_index: int) -> Logged:
+    return Logged(event, block, log_index, f"0x{block:064x}", f"0x{block + 1:064x}", 1_700_000_000 + block)
+
+
+def _code(text: str) -> ChainText:
+    return ChainText.from_word(encode_code(text, "step"))
 
 
 def _story(serial: str, item: bytes) -> ItemStory:
     key = ItemKey.create(GTIN, serial, "HONEY-A")
     events = [
-        _event(
-            "LotRegistered", 1, 0, lotId=1, gtin=int(GTIN), registrar=BRAND, lotCode=b"", metadataHash=b""
-        ),
-        _event(
-            "ItemRegistered", 2, 0 if serial == "A" else 1, itemId=item, lotId=1, serial=encode_code(serial)
-        ),
-        _event("CustodyOffered", 3, 0, itemId=item, **{"from": BRAND, "to": HUB}),
-        _event("OfferRejected", 4, 0, itemId=item, **{"from": BRAND, "to": HUB}),
-        _event("CustodyOffered", 5, 0, itemId=item, **{"from": BRAND, "to": HUB}),
-        _event("CustodyTransferred", 6, 0, itemId=item, **{"from": BRAND, "to": HUB}),
-        _event("CustodyTransferred", 7, 0, itemId=item, **{"from": HUB, "to": SHOP}),  # signed handoff
-        _event(
-            "ItemObserved", 8, 0, itemId=item, by=SHOP, bizStep=encode_code("inspecting"), dataHash=b"\1" * 32
-        ),
-        _event(
-            "ItemObserved", 9, 0, itemId=item, by=SHOP, bizStep=encode_code("tasting"), dataHash=b"\2" * 32
-        ),
-        _event("ItemSold", 10, 0, itemId=item, seller=SHOP),
-        _event("LotRecalled", 11, 0, lotId=1, by=BRAND, reason="Residue found."),
+        _event(ev.LotRegistered(1, int(GTIN), BRAND, ChainText(b""), b""), 1, 0),
+        _event(ev.ItemRegistered(item, 1, _code(serial)), 2, 0 if serial == "A" else 1),
+        _event(ev.CustodyOffered(item, BRAND, HUB), 3, 0),
+        _event(ev.OfferRejected(item, BRAND, HUB), 4, 0),
+        _event(ev.CustodyOffered(item, BRAND, HUB), 5, 0),
+        _event(ev.CustodyTransferred(item, BRAND, HUB), 6, 0),
+        _event(ev.CustodyTransferred(item, HUB, SHOP), 7, 0),  # signed handoff
+        _event(ev.ItemObserved(item, SHOP, _code("inspecting"), b"\1" * 32), 8, 0),
+        _event(ev.ItemObserved(item, SHOP, _code("tasting"), b"\2" * 32), 9, 0),
+        _event(ev.ItemSold(item, SHOP), 10, 0),
+        _event(ev.LotRecalled(1, BRAND, ChainText.of("Residue found.")), 11, 0),
     ]
     return ItemStory(
         key, [e for e in events if not (serial == "B" and e.block_number in (3, 4, 5, 6, 7, 8, 9, 10))]

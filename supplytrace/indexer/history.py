@@ -1,0 +1,261 @@
+"""The history port answered from the event index: :class:`IndexHistory`.
+
+It answers every question of :class:`~supplytrace.chain.history.HistorySource` exactly as
+:class:`~supplytrace.chain.history.ChainHistory` answers it from ``eth_getLogs`` (the tests ask
+both on the same chains), in about a millisecond instead of a scan of the chain:
+
+1. the index's rows and its checkpoint are read in one snapshot (:meth:`IndexReader.snapshot`):
+   an indexer that writes meanwhile moves neither, so no step is counted twice or missed;
+2. the checkpoint is checked against the node in one batched round trip (the node's head, and
+   its block at the checkpoint's height, which must have the checkpoint's hash);
+3. the registry's events after the checkpoint (the confirmation depth, or what the indexer has
+   not reached yet) come from the chain: one filtered ``eth_getLogs``, none when the index is at
+   the head.
+
+When the index cannot answer for the node's chain (another registry, its checkpoint block was
+replaced, it is more than :data:`MAX_TAIL_BLOCKS` behind, or it cannot be read), that read comes
+from ``ChainHistory`` instead: always the chain's current answer, never a stale or foreign one.
+``indexed_block()`` is the checkpoint, so the page can say how far the index lags.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
+
+from supplytrace.chain.history import ChainHistory, LotHistory, LotItem, Participant
+from supplytrace.chain.rpc import hex_int
+from supplytrace.core.events import (
+    ITEM_EVENTS,
+    LOT_EVENTS,
+    NAMING_EVENTS,
+    REGISTRATION,
+    Logged,
+    address_topic,
+    chain_order,
+    id_topic,
+    subject_ids,
+    topic0,
+)
+from supplytrace.core.hashing import checksum
+from supplytrace.core.reducer import ParticipantRow, State
+from supplytrace.core.text import ChainText
+from supplytrace.indexer.database import first_line
+from supplytrace.indexer.errors import IndexerError
+from supplytrace.indexer.reader import IndexReader, IndexStatus
+
+T = TypeVar("T")
+
+#: A checkpoint further behind the head than this is not used (the tail would be a long read).
+MAX_TAIL_BLOCKS = 100_000
+#: Item ids in one ``eth_getLogs`` filter (as ``ChainHistory`` asks).
+_IDS_PER_FILTER = 100
+
+
+@dataclass(frozen=True)
+class View:
+    """The index up to ``checkpoint``, and the chain after it up to ``head``."""
+
+    checkpoint: int
+    head: int
+
+    @property
+    def current(self) -> bool:
+        return self.head <= self.checkpoint
+
+
+def _registrations(logs: Sequence[Logged]) -> list[LotItem]:
+    """The items (id and serial) that the registrations among ``logs`` bring into being."""
+    items = []
+    for log in logs:
+        if isinstance(log.event, REGISTRATION):  # (REGISTRATION is typed as any event type)
+            item_id, serial = getattr(log.event, "item_id"), getattr(log.event, "serial")  # noqa: B009
+            items.append(LotItem(bytes(item_id), serial))
+    return items
+
+
+def lot_items_page(
+    indexed: Sequence[LotItem], count: int, newer: Sequence[LotItem], limit: int, offset: int
+) -> list[LotItem]:
+    """Items ``offset`` to ``offset + limit`` of a lot whose first ``count`` items are in the
+    index (``indexed``: the page of them read with that offset and limit) and whose later ones
+    are ``newer`` (registered after the index's checkpoint)."""
+    page = list(indexed[:limit])
+    start = max(0, offset - count)
+    return page + list(newer[start : start + max(0, limit - len(page))])
+
+
+def _about(log: Logged, item_id: bytes, lot_id: int) -> bool:
+    """Whether ``log`` is one of the item's own events or one of its lot's."""
+    item, lot = subject_ids(log.event)
+    return item == item_id if item is not None else lot == lot_id
+
+
+def _participant(row: ParticipantRow) -> Participant:
+    return Participant(
+        row.address,
+        None if row.verified_name is None else ChainText(row.verified_name),
+        None if row.description is None else ChainText(row.description),
+    )
+
+
+class IndexHistory:
+    """History from the index at ``reader`` plus the chain after its checkpoint (``chain``: the
+    chain's logs of the same registry, also the fallback)."""
+
+    def __init__(self, reader: IndexReader, chain: ChainHistory) -> None:
+        self.reader = reader
+        self.chain = chain
+
+    # -- can the index answer? --------------------------------------------------------------------
+
+    def judge(self, status: IndexStatus | None) -> tuple[View | None, str]:
+        """Whether an index at ``status`` can answer for the chain now, and why: a
+        :class:`View` (checkpoint and head) or None, and a short reason."""
+        if status is None:
+            return None, "the index holds nothing for this chain yet"
+        if status.registry.lower() != self.chain.registry.lower():
+            return None, f"the index holds another registry ({status.registry})"
+        number = status.block_number
+        head, block = self.chain.rpc.batch(
+            [("eth_blockNumber", []), ("eth_getBlockByNumber", [hex(number), False])]
+        )
+        if not isinstance(block, dict) or str(block.get("hash", "")).lower() != status.block_hash:
+            return None, f"the index's block {number} is no longer on the chain (run `supplytrace index`)"
+        head = hex_int(head)
+        if head - number > MAX_TAIL_BLOCKS:
+            return None, f"the index is {head - number} blocks behind (run `supplytrace index`)"
+        view = View(number, max(head, number))
+        return view, f"index at block {number}" + ("" if view.current else f" + chain to block {view.head}")
+
+    def check(self) -> tuple[View | None, str]:
+        """:meth:`judge` of the index as it is now (what ``open_history`` asks once)."""
+        try:
+            status = self.reader.status()
+        except (SQLAlchemyError, IndexerError) as exc:
+            return None, f"the index cannot be read ({first_line(exc)})"
+        return self.judge(status)
+
+    def _answer(self, read: Callable[[Connection], T]) -> tuple[View, T] | None:
+        """``read``'s answer and the view it holds (the checkpoint read with it, checked against
+        the node), or None when the index cannot answer for the chain now."""
+        try:
+            status, value = self.reader.snapshot(read)
+        except (SQLAlchemyError, IndexerError):
+            return None  # the chain answers instead
+        view, _reason = self.judge(status)
+        return None if view is None else (view, value)
+
+    def _tail(self, view: View, topics: list[object]) -> list[Logged]:
+        """The registry's events matching ``topics`` after the view's checkpoint, stamped."""
+        if view.current:
+            return []
+        return self.chain.logs(topics, view.checkpoint + 1, view.head)
+
+    # -- the port -----------------------------------------------------------------------------------
+
+    def item_history(self, item_id: bytes) -> list[Logged]:
+        item_id = bytes(item_id)
+
+        def read(conn: Connection) -> tuple[int | None, list[Logged]]:
+            rows = self.reader.rows(conn, item_id)
+            if rows is None:
+                return None, []
+            return rows[0].lot_id, self.reader.events_of_item(conn, item_id, rows[0].lot_id)
+
+        answered = self._answer(read)
+        if answered is None:
+            return self.chain.item_history(item_id)
+        view, (lot_id, indexed) = answered
+        if view.current:
+            return indexed
+        if lot_id is not None:  # one eth_getLogs: the item's events and its lot's (ids never collide)
+            both = self._tail(
+                view, [topic0(*ITEM_EVENTS, *LOT_EVENTS), [id_topic(item_id), id_topic(lot_id)]]
+            )
+            return indexed + [e for e in both if _about(e, item_id, lot_id)]
+        own = self._tail(view, [topic0(*ITEM_EVENTS), id_topic(item_id)])
+        found = next((n for e in own if (n := subject_ids(e.event)[1]) is not None), None)
+        if found is None:
+            return own
+        lot = [e for e in self.reader.lot_events(found) if e.block_number <= view.checkpoint]
+        return chain_order(own + lot + self._tail(view, [topic0(*LOT_EVENTS), id_topic(found)]))
+
+    def items_events(self, item_ids: Collection[bytes]) -> list[Logged]:
+        wanted = {bytes(i) for i in item_ids}
+        answered = self._answer(lambda conn: self.reader.events_of_items(conn, wanted))
+        if answered is None:
+            return self.chain.items_events(wanted)
+        view, indexed = answered
+        ids = sorted(wanted)
+        if len(ids) <= _IDS_PER_FILTER * 5:  # a few eth_getLogs filtered by id
+            parts = [ids[n : n + _IDS_PER_FILTER] for n in range(0, len(ids), _IDS_PER_FILTER)]
+            tail = chain_order(
+                [
+                    e
+                    for part in parts
+                    for e in self._tail(view, [topic0(*ITEM_EVENTS), [id_topic(i) for i in part]])
+                ]
+            )
+        else:  # many items: one eth_getLogs of every item event after the checkpoint
+            tail = self._tail(view, [topic0(*ITEM_EVENTS)])
+        return indexed + [e for e in tail if subject_ids(e.event)[0] in wanted]
+
+    def lot(self, lot_id: int, item_limit: int = 50, offset: int = 0) -> LotHistory | None:
+        def read(conn: Connection) -> tuple[int, list[Logged], list[LotItem]]:
+            row = self.reader.lot_row(conn, lot_id)
+            if row is None:
+                return 0, [], []
+            events = self.reader.events_of_lot(conn, lot_id)
+            return row.item_count, events, self.reader.items_of_lot(conn, lot_id, item_limit, offset)
+
+        answered = self._answer(read)
+        if answered is None:
+            return self.chain.lot(lot_id, item_limit, offset)
+        view, (count, events, items) = answered
+        events = events + self._tail(view, [topic0(*LOT_EVENTS), id_topic(lot_id)])
+        if not events:
+            return None
+        newer = _registrations(self._tail(view, [topic0(REGISTRATION), None, id_topic(lot_id)]))
+        return LotHistory(
+            lot_id, events, count + len(newer), lot_items_page(items, count, newer, item_limit, offset)
+        )
+
+    def lot_items(self, lot_id: int) -> list[LotItem]:
+        answered = self._answer(lambda conn: self.reader.items_of_lot(conn, lot_id))
+        if answered is None:
+            return self.chain.lot_items(lot_id)
+        view, items = answered
+        return items + _registrations(self._tail(view, [topic0(REGISTRATION), None, id_topic(lot_id)]))
+
+    def participants(self, addresses: Collection[str]) -> dict[str, Participant]:
+        wanted = sorted({checksum(a) for a in addresses})
+        if not wanted:
+            return {}
+        answered = self._answer(lambda conn: self.reader.participant_rows(conn, wanted))
+        if answered is None:
+            return self.chain.participants(wanted)
+        view, rows = answered
+        state = State(participants=rows)  # names and descriptions after the checkpoint: the chain's
+        for log in self._tail(view, [topic0(*NAMING_EVENTS), [address_topic(a) for a in wanted]]):
+            state.apply(log)
+        named = (
+            (address, row)
+            for address, row in state.participants.items()
+            if row.verified_name is not None or row.description is not None
+        )
+        asked = set(wanted)  # a node may answer logs the filter did not ask for
+        return {address: _participant(row) for address, row in named if address in asked}
+
+    def indexed_block(self) -> int | None:
+        try:
+            status = self.reader.status()
+        except (SQLAlchemyError, IndexerError):
+            return None
+        if status is None or status.registry.lower() != self.chain.registry.lower():
+            return None  # every answer comes from the chain
+        return status.block_number

@@ -1,0 +1,300 @@
+"""Reading the index: an item's history and record, lots, participants, the index's checkpoint.
+
+Every method is one short read transaction (one snapshot, consistent even while an indexer
+writes), safe to call from several threads, and answers in about a millisecond at a million
+events::
+
+    from supplytrace.indexer.reader import IndexReader
+
+    reader = IndexReader.open("sqlite:///.supplytrace/index.db", chain_id=1337)  # or a postgresql:// URL
+    status = reader.status()                  # IndexStatus | None: registry, last indexed block
+    record = reader.item_record(item_id)      # core.records.ItemRecord | None (as getItem)
+    story = reader.item_history(item_id)      # ItemHistory | None: record, serial, custody, events
+    lot = reader.lot(lot_id)                  # LotSummary | None; reader.lot_items(lot_id, limit=50)
+    who = reader.participants([address, ...]) # rows: names (verified), descriptions, roles
+
+Item ids are 32 ``bytes``; addresses are checksummed ``0x`` text; events are
+:class:`~supplytrace.core.events.Logged` with their block time; every string the chain holds is
+a :class:`~supplytrace.core.text.ChainText` (the index keeps its raw bytes).
+:class:`~supplytrace.indexer.history.IndexHistory` answers the history port from it, with the
+chain after its checkpoint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from sqlalchemy import Engine, and_, select
+from sqlalchemy.engine import Connection
+
+from supplytrace.chain.history import LotItem
+from supplytrace.core.events import REGISTRATION, Logged, chain_order, subject_ids
+from supplytrace.core.hashing import checksum
+from supplytrace.core.records import ItemRecord, LotRecord
+from supplytrace.core.reducer import ItemRow, LotRow, ParticipantRow, lot_record_of, record_of, row_of
+from supplytrace.core.text import ChainText
+from supplytrace.indexer import schema
+from supplytrace.indexer.database import chunks, exists, make_engine, read_connection, resolve_url
+from supplytrace.indexer.errors import IndexerError, IndexMismatchError
+from supplytrace.indexer.queries import item_events_query, lot_events_query, stored_logged
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class IndexStatus:
+    """What an index holds: the registry, and the last block indexed completely."""
+
+    chain_id: int
+    registry: str
+    deployment_block: int
+    block_number: int
+    block_hash: str
+    updated_at: int  # wall clock of the last write (seconds)
+
+    def lag(self, head: int) -> int:
+        """Blocks between the index and ``head`` (the node's latest block)."""
+        return max(0, head - self.block_number)
+
+
+@dataclass(frozen=True)
+class CustodyPeriod:
+    """One holder of an item, from the block that gave it custody."""
+
+    seq: int  # the custody nonce it began with (0: registration)
+    holder: str
+    previous: str | None
+    since: int  # block time
+    block_number: int
+    tx_hash: str
+
+
+@dataclass(frozen=True)
+class ItemHistory:
+    """Everything the index knows about an item."""
+
+    record: ItemRecord
+    serial: ChainText
+    custody: list[CustodyPeriod]
+    events: list[Logged]  # the item's events and its lot's, in chain order
+
+
+@dataclass(frozen=True)
+class LotSummary:
+    record: LotRecord
+    item_count: int
+    recall_reason: ChainText | None
+    recalled_by: str | None
+    registered_at: int
+    registered_block: int
+    registered_tx: str
+
+
+def _hex(value: bytes) -> str:
+    return "0x" + bytes(value).hex()
+
+
+_ITEM_COLUMNS = [schema.items.c[f] for f in ItemRow.__dataclass_fields__]
+_LOT_COLUMNS = [schema.lots.c[f] for f in LotRow.__dataclass_fields__]
+_PARTICIPANT_COLUMNS = [schema.participants.c[f] for f in ParticipantRow.__dataclass_fields__]
+
+
+class IndexReader:
+    """Read access to the index of chain ``chain_id`` in ``engine``."""
+
+    def __init__(self, engine: Engine, chain_id: int) -> None:
+        self.engine = engine
+        self.chain_id = chain_id
+
+    @classmethod
+    def open(cls, db: str | Path | None = None, *, chain_id: int, home: Path | None = None) -> IndexReader:
+        """The index at ``db`` (URL or path; default ``$SUPPLYTRACE_INDEX_DB`` or
+        ``<home>/index.db``). Raises :class:`IndexerError` when there is none."""
+        url = resolve_url(db, home or Path(".supplytrace").resolve())
+        if not exists(url):
+            raise IndexerError(f"there is no index at {url}; build it with `supplytrace index`.")
+        return cls(make_engine(url, create=False), chain_id)
+
+    def snapshot(self, read: Callable[[Connection], T]) -> tuple[IndexStatus | None, T]:
+        """The checkpoint and ``read``'s answer, from one snapshot of the index: whatever an
+        indexer writes meanwhile, the answer holds exactly the events up to that checkpoint."""
+        with read_connection(self.engine) as conn:
+            status = self._status(conn)
+            return status, read(conn)
+
+    def _status(self, conn: Connection) -> IndexStatus | None:
+        c = schema.checkpoint.c
+        row = conn.execute(select(schema.checkpoint).where(c.chain_id == self.chain_id)).first()
+        if row is None:
+            return None
+        if row.schema_version != schema.SCHEMA_VERSION:
+            raise IndexMismatchError(
+                f"the index has schema version {row.schema_version}, this supplytrace reads "
+                f"{schema.SCHEMA_VERSION}; rebuild it with `supplytrace index --reset`"
+            )
+        return IndexStatus(
+            row.chain_id,
+            row.registry,
+            row.deployment_block,
+            row.block_number,
+            _hex(row.block_hash),
+            row.updated_at,
+        )
+
+    def status(self) -> IndexStatus | None:
+        return self.snapshot(lambda _conn: None)[0]
+
+    # -- rows (each read takes the snapshot's connection) -----------------------------------------
+
+    def rows(self, conn: Connection, item_id: bytes) -> tuple[ItemRow, LotRow] | None:
+        """The derived rows of an item and its lot."""
+        i, lt = schema.items, schema.lots
+        row = conn.execute(
+            select(*_ITEM_COLUMNS, *_LOT_COLUMNS)
+            .join(lt, and_(lt.c.chain_id == i.c.chain_id, lt.c.lot_id == i.c.lot_id))
+            .where(and_(i.c.chain_id == self.chain_id, i.c.item_id == bytes(item_id)))
+        ).first()
+        if row is None:
+            return None
+        n = len(_ITEM_COLUMNS)
+        return row_of(ItemRow, row[:n]), row_of(LotRow, row[n:])
+
+    def lot_row(self, conn: Connection, lot_id: int) -> LotRow | None:
+        lt = schema.lots.c
+        row = conn.execute(
+            select(*_LOT_COLUMNS).where(and_(lt.chain_id == self.chain_id, lt.lot_id == lot_id))
+        ).first()
+        return None if row is None else row_of(LotRow, row)
+
+    def events_of_item(self, conn: Connection, item_id: bytes, lot_id: int | None) -> list[Logged]:
+        """The item's own events and (``lot_id``) its lot's, in chain order."""
+        rows = list(conn.execute(item_events_query(self.chain_id, schema.item_key(item_id))))
+        if lot_id is not None:
+            # Two queries, merged here: in one UNION ... ORDER BY, SQLite walks the primary key in
+            # order instead of using the two indexes.
+            rows += conn.execute(lot_events_query(self.chain_id, lot_id))
+        events = chain_order([stored_logged(r) for r in rows])
+        # Another item's id may share the first 8 bytes: keep this item's events only.
+        return [ev for ev in events if subject_ids(ev.event)[0] in (None, item_id)]
+
+    def events_of_items(self, conn: Connection, item_ids: Collection[bytes]) -> list[Logged]:
+        """The own events (not the lots') of all ``item_ids``, in chain order."""
+        wanted = {bytes(i) for i in item_ids}
+        out: list[Logged] = []
+        for part in chunks(sorted({schema.item_key(i) for i in wanted})):
+            found = map(stored_logged, conn.execute(item_events_query(self.chain_id, part)))
+            out.extend(ev for ev in found if subject_ids(ev.event)[0] in wanted)
+        return chain_order(out)
+
+    def events_of_lot(self, conn: Connection, lot_id: int) -> list[Logged]:
+        e = schema.events.c
+        query = lot_events_query(self.chain_id, lot_id).order_by(e.block_number, e.log_index)
+        return [stored_logged(r) for r in conn.execute(query)]
+
+    def items_of_lot(
+        self, conn: Connection, lot_id: int, limit: int | None = None, offset: int = 0
+    ) -> list[LotItem]:
+        """The lot's items (id and serial) in registration order, ``limit`` of them from ``offset``
+        (by the ``items_by_lot`` index: no more rows are read than returned)."""
+        i = schema.items.c
+        query = (
+            select(i.item_id, i.serial)
+            .where(and_(i.chain_id == self.chain_id, i.lot_id == lot_id))
+            .order_by(i.registered_block, i.registered_log_index)
+            .offset(offset)
+        )
+        if limit is not None:
+            query = query.limit(limit)
+        return [LotItem(bytes(r.item_id), ChainText.from_word(bytes(r.serial))) for r in conn.execute(query)]
+
+    def participant_rows(self, conn: Connection, addresses: Collection[str]) -> dict[str, ParticipantRow]:
+        """Verified names, self-descriptions and roles of the addresses the index knows."""
+        wanted = sorted({checksum(a) for a in addresses})
+        p = schema.participants.c
+        out: dict[str, ParticipantRow] = {}
+        for part in chunks(wanted):
+            for r in conn.execute(
+                select(*_PARTICIPANT_COLUMNS).where(and_(p.chain_id == self.chain_id, p.address.in_(part)))
+            ):
+                row = row_of(ParticipantRow, r)
+                out[row.address] = row
+        return out
+
+    def custody_of(self, conn: Connection, item_id: bytes) -> list[CustodyPeriod]:
+        """The custody periods after registration (``seq`` 1, 2, ...)."""
+        c = schema.custody.c
+        query = (
+            select(c.seq, c.holder, c.previous, c.since, c.block_number, c.tx_hash)
+            .where(and_(c.chain_id == self.chain_id, c.item_id == bytes(item_id)))
+            .order_by(c.seq)
+        )
+        return [
+            CustodyPeriod(r.seq, r.holder, r.previous, r.since, r.block_number, _hex(r.tx_hash))
+            for r in conn.execute(query)
+        ]
+
+    # -- answers, each from one snapshot ----------------------------------------------------------
+
+    def _read(self, read: Callable[[Connection], T]) -> T:
+        return self.snapshot(read)[1]
+
+    def item_record(self, item_id: bytes) -> ItemRecord | None:
+        """The item's current record as the index knows it; None if it never saw it registered."""
+        rows = self._read(lambda conn: self.rows(conn, item_id))
+        return record_of(*rows) if rows else None
+
+    def item_events(self, item_id: bytes) -> list[Logged]:
+        """The item's own events and its lot's, in chain order (empty for an unknown item)."""
+
+        def read(conn: Connection) -> list[Logged]:
+            rows = self.rows(conn, bytes(item_id))
+            return self.events_of_item(conn, bytes(item_id), rows[0].lot_id) if rows else []
+
+        return self._read(read)
+
+    def items_events(self, item_ids: Collection[bytes]) -> list[Logged]:
+        """The own events (not the lots') of all ``item_ids``, in chain order."""
+        return self._read(lambda conn: self.events_of_items(conn, item_ids))
+
+    def item_history(self, item_id: bytes) -> ItemHistory | None:
+        """Record, serial, custody periods and every event of the item (and its lot); None if unknown."""
+        item_id = bytes(item_id)
+
+        def read(conn: Connection) -> ItemHistory | None:
+            rows = self.rows(conn, item_id)
+            if rows is None:
+                return None
+            item, lot = rows
+            events = self.events_of_item(conn, item_id, item.lot_id)
+            registered = next(e for e in events if isinstance(e.event, REGISTRATION))
+            first = CustodyPeriod(
+                0, lot.registrar, None, registered.timestamp or 0, registered.block_number, registered.tx_hash
+            )
+            custody = [first, *self.custody_of(conn, item_id)]
+            return ItemHistory(record_of(item, lot), ChainText.from_word(item.serial), custody, events)
+
+        return self._read(read)
+
+    def lot(self, lot_id: int) -> LotSummary | None:
+        lot = self._read(lambda conn: self.lot_row(conn, lot_id))
+        if lot is None:
+            return None
+        reason = None if lot.recall_reason is None else ChainText(lot.recall_reason)
+        return LotSummary(
+            lot_record_of(lot), lot.item_count, reason, lot.recalled_by, lot.registered_at,
+            lot.registered_block, _hex(lot.registered_tx),
+        )  # fmt: skip
+
+    def lot_events(self, lot_id: int) -> list[Logged]:
+        return self._read(lambda conn: self.events_of_lot(conn, lot_id))
+
+    def lot_items(self, lot_id: int, *, limit: int | None = None, offset: int = 0) -> list[LotItem]:
+        """(item id, serial) of the lot's items in registration order."""
+        return self._read(lambda conn: self.items_of_lot(conn, lot_id, limit, offset))
+
+    def participants(self, addresses: Collection[str]) -> dict[str, ParticipantRow]:
+        """Verified names, self-descriptions and roles of the addresses the index knows."""
+        return self._read(lambda conn: self.participant_rows(conn, addresses))

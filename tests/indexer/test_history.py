@@ -1,0 +1,216 @@
+"""The history port from the index (IndexHistory): it answers what the chain's logs answer
+(ChainHistory on the same chain), with the index up to its checkpoint and the chain after it,
+whatever an indexer writes meanwhile; the read API (IndexReader) carries custody, and a fresh or
+foreign index is told apart."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+
+from supplytrace.chain.history import ChainHistory, HistorySource
+from supplytrace.chain.reads import RegistryReads
+from supplytrace.chain.rpc import Rpc
+from supplytrace.core.reducer import replay, verdict
+from supplytrace.core.text import ChainText
+from supplytrace.indexer.errors import IndexerError, IndexMismatchError
+from supplytrace.indexer.history import IndexHistory
+from supplytrace.indexer.reader import IndexReader
+from supplytrace.indexer.store import IndexStore
+
+
+@pytest.fixture
+def indexed(workload, make_indexer, db_url, registry, admin, brand, distributor):
+    work = workload(seed=41)
+    for _ in range(3):
+        work.register(3)
+    registry.nameBrand(brand, "Hillside Apiaries", sender=admin)
+    registry.describeSelf("Cold-chain distributor", sender=distributor)
+    for _ in range(15):
+        work.step()
+    indexer = make_indexer(db_url)
+    indexer.catch_up()
+    return work, indexer
+
+
+def _chain(rpc_url: str, registry: Any, deployment_block: int, rpc: Any = None) -> ChainHistory:
+    return ChainHistory(rpc or Rpc(rpc_url), str(registry.address), deployment_block)
+
+
+def _index(indexer: Any, chain: ChainHistory) -> IndexHistory:
+    return IndexHistory(IndexReader(indexer.store.engine, indexer.store.chain_id), chain)
+
+
+def _assert_same_answers(source: HistorySource, chain: ChainHistory, work: Any, people: list[str]) -> None:
+    """Every question of the port, asked of both sources: the same answers."""
+    for item in work.items:
+        assert source.item_history(item) == chain.item_history(item), f"0x{item.hex()}"
+    assert source.items_events(work.items) == chain.items_events(work.items)
+    for lot in sorted(work.lot_ids):
+        assert source.lot(lot, item_limit=100) == chain.lot(lot, item_limit=100)
+        assert source.lot(lot, item_limit=5) == chain.lot(lot, item_limit=5)
+        assert source.lot(lot, item_limit=2) == chain.lot(lot, item_limit=2)
+        count = len(chain.lot_items(lot))
+        for offset in range(0, count + 2):  # every page, across the checkpoint too
+            assert source.lot(lot, item_limit=3, offset=offset) == chain.lot(lot, item_limit=3, offset=offset)
+        assert source.lot_items(lot) == chain.lot_items(lot)
+    assert source.participants(people) == chain.participants(people)
+
+
+def test_history_source__same_chain__index_answers_exactly_what_the_chain_answers(
+    indexed, rpc_url, registry, deployment_block, brand, distributor
+) -> None:
+    work, indexer = indexed
+    chain = _chain(rpc_url, registry, deployment_block)
+    source = _index(indexer, chain)
+    assert isinstance(source, HistorySource)
+    _assert_same_answers(source, chain, work, [brand.address, distributor.address, "0x" + "12" * 20])
+    assert source.indexed_block() == indexer.store.checkpoint().block_number
+    assert source.item_history(b"\x01" * 32) == [] and source.lot(999) is None
+
+
+def test_item_history__every_item__custody_periods_follow_the_transfers(indexed, registry) -> None:
+    work, indexer = indexed
+    reader = IndexReader(indexer.store.engine, indexer.store.chain_id)
+    for item in work.items:
+        history = reader.item_history(item)
+        assert history is not None
+        transfers = [e for e in history.events if e.name == "CustodyTransferred"]
+        assert [c.holder for c in history.custody[1:]] == [e.event.to for e in transfers]
+        assert history.custody[-1].holder == history.record.custodian
+        assert (
+            len(history.custody) - 1
+            == history.record.custody_nonce
+            == int(registry.getItem(item).custodyNonce)
+        )
+    assert reader.item_history(b"\x02" * 32) is None
+
+
+def test_check_registry__index_of_another_registry__one_sentence_with_the_fix(indexed) -> None:
+    _, indexer = indexed
+    store = IndexStore(indexer.store.engine, indexer.store.chain_id)
+    with pytest.raises(IndexMismatchError, match="supplytrace index --reset"):
+        store.check_registry("0x" + "cd" * 20)
+
+
+def test_reader_open__no_index_file__says_how_to_build_one(tmp_path) -> None:
+    with pytest.raises(IndexerError, match="build it with `supplytrace index`"):
+        IndexReader.open(tmp_path / "missing.db", chain_id=1337)
+
+
+def test_reader__threads_read_while_the_indexer_writes__every_answer_consistent(
+    workload, make_indexer, db_url
+) -> None:
+    work = workload(seed=42)
+    for _ in range(4):
+        work.register(5)
+    indexer = make_indexer(db_url)
+    indexer.poll()
+    for _ in range(10):
+        work.step()
+    reader = IndexReader(indexer.store.engine, indexer.store.chain_id)
+    errors: list[BaseException] = []
+    done = threading.Event()
+
+    def read() -> None:
+        try:
+            while not done.is_set():
+                for item in work.items:
+                    history = reader.item_history(item)
+                    if history is not None:  # record and events come from one snapshot
+                        assert history.events[0].name in ("LotRegistered", "ItemRegistered")
+                        assert len(history.custody) - 1 == history.record.custody_nonce
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=read) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    try:
+        indexer.poll()
+    finally:
+        done.set()
+        for thread in threads:
+            thread.join(timeout=30)
+    assert not errors, errors
+
+
+def test_history_source__index_behind_the_head_with_the_chain__answers_what_the_chain_answers(
+    indexed, rpc_url, registry, deployment_block, admin, brand, distributor, retailer
+) -> None:
+    work, indexer = indexed
+    checkpoint = indexer.store.checkpoint().block_number
+    # After the checkpoint: new items (in an indexed lot), custody steps, a new name and description.
+    new_items = work.register(2)
+    for _ in range(12):
+        work.step()
+    registry.nameBrand(brand, "Hillside Apiaries Ltd", sender=admin)
+    registry.describeSelf("Corner Grocery", sender=retailer)
+    chain = _chain(rpc_url, registry, deployment_block)
+    source = _index(indexer, chain)
+    assert source.indexed_block() == checkpoint < int(Rpc(rpc_url).request("eth_blockNumber", []), 16)
+    assert source.reader.item_events(new_items[0]) == []  # the index alone has not seen them
+    people = [brand.address, distributor.address, retailer.address, "0x" + "12" * 20]
+    _assert_same_answers(source, chain, work, people)
+    assert source.participants(people)[brand.address].verified_name == ChainText.of("Hillside Apiaries Ltd")
+
+
+class _IndexerMovesFirst:
+    """The node as the history sees it, with an indexer that stores the newest blocks just before
+    each answer: between the index's snapshot and the check of its checkpoint."""
+
+    def __init__(self, rpc: Rpc, move: Any) -> None:
+        self.rpc, self.url, self.move, self.moves = rpc, rpc.url, move, 0
+
+    def batch(self, calls: Any, **options: Any) -> Any:
+        if calls and calls[0][0] == "eth_blockNumber":  # the checkpoint check
+            self.move()
+            self.moves += 1
+        return self.rpc.batch(calls, **options)
+
+    def request(self, method: str, params: list[Any], **options: Any) -> Any:
+        return self.rpc.request(method, params, **options)
+
+
+def test_index_history__indexer_moves_the_checkpoint_while_a_read_runs__no_event_twice_or_missing(
+    workload, make_indexer, db_url, rpc_url, registry, deployment_block, brand, distributor, retailer
+) -> None:
+    work = workload(seed=43)
+    for _ in range(3):
+        work.register(3)
+    (item,) = work.register(1)
+    for op in ("offer", "accept", "record", "describe", "name", "offer", "reject", "sell", "register"):
+        work.step(op)
+    indexer = make_indexer(db_url)
+    indexer.catch_up()
+    start = indexer.store.checkpoint()
+    registry.offer(item, distributor, sender=brand)
+    registry.accept(item, sender=distributor)
+    registry.offer(item, retailer, sender=distributor)
+    for op in ("register", "offer", "cancel", "name"):
+        work.step(op)
+    mark = next(h for h in indexer.store.stored_blocks() if h.number == start.block_number)
+
+    def move() -> None:  # back to the old checkpoint, then the indexer stores every newer block
+        indexer.store.rollback(mark)
+        indexer.catch_up()
+
+    rpc = _IndexerMovesFirst(Rpc(rpc_url), move)
+    chain = _chain(rpc_url, registry, deployment_block)
+    source = _index(indexer, _chain(rpc_url, registry, deployment_block, rpc))
+    reads = RegistryReads(Rpc(rpc_url), str(registry.address))
+    for each in [item, *work.items]:
+        indexer.store.rollback(mark)  # each read begins at the old checkpoint
+        history = source.item_history(each)
+        expected = chain.item_history(each)
+        assert [(e.name, e.block_number, e.log_index) for e in history] == [
+            (e.name, e.block_number, e.log_index) for e in expected
+        ], f"0x{each.hex()}"
+        assert history == expected
+        assert verdict(reads.item(each), history) is None, f"0x{each.hex()}"  # no step counted twice
+    assert rpc.moves >= len(work.items) and indexer.store.checkpoint().block_number > start.block_number
+    seen = replay(item, source.item_history(item))
+    assert seen.transfers == 1 and seen.last_holder == distributor.address
+    assert source.item_history(item)[-1].event.to == retailer.address  # the open offer
