@@ -8,11 +8,15 @@ import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 
 import {IProvenanceRegistry} from "./interfaces/IProvenanceRegistry.sol";
+import {Gs1Text} from "./libraries/Gs1Text.sol";
+import {ItemWord, ItemWordLibrary} from "./types/ItemWord.sol";
+import {LotWord, LotWordLibrary} from "./types/LotWord.sol";
 
 /// @title supplytrace provenance registry
 /// @notice See {IProvenanceRegistry}. Not upgradeable, by design: nobody can rewrite provenance.
-/// @dev Gas layout: one storage word per item (custodian | lotId | updatedAt | custodyNonce | status)
-/// and one more only while a custody offer is open. A lot is three words plus its key index.
+/// @dev Gas layout: one storage word per item ({ItemWord}) and one more only while a custody offer
+/// is open. A lot is three words ({LotWord}, lot code, metadata hash) plus its key index; each
+/// registrar has one more word, its registration epoch (see {IProvenanceRegistry}).
 contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRules, EIP712 {
     /// @inheritdoc IProvenanceRegistry
     bytes32 public constant REGISTRAR_ROLE = keccak256("REGISTRAR_ROLE");
@@ -23,36 +27,23 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
         keccak256("HandoffBatch(bytes32[] items,uint256[] nonces,address from,address to,uint256 deadline)");
 
     uint256 private constant _GTIN_LIMIT = 1e14; // GTIN-14 has 14 digits
-    uint256 private constant _GTIN_BODY_LIMIT = 1e12; // the 12 digits between indicator and check digit
-
-    // Item word layout (bits): custodian [0,160) | lotId [160,192) | updatedAt [192,232)
-    //                          | custodyNonce [232,248) | status [248,256)
-    uint256 private constant _LOT_SHIFT = 160;
-    uint256 private constant _UPDATED_SHIFT = 192;
-    uint256 private constant _NONCE_SHIFT = 232;
-    uint256 private constant _STATUS_SHIFT = 248;
-    uint256 private constant _NONCE_ONE = 1 << _NONCE_SHIFT;
-    uint256 private constant _NONCE_MASK = uint256(type(uint16).max) << _NONCE_SHIFT;
-    uint256 private constant _UPDATED_MASK = uint256(type(uint40).max) << _UPDATED_SHIFT;
-    uint256 private constant _STATUS_MASK = uint256(type(uint8).max) << _STATUS_SHIFT;
-    uint256 private constant _ADDRESS_MASK = uint256(type(uint160).max);
-    uint256 private constant _LOW_96_BITS = uint256(type(uint96).max);
+    uint256 private constant _GTIN_BODY_DIGITS = 12; // the digits between indicator and check digit
+    uint256 private constant _GTIN_BODY_LIMIT = 1e12;
+    uint8 private constant _MIN_PREFIX_LENGTH = 4;
 
     struct Lot {
-        address registrar;
-        uint48 gtin;
-        uint40 recalledAt;
-        bool closed;
+        LotWord word; // registrar, GTIN, registration epoch or recall time, recalled, closed
         bytes32 lotCode;
         bytes32 metadataHash;
     }
 
-    mapping(bytes32 itemId => uint256 word) private _items;
+    mapping(bytes32 itemId => ItemWord word) private _items;
     mapping(bytes32 itemId => address receiver) private _pendingReceivers;
     mapping(uint32 lotId => Lot) private _lots;
     mapping(bytes32 lotKey => uint32 lotId) private _lotIds;
     mapping(uint256 gtin => address registrar) private _gtinOwners;
     mapping(uint256 prefixKey => address registrar) private _prefixOwners;
+    mapping(address registrar => uint40 epoch) private _registrationEpochs;
     uint32 private _lotCount;
 
     /// @param initialAdmin The admin (DEFAULT_ADMIN_ROLE holder).
@@ -68,7 +59,13 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
 
     /// @inheritdoc IProvenanceRegistry
     function nameBrand(address brand, string calldata name) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (bytes(name).length == 0) revert EmptyBrandName(brand);
         emit BrandNamed(brand, name);
+    }
+
+    /// @inheritdoc IProvenanceRegistry
+    function unnameBrand(address brand) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        emit BrandUnnamed(brand);
     }
 
     /// @inheritdoc IProvenanceRegistry
@@ -83,6 +80,7 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
         address owner = _gtinOwners[gtin];
         if (owner != address(0)) revert GtinAlreadyAssigned(gtin, owner);
         _gtinOwners[gtin] = registrar;
+        _handedOver(_prefixOwner(_gtinBody(gtin), _GTIN_BODY_DIGITS), registrar);
         emit GtinAssigned(gtin, registrar);
     }
 
@@ -91,6 +89,7 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
         address owner = _gtinOwners[gtin];
         if (owner == address(0)) revert GtinNotAssigned(gtin);
         delete _gtinOwners[gtin];
+        _handedOver(owner, _prefixOwner(_gtinBody(gtin), _GTIN_BODY_DIGITS));
         emit GtinReleased(gtin, owner);
     }
 
@@ -104,6 +103,7 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
         address owner = _prefixOwners[key];
         if (owner != address(0)) revert CompanyPrefixAlreadyAssigned(prefix, length, owner);
         _prefixOwners[key] = registrar;
+        _handedOver(_coveringPrefixOwner(prefix, length), registrar);
         emit CompanyPrefixAssigned(prefix, length, registrar);
     }
 
@@ -113,6 +113,7 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
         address owner = _prefixOwners[key];
         if (owner == address(0)) revert CompanyPrefixNotAssigned(prefix, length);
         delete _prefixOwners[key];
+        _handedOver(owner, _coveringPrefixOwner(prefix, length));
         emit CompanyPrefixReleased(prefix, length, owner);
     }
 
@@ -126,7 +127,7 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
         _checkGtin(gtin);
         address owner = _gtinOwner(gtin);
         if (owner != msg.sender) revert GtinNotOwned(gtin, msg.sender, owner);
-        if (!_isShortAscii(lotCode)) revert InvalidLotCode(lotCode);
+        if (!Gs1Text.isCode(lotCode)) revert InvalidLotCode(lotCode);
         bytes32 key = _gs1Key(gtin, lotCode);
         uint32 existing = _lotIds[key];
         if (existing != 0) revert LotAlreadyRegistered(gtin, lotCode, existing);
@@ -134,10 +135,7 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
         lotId = ++_lotCount;
         _lotIds[key] = lotId;
         _lots[lotId] = Lot({
-            registrar: msg.sender,
-            gtin: uint48(gtin),
-            recalledAt: 0,
-            closed: false,
+            word: LotWordLibrary.opened(msg.sender, gtin, _registrationEpochs[msg.sender]),
             lotCode: lotCode,
             metadataHash: metadataHash
         });
@@ -146,7 +144,7 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
 
     /// @inheritdoc IProvenanceRegistry
     function registerItem(uint32 lotId, bytes32 serial) external returns (bytes32 itemId) {
-        (uint256 gtin, uint256 word) = _beginRegistration(lotId);
+        (uint256 gtin, ItemWord word) = _beginRegistration(lotId);
         itemId = _registerOne(gtin, lotId, serial, word);
     }
 
@@ -154,10 +152,22 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
     function registerItems(uint32 lotId, bytes32[] calldata serials) external {
         uint256 count = serials.length;
         if (count == 0) revert EmptyBatch();
-        (uint256 gtin, uint256 word) = _beginRegistration(lotId);
+        (uint256 gtin, ItemWord word) = _beginRegistration(lotId);
         for (uint256 i; i < count; ++i) {
             _registerOne(gtin, lotId, serials[i], word);
         }
+    }
+
+    /// @inheritdoc IProvenanceRegistry
+    function renewLot(uint32 lotId) external {
+        Lot storage lot = _lots[lotId];
+        LotWord word = lot.word;
+        address registrar = word.registrar();
+        if (registrar == address(0)) revert UnknownLot(lotId);
+        if (registrar != msg.sender) revert NotLotRegistrar(lotId, msg.sender, registrar);
+        _checkOpenToCaller(lotId, word);
+        lot.word = word.withEpoch(_registrationEpochs[msg.sender]);
+        emit LotRenewed(lotId, msg.sender);
     }
 
     // ------------------------------------------------------------------------------------------
@@ -219,8 +229,8 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
     /// @inheritdoc IProvenanceRegistry
     function handoff(bytes32 itemId, address to, uint256 deadline, bytes calldata signature) external {
         _checkDeadline(deadline);
-        uint256 word = _movableItem(itemId, to);
-        bytes32 digest = _handoffDigest(itemId, _nonceOf(word), msg.sender, to, deadline);
+        ItemWord word = _movableItem(itemId, to);
+        bytes32 digest = _handoffDigest(itemId, word.custodyNonce(), msg.sender, to, deadline);
         _checkSignature(to, digest, signature);
         _items[itemId] = _moved(itemId, word, to);
         emit CustodyTransferred(itemId, msg.sender, to);
@@ -232,19 +242,21 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
     {
         _checkDeadline(deadline);
         uint256 count = _nonEmpty(itemIds);
-        uint256[] memory words = new uint256[](count);
+        ItemWord[] memory words = new ItemWord[](count);
         uint256[] memory nonces = new uint256[](count);
         for (uint256 i; i < count; ++i) {
-            uint256 word = _movableItem(itemIds[i], to);
+            ItemWord word = _movableItem(itemIds[i], to);
             words[i] = word;
-            nonces[i] = _nonceOf(word);
+            nonces[i] = word.custodyNonce();
         }
         bytes32 digest = _handoffBatchDigest(itemIds, nonces, msg.sender, to, deadline);
         _checkSignature(to, digest, signature);
         for (uint256 i; i < count; ++i) {
             bytes32 itemId = itemIds[i];
             // A repeated id in the batch would see a stale word; refuse it rather than double-move.
-            if (_items[itemId] != words[i]) revert NotCustodian(itemId, msg.sender, to);
+            if (ItemWord.unwrap(_items[itemId]) != ItemWord.unwrap(words[i])) {
+                revert NotCustodian(itemId, msg.sender, to);
+            }
             _items[itemId] = _moved(itemId, words[i], to);
             emit CustodyTransferred(itemId, msg.sender, to);
         }
@@ -253,37 +265,34 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
     /// @inheritdoc IProvenanceRegistry
     function record(bytes32 itemId, bytes32 bizStep, bytes32 dataHash) external {
         _custodiedItem(itemId);
+        if (!Gs1Text.isBizStep(bizStep)) revert InvalidBizStep(bizStep);
         emit ItemObserved(itemId, msg.sender, bizStep, dataHash);
     }
 
     /// @inheritdoc IProvenanceRegistry
     function sell(bytes32 itemId) external {
-        uint256 word = _custodiedItem(itemId);
+        ItemWord word = _custodiedItem(itemId);
         address pending = _pendingReceivers[itemId];
         if (pending != address(0)) revert OfferPending(itemId, pending);
-        _items[itemId] = (_stamped(word) & ~_STATUS_MASK) | (uint256(uint8(ItemStatus.Sold)) << _STATUS_SHIFT);
+        _items[itemId] = word.soldAt(block.timestamp);
         emit ItemSold(itemId, msg.sender);
     }
 
     /// @inheritdoc IProvenanceRegistry
     function recallLot(uint32 lotId, string calldata reason) external {
         Lot storage lot = _lots[lotId];
-        address registrar = lot.registrar;
-        if (registrar == address(0)) revert UnknownLot(lotId);
-        _checkLotAuthority(lotId, registrar);
-        if (lot.recalledAt != 0) revert LotIsRecalled(lotId);
-        lot.recalledAt = uint40(block.timestamp);
+        LotWord word = _lotWordForAuthority(lotId, lot);
+        if (word.recalled()) revert LotIsRecalled(lotId);
+        lot.word = word.withRecall(block.timestamp);
         emit LotRecalled(lotId, msg.sender, reason);
     }
 
     /// @inheritdoc IProvenanceRegistry
     function closeLot(uint32 lotId) external {
         Lot storage lot = _lots[lotId];
-        address registrar = lot.registrar;
-        if (registrar == address(0)) revert UnknownLot(lotId);
-        _checkLotAuthority(lotId, registrar);
-        if (lot.closed) revert LotIsClosed(lotId);
-        lot.closed = true;
+        LotWord word = _lotWordForAuthority(lotId, lot);
+        if (word.closed()) revert LotIsClosed(lotId);
+        lot.word = word.withClosed();
         emit LotClosed(lotId, msg.sender);
     }
 
@@ -293,23 +302,24 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
 
     /// @inheritdoc IProvenanceRegistry
     function getItem(bytes32 itemId) external view returns (ItemRecord memory item) {
-        uint256 word = _items[itemId];
-        if (word == 0) return item;
-        uint32 lotId = uint32(word >> _LOT_SHIFT);
+        ItemWord word = _items[itemId];
+        if (!word.isRegistered()) return item;
+        uint32 lotId = word.lotId();
         Lot storage lot = _lots[lotId];
-        item.status = ItemStatus(uint8(word >> _STATUS_SHIFT));
-        item.custodian = address(uint160(word));
+        LotWord lotWord = lot.word;
+        item.status = word.status();
+        item.custodian = word.custodian();
         item.pendingReceiver = _pendingReceivers[itemId];
-        item.brand = lot.registrar;
+        item.brand = lotWord.registrar();
         item.lotId = lotId;
-        item.gtin = lot.gtin;
+        item.gtin = lotWord.gtin();
         item.lotCode = lot.lotCode;
         item.lotMetadataHash = lot.metadataHash;
-        item.custodyNonce = uint16(word >> _NONCE_SHIFT);
-        item.updatedAt = uint40(word >> _UPDATED_SHIFT);
-        item.recalledAt = lot.recalledAt;
-        item.recalled = lot.recalledAt != 0;
-        item.lotClosed = lot.closed;
+        item.custodyNonce = word.custodyNonce();
+        item.updatedAt = word.updatedAt();
+        item.recalledAt = lotWord.recalledAt();
+        item.recalled = lotWord.recalled();
+        item.lotClosed = lotWord.closed();
     }
 
     /// @inheritdoc IProvenanceRegistry
@@ -322,24 +332,30 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
         statuses = new ItemStatus[](count);
         lotIds = new uint32[](count);
         for (uint256 i; i < count; ++i) {
-            uint256 word = _items[itemIds[i]];
-            statuses[i] = ItemStatus(uint8(word >> _STATUS_SHIFT));
-            lotIds[i] = uint32(word >> _LOT_SHIFT);
+            ItemWord word = _items[itemIds[i]];
+            statuses[i] = word.status();
+            lotIds[i] = word.lotId();
         }
     }
 
     /// @inheritdoc IProvenanceRegistry
     function getLot(uint32 lotId) external view returns (LotRecord memory) {
         Lot storage lot = _lots[lotId];
-        if (lot.registrar == address(0)) revert UnknownLot(lotId);
+        LotWord word = _existingLotWord(lotId, lot);
         return LotRecord({
-            registrar: lot.registrar,
-            gtin: lot.gtin,
+            registrar: word.registrar(),
+            gtin: word.gtin(),
             lotCode: lot.lotCode,
             metadataHash: lot.metadataHash,
-            recalledAt: lot.recalledAt,
-            closed: lot.closed
+            recalledAt: word.recalledAt(),
+            closed: word.closed()
         });
+    }
+
+    /// @inheritdoc IProvenanceRegistry
+    function lotNeedsRenewal(uint32 lotId) external view returns (bool) {
+        LotWord word = _existingLotWord(lotId, _lots[lotId]);
+        return !word.recalled() && !word.closed() && !word.acceptsItemsAt(_registrationEpochs[word.registrar()]);
     }
 
     /// @inheritdoc IProvenanceRegistry
@@ -368,7 +384,7 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
         view
         returns (bytes32)
     {
-        return _handoffDigest(itemId, _nonceOf(_items[itemId]), from, to, deadline);
+        return _handoffDigest(itemId, _items[itemId].custodyNonce(), from, to, deadline);
     }
 
     /// @inheritdoc IProvenanceRegistry
@@ -379,7 +395,7 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
     {
         uint256[] memory nonces = new uint256[](itemIds.length);
         for (uint256 i; i < itemIds.length; ++i) {
-            nonces[i] = _nonceOf(_items[itemIds[i]]);
+            nonces[i] = _items[itemIds[i]].custodyNonce();
         }
         return _handoffBatchDigest(itemIds, nonces, from, to, deadline);
     }
@@ -388,26 +404,64 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
     // Internals
     // ------------------------------------------------------------------------------------------
 
-    /// @dev Checks the caller may register into `lotId`; returns the lot's GTIN and the item word
-    /// every new item of this call starts with (custodian = caller, status Active, nonce 0).
-    function _beginRegistration(uint32 lotId) private view returns (uint256 gtin, uint256 word) {
-        Lot storage lot = _lots[lotId];
-        address registrar = lot.registrar;
-        if (registrar == address(0)) revert UnknownLot(lotId);
-        if (registrar != msg.sender) revert NotLotRegistrar(lotId, msg.sender, registrar);
-        if (lot.recalledAt != 0) revert LotIsRecalled(lotId);
-        if (lot.closed) revert LotIsClosed(lotId);
-        gtin = lot.gtin;
-        word = uint256(uint160(msg.sender)) | (uint256(lotId) << _LOT_SHIFT)
-            | (block.timestamp << _UPDATED_SHIFT) | (uint256(uint8(ItemStatus.Active)) << _STATUS_SHIFT);
+    /// @dev Checks the caller may register into `lotId` (one read of the lot's word and one of the
+    /// caller's registration epoch); returns the lot's GTIN and the item word every new item of
+    /// this call starts with (custodian = caller, status Active, nonce 0).
+    function _beginRegistration(uint32 lotId) private view returns (uint256 gtin, ItemWord word) {
+        LotWord lot = _lots[lotId].word;
+        address registrar = lot.registrar();
+        if (registrar != msg.sender) {
+            if (registrar == address(0)) revert UnknownLot(lotId);
+            revert NotLotRegistrar(lotId, msg.sender, registrar);
+        }
+        if (!lot.acceptsItemsAt(_registrationEpochs[msg.sender])) _refuseRegistration(lotId, lot);
+        gtin = lot.gtin();
+        word = ItemWordLibrary.registered(msg.sender, lotId, block.timestamp);
     }
 
-    function _registerOne(uint256 gtin, uint32 lotId, bytes32 serial, uint256 word) private returns (bytes32 itemId) {
-        if (!_isShortAscii(serial)) revert InvalidSerial(serial);
+    /// @dev Why a lot of the caller's does not take items (its word is not at the caller's
+    /// epoch): recalled, closed, what the caller lacks now (the role, the GTIN) or, if it lacks
+    /// nothing, the renewal the lot needs. Always reverts.
+    function _refuseRegistration(uint32 lotId, LotWord lot) private view {
+        _checkOpenToCaller(lotId, lot);
+        revert LotNeedsRenewal(lotId);
+    }
+
+    /// @dev Reverts unless the caller's lot `lotId` is neither recalled nor closed and the caller
+    /// holds REGISTRAR_ROLE and owns the lot's GTIN now (checked in full, not through the epoch).
+    function _checkOpenToCaller(uint32 lotId, LotWord lot) private view {
+        if (lot.recalled()) revert LotIsRecalled(lotId);
+        if (lot.closed()) revert LotIsClosed(lotId);
+        _checkRegistrar();
+        uint256 gtin = lot.gtin();
+        address owner = _gtinOwner(gtin);
+        if (owner != msg.sender) revert GtinNotOwned(gtin, msg.sender, owner);
+    }
+
+    function _registerOne(uint256 gtin, uint32 lotId, bytes32 serial, ItemWord word) private returns (bytes32 itemId) {
+        if (!Gs1Text.isCode(serial)) revert InvalidSerial(serial);
         itemId = _gs1Key(gtin, serial);
-        if (_items[itemId] != 0) revert ItemAlreadyRegistered(itemId);
+        if (_items[itemId].isRegistered()) revert ItemAlreadyRegistered(itemId);
         _items[itemId] = word;
         emit ItemRegistered(itemId, lotId, serial);
+    }
+
+    /// @dev Admin changes of GTIN ownership: `from` owned what now belongs to `to` (address(0):
+    /// nobody). If that is a loss for `from`, its registration epoch moves on, so that its lots
+    /// stop taking items until renewed.
+    function _handedOver(address from, address to) private {
+        if (from != address(0) && from != to) _advanceEpoch(from);
+    }
+
+    function _advanceEpoch(address registrar) private {
+        _registrationEpochs[registrar] += 1;
+    }
+
+    /// @dev Revoking or renouncing REGISTRAR_ROLE moves the registrar's epoch on (see
+    /// {IProvenanceRegistry}): its lots stop taking items at once.
+    function _revokeRole(bytes32 role, address account) internal override returns (bool revoked) {
+        revoked = super._revokeRole(role, account);
+        if (revoked && role == REGISTRAR_ROLE) _advanceEpoch(account);
     }
 
     function _offer(bytes32 itemId, address to) private {
@@ -420,10 +474,10 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
         address receiver = _pendingReceivers[itemId];
         if (receiver == address(0)) revert NoPendingOffer(itemId);
         if (receiver != msg.sender) revert NotPendingReceiver(itemId, msg.sender, receiver);
-        uint256 word = _items[itemId];
+        ItemWord word = _items[itemId];
         delete _pendingReceivers[itemId];
         _items[itemId] = _moved(itemId, word, msg.sender);
-        emit CustodyTransferred(itemId, address(uint160(word)), msg.sender);
+        emit CustodyTransferred(itemId, word.custodian(), msg.sender);
     }
 
     function _cancelOffer(bytes32 itemId) private {
@@ -439,25 +493,25 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
         if (receiver == address(0)) revert NoPendingOffer(itemId);
         if (receiver != msg.sender) revert NotPendingReceiver(itemId, msg.sender, receiver);
         delete _pendingReceivers[itemId];
-        emit OfferRejected(itemId, address(uint160(_items[itemId])), msg.sender);
+        emit OfferRejected(itemId, _items[itemId].custodian(), msg.sender);
     }
 
     /// @dev Reverts unless the item exists and the caller is its custodian; returns its word.
-    function _custodian(bytes32 itemId) private view returns (uint256 word) {
+    function _custodian(bytes32 itemId) private view returns (ItemWord word) {
         word = _items[itemId];
-        if (word == 0) revert UnknownItem(itemId);
-        address custodian = address(uint160(word));
+        if (!word.isRegistered()) revert UnknownItem(itemId);
+        address custodian = word.custodian();
         if (custodian != msg.sender) revert NotCustodian(itemId, msg.sender, custodian);
     }
 
     /// @dev As `_custodian`, and the item must not be sold.
-    function _custodiedItem(bytes32 itemId) private view returns (uint256 word) {
+    function _custodiedItem(bytes32 itemId) private view returns (ItemWord word) {
         word = _custodian(itemId);
-        if (word >> _STATUS_SHIFT == uint256(uint8(ItemStatus.Sold))) revert ItemAlreadySold(itemId);
+        if (word.isSold()) revert ItemAlreadySold(itemId);
     }
 
     /// @dev As `_custodiedItem`, plus a valid receiver and no open offer.
-    function _movableItem(bytes32 itemId, address to) private view returns (uint256 word) {
+    function _movableItem(bytes32 itemId, address to) private view returns (ItemWord word) {
         word = _custodiedItem(itemId);
         if (to == address(0) || to == msg.sender) revert InvalidReceiver(to);
         address pending = _pendingReceivers[itemId];
@@ -465,18 +519,9 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
     }
 
     /// @dev The word after custody moves to `to`: new custodian, nonce + 1, updatedAt = now.
-    function _moved(bytes32 itemId, uint256 word, address to) private view returns (uint256) {
-        if (word & _NONCE_MASK == _NONCE_MASK) revert CustodyNonceExhausted(itemId);
-        return (_stamped(word) & ~_ADDRESS_MASK) + _NONCE_ONE | uint256(uint160(to));
-    }
-
-    /// @dev The word with updatedAt set to the current block time.
-    function _stamped(uint256 word) private view returns (uint256) {
-        return (word & ~_UPDATED_MASK) | (block.timestamp << _UPDATED_SHIFT);
-    }
-
-    function _nonceOf(uint256 word) private pure returns (uint256) {
-        return uint16(word >> _NONCE_SHIFT);
+    function _moved(bytes32 itemId, ItemWord word, address to) private view returns (ItemWord) {
+        if (word.isNonceExhausted()) revert CustodyNonceExhausted(itemId);
+        return word.movedTo(to, block.timestamp);
     }
 
     function _nonEmpty(bytes32[] calldata itemIds) private pure returns (uint256 count) {
@@ -498,11 +543,21 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
         }
     }
 
-    /// @dev The lot's registrar or the admin.
-    function _checkLotAuthority(uint32 lotId, address registrar) private view {
-        if (msg.sender != registrar && !hasRole(DEFAULT_ADMIN_ROLE, msg.sender)) {
-            revert NotLotRegistrar(lotId, msg.sender, registrar);
-        }
+    /// @dev The word of an existing lot; reverts with `UnknownLot` otherwise.
+    function _existingLotWord(uint32 lotId, Lot storage lot) private view returns (LotWord word) {
+        word = lot.word;
+        if (word.registrar() == address(0)) revert UnknownLot(lotId);
+    }
+
+    /// @dev The word of an existing lot the caller may close or recall: its registrar while it
+    /// holds REGISTRAR_ROLE, or the admin.
+    function _lotWordForAuthority(uint32 lotId, Lot storage lot) private view returns (LotWord word) {
+        word = _existingLotWord(lotId, lot);
+        address registrar = word.registrar();
+        if (msg.sender == registrar && hasRole(REGISTRAR_ROLE, msg.sender)) return word;
+        if (hasRole(DEFAULT_ADMIN_ROLE, msg.sender)) return word;
+        if (msg.sender == registrar) revert NotRegistrar(msg.sender);
+        revert NotLotRegistrar(lotId, msg.sender, registrar);
     }
 
     function _checkRegistrar() private view {
@@ -540,18 +595,35 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
     /// @dev Exact assignment first, then the longest assigned company prefix.
     function _gtinOwner(uint256 gtin) private view returns (address owner) {
         owner = _gtinOwners[gtin];
-        if (owner != address(0)) return owner;
-        uint256 body = (gtin / 10) % _GTIN_BODY_LIMIT;
-        uint256 divisor = 1;
-        for (uint8 length = 12; length >= 4; --length) {
-            owner = _prefixOwners[(uint256(length) << 64) | (body / divisor)];
+        if (owner == address(0)) owner = _prefixOwner(_gtinBody(gtin), _GTIN_BODY_DIGITS);
+    }
+
+    /// @dev The owner of the longest assigned company prefix of at most `maxLength` digits that
+    /// starts the 12-digit GTIN body `body`, or address(0).
+    function _prefixOwner(uint256 body, uint256 maxLength) private view returns (address owner) {
+        uint256 divisor = 10 ** (_GTIN_BODY_DIGITS - maxLength);
+        for (uint256 length = maxLength; length >= _MIN_PREFIX_LENGTH; --length) {
+            owner = _prefixOwners[(length << 64) | (body / divisor)];
             if (owner != address(0)) return owner;
             divisor *= 10;
         }
     }
 
+    /// @dev Who owns the GTINs of company prefix `prefix` (`length` digits) apart from it: the owner
+    /// of the longest shorter prefix that covers it, or address(0).
+    function _coveringPrefixOwner(uint256 prefix, uint8 length) private view returns (address) {
+        return _prefixOwner(prefix * 10 ** (_GTIN_BODY_DIGITS - length), uint256(length) - 1);
+    }
+
+    /// @dev The 12 digits of a GTIN-14 between its indicator digit and its check digit.
+    function _gtinBody(uint256 gtin) private pure returns (uint256) {
+        return (gtin / 10) % _GTIN_BODY_LIMIT;
+    }
+
     function _prefixKey(uint256 prefix, uint8 length) private pure returns (uint256) {
-        if (length < 4 || length > 12 || prefix >= 10 ** length) revert InvalidCompanyPrefix(prefix, length);
+        if (length < _MIN_PREFIX_LENGTH || length > _GTIN_BODY_DIGITS || prefix >= 10 ** length) {
+            revert InvalidCompanyPrefix(prefix, length);
+        }
         return (uint256(length) << 64) | prefix;
     }
 
@@ -565,11 +637,6 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
             rest /= 10;
         }
         if ((10 - (sum % 10)) % 10 != gtin % 10) revert InvalidGtin(gtin);
-    }
-
-    /// @dev 1 to 20 bytes, left-aligned: first byte set, last 12 bytes zero.
-    function _isShortAscii(bytes32 value) private pure returns (bool) {
-        return uint256(value) >> 248 != 0 && uint256(value) & _LOW_96_BITS == 0;
     }
 
     /// @dev keccak256(abi.encode(gtin, code)): the item id for a serial, the lot key for a lot code.

@@ -8,8 +8,39 @@ pragma solidity 0.8.37;
 /// @dev Identity of an item (see docs/spec/item-id.md and `supplytrace.ids.item_id`):
 ///   itemId = keccak256(abi.encode(uint256 gtin14, bytes32 serial))
 /// where `gtin14` is the GTIN as an integer (leading zeros of the 14-digit form are irrelevant)
-/// and `serial` is the ASCII serial (GS1 AI 21, 1-20 characters) left-aligned and zero-padded.
+/// and `serial` is the ASCII serial (GS1 AI 21) left-aligned and zero-padded.
 /// Lots are numbered 1, 2, 3, ... on chain (`lotId`); a lot is one GTIN + one GS1 lot code (AI 10).
+///
+/// Texts. Serials and lot codes must be 1 to 20 characters of GS1's character set 82
+/// (`!"%&'()*+,-./0-9:;<=>?A-Z_a-z`, GS1 General Specifications figure 7.11-1), left-aligned and
+/// zero-padded with no NUL inside; business steps 1 to 32 bytes of printable ASCII (0x21-0x7E),
+/// left-aligned and zero-padded. Anything else is refused (`InvalidSerial`, `InvalidLotCode`,
+/// `InvalidBizStep`), so every text the registry stores is one a label, a URI and a page can show
+/// as it is. The check looks at the whole 32-byte word at once, branch-free (SWAR): adding
+/// `0x80 - n` to every byte sets a byte's high bit exactly when the byte is >= n (a byte below
+/// 0x80 never carries into its neighbour), so one addition tests all 32 bytes against a threshold,
+/// and the XOR of the tests against the sorted bounds of the allowed ranges is 1 exactly for the
+/// bytes outside them (`contracts/libraries/Gs1Text.sol` has the details and the constants).
+///
+/// Registration epochs. A lot takes items only while its registrar still holds REGISTRAR_ROLE
+/// and still owns the lot's GTIN; registration refuses at once, with no lot to close first.
+/// To keep that check to one storage read, each registrar has an epoch, a counter the registry
+/// advances whenever the registrar may have lost a right: when REGISTRAR_ROLE is revoked or
+/// renounced, and when the admin releases a GTIN or company prefix it held or gives another
+/// registrar one of its GTINs (an exact GTIN assignment over its company prefix, or a longer
+/// company prefix inside its prefix; the precedence is exact GTIN, then the longest prefix).
+/// Each lot records the epoch of its registrar when it was registered; `registerItem(s)` reads
+/// the registrar's epoch once per call and refuses a lot whose epoch is behind, naming what is
+/// missing (`NotRegistrar`, `GtinNotOwned`) or, if the registrar holds both again (role
+/// re-granted, GTIN assigned back), `LotNeedsRenewal`: the registrar then re-validates the lot
+/// with `renewLot`, which checks role and ownership now and records the current epoch. An epoch
+/// moves for one registrar only: other registrars' lots are unaffected. A change that takes
+/// nothing from the registrar (releasing a GTIN it still owns through its company prefix,
+/// assigning it a GTIN or prefix inside its own prefix) leaves its epoch alone. The epoch is the
+/// registrar's, not the GTIN's: one loss stops all of its open lots, and it renews those whose
+/// GTIN it still owns (one `renewLot` each); the price of a single read per registration.
+/// Closing and recalling a lot check the role itself: a registrar without REGISTRAR_ROLE may do
+/// neither (the admin always may); one that only lost the lot's GTIN may still recall it.
 interface IProvenanceRegistry {
     // ------------------------------------------------------------------------------------------
     // Types
@@ -30,7 +61,7 @@ interface IProvenanceRegistry {
         address brand; // the registrar that registered the item (owner of its GTIN)
         uint32 lotId;
         uint256 gtin; // GTIN-14 as an integer
-        bytes32 lotCode; // GS1 AI 10, ASCII left-aligned, zero-padded
+        bytes32 lotCode; // GS1 AI 10, CSET 82 ASCII left-aligned, zero-padded
         bytes32 lotMetadataHash; // keccak256 of the lot's canonical (RFC 8785) metadata JSON
         uint16 custodyNonce; // number of custody changes so far; part of every signed handoff
         uint40 updatedAt; // block timestamp of registration or of the last change of custody or status
@@ -55,6 +86,8 @@ interface IProvenanceRegistry {
 
     /// @notice The admin published the verified display name of a brand.
     event BrandNamed(address indexed brand, string name);
+    /// @notice The admin withdrew the verified display name of a brand: it has none until named again.
+    event BrandUnnamed(address indexed brand);
     /// @notice An address described itself (shown as unverified).
     event ParticipantDescribed(address indexed participant, string description);
     /// @notice The admin assigned a GTIN to a registrar; only it may register lots of that GTIN.
@@ -86,6 +119,9 @@ interface IProvenanceRegistry {
     event ItemSold(bytes32 indexed itemId, address indexed seller);
     /// @notice The lot's registrar or the admin closed a lot: no more items can be registered into it.
     event LotClosed(uint32 indexed lotId, address indexed by);
+    /// @notice The lot's registrar confirmed it still holds REGISTRAR_ROLE and owns the lot's GTIN:
+    /// the lot takes items again (see "Registration epochs" above).
+    event LotRenewed(uint32 indexed lotId, address indexed by);
     /// @notice The lot's registrar or the admin recalled a lot; every item of it reads as recalled.
     event LotRecalled(uint32 indexed lotId, address indexed by, string reason);
 
@@ -109,7 +145,8 @@ interface IProvenanceRegistry {
     error NotRegistrar(address account);
     /// @notice `gtin` is owned by `owner` (address(0): by nobody), not by `account`.
     error GtinNotOwned(uint256 gtin, address account, address owner);
-    /// @notice A lot code must have 1 to 20 characters.
+    /// @notice A lot code must be 1 to 20 characters of GS1's character set 82, left-aligned,
+    /// zero-padded, with no NUL inside.
     error InvalidLotCode(bytes32 lotCode);
     /// @notice This GTIN already has a lot with this code.
     error LotAlreadyRegistered(uint256 gtin, bytes32 lotCode, uint32 lotId);
@@ -121,8 +158,18 @@ interface IProvenanceRegistry {
     error LotIsRecalled(uint32 lotId);
     /// @notice The lot is closed: no more items can be registered into it.
     error LotIsClosed(uint32 lotId);
-    /// @notice A serial must have 1 to 20 characters (left-aligned, zero-padded).
+    /// @notice The lot's registrar lost REGISTRAR_ROLE or the lot's GTIN after the lot was
+    /// registered or last renewed, and holds both again: it must renew the lot (`renewLot`)
+    /// before registering into it.
+    error LotNeedsRenewal(uint32 lotId);
+    /// @notice A serial must be 1 to 20 characters of GS1's character set 82, left-aligned,
+    /// zero-padded, with no NUL inside.
     error InvalidSerial(bytes32 serial);
+    /// @notice A business step must be 1 to 32 bytes of printable ASCII (0x21-0x7E), left-aligned,
+    /// zero-padded, with no NUL inside.
+    error InvalidBizStep(bytes32 bizStep);
+    /// @notice A verified brand name cannot be empty; `unnameBrand` withdraws a name.
+    error EmptyBrandName(address brand);
     /// @notice An item with this GS1 key is already registered.
     error ItemAlreadyRegistered(bytes32 itemId);
     /// @notice No item with this id is registered.
@@ -153,29 +200,40 @@ interface IProvenanceRegistry {
     // ------------------------------------------------------------------------------------------
 
     /// @notice Role of brands allowed to register lots and items. Granted and revoked by the admin
-    /// with `grantRole` / `revokeRole`.
+    /// with `grantRole` / `revokeRole`. Revoking it (or the holder renouncing it) stops the brand
+    /// from registering into, closing or recalling its lots at once; granting it again does not
+    /// reopen them by itself: the brand renews each lot it still owns (`renewLot`).
     function REGISTRAR_ROLE() external view returns (bytes32);
 
     /// @notice Publishes the verified display name of `brand`. Admin only.
+    /// @dev Reverts with `EmptyBrandName` if `name` is empty. Emits `BrandNamed`.
     function nameBrand(address brand, string calldata name) external;
+
+    /// @notice Withdraws the verified display name of `brand`. Admin only. Emits `BrandUnnamed`.
+    function unnameBrand(address brand) external;
 
     /// @notice Lets any address describe itself; readers show it as unverified.
     function describeSelf(string calldata description) external;
 
     /// @notice Assigns `gtin` (GTIN-14 as an integer, check digit verified) to `registrar`. Admin only.
     /// @dev Reverts with `GtinAlreadyAssigned` if it is already assigned (to anyone); release it first.
-    /// Ownership through a company prefix does not count here: an exact assignment overrides it.
+    /// Ownership through a company prefix does not count here: an exact assignment overrides it,
+    /// and the prefix's owner's lots stop taking items (see "Registration epochs").
     function assignGtin(uint256 gtin, address registrar) external;
 
-    /// @notice Releases the assignment of `gtin`. Admin only. Lots already registered stay valid.
+    /// @notice Releases the assignment of `gtin`. Admin only. Its owner's lots stop taking items
+    /// at once unless it still owns `gtin` through a company prefix (see "Registration epochs").
     function releaseGtin(uint256 gtin) external;
 
     /// @notice Assigns a GS1 company prefix of `length` digits (4-12) to `registrar`. Admin only.
     /// @dev The prefix is matched against the 12 digits of the GTIN-14 after the indicator digit.
     /// An exact GTIN assignment takes precedence over a prefix; a longer prefix over a shorter one.
+    /// Assigned inside another registrar's shorter prefix, it takes GTINs from that registrar,
+    /// whose lots stop taking items (see "Registration epochs").
     function assignCompanyPrefix(uint256 prefix, uint8 length, address registrar) external;
 
-    /// @notice Releases a GS1 company prefix assignment. Admin only.
+    /// @notice Releases a GS1 company prefix assignment. Admin only. Its owner's lots stop taking
+    /// items at once unless a shorter prefix of the same owner covers it.
     function releaseCompanyPrefix(uint256 prefix, uint8 length) external;
 
     // ------------------------------------------------------------------------------------------
@@ -183,21 +241,28 @@ interface IProvenanceRegistry {
     // ------------------------------------------------------------------------------------------
 
     /// @notice Registers a lot of `gtin` with GS1 lot code `lotCode` and the hash of its metadata.
-    /// @dev The caller must hold REGISTRAR_ROLE and own `gtin`. Emits `LotRegistered`.
+    /// @dev The caller must hold REGISTRAR_ROLE and own `gtin`; `lotCode` must be a GS1 lot code
+    /// (see "Texts"). The lot records the caller's registration epoch. Emits `LotRegistered`.
     /// @return lotId The new lot's id (1, 2, 3, ...).
     function registerLot(uint256 gtin, bytes32 lotCode, bytes32 metadataHash) external returns (uint32 lotId);
 
     /// @notice Registers one item with serial `serial` into lot `lotId`; the caller becomes custodian.
-    /// @dev The caller must be the lot's registrar (checked for REGISTRAR_ROLE when the lot was
-    /// registered); the lot must be neither recalled nor closed. To stop a revoked registrar from
-    /// adding items to its existing lots, the admin closes them (`closeLot`); the CLI's
-    /// `brand revoke` does both. Emits `ItemRegistered`.
+    /// @dev The caller must be the lot's registrar and still hold REGISTRAR_ROLE and own the lot's
+    /// GTIN (checked through the registration epoch: `NotRegistrar`, `GtinNotOwned` or
+    /// `LotNeedsRenewal` otherwise); the lot must be neither recalled nor closed; `serial` must be
+    /// a GS1 serial (see "Texts"). Emits `ItemRegistered`.
     /// @return itemId The item's id (see the interface documentation).
     function registerItem(uint32 lotId, bytes32 serial) external returns (bytes32 itemId);
 
     /// @notice Registers many items into lot `lotId` in one transaction (all or nothing).
     /// @dev Same rules as `registerItem`; emits one `ItemRegistered` per item.
     function registerItems(uint32 lotId, bytes32[] calldata serials) external;
+
+    /// @notice Re-validates lot `lotId` after its registrar got back what it had lost (see
+    /// "Registration epochs"): the caller must be the lot's registrar, hold REGISTRAR_ROLE and own
+    /// the lot's GTIN now; the lot must be neither recalled nor closed. Renewing a lot that takes
+    /// items already changes nothing. Emits `LotRenewed`.
+    function renewLot(uint32 lotId) external;
 
     // ------------------------------------------------------------------------------------------
     // Custody
@@ -238,19 +303,21 @@ interface IProvenanceRegistry {
     function handoffBatch(bytes32[] calldata itemIds, address to, uint256 deadline, bytes calldata signature)
         external;
 
-    /// @notice Records an observation (`bizStep`, e.g. "inspecting", ASCII left-aligned) with the
-    /// hash of its data, without changing custody. Custodian only.
+    /// @notice Records an observation (`bizStep`, e.g. "inspecting": 1-32 bytes of printable ASCII,
+    /// left-aligned, zero-padded) with the hash of its data, without changing custody. Custodian only.
     function record(bytes32 itemId, bytes32 bizStep, bytes32 dataHash) external;
 
     /// @notice Marks the item sold to an end customer. Custodian only; no open offer.
     function sell(bytes32 itemId) external;
 
     /// @notice Closes lot `lotId`: no more items can be registered into it (a sealed production
-    /// batch). The lot's registrar or the admin only. Emits `LotClosed`.
+    /// batch). The lot's registrar while it holds REGISTRAR_ROLE (`NotRegistrar` once revoked), or
+    /// the admin. Emits `LotClosed`.
     function closeLot(uint32 lotId) external;
 
     /// @notice Recalls lot `lotId`: every item of it reads as recalled (items can still move, so
-    /// they can be returned). The lot's registrar or the admin only.
+    /// they can be returned). The lot's registrar while it holds REGISTRAR_ROLE (`NotRegistrar`
+    /// once revoked; it may recall a lot whose GTIN it no longer owns), or the admin.
     function recallLot(uint32 lotId, string calldata reason) external;
 
     // ------------------------------------------------------------------------------------------
@@ -269,6 +336,11 @@ interface IProvenanceRegistry {
 
     /// @notice A lot's record. Reverts with `UnknownLot` if there is no such lot.
     function getLot(uint32 lotId) external view returns (LotRecord memory);
+
+    /// @notice True when lot `lotId` is neither recalled nor closed but refuses items because its
+    /// registrar lost REGISTRAR_ROLE or a GTIN after the lot was registered or last renewed (see
+    /// "Registration epochs"). Reverts with `UnknownLot` if there is no such lot.
+    function lotNeedsRenewal(uint32 lotId) external view returns (bool);
 
     /// @notice The id of the lot with `gtin` and `lotCode`, or 0 if there is none.
     function lotIdOf(uint256 gtin, bytes32 lotCode) external view returns (uint32);

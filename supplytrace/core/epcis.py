@@ -35,6 +35,7 @@ from urllib.parse import quote
 
 from supplytrace.core.events import (
     BrandNamed,
+    BrandUnnamed,
     CompanyPrefixAssigned,
     CompanyPrefixReleased,
     CustodyOffered,
@@ -48,6 +49,7 @@ from supplytrace.core.events import (
     LotClosed,
     LotRecalled,
     LotRegistered,
+    LotRenewed,
     OfferCancelled,
     OfferRejected,
     ParticipantDescribed,
@@ -206,9 +208,9 @@ class _Builder:
                             sourceList=seller,
                         )
                     )  # fmt: skip
-                case LotRecalled() | LotRegistered() | LotClosed():
+                case LotRecalled() | LotRegistered() | LotClosed() | LotRenewed():
                     pass  # a recall is one event for every exported item of the lot; the rest is not physical
-                case BrandNamed() | ParticipantDescribed() | RoleGranted() | RoleRevoked():
+                case BrandNamed() | BrandUnnamed() | ParticipantDescribed() | RoleGranted() | RoleRevoked():
                     pass
                 case GtinAssigned() | GtinReleased() | CompanyPrefixAssigned() | CompanyPrefixReleased():
                     pass

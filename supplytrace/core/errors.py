@@ -70,6 +70,12 @@ def _code(value: Any) -> str:
     return repr(str(value))
 
 
+def _cset82() -> str:
+    from supplytrace.core.ids import CSET82_TEXT  # core.ids imports this module
+
+    return CSET82_TEXT
+
+
 def _owned(args: _Args) -> str:
     owner = args["owner"]
     return (
@@ -99,7 +105,7 @@ _SENTENCES: dict[str, Callable[[_Args], str]] = {
         f"{a['account']} is not a registered brand; ask the registry admin to run `supplytrace brand add`."
     ),
     "GtinNotOwned": lambda a: f"GTIN {a['gtin']:014d} is not yours ({a['account']}); " + _owned(a),
-    "InvalidLotCode": lambda a: f"lot code {_code(a['lotCode'])} must be 1 to 20 characters.",
+    "InvalidLotCode": lambda a: f"lot code {_code(a['lotCode'])} must be 1 to 20 characters: {_cset82()}.",
     "LotAlreadyRegistered": lambda a: (
         f"lot {_code(a['lotCode'])} of GTIN {a['gtin']:014d} already exists (lot id {a['lotId']}); "
         "use it or pick another code."
@@ -112,7 +118,18 @@ _SENTENCES: dict[str, Callable[[_Args], str]] = {
     ),
     "LotIsRecalled": lambda a: f"lot {a['lotId']} is recalled; register new items into a new lot.",
     "LotIsClosed": lambda a: f"lot {a['lotId']} is closed; register new items into a new lot.",
-    "InvalidSerial": lambda a: f"serial {_code(a['serial'])} must be 1 to 20 characters.",
+    "LotNeedsRenewal": lambda a: (
+        f"lot {a['lotId']} stopped taking items when its brand lost the registrar role or the lot's GTIN; "
+        "the brand holds both again: renew the lot (renewLot), then register again."
+    ),
+    "InvalidSerial": lambda a: f"serial {_code(a['serial'])} must be 1 to 20 characters: {_cset82()}.",
+    "InvalidBizStep": lambda a: (
+        f"business step {_code(a['bizStep'])} must be 1 to 32 characters of printable ASCII without spaces "
+        "(for example 'inspecting')."
+    ),
+    "EmptyBrandName": lambda a: (
+        f"the verified name of {a['brand']} cannot be empty; to withdraw a name, use unnameBrand."
+    ),
     "ItemAlreadyRegistered": lambda a: (
         f"item {_hex(a['itemId'])} is already registered; each GTIN + serial can be registered once."
     ),

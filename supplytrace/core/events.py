@@ -43,6 +43,13 @@ class BrandNamed:
 
 
 @dataclass(frozen=True, slots=True)
+class BrandUnnamed:
+    """The admin withdrew the verified display name of a brand."""
+
+    brand: Address
+
+
+@dataclass(frozen=True, slots=True)
 class ParticipantDescribed:
     """An address described itself (shown as unverified)."""
 
@@ -167,6 +174,15 @@ class LotClosed:
 
 
 @dataclass(frozen=True, slots=True)
+class LotRenewed:
+    """The lot's registrar confirmed it still holds the registrar role and the lot's GTIN: the lot
+    takes items again."""
+
+    lot_id: int
+    by: Address
+
+
+@dataclass(frozen=True, slots=True)
 class LotRecalled:
     """The lot's registrar or the admin recalled a lot."""
 
@@ -196,6 +212,7 @@ class RoleRevoked:
 #: Every event a reader of the registry handles (other OpenZeppelin events are not decoded).
 RegistryEvent: TypeAlias = (
     BrandNamed
+    | BrandUnnamed
     | ParticipantDescribed
     | GtinAssigned
     | GtinReleased
@@ -210,6 +227,7 @@ RegistryEvent: TypeAlias = (
     | ItemObserved
     | ItemSold
     | LotClosed
+    | LotRenewed
     | LotRecalled
     | RoleGranted
     | RoleRevoked
@@ -375,14 +393,14 @@ if [t for t in ITEM_EVENTS if "lot_id" in {f.name for f in fields(t)}] != [REGIS
     t for t in LOT_EVENTS if "registrar" in {f.name for f in fields(t)}
 ] != [LOT_REGISTRATION]:
     raise TypeError("the ABI's registration events are not the ones events.REGISTRATION names")
-#: Events in which an address names or describes itself or is named (indexed address first,
-#: then text): what a reader shows for an address.
+#: Events about one address alone (an indexed address first): it names or describes itself, is
+#: named, or has its name withdrawn. What a reader shows for an address.
 NAMING_EVENTS: tuple[type[RegistryEvent], ...] = tuple(
     t
     for t, s in SPECS.items()
     if s.subject == "other"
-    and abi.entries("event")[t.__name__]["inputs"][0]["type"] == "address"
-    and any(typing.get_type_hints(t)[f.name] is ChainText for f in fields(t))
+    and (first := abi.entries("event")[t.__name__]["inputs"][0])["type"] == "address"
+    and first["indexed"]
 )
 
 

@@ -21,6 +21,7 @@ from typing import Any, TypeVar, assert_never
 from supplytrace.core.errors import SupplytraceError
 from supplytrace.core.events import (
     BrandNamed,
+    BrandUnnamed,
     CompanyPrefixAssigned,
     CompanyPrefixReleased,
     CustodyOffered,
@@ -34,6 +35,7 @@ from supplytrace.core.events import (
     LotClosed,
     LotRecalled,
     LotRegistered,
+    LotRenewed,
     OfferCancelled,
     OfferRejected,
     ParticipantDescribed,
@@ -94,7 +96,7 @@ class LotRow:
 @dataclass(slots=True)
 class ParticipantRow:
     address: str
-    verified_name: bytes | None = None  # None: never published; b"": withdrawn
+    verified_name: bytes | None = None  # None: none published, or withdrawn
     description: bytes | None = None
     registrar: bool = False
     admin: bool = False
@@ -222,12 +224,16 @@ class State:
                 lot = self.lot(event.lot_id)
                 lot.closed = True
                 self._touch_lot(lot, log)
+            case LotRenewed():
+                self._touch_lot(self.lot(event.lot_id), log)
             case LotRecalled():
                 lot = self.lot(event.lot_id)
                 lot.recalled_at, lot.recall_reason, lot.recalled_by = timestamp, event.reason.raw, event.by
                 self._touch_lot(lot, log)
             case BrandNamed():
                 self._participant(event.brand, log).verified_name = event.name.raw
+            case BrandUnnamed():
+                self._participant(event.brand, log).verified_name = None
             case ParticipantDescribed():
                 self._participant(event.participant, log).description = event.description.raw
             case RoleGranted() | RoleRevoked():
@@ -440,7 +446,7 @@ def replay(item_id: bytes, history: Iterable[Logged]) -> Replay:
                 registered, serial = True, event.serial
             case LotRecalled():
                 recalled, reason = True, event.reason
-            case LotClosed():
+            case LotClosed() | LotRenewed():
                 pass
             case (
                 CustodyOffered() | OfferCancelled() | OfferRejected() | CustodyTransferred() | ItemObserved()
@@ -454,7 +460,7 @@ def replay(item_id: bytes, history: Iterable[Logged]) -> Replay:
                     foreign = True
                     continue
                 sold = True
-            case BrandNamed() | ParticipantDescribed() | RoleGranted() | RoleRevoked():
+            case BrandNamed() | BrandUnnamed() | ParticipantDescribed() | RoleGranted() | RoleRevoked():
                 pass
             case GtinAssigned() | GtinReleased() | CompanyPrefixAssigned() | CompanyPrefixReleased():
                 pass

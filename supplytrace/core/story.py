@@ -13,6 +13,7 @@ from typing import Literal, assert_never
 
 from supplytrace.core.events import (
     BrandNamed,
+    BrandUnnamed,
     CompanyPrefixAssigned,
     CompanyPrefixReleased,
     CustodyOffered,
@@ -25,6 +26,7 @@ from supplytrace.core.events import (
     LotClosed,
     LotRecalled,
     LotRegistered,
+    LotRenewed,
     OfferCancelled,
     OfferRejected,
     ParticipantDescribed,
@@ -104,6 +106,8 @@ def describe(
             return Step(event.by, "recalled the whole lot", detail=reason)
         case LotClosed():
             return Step(event.by, "closed the lot to new items")
+        case LotRenewed():
+            return Step(event.by, "renewed the lot", detail="still a brand owning its GTIN")
         case BrandNamed():
             verb = (
                 f"is named {_code(event.name)} by the registry's admin"
@@ -111,6 +115,8 @@ def describe(
                 else "has no verified name"
             )
             return Step(event.brand, verb)
+        case BrandUnnamed():
+            return Step(event.brand, "no longer has a verified name")
         case ParticipantDescribed():
             return Step(
                 event.participant, "described itself", detail=f"unverified: {_code(event.description)}"

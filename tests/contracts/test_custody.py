@@ -37,6 +37,7 @@ from tests.conftest import (
 PING_PONG_SOURCE = Path(__file__).parent / "doubles" / "CustodyPingPong.sol"
 MAX_NONCE = 2**16 - 1
 FAR_FUTURE = 2**40
+DEPLOY_GAS = 10_000_000  # the registry's deployment (~5.1M: 23 kB of runtime code at 200 gas a byte)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -340,7 +341,8 @@ class _Web3Chain:
     def deploy(self, contract_type: ContractType, *args: Any, sender: Any) -> Contract:
         abi = [entry.model_dump(by_alias=True, mode="json") for entry in contract_type.abi]
         bytecode = contract_type.deployment_bytecode.bytecode
-        receipt = self.send(self.w3.eth.contract(abi=abi, bytecode=bytecode).constructor(*args), sender)
+        constructor = self.w3.eth.contract(abi=abi, bytecode=bytecode).constructor(*args)
+        receipt = self.send(constructor, sender, gas=DEPLOY_GAS)
         return self.w3.eth.contract(address=receipt.contractAddress, abi=abi)
 
     def send(self, call: Any, sender: Any, gas: int = 5_000_000) -> Any:

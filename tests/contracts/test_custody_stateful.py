@@ -2,7 +2,10 @@
 
 Every rule is also tried by the wrong actors: the model predicts the exact custom error (with its
 arguments), the chain must revert with it, and the invariants, read back from ``getItem`` for every
-item after every step, show that nothing changed.
+item after every step, show that nothing changed. The brand's rights change too (the admin revokes
+and grants its registrar role, releases its GTIN and assigns it to it or to another account, the
+brand renews its lots): the model keeps its registration epoch, and the invariants check the lots'
+``lotNeedsRenewal``, the role and the GTIN's owner.
 
 For speed the machine talks to the registry with raw JSON-RPC requests over ape's own connection
 to anvil instead of ape's transaction machinery (ape traces and prints every revert: ~200 ms each).
@@ -30,6 +33,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from supplytrace.core.records import DEFAULT_ADMIN_ROLE, REGISTRAR_ROLE
 from supplytrace.ids import encode_code, item_id
 from tests.conftest import HONEY_GTIN, ZERO_ADDRESS, ItemStatus, normalized, readable
 
@@ -46,6 +50,8 @@ receivers = st.sampled_from((*ACTOR_NAMES, "zero"))
 signers = st.one_of(st.just("receiver"), st.sampled_from(ACTOR_NAMES))
 items = st.integers(min_value=0, max_value=len(SERIALS) - 1)
 lots = st.integers(min_value=0, max_value=1)
+#: Who the admin assigns the brand's GTIN to: the brand again, or another account.
+assignees = st.sampled_from(("brand", "distributor"))
 
 #: A predicted revert, ``(error name, arguments)``, or None for success.
 Outcome = tuple[str, dict[str, Any]] | None
@@ -75,9 +81,34 @@ class CustodyModel:
     item_ids: list[bytes]
     items: dict[int, ItemModel] = field(default_factory=dict)
     recalled: set[int] = field(default_factory=set)
+    # The brand's rights: its registrar role, the owner of its GTIN (no company prefixes here), its
+    # registration epoch and the epoch each lot was registered or last renewed at.
+    has_role: bool = True
+    gtin_owner: str | None = None
+    epoch: int = 0
+    lot_epochs: dict[int, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.gtin_owner = self.brand
+        self.lot_epochs = dict.fromkeys(self.lots, 0)
 
     def lot_of(self, i: int) -> int:
         return self.lots[i % 2]
+
+    def needs_renewal(self, lot: int) -> bool:
+        return lot not in self.recalled and self.lot_epochs[lot] != self.epoch
+
+    def _rights(self) -> Outcome:
+        """What the brand lacks to register: its role, its GTIN."""
+        if not self.has_role:
+            return "NotRegistrar", {"account": self.brand}
+        if self.gtin_owner != self.brand:
+            return "GtinNotOwned", {
+                "gtin": int(HONEY_GTIN),
+                "account": self.brand,
+                "owner": self.gtin_owner or ZERO_ADDRESS,
+            }
+        return None
 
     def register(self, i: int, actor: str) -> Outcome:
         lot = self.lot_of(i)
@@ -85,6 +116,8 @@ class CustodyModel:
             return "NotLotRegistrar", {"lotId": lot, "account": actor, "registrar": self.brand}
         if lot in self.recalled:
             return "LotIsRecalled", {"lotId": lot}
+        if self.lot_epochs[lot] != self.epoch:
+            return self._rights() or ("LotNeedsRenewal", {"lotId": lot})
         if i in self.items:
             return "ItemAlreadyRegistered", {"itemId": self.item_ids[i]}
         self.items[i] = ItemModel(custodian=self.brand)
@@ -175,11 +208,59 @@ class CustodyModel:
         return None
 
     def recall(self, lot: int, actor: str) -> Outcome:
+        if actor == self.brand and not self.has_role:
+            return "NotRegistrar", {"account": actor}
         if actor not in (self.brand, self.admin):
             return "NotLotRegistrar", {"lotId": lot, "account": actor, "registrar": self.brand}
         if lot in self.recalled:
             return "LotIsRecalled", {"lotId": lot}
         self.recalled.add(lot)
+        return None
+
+    def renew(self, lot: int, actor: str) -> Outcome:
+        if actor != self.brand:
+            return "NotLotRegistrar", {"lotId": lot, "account": actor, "registrar": self.brand}
+        if lot in self.recalled:
+            return "LotIsRecalled", {"lotId": lot}
+        if error := self._rights():
+            return error
+        self.lot_epochs[lot] = self.epoch
+        return None
+
+    def _admin(self, actor: str) -> Outcome:
+        if actor != self.admin:
+            return "AccessControlUnauthorizedAccount", {"account": actor, "neededRole": DEFAULT_ADMIN_ROLE}
+        return None
+
+    def revoke_role(self, actor: str) -> Outcome:
+        if error := self._admin(actor):
+            return error
+        if self.has_role:  # revoking a role the account does not hold changes nothing
+            self.has_role, self.epoch = False, self.epoch + 1
+        return None
+
+    def grant_role(self, actor: str) -> Outcome:
+        if error := self._admin(actor):
+            return error
+        self.has_role = True  # the epoch stays: the brand's lots wait for their renewal
+        return None
+
+    def release_gtin(self, actor: str) -> Outcome:
+        if error := self._admin(actor):
+            return error
+        if self.gtin_owner is None:
+            return "GtinNotAssigned", {"gtin": int(HONEY_GTIN)}
+        if self.gtin_owner == self.brand:
+            self.epoch += 1
+        self.gtin_owner = None
+        return None
+
+    def assign_gtin(self, actor: str, to: str) -> Outcome:
+        if error := self._admin(actor):
+            return error
+        if self.gtin_owner is not None:
+            return "GtinAlreadyAssigned", {"gtin": int(HONEY_GTIN), "owner": self.gtin_owner}
+        self.gtin_owner = to
         return None
 
 
@@ -197,11 +278,13 @@ class LeanRegistry:
         self.address = registry.address
         self.ecosystem = provider.network.ecosystem
         abis = {abi.name: abi for abi in registry.contract_type.mutable_methods}
-        abis["getItem"] = registry.contract_type.view_methods["getItem"]
+        for view in ("getItem", "lotNeedsRenewal", "hasRole", "gtinOwner"):
+            abis[view] = registry.contract_type.view_methods[view]
         self.methods = {
             name: (keccak(text=abi.selector)[:4], [arg.canonical_type for arg in abi.inputs])
             for name, abi in abis.items()
         }
+        self.outputs = {name: [arg.canonical_type for arg in abi.outputs] for name, abi in abis.items()}
         (record,) = abis["getItem"].outputs
         self.record_type = record.canonical_type
         self.record_fields = [component.name for component in record.components]
@@ -241,6 +324,18 @@ class LeanRegistry:
             (values,) = decode([self.record_type], HexBytes(response["result"]))
             records.append(normalized(dict(zip(self.record_fields, values, strict=True))))
         return records
+
+    def views(self, calls: list[tuple[str, tuple[Any, ...]]]) -> list[Any]:
+        """The single result of each view call, in one JSON-RPC batch."""
+        batch = [
+            ("eth_call", [{"to": self.address, "data": self._calldata(name, *args)}, "latest"])
+            for name, args in calls
+        ]
+        results = []
+        for (name, _), response in zip(calls, self.rpc.make_batch_request(batch), strict=True):
+            (value,) = decode(self.outputs[name], HexBytes(response["result"]))
+            results.append(normalized(value))
+        return results
 
 
 @dataclass
@@ -366,6 +461,38 @@ class CustodyMachine(RuleBasedStateMachine):
         expected = self.model.recall(self.model.lots[lot], actor)
         self._send(expected, actor, "recallLot", self.model.lots[lot], "recall")
 
+    # -- the brand's rights (the admin's rules; the brand renews) ------------------------------------
+
+    @rule(who=actors)
+    def revoke_role(self, who: str) -> None:
+        actor = self._actor(who, self.model.admin)
+        expected = self.model.revoke_role(actor)
+        self._send(expected, actor, "revokeRole", REGISTRAR_ROLE, self.model.brand)
+
+    @rule(who=actors)
+    def grant_role(self, who: str) -> None:
+        actor = self._actor(who, self.model.admin)
+        expected = self.model.grant_role(actor)
+        self._send(expected, actor, "grantRole", REGISTRAR_ROLE, self.model.brand)
+
+    @rule(who=actors)
+    def release_gtin(self, who: str) -> None:
+        actor = self._actor(who, self.model.admin)
+        expected = self.model.release_gtin(actor)
+        self._send(expected, actor, "releaseGtin", int(HONEY_GTIN))
+
+    @rule(who=actors, to=assignees)
+    def assign_gtin(self, who: str, to: str) -> None:
+        actor = self._actor(who, self.model.admin)
+        expected = self.model.assign_gtin(actor, self.address[to])
+        self._send(expected, actor, "assignGtin", int(HONEY_GTIN), self.address[to])
+
+    @rule(lot=lots, who=actors)
+    def renew(self, lot: int, who: str) -> None:
+        actor = self._actor(who, self.model.brand)
+        expected = self.model.renew(self.model.lots[lot], actor)
+        self._send(expected, actor, "renewLot", self.model.lots[lot])
+
     # -- invariants, from getItem of every item ----------------------------------------------------
 
     @invariant()
@@ -376,6 +503,15 @@ class CustodyMachine(RuleBasedStateMachine):
             self._check_item(i, now)
             self._check_custody_change(i, before, now)
         self._check_recalls(records)
+
+    @invariant()
+    def rights_match_model(self) -> None:
+        model = self.model
+        calls: list[tuple[str, tuple[Any, ...]]] = [("lotNeedsRenewal", (lot,)) for lot in model.lots]
+        calls += [("hasRole", (REGISTRAR_ROLE, model.brand)), ("gtinOwner", (int(HONEY_GTIN),))]
+        *renewals, has_role, owner = self.env.registry.views(calls)
+        assert renewals == [model.needs_renewal(lot) for lot in model.lots], "lots needing renewal"
+        assert (has_role, owner) == (model.has_role, normalized(model.gtin_owner or ZERO_ADDRESS))
 
     def _check_item(self, i: int, record: dict[str, Any]) -> None:
         item = self.model.items.get(i)

@@ -55,7 +55,7 @@ def test_assign_gtin__zero_registrar__reverts_not_registrar(registry, admin):
         registry.assignGtin(UNASSIGNED_GTIN, ZERO_ADDRESS, sender=admin)
 
 
-def test_release_gtin__by_admin__owner_cleared_and_existing_lots_stay_valid(
+def test_release_gtin__by_admin__owner_cleared_and_existing_lots_stop_taking_items(
     registry, register, lot_id, admin, brand
 ):
     tx = registry.releaseGtin(int(HONEY_GTIN), sender=admin)
@@ -65,7 +65,9 @@ def test_release_gtin__by_admin__owner_cleared_and_existing_lots_stay_valid(
     with reverts_with(registry.GtinNotOwned, gtin=int(HONEY_GTIN), account=brand, owner=ZERO_ADDRESS):
         registry.registerLot(int(HONEY_GTIN), LOT, METADATA_HASH, sender=brand)
     assert registry.getLot(lot_id).registrar == brand
-    register("AFTER-RELEASE")  # the lot registered before the release still takes items
+    # The lot registered before the release no longer takes items (issue #11; it used to).
+    with reverts_with(registry.GtinNotOwned, gtin=int(HONEY_GTIN), account=brand, owner=ZERO_ADDRESS):
+        register("AFTER-RELEASE")
 
 
 def test_release_gtin__not_assigned__reverts_gtin_not_assigned(registry, admin):

@@ -41,6 +41,42 @@ def test_record__unknown_item__reverts_unknown_item(registry, brand):
         registry.record(b"\x42" * 32, INSPECTING, DATA_HASH, sender=brand)
 
 
+@pytest.mark.parametrize(
+    "step",
+    [b"!", b"urn:epcglobal:cbv:bizstep:#1~", b"x" * 32, b"{inspecting}"],
+    ids=["one-character", "any-printable-ascii", "32-characters", "braces"],
+)
+def test_record__printable_ascii_step__emits_item_observed(registry, register, brand, step):
+    (iid,) = register("JAR-1")
+    word = step.ljust(32, b"\0")
+
+    tx = registry.record(iid, word, DATA_HASH, sender=brand)
+
+    assert_emitted(tx, registry.ItemObserved(iid, brand, word, DATA_HASH))
+
+
+BAD_STEPS = {
+    "empty": b"",
+    "not-left-aligned": b"\0inspecting",
+    "space": b"in specting",
+    "interior-nul": b"in\0specting",
+    "newline": b"inspecting\n",
+    "delete": b"inspecting\x7f",
+    "control-character": b"\x1binspecting",
+    "non-ascii": "inspecting\u202e".encode(),
+    "high-byte": b"\xffinspecting",
+}
+
+
+@pytest.mark.parametrize("step", BAD_STEPS.values(), ids=BAD_STEPS.keys())
+def test_record__not_a_printable_ascii_step__reverts_invalid_biz_step(registry, register, brand, step):
+    (iid,) = register("JAR-1")
+    word = step.ljust(32, b"\0")
+
+    with reverts_with(registry.InvalidBizStep, bizStep=word):
+        registry.record(iid, word, DATA_HASH, sender=brand)
+
+
 # ----------------------------------------------------------------------------------------------
 # sell
 # ----------------------------------------------------------------------------------------------

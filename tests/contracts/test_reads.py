@@ -167,6 +167,19 @@ def test_get_lot__closed_and_recalled__full_record(registry, brand, other_lot_id
     )
 
 
+def test_get_lot__recalled_then_closed__recall_time_kept(registry, brand, other_lot_id):
+    recall = registry.recallLot(other_lot_id, "mislabelled", sender=brand)
+    registry.closeLot(other_lot_id, sender=brand)
+
+    record = lot_record(registry, other_lot_id)
+    assert (record["registrar"], record["gtin"], record["recalledAt"], record["closed"]) == (
+        brand.address,
+        int(HONEY_GTIN),
+        recall.timestamp,
+        True,
+    )
+
+
 @pytest.mark.parametrize("unknown_lot", [0, 99])
 def test_get_lot__unknown__reverts_unknown_lot(registry, stranger, unknown_lot):
     with reverts_with(registry.UnknownLot, lotId=unknown_lot):

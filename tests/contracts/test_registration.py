@@ -24,7 +24,35 @@ BAD_CODES = {
     "empty": b"\0" * 32,
     "21-characters": b"A" * 21 + b"\0" * 11,
     "not-left-aligned": b"\0" + b"A" * 5 + b"\0" * 26,
+    # Not GS1's character set 82 (!"%&'()*+,-./0-9:;<=>?A-Z_a-z), anywhere in the code:
+    "space": b"JAR 0001".ljust(32, b"\0"),
+    "hash": b"#JAR".ljust(32, b"\0"),
+    "dollar": b"JAR$".ljust(32, b"\0"),
+    "at-sign": b"JAR@1".ljust(32, b"\0"),
+    "square-bracket": b"JAR[1]".ljust(32, b"\0"),
+    "backslash": b"JAR\\1".ljust(32, b"\0"),
+    "caret": b"JAR^1".ljust(32, b"\0"),
+    "backtick": b"`JAR".ljust(32, b"\0"),
+    "curly-brace": b"JAR{1}".ljust(32, b"\0"),
+    "tilde": b"JAR~".ljust(32, b"\0"),
+    "delete": b"JAR\x7f".ljust(32, b"\0"),
+    "newline": b"JAR\n".ljust(32, b"\0"),
+    "control-character": b"\x01JAR".ljust(32, b"\0"),
+    "bidi-override": "JAR\u202e1".encode().ljust(32, b"\0"),
+    "high-byte": b"JAR\xff".ljust(32, b"\0"),
+    "interior-nul": b"JAR\0001".ljust(32, b"\0"),
+    "nul-then-character-in-padding": b"JAR".ljust(19, b"\0") + b"1" + b"\0" * 12,
+    "byte-after-20th": b"A" * 20 + b"\0" * 11 + b"1",
 }
+#: Codes at the edges of the character set: each is accepted.
+EDGE_CODES = [
+    "!\"%&'()*+,-./",
+    "0123456789:;<=>?",
+    "ABCDEFGHIJKLMNOPQRST",
+    "UVWXYZ_abcdefghijklm",
+    "nopqrstuvwxyz",
+    "z",
+]
 
 
 def test_register_lot__by_gtin_owner__emits_lot_registered_with_next_lot_id(registry, brand, other_lot_id):
@@ -62,6 +90,15 @@ def test_register_lot__invalid_lot_code__reverts_invalid_lot_code(registry, bran
 
 def test_register_lot__twenty_character_code__registered(registry, brand):
     code = encode_code("L" * 20, "lot code")
+
+    registry.registerLot(int(HONEY_GTIN), code, NEW_HASH, sender=brand)
+
+    assert registry.getLot(registry.lotCount()).lotCode == code
+
+
+@pytest.mark.parametrize("text", EDGE_CODES)
+def test_register_lot__every_character_of_cset_82__registered(registry, brand, text):
+    code = encode_code(text, "lot code")
 
     registry.registerLot(int(HONEY_GTIN), code, NEW_HASH, sender=brand)
 
@@ -137,6 +174,13 @@ def test_register_item__twenty_character_serial__registered(registry, brand, lot
     assert item_record(registry, item_id(HONEY_GTIN, "S" * 20))["custodian"] == brand
 
 
+def test_register_items__every_character_of_cset_82__registered(registry, brand, lot_id):
+    tx = registry.registerItems(lot_id, [encode_code(text) for text in EDGE_CODES], sender=brand)
+
+    assert [log.serial for log in tx.events] == [encode_code(text) for text in EDGE_CODES]
+    assert all(item_record(registry, item_id(HONEY_GTIN, text))["custodian"] == brand for text in EDGE_CODES)
+
+
 def test_register_item__already_registered__reverts_item_already_registered(
     registry, register, brand, lot_id
 ):
@@ -179,12 +223,14 @@ def test_register_items__empty_batch__reverts_empty_batch(registry, brand, lot_i
         registry.registerItems(lot_id, [], sender=brand)
 
 
-def test_register_item__registrar_role_revoked__allowed_until_admin_closes_lot(
+def test_register_item__registrar_role_revoked__refused_at_once_and_after_admin_closes_lot(
     registry, registrar_role, admin, brand, lot_id
 ):
-    """Documented in registerItem's NatSpec: the role is checked when the lot is registered."""
+    """The role is checked at every registration (issue #11; it used to be checked only when the
+    lot was registered, and the admin had to close the lot: tests/contracts/test_revocation.py)."""
     registry.revokeRole(registrar_role, brand, sender=admin)
-    registry.registerItem(lot_id, SERIAL, sender=brand)
+    with reverts_with(registry.NotRegistrar, account=brand):
+        registry.registerItem(lot_id, SERIAL, sender=brand)
 
     registry.closeLot(lot_id, sender=admin)
 

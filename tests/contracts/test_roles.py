@@ -55,6 +55,7 @@ ADMIN_ONLY_CALLS: dict[str, Callable[[Any, Any, Any], Any]] = {
     "revokeRole": lambda r, role, who: r.revokeRole(role, who, sender=who),
     "beginDefaultAdminTransfer": lambda r, role, who: r.beginDefaultAdminTransfer(who, sender=who),
     "nameBrand": lambda r, role, who: r.nameBrand(who, "Acme Honey", sender=who),
+    "unnameBrand": lambda r, role, who: r.unnameBrand(who, sender=who),
     "assignGtin": lambda r, role, who: r.assignGtin(int(OTHER_GTIN), who, sender=who),
     "releaseGtin": lambda r, role, who: r.releaseGtin(int(HONEY_GTIN), sender=who),
     "assignCompanyPrefix": lambda r, role, who: r.assignCompanyPrefix(9506000, 7, who, sender=who),
@@ -114,6 +115,20 @@ def test_name_brand__by_admin__emits_brand_named(registry, admin, brand):
     tx = registry.nameBrand(brand, "Acme Honey", sender=admin)
 
     assert_emitted(tx, registry.BrandNamed(brand, "Acme Honey"))
+
+
+def test_name_brand__empty_name__reverts_empty_brand_name(registry, admin, brand):
+    """An empty name used to be the only way to withdraw one; unnameBrand says so instead."""
+    with reverts_with(registry.EmptyBrandName, brand=brand):
+        registry.nameBrand(brand, "", sender=admin)
+
+
+def test_unname_brand__by_admin__emits_brand_unnamed(registry, admin, brand):
+    registry.nameBrand(brand, "Acme Honey", sender=admin)
+
+    tx = registry.unnameBrand(brand, sender=admin)
+
+    assert_emitted(tx, registry.BrandUnnamed(brand))
 
 
 def test_describe_self__by_anyone__emits_participant_described(registry, stranger):

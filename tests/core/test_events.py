@@ -123,3 +123,7 @@ def test_derived_sets__subjects__from_the_abi():
     assert events.LOT_REGISTRATION in events.LOT_EVENTS
     assert not set(events.ITEM_EVENTS) & set(events.LOT_EVENTS)
     assert all(events.SPECS[t].subject == "other" for t in events.NAMING_EVENTS)
+
+
+def test_naming_events__names_descriptions_and_withdrawn_names__nothing_else():
+    assert set(events.NAMING_EVENTS) == {events.BrandNamed, events.BrandUnnamed, events.ParticipantDescribed}
