@@ -840,11 +840,12 @@ def serve(**options: Any) -> None:
     page starts (it prints it): build the index first with `supplytrace index`, and keep it
     current with `supplytrace index --follow`.
     """
+    from supplytrace.core.errors import SupplytraceError
     from supplytrace.web import server
 
     try:
         _serve(server, **options)
-    except server.ServeError as exc:
+    except SupplytraceError as exc:
         raise UserError(str(exc)) from None
 
 
@@ -881,7 +882,9 @@ def _serve(
         else:
             with connect(network, settings) as provider:
                 rpc_url = str(provider.http_uri)
-    app, history = server.build(settings, network, rpc_url, db=db)
+    from supplytrace.service.page import build_page
+
+    app, history = build_page(settings, network, rpc_url, db=db)
     listen_host, listen_port = server.listen_address(settings.resolver, host, port)
     console.print(f"verification page for {network} at http://{listen_host}:{listen_port} (Ctrl-C stops it)")
     console.print(history, soft_wrap=True, markup=False)

@@ -175,6 +175,20 @@ def compile_test_double(source: Path, name: str) -> ContractContainer:
     return ContractContainer(contract_type)
 
 
+#: The registry as packaged before the hardening of issue #11 (redesign a5636e8): it accepts any
+#: bytes as a serial, lot code or business step, and an empty brand name. Its deployments hold
+#: such bytes for good, so every reader must take them; its ABI is a subset of today's.
+LEGACY_REGISTRY = ROOT / "tests" / "contracts" / "doubles" / "ProvenanceRegistry-v1.json"
+
+
+@cache
+def legacy_registry() -> ContractContainer:
+    """A container of :data:`LEGACY_REGISTRY` (deploy it like ``project.ProvenanceRegistry``)."""
+    from ape.contracts import ContractContainer
+
+    return ContractContainer(ContractType.model_validate_json(LEGACY_REGISTRY.read_text()))
+
+
 def item_record(registry: Any, item: bytes) -> dict[str, Any]:
     """``registry.getItem(item)`` as a normalized dict (field name -> value)."""
     return normalized(dict(registry.getItem(item).items()))

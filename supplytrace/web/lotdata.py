@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from eth_utils import keccak
+from supplytrace.core.hashing import keccak
 
 State = Literal["verified", "mismatch", "missing", "invalid"]
 

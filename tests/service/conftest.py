@@ -1,5 +1,6 @@
 """Fixtures for the use cases: the indexer's (index databases on SQLite and PostgreSQL, indexers
-and a workload on ape's anvil, raw hostile transactions)."""
+and a workload on ape's anvil, raw hostile transactions), and the page's world (the demo's story
+on ape's anvil, tests/web/conftest.py) for the page's bootstrap (service/page.py)."""
 
 from __future__ import annotations
 
@@ -15,3 +16,4 @@ from tests.indexer.conftest import (  # noqa: F401
     send_raw,
     workload,
 )
+from tests.web.conftest import world  # noqa: F401

@@ -2,9 +2,10 @@
 page's ASGI app over it, reading the chain by raw JSON-RPC exactly as `supplytrace serve` does.
 
 ``build_index`` builds a real event index of that chain (``supplytrace.indexer``), the source
-``supplytrace serve`` reads history from. The index stand-ins below (stale, tampered, broken)
-wrap the real chain-backed history: they are the failures of a history source the page must
-survive whatever its source.
+``supplytrace serve`` reads history from; ``served`` opens a history as `supplytrace serve` does
+(``supplytrace.service.history.open_history``). The index stand-ins below (stale, tampered,
+broken, failing) wrap the real chain-backed history: they are the failures of a history source
+the page must survive whatever its source.
 """
 
 from __future__ import annotations
@@ -23,15 +24,17 @@ import pytest
 from eth_utils import keccak
 from starlette.exceptions import StarletteDeprecationWarning
 
+from supplytrace.chain.history import ChainHistory, HistorySource, LotHistory, LotItem, Participant
 from supplytrace.chain.rpc import Rpc
 from supplytrace.core.deployments import Deployment
+from supplytrace.core.events import ItemSold, Logged
 from supplytrace.core.explorers import ExplorerLinks
 from supplytrace.demo import Story, tell_story
 from supplytrace.indexer.run import Indexer, IndexerConfig
 from supplytrace.indexer.store import Header, IndexStore, make_engine
-from supplytrace.web.app import PageConfig, create_app
-from supplytrace.web.rpc import SyncRpc
-from supplytrace.web.sources import ChainHistory, HistoryEvent, HistorySource, LotHistory, Participant
+from supplytrace.service.history import open_history
+from supplytrace.web.app import create_app
+from supplytrace.web.deps import PageConfig
 
 with warnings.catch_warnings():
     # Starlette 1.x prefers the httpx2 fork for its test client; httpx (the page's own RPC client) works.
@@ -84,22 +87,21 @@ class World:
         return next(i.key for i in self.story.items if i.case == case)
 
     def config(self, **changes: Any) -> PageConfig:
-        config = PageConfig(
+        config = PageConfig.of(
+            self.deployment,
             rpc_url=self.rpc_url,
-            registry=str(self.registry.address),
-            chain_id=self.chain_id,
-            ecosystem="ethereum",
-            network="local",
-            deployment_block=self.from_block,
             resolver=BASE,
             metadata_folder=self.home / "metadata",
             links=ExplorerLinks.for_network("ethereum", "local", resolver=BASE, overrides={}),
-            deployment=self.deployment,
         )
         return replace(config, **changes)
 
     def history(self) -> ChainHistory:
-        return ChainHistory(SyncRpc(self.rpc_url), str(self.registry.address), self.from_block)
+        return ChainHistory(Rpc(self.rpc_url), str(self.registry.address), self.from_block)
+
+    def served(self, db: str | None, home: Path | None = None) -> tuple[HistorySource, str]:
+        """The history `supplytrace serve` reads: the index at ``db`` if it fits, else the chain's."""
+        return open_history(Rpc(self.rpc_url), self.deployment, db=db, home=home or self.home)
 
 
 @pytest.fixture(scope="module")
@@ -192,7 +194,7 @@ def forget_chain(url: str, world: World, *, registry: str | None = None) -> None
     try:
         store = IndexStore(engine, world.chain_id)
         store.reset()
-        head = int(SyncRpc(world.rpc_url).make_request("eth_blockNumber", []), 16)
+        head = int(Rpc(world.rpc_url).request("eth_blockNumber", []), 16)
         elsewhere = Header(head, b"\x0e" * 32, b"\x0d" * 32, 0)
         store.start(registry or str(world.registry.address), world.from_block, elsewhere)
     finally:
@@ -203,6 +205,8 @@ def forget_chain(url: str, world: World, *, registry: str | None = None) -> None
 # Index stand-ins
 # ----------------------------------------------------------------------------------------------
 
+SECRET_FAILURE = "database file is locked: /secret/path/index.sqlite"
+
 
 class StaleIndex:
     """An index that stopped at block ``mark``: it holds no newer event and says so."""
@@ -210,14 +214,20 @@ class StaleIndex:
     def __init__(self, inner: HistorySource, mark: int) -> None:
         self.inner, self.mark = inner, mark
 
-    def item_history(self, item_id: bytes) -> list[HistoryEvent]:
+    def item_history(self, item_id: bytes) -> list[Logged]:
         return [e for e in self.inner.item_history(item_id) if e.block_number <= self.mark]
 
-    def lot(self, lot_id: int, item_limit: int = 50) -> LotHistory | None:
-        found = self.inner.lot(lot_id, item_limit)
+    def items_events(self, item_ids: Collection[bytes]) -> list[Logged]:
+        return [e for e in self.inner.items_events(item_ids) if e.block_number <= self.mark]
+
+    def lot(self, lot_id: int, item_limit: int = 50, offset: int = 0) -> LotHistory | None:
+        found = self.inner.lot(lot_id, item_limit, offset)
         if found is None:
             return None
         return replace(found, events=[e for e in found.events if e.block_number <= self.mark])
+
+    def lot_items(self, lot_id: int) -> list[LotItem]:
+        return self.inner.lot_items(lot_id)
 
     def participants(self, addresses: Collection[str]) -> dict[str, Participant]:
         return self.inner.participants(addresses)
@@ -232,13 +242,21 @@ class TamperedIndex(StaleIndex):
     def __init__(self, inner: HistorySource) -> None:
         super().__init__(inner, 2**62)
 
-    def item_history(self, item_id: bytes) -> list[HistoryEvent]:
+    def item_history(self, item_id: bytes) -> list[Logged]:
         events = self.inner.item_history(item_id)
         if not events:
             return events
         last = events[-1]
-        fake = HistoryEvent("ItemSold", last.block_number, last.log_index + 1, last.tx_hash, last.timestamp)
-        return [*events, replace(fake, args={"itemId": item_id, "seller": events[0].args.get("registrar")})]
+        seller = getattr(events[0].event, "registrar", None) or "0x" + "00" * 20
+        fake = Logged(
+            ItemSold(item_id, seller),
+            last.block_number,
+            last.log_index + 1,
+            last.tx_hash,
+            last.block_hash,
+            last.timestamp,
+        )
+        return [*events, fake]
 
     def indexed_block(self) -> int | None:
         return None
@@ -250,21 +268,35 @@ class BrokenIndex(StaleIndex):
     def __init__(self, inner: HistorySource) -> None:
         super().__init__(inner, 0)
 
-    def item_history(self, item_id: bytes) -> list[HistoryEvent]:
-        raise RuntimeError("database file is locked: /secret/path/index.sqlite")
+    def item_history(self, item_id: bytes) -> list[Logged]:
+        raise RuntimeError(SECRET_FAILURE)
 
-    def lot(self, lot_id: int, item_limit: int = 50) -> LotHistory | None:
-        raise RuntimeError("database file is locked: /secret/path/index.sqlite")
+    def items_events(self, item_ids: Collection[bytes]) -> list[Logged]:
+        raise RuntimeError(SECRET_FAILURE)
+
+    def lot(self, lot_id: int, item_limit: int = 50, offset: int = 0) -> LotHistory | None:
+        raise RuntimeError(SECRET_FAILURE)
+
+    def lot_items(self, lot_id: int) -> list[LotItem]:
+        raise RuntimeError(SECRET_FAILURE)
 
     def participants(self, addresses: Collection[str]) -> dict[str, Participant]:
-        raise RuntimeError("database file is locked: /secret/path/index.sqlite")
+        raise RuntimeError(SECRET_FAILURE)
+
+
+class FailingSource(BrokenIndex):
+    """A history source that fails whatever it is asked, even where its index stands."""
+
+    def indexed_block(self) -> int | None:
+        raise RuntimeError(SECRET_FAILURE)
 
 
 class MalformedIndex(StaleIndex):
-    """An index that answers with rows the page cannot read (a custody event without its parties)."""
+    """An index that answers with rows the page cannot read (a row that is no registry event)."""
 
     def __init__(self, inner: HistorySource) -> None:
         super().__init__(inner, 2**62)
 
-    def item_history(self, item_id: bytes) -> list[HistoryEvent]:
-        return [HistoryEvent("CustodyTransferred", 1, 0, "0x" + "00" * 32, 0, {"itemId": item_id})]
+    def item_history(self, item_id: bytes) -> list[Logged]:
+        row: Any = {"itemId": item_id}
+        return [Logged(row, 1, 0, "0x" + "00" * 32, "0x" + "00" * 32, 0)]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
-from supplytrace.web.app import CSS
+from supplytrace.web.render import CSS
 from tests.web.conftest import BASE, TestClient, World
 
 VOID = {"meta", "link", "br", "input", "img", "hr"}

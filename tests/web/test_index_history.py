@@ -1,7 +1,8 @@
-"""The page on the real event index, built as `supplytrace serve` builds it
-(``supplytrace.web.server.history_source``): it shows the chain's history, the blocks after the
-index's checkpoint included, says how far the index lags, and sets aside an index that does not
-belong to this registry or this chain. Also the demo's index step (``index_story``)."""
+"""The page on the real event index, opened as `supplytrace serve` opens it
+(``supplytrace.service.history.open_history``, through ``supplytrace.service.page.build_page``):
+it shows the chain's history, the blocks after the index's checkpoint included, says how far the
+index lags, and sets aside an index that does not belong to this registry or this chain. Also the
+demo's index step (``index_story``)."""
 
 from __future__ import annotations
 
@@ -13,20 +14,17 @@ from typing import Any
 
 import pytest
 
-from supplytrace.chain.history import ChainHistory
+from supplytrace.chain.history import ChainHistory, HistorySource
 from supplytrace.core.config import load_settings
 from supplytrace.demo import CASES, index_story
 from supplytrace.indexer.history import IndexHistory
-from supplytrace.web.server import PortHistory, history_source
 from tests.web.conftest import BASE, TestClient, World, forget_chain, text_of
 
 
-def _served(world: World, db: str | None, home: Path | None = None) -> tuple[PortHistory, str]:
-    """The page's history as `supplytrace serve` builds it (``.port``: the history source
-    ``service.history.open_history`` chose, which the page reads through it)."""
-    source, note = history_source(world.config(), db=db, home=home or world.home)
-    assert isinstance(source, PortHistory)
-    return source, note
+def _served(world: World, db: str | None, home: Path | None = None) -> tuple[HistorySource, str]:
+    """The history the page reads, and the line `supplytrace serve` prints about it."""
+    source, reason = world.served(db, home)
+    return source, f"history: {reason}"
 
 
 def _item(client: TestClient, world: World, case: str) -> dict[str, Any]:
@@ -58,7 +56,7 @@ def test_open_each_case__index_current__history_from_the_index_as_on_chain(
     make_client: Callable[..., TestClient], client: TestClient, world: World, build_index, chain
 ) -> None:
     source, note = _served(world, build_index())
-    assert isinstance(source.port, IndexHistory), note
+    assert isinstance(source, IndexHistory), note
     assert (
         note.startswith("history: the event index sqlite:///") and f"(index at block {_head(chain)})" in note
     )
@@ -85,7 +83,7 @@ def test_open_each_case__index_checkpoint_before_the_sale__newer_steps_from_the_
     # The index stops before the sale; the recalled lot (registered after it) is only on chain.
     source, note = _served(world, build_index(confirmations=head - sale + 1))
     mark = sale - 1
-    assert isinstance(source.port, IndexHistory) and source.indexed_block() == mark
+    assert isinstance(source, IndexHistory) and source.indexed_block() == mark
     assert f"(index at block {mark} + chain to block {head})" in note
     page = make_client(source)
     _assert_same_history(page, client, world)
@@ -117,7 +115,7 @@ def test_serve__index_of_another_registry__history_from_the_chain_s_logs(
     other = project.ProvenanceRegistry.deploy(accounts[0], 0, sender=accounts[0])
     url = build_index(registry=str(other.address), deployment_block=_head(chain))
     source, note = _served(world, url)
-    assert isinstance(source.port, ChainHistory)
+    assert isinstance(source, ChainHistory)
     assert f"history: the chain's logs (the index holds another registry ({other.address}))" == note
     page = make_client(source)
     assert _item(page, world, "sold")["index"]["source"] == "chain"
@@ -130,7 +128,7 @@ def test_serve__index_of_an_earlier_devnet__history_from_the_chain_s_logs(
     url = build_index()
     forget_chain(url, world)
     source, note = _served(world, url)
-    assert isinstance(source.port, ChainHistory)
+    assert isinstance(source, ChainHistory)
     assert f"the index's block {_head(chain)} is no longer on the chain" in note
 
 
@@ -139,7 +137,7 @@ def test_serve__no_index__history_from_the_chain_s_logs(
 ) -> None:
     monkeypatch.delenv("SUPPLYTRACE_INDEX_DB", raising=False)
     source, note = _served(world, None, home=tmp_path)
-    assert isinstance(source.port, ChainHistory)
+    assert isinstance(source, ChainHistory)
     assert note == "history: the chain's logs (no index (build one with `supplytrace index`))"
 
 
@@ -148,7 +146,7 @@ def test_open_item__index_replaced_by_an_earlier_devnet_s_while_serving__that_re
 ) -> None:
     url = build_index()
     source, _ = _served(world, url)
-    assert isinstance(source.port, IndexHistory)
+    assert isinstance(source, IndexHistory)
     forget_chain(url, world)  # the index now holds nothing, at a block this chain does not have
     page = make_client(source)
     _assert_same_history(page, client, world)
@@ -172,6 +170,6 @@ def test_index_story__index_left_by_an_earlier_devnet__rebuilt_and_read_by_the_p
     assert re.fullmatch(r"event index: [\d,]+ events in [\d,]+ blocks \(\d+-\d+\) indexed into \S+; .*", line)
     assert f"indexed into {default};" in line
     source, note = _served(world, None, home=settings.home)
-    assert isinstance(source.port, IndexHistory), note
+    assert isinstance(source, IndexHistory), note
     assert source.indexed_block() == _head(chain)
     _assert_same_history(make_client(source), client, world)

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 
+from supplytrace.core.ids import ItemKey
 from supplytrace.demo import HONEY_GTIN, LOT_CODE, RECALL_REASON
-from supplytrace.ids import ItemKey
-from supplytrace.web.views import fmt_date
+from supplytrace.web.views.common import fmt_date
 from tests.web.conftest import BASE, TestClient, World, banner_of, text_of
 
 

@@ -1,0 +1,49 @@
+"""What a reader is told when a page cannot be shown: :class:`PageError` (a human page, or a JSON
+body under ``/api``), and the parameters a page refuses with one."""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+from supplytrace.core.ids import IdentityError, parse_item_id
+
+
+class PageError(Exception):
+    """An error with a human page (and a JSON body under /api)."""
+
+    def __init__(self, status: int, title: str, message: str, detail: str | None = None) -> None:
+        super().__init__(message)
+        self.status, self.title, self.message, self.detail = status, title, message, detail
+
+
+NOT_A_PRODUCT_CODE = "This is not a product code we can read"
+
+
+def item_id_param(text: str) -> bytes:
+    try:
+        return parse_item_id(text)
+    except IdentityError:
+        raise PageError(
+            400,
+            "This is not an item id",
+            "An item id is 0x followed by 64 hexadecimal digits, e.g. as printed by `supplytrace status`.",
+        ) from None
+
+
+def lot_id_param(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or not 0 < int(text) < 2**32:
+        raise PageError(400, "This is not a lot number", "A lot number is a whole number: 1, 2, 3, …")
+    return int(text)
+
+
+def wants_json(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+#: The base the Digital Link parser is given for a path (never shown: see :func:`plain_identity_error`).
+PARSE_BASE = "https://resolver.invalid"
+
+
+def plain_identity_error(exc: IdentityError) -> str:
+    return str(exc).replace(PARSE_BASE, "")

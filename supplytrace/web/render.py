@@ -1,0 +1,63 @@
+"""How the pages are written out: the Jinja2 templates, the one inline stylesheet, and the headers
+every answer carries (a Content-Security-Policy that allows nothing but that stylesheet, and
+``no-store`` wherever a status is shown, so no phone or proxy keeps a stale one)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from supplytrace.web.views.common import Contract, fmt_date, fmt_iso, short_address
+
+HERE = Path(__file__).resolve().parent
+CSS = (HERE / "static" / "style.css").read_text(encoding="utf-8")
+_CSS_HASH = base64.b64encode(hashlib.sha256(CSS.encode()).digest()).decode()
+#: No script, no frames, no outside requests: the page needs nothing but its inline stylesheet.
+CSP = (
+    f"default-src 'none'; style-src 'sha256-{_CSS_HASH}'; img-src 'self' data:; "
+    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+#: Headers of every answer (``web.app``'s middleware adds them; a page carries them itself, since
+#: the answer to an unexpected error is sent from outside the middleware).
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+#: The status is read live on every request: never let a phone or proxy show a stale one.
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def _capitalize_first(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+class Templates:
+    """The page's templates (``web/templates``), autoescaped, strict about undefined values."""
+
+    def __init__(self, registry: Contract) -> None:
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(HERE / "templates"),
+            autoescape=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            undefined=jinja2.StrictUndefined,
+        )
+        self.env.globals.update(css=CSS, registry=registry, short=short_address)
+        self.env.filters.update(iso=fmt_iso, date=fmt_date, capitalize_first=_capitalize_first)
+
+    def html(self, template: str, status: int = 200, *, cache: bool = False, **values: Any) -> HTMLResponse:
+        """``template`` rendered with ``values``; never cached unless ``cache``."""
+        body = self.env.get_template(template).render(**values)
+        headers = SECURITY_HEADERS if cache else {**SECURITY_HEADERS, **NO_STORE}
+        return HTMLResponse(body, status_code=status, headers=headers)
+
+
+def json_answer(body: Any, status: int = 200) -> JSONResponse:
+    """A JSON answer that no one caches (it carries a live status)."""
+    return JSONResponse(body, status_code=status, headers=NO_STORE)

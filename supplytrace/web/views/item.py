@@ -1,0 +1,287 @@
+"""The item page: the item's status in one banner, read from its live record; the product, its
+lot's details and the journey, from the history; and how to check it all by hand.
+
+The status comes from the live record alone (:func:`core.story.status_of`). The history adds
+the timeline (:func:`core.story.describe`), the serial and the recall reason
+(:func:`core.reducer.replay`), and is checked against the live record
+(:func:`core.reducer.verdict`): the page says when it lags or disagrees.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Mapping, Sequence
+
+from pydantic import BaseModel, Field
+
+from supplytrace.chain.history import Participant
+from supplytrace.core.events import Logged
+from supplytrace.core.hashing import keccak
+from supplytrace.core.ids import IdentityError, ItemKey
+from supplytrace.core.records import ItemRecord
+from supplytrace.core.reducer import replay, verdict
+from supplytrace.core.story import Status, status_of
+from supplytrace.core.text import ChainText
+from supplytrace.web.lotdata import LotMetadata
+from supplytrace.web.views.common import (
+    HISTORY_UNAVAILABLE,
+    REASON_LIMIT,
+    Banner,
+    Context,
+    Contract,
+    IndexState,
+    LotDetails,
+    Party,
+    TimelineRow,
+    fmt_date,
+    hex32,
+    index_state,
+    lot_details,
+    party_text,
+)
+
+#: What the page says when the history disagrees with the live record (``core.reducer.verdict``).
+VERDICTS = {
+    "behind": (
+        "The history below is behind the chain: it does not show every step yet. The status at the "
+        "top is read live from the chain and is up to date."
+    ),
+    "wrong": (
+        "The history below disagrees with the chain's current record (the index may be damaged or "
+        "from another network). The status at the top is read live from the chain; trust it."
+    ),
+}
+
+
+class Derivation(BaseModel):
+    """How the item id follows from the code on the label, to check by hand."""
+
+    gtin: str
+    serial: str
+    gtin_word: str
+    serial_word: str
+    item_id: str
+    matches: bool = Field(description="Whether the derived id is the id this page shows.")
+    cast_command: str
+    call_command: str
+
+
+class ItemView(BaseModel):
+    item_id: str
+    status: Status
+    banner: Banner
+    registered: bool
+    gtin: str | None = None
+    serial: str | None = None
+    lot_code: str | None = None
+    lot_id: int | None = None
+    lot_url: str | None = None
+    digital_link: str | None = None
+    brand: Party | None = None
+    custodian: Party | None = None
+    pending_receiver: Party | None = None
+    gtin_owner: Party | None = Field(
+        default=None, description="For an unknown item: who owns its GTIN, if anyone."
+    )
+    custody_changes: int = 0
+    updated_at: int | None = None
+    sold: bool = False
+    sold_at: int | None = None
+    recalled: bool = False
+    recalled_at: int | None = None
+    recall_reason: str | None = None
+    lot: LotDetails | None = None
+    timeline: list[TimelineRow] = Field(default_factory=list)
+    derivation: Derivation | None = None
+    registry: Contract
+    index: IndexState
+    warnings: list[str] = Field(default_factory=list)
+
+
+def derivation(
+    ctx: Context, gtin14: str, serial: ChainText, shown_id: str, rpc_hint: str
+) -> Derivation | None:
+    """The id from the GTIN and the serial's bytes, as the contract derives it; None for a serial
+    that is not a ``bytes32`` code."""
+    if len(serial.raw) > 32:
+        return None
+    gtin_word = int(gtin14).to_bytes(32, "big")
+    serial_word = serial.raw.ljust(32, b"\0")
+    derived = hex32(keccak(gtin_word + serial_word))
+    exact = serial.exact
+    word = f"$(cast format-bytes32-string {shlex.quote(exact)})" if exact is not None else hex32(serial_word)
+    return Derivation(
+        gtin=gtin14,
+        serial=str(serial),
+        gtin_word=hex32(gtin_word),
+        serial_word=hex32(serial_word),
+        item_id=derived,
+        matches=derived == shown_id,
+        cast_command=f'cast keccak $(cast abi-encode "f(uint256,bytes32)" {int(gtin14)} {word})',
+        call_command=f'cast call {ctx.registry.address} "getItem(bytes32)" {derived} --rpc-url {rpc_hint}',
+    )
+
+
+def _item_key(gtin14: str, serial: ChainText, lot: ChainText | None) -> ItemKey | None:
+    """The GS1 key to link to, when the codes are GS1 codes (the chain checks only their length);
+    a lot code that is not one is left out of the link."""
+    if serial.exact is None:
+        return None
+    for lot_code in dict.fromkeys((lot.exact if lot else None, None)):
+        try:
+            return ItemKey.create(gtin14, serial.exact, lot_code)
+        except IdentityError:
+            continue
+    return None
+
+
+def banner(
+    status: Status,
+    *,
+    brand: Party | None,
+    custodian: Party | None,
+    record: ItemRecord,
+    recall_reason: str | None,
+    network: str,
+    gtin: str | None,
+    gtin_owner: Party | None,
+) -> Banner:
+    brand_text = party_text(brand)
+    match status:
+        case "genuine":
+            held = f" {party_text(custodian)} holds it now." if custodian else ""
+            return Banner(
+                status=status,
+                title="Genuine and in the supply chain",
+                message=f"Registered by {brand_text}. Not sold to anyone yet.{held}",
+            )
+        case "sold":
+            return Banner(
+                status=status,
+                title="Already sold",
+                message=f"Sold on {fmt_date(record.updated_at)} by {party_text(custodian)}.",
+                advice=(
+                    "If you just bought this new, the code may be a copy: ask the shop, "
+                    f"and tell {brand_text}."
+                ),
+            )
+        case "recalled":
+            reason = f" Reason: {recall_reason}" if recall_reason else ""
+            sold = f" It was sold on {fmt_date(record.updated_at)}." if record.sold else ""
+            return Banner(
+                status=status,
+                title="Recalled: do not use",
+                message=(
+                    f"{brand_text} recalled lot {record.lot_code} on {fmt_date(record.recalled_at)}."
+                    f"{reason}{sold}"
+                ),
+                advice=(
+                    "Do not eat or use it. Take it back to the shop where you bought it, "
+                    f"or contact {brand_text}."
+                ),
+            )
+    owner = ""
+    if gtin_owner is not None and gtin is not None:
+        owner = (
+            f" The product number (GTIN {gtin}) belongs to {party_text(gtin_owner)}, "
+            "which never registered this code."
+        )
+    return Banner(
+        status="unknown",
+        title="Unknown code: likely counterfeit",
+        message=f"Not registered by any brand on the {network}: likely counterfeit.{owner}",
+        advice="Do not trust where this product claims to come from. Tell the shop where you found it.",
+    )
+
+
+def item_view(
+    ctx: Context,
+    *,
+    record: ItemRecord,
+    head: int,
+    history: Sequence[Logged],
+    names: Mapping[str, Participant],
+    indexed_block: int | None,
+    metadata: LotMetadata | None,
+    key: ItemKey | None,
+    resolver: str,
+    rpc_hint: str,
+    gtin_owner: str | None = None,
+    history_available: bool = True,
+) -> ItemView:
+    shown_id = record.item_id_hex
+    status = status_of(record)
+    brand = ctx.party(record.brand, names)
+    custodian = ctx.party(record.custodian, names)
+    seen = replay(record.item_id, history)
+    recall_reason = seen.recall_reason.shown(REASON_LIMIT) if seen.recall_reason is not None else None
+    gtin14 = key.gtin if key else record.gtin14
+    serial = ChainText.of(key.serial) if key else seen.serial
+    if history_available:
+        found = verdict(record, history)
+        warnings = [VERDICTS[found]] if found else []
+    else:
+        warnings = [HISTORY_UNAVAILABLE]
+    lot_code = str(record.lot_code) if record.registered else None
+    if (
+        key is not None
+        and key.lot is not None
+        and record.registered
+        and key.lot.encode() != record.lot_code.raw
+    ):
+        warnings.insert(
+            0,
+            f"The code you scanned names lot {key.lot}, but this item belongs to lot {lot_code}. "
+            "A label that does not match its item may be a copy.",
+        )
+    lot_codes = {record.lot_id: str(record.lot_code)} if record.registered else {}
+    rows = [ctx.timeline_row(e, names, brand=record.brand, lot_codes=lot_codes) for e in history]
+    lot = lot_details(record.lot_metadata_hash, metadata, brand) if record.registered and metadata else None
+    link_key, steps = None, None
+    if gtin14 and serial is not None:
+        link_key = _item_key(gtin14, serial, record.lot_code if record.registered else None)
+        steps = derivation(ctx, gtin14, serial, shown_id, rpc_hint)
+    if steps is not None and not steps.matches:
+        warnings.append(
+            f"The history names serial {serial}, which does not derive this item id: the history is wrong "
+            "for this item. The status at the top is read live from the chain."
+        )
+    owner = ctx.party(gtin_owner, names)
+    return ItemView(
+        item_id=shown_id,
+        status=status,
+        banner=banner(
+            status,
+            brand=brand,
+            custodian=custodian,
+            record=record,
+            recall_reason=recall_reason,
+            network=ctx.registry.network,
+            gtin=gtin14,
+            gtin_owner=owner,
+        ),
+        registered=record.registered,
+        gtin=gtin14,
+        serial=str(serial) if serial is not None else None,
+        lot_code=lot_code,
+        lot_id=record.lot_id or None,
+        lot_url=ctx.lot_url(record.lot_id) if record.registered else None,
+        digital_link=link_key.digital_link(resolver) if link_key else None,
+        brand=brand,
+        custodian=custodian,
+        pending_receiver=ctx.party(record.pending_receiver, names),
+        gtin_owner=owner if not record.registered else None,
+        custody_changes=record.custody_nonce,
+        updated_at=record.updated_at or None,
+        sold=record.sold,
+        sold_at=record.updated_at if record.sold else None,
+        recalled=record.recalled,
+        recalled_at=record.recalled_at or None,
+        recall_reason=recall_reason,
+        lot=lot,
+        timeline=rows,
+        derivation=steps,
+        registry=ctx.registry,
+        index=index_state(head, indexed_block),
+        warnings=warnings,
+    )

@@ -1,0 +1,119 @@
+"""The lot page: the lot's live record (recalled? closed?), its details checked against the hash
+on chain, its history and its first items with their live status."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from pydantic import BaseModel, Field
+
+from supplytrace.chain.history import LotHistory, Participant
+from supplytrace.core.records import ItemStatus, LotRecord
+from supplytrace.core.reducer import replay
+from supplytrace.core.story import Status
+from supplytrace.web.lotdata import LotMetadata
+from supplytrace.web.views.common import (
+    HISTORY_UNAVAILABLE,
+    REASON_LIMIT,
+    Context,
+    Contract,
+    IndexState,
+    LotDetails,
+    Party,
+    TimelineRow,
+    hex32,
+    index_state,
+    lot_details,
+)
+
+
+class LotItemRow(BaseModel):
+    item_id: str
+    serial: str
+    status: Status
+    url: str
+
+
+class LotView(BaseModel):
+    lot_id: int
+    gtin: str
+    lot_code: str
+    brand: Party | None
+    recalled: bool
+    recalled_at: int | None = None
+    recall_reason: str | None = None
+    closed: bool
+    details: LotDetails
+    events: list[TimelineRow]
+    item_count: int | None = Field(
+        default=None, description="Items registered into the lot (None: not indexed yet)."
+    )
+    items: list[LotItemRow]
+    registry: Contract
+    index: IndexState
+    warnings: list[str] = Field(default_factory=list)
+
+
+def item_status(status: ItemStatus, recalled: bool) -> Status:
+    """An item's status from ``itemStatuses`` and its lot's recall (as ``core.story.status_of``)."""
+    if status is ItemStatus.UNKNOWN:
+        return "unknown"
+    if recalled:
+        return "recalled"
+    return "sold" if status is ItemStatus.SOLD else "genuine"
+
+
+def lot_view(
+    ctx: Context,
+    *,
+    record: LotRecord,
+    head: int,
+    history: LotHistory | None,
+    statuses: Sequence[tuple[ItemStatus, int]],
+    names: Mapping[str, Participant],
+    indexed_block: int | None,
+    metadata: LotMetadata,
+    history_available: bool = True,
+) -> LotView:
+    events = history.events if history else []
+    # The lot's own events name no item: any id reads them.
+    reason = replay(bytes(32), events).recall_reason
+    recall_reason = reason.shown(REASON_LIMIT) if reason is not None else None
+    warnings = []
+    if not history_available:
+        warnings.append(HISTORY_UNAVAILABLE)
+    elif history is None:
+        warnings.append(
+            "This lot's history is not indexed yet; the record above is read live from the chain."
+        )
+    elif record.recalled and reason is None:
+        warnings.append("The recall is not in the history index yet; its reason will show once it is.")
+    items = []
+    for item, (status, _lot) in zip(history.items if history else [], statuses, strict=False):
+        item_hex = hex32(item.item_id)
+        items.append(
+            LotItemRow(
+                item_id=item_hex,
+                serial=str(item.serial),
+                status=item_status(status, record.recalled),
+                url=ctx.item_url(item_hex),
+            )
+        )
+    brand = ctx.party(record.registrar, names)
+    return LotView(
+        lot_id=record.lot_id,
+        gtin=record.gtin14,
+        lot_code=str(record.lot_code),
+        brand=brand,
+        recalled=record.recalled,
+        recalled_at=record.recalled_at or None,
+        recall_reason=recall_reason,
+        closed=record.closed,
+        details=lot_details(record.metadata_hash, metadata, brand),
+        events=[ctx.timeline_row(e, names) for e in events],
+        item_count=history.item_count if history else None,
+        items=items,
+        registry=ctx.registry,
+        index=index_state(head, indexed_block),
+        warnings=warnings,
+    )
