@@ -107,8 +107,13 @@ class World:
 @pytest.fixture(scope="module")
 def world(project, accounts, chain, tmp_path_factory) -> World:
     """The demo's supply chain (tell_story) on a fresh registry on ape's anvil."""
+    return tell_world(project.ProvenanceRegistry, accounts, chain, tmp_path_factory)
+
+
+def tell_world(container: Any, accounts: Any, chain: Any, tmp_path_factory: Any) -> World:
+    """The demo's supply chain on a fresh registry deployed from ``container``."""
     admin = accounts[0]
-    registry = project.ProvenanceRegistry.deploy(admin, 0, sender=admin)
+    registry = container.deploy(admin, 0, sender=admin)
     from_block = int(chain.blocks.head.number)
     home = tmp_path_factory.mktemp("web-home")
     cast = (accounts[0], accounts[1], accounts[2], accounts[3])

@@ -8,10 +8,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from supplytrace.core.metadata import metadata_hash
-from supplytrace.demo import LOT_METADATA
+from supplytrace.demo import CASES, LOT_METADATA
 from tests.web.conftest import (
     BASE,
     BrokenIndex,
+    FailingSource,
     MalformedIndex,
     StaleIndex,
     TamperedIndex,
@@ -90,6 +91,36 @@ def test_open_item__index_fails__live_status_without_history_and_a_note(
     lot = client.get(f"/lot/{world.story.recalled_lot_id}")
     assert lot.status_code == 200 and banner_of(lot.text)[0] == "recalled"
     assert "The history cannot be read right now" in text_of(lot.text)
+
+
+def test_open_every_page__history_source_raises_whatever_it_is_asked__live_status_and_a_note(
+    make_client: Callable[..., TestClient], world: World
+) -> None:
+    client = make_client(FailingSource(world.history()))
+    answers = []
+    for case in CASES:
+        response = client.get(_path(world, case))
+        assert response.status_code == (404 if case == "unknown" else 200), case
+        assert banner_of(response.text)[0] == case
+        api = client.get(f"/api/items/{world.key(case).id_hex}")
+        assert api.json()["status"] == case and api.json()["timeline"] == []
+        assert api.json()["warnings"] == [
+            "The history cannot be read right now (the index is unavailable), so it is not shown. The "
+            "status at the top is read live from the chain and is up to date."
+        ]
+        answers += [response, api]
+    assert "Already sold" in banner_of(client.get(_path(world, "sold")).text)[1]
+    lot = client.get(f"/lot/{world.story.recalled_lot_id}")
+    assert lot.status_code == 200 and banner_of(lot.text)[0] == "recalled"
+    assert "The history cannot be read right now" in text_of(lot.text)
+    assert client.get(f"/api/lots/{world.story.recalled_lot_id}").json()["recalled"] is True
+    sale = world.history().item_history(world.key("sold").id)[-1].tx_hash
+    tx = client.get(f"/tx/{sale}")
+    assert tx.status_code == 200 and "Result succeeded" in text_of(tx.text)
+    address = client.get(f"/address/{world.registry.address}")
+    assert address.status_code == 200 and "Registry contract" in text_of(address.text)
+    for response in [*answers, lot, tx, address]:
+        assert "secret" not in response.text and "Traceback" not in response.text
 
 
 def test_open_item__index_returns_malformed_rows__500_human_page_without_internals(
