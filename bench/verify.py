@@ -10,17 +10,17 @@
 
    - ``"index"`` (the default): the event index, built here by the real indexer
      (``supplytrace.indexer``: ``Indexer.catch_up`` from the deployment block into SQLite), read
-     by the page through ``supplytrace.web.server.history_source`` (that is,
-     ``supplytrace.service.history.open_history``) exactly as `supplytrace serve --db` builds it
-     (every read checks the index's checkpoint against the node and adds the chain after it,
-     none here: the index is at the head).
-   - ``"chain"``: no index, so ``open_history`` falls back to the chain's logs (``eth_getLogs``
-     per request), for comparison.
+     by the page through ``supplytrace.service.history.open_history`` exactly as
+     `supplytrace serve --db` opens it (every read checks the index's checkpoint against the
+     node and adds the chain after it, none here: the index is at the head).
+   - ``"chain"``: no index, so ``open_history`` falls back to the chain's logs
+     (``eth_getLogs`` per request), for comparison.
 
-3. The page runs in its own process (uvicorn, one worker, the app `supplytrace serve` builds)
-   and a client on the same machine requests random item pages one after the other over a
-   keep-alive connection. Every request includes the page's live ``getItem`` read. Before
-   measuring, the page's JSON must name the history source asked for.
+3. The page runs in its own process (uvicorn, one worker, the app `supplytrace serve` runs:
+   ``supplytrace.service.page.build_page`` from a deployment record of the registry) and a
+   client on the same machine requests random item pages one after the other over a keep-alive
+   connection. Every request includes the page's live ``getItem`` read. Before measuring, the
+   page's JSON must name the history source asked for.
 
 Returns ``verify.items``, ``verify.p50_ms``, ``verify.p99_ms`` (and the mean, the request count,
 which history source was measured, and for the index its events and build time).
@@ -43,7 +43,10 @@ from typing import Any
 
 import httpx
 
-from supplytrace.ids import ItemKey, encode_code
+from supplytrace.chain.codec import function
+from supplytrace.chain.reads import RegistryReads
+from supplytrace.chain.rpc import Rpc
+from supplytrace.core.ids import ItemKey, encode_code
 
 GTIN = "09506000134352"
 LOT = "LOT-BENCH-WEB"
@@ -83,26 +86,51 @@ def build_index(rpc_url: str, registry: str, from_block: int, url: str) -> tuple
     return report.events, report.seconds
 
 
-def serve(config: dict[str, Any]) -> None:
-    from supplytrace.core.explorers import ExplorerLinks
-    from supplytrace.web.app import PageConfig, create_app
-    from supplytrace.web.server import history_source, run
+def _settings(config: dict[str, Any]) -> Any:
+    from supplytrace.core.config import Settings
 
-    base = f"http://127.0.0.1:{config['port']}"
-    page = PageConfig(
-        rpc_url=config["rpc_url"],
-        registry=config["registry"],
-        chain_id=config["chain_id"],
+    home = Path(config["home"])
+    return Settings(
+        home=home,
+        deployments=home / "deployments",
+        devnet_host="127.0.0.1",
+        devnet_port=0,
+        devnet_chain_id=CHAIN_ID,
+        resolver=f"http://127.0.0.1:{config['port']}",
+        project=Path(__file__).resolve().parents[1],
+    )
+
+
+def record_deployment(config: dict[str, Any], rpc_url: str, tx_hash: str, deployer: str) -> None:
+    """The registry's deployment record (what `supplytrace deploy` writes), for the page to check."""
+    from supplytrace.core.deployments import Deployment, save
+    from supplytrace.core.hashing import keccak
+
+    code = Rpc(rpc_url).request("eth_getCode", [config["registry"], "latest"])
+    record = Deployment(
         ecosystem="ethereum",
         network="local",
-        deployment_block=config["from_block"],
-        resolver=base,
-        metadata_folder=Path(config["home"]) / "metadata",
-        links=ExplorerLinks.for_network("ethereum", "local", resolver=base, overrides={}),
+        chain_id=CHAIN_ID,
+        address=config["registry"],
+        tx_hash=tx_hash,
+        block=config["from_block"],
+        deployer=deployer,
+        admin=deployer,
+        compiler="bench",
+        runtime_bytecode_keccak="0x" + keccak(bytes.fromhex(code[2:])).hex(),
+        deployed_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     )
-    source, note = history_source(page, db=config["db"], home=Path(config["home"]))
+    save(_settings(config).deployments, record, force=True)
+
+
+def serve(config: dict[str, Any]) -> None:
+    """The page as `supplytrace serve --db` runs it, in this process."""
+    from supplytrace.service.page import build_page
+    from supplytrace.web.server import run
+
+    app, note = build_page(_settings(config), "ethereum:local", config["rpc_url"], db=config["db"])
     print(note, flush=True)
-    run(create_app(page, source), "127.0.0.1", config["port"])
+    run(app, "127.0.0.1", config["port"])
 
 
 # ----------------------------------------------------------------------------------------------
@@ -134,11 +162,9 @@ def _send_all(rpc: Any, sender: str, to: str, calls: list[bytes], gas: int) -> N
 
 def _populate(accounts: Any, home: Path) -> tuple[Any, int, list[ItemKey]]:
     from ape import chain, project
-    from eth_abi import encode
 
+    from supplytrace.core.handoff import make_request
     from supplytrace.core.metadata import metadata_hash, store_metadata
-    from supplytrace.registry import handoff, handoff_request, sign_acceptance
-    from supplytrace.web.rpc import SyncRpc, selector
 
     admin, brand, distributor, retailer = accounts[:4]
     registry = project.ProvenanceRegistry.deploy(admin, 0, sender=admin)
@@ -153,43 +179,40 @@ def _populate(accounts: Any, home: Path) -> tuple[Any, int, list[ItemKey]]:
     lot_id = int(registry.lotCount())
     keys = [ItemKey.create(GTIN, f"SN{n:08d}", LOT) for n in range(ITEMS)]
     ids = [k.id for k in keys]
-    rpc = SyncRpc(str(chain.provider.http_uri), timeout=300)
+    rpc = Rpc(str(chain.provider.http_uri), timeout=300)
     to = str(registry.address)
 
-    def call(signature: str, types: list[str], *args: Any) -> bytes:
-        return selector(signature) + encode(types, list(args))
+    def call(name: str, *args: Any) -> bytes:
+        return function(name).calldata(*args)
 
     register = [
-        call(
-            "registerItems(uint32,bytes32[])",
-            ["uint32", "bytes32[]"],
-            lot_id,
-            [encode_code(k.serial) for k in part],
-        )
+        call("registerItems", lot_id, [encode_code(k.serial) for k in part])
         for part in (keys[start : start + CHUNK] for start in range(0, ITEMS, CHUNK))
     ]
     _send_all(rpc, brand.address, to, register, 15_000_000)
     pallets = [ids[start : start + CHUNK] for start in range(0, 10_000, CHUNK)]
-    offers = [
-        call("offerBatch(bytes32[],address)", ["bytes32[]", "address"], p, distributor.address)
-        for p in pallets
-    ]
+    offers = [call("offerBatch", p, distributor.address) for p in pallets]
     _send_all(rpc, brand.address, to, offers, 15_000_000)
-    accepts = [call("acceptBatch(bytes32[])", ["bytes32[]"], p) for p in pallets]
+    accepts = [call("acceptBatch", p) for p in pallets]
     _send_all(rpc, distributor.address, to, accepts, 15_000_000)
     deadline = chain.pending_timestamp + 86_400
-    for part in pallets[:4]:
-        request = handoff_request(
-            registry, registry.provider, part, distributor.address, retailer.address, deadline
+    reads = RegistryReads(rpc, to)
+    for part in pallets[:4]:  # signed one-transaction handoffs, as the CLI sends them
+        request = make_request(
+            chain_id=CHAIN_ID,
+            registry=to,
+            items=part,
+            nonces=[reads.item(i).custody_nonce for i in part],
+            sender=distributor.address,
+            receiver=retailer.address,
+            deadline=deadline,
         )
-        handoff(registry, distributor, request, sign_acceptance(retailer, request))
+        signature = retailer.sign_message(request.signable()).encode_rsv()
+        registry.handoffBatch(part, retailer.address, deadline, signature, sender=distributor)
     step = encode_code("inspecting", "step")
-    records = [
-        call("record(bytes32,bytes32,bytes32)", ["bytes32", "bytes32", "bytes32"], i, step, b"\x01" * 32)
-        for i in ids[:1_000]
-    ]
+    records = [call("record", i, step, b"\x01" * 32) for i in ids[:1_000]]
     _send_all(rpc, retailer.address, to, records, 200_000)
-    sales = [call("sell(bytes32)", ["bytes32"], i) for i in ids[:500]]
+    sales = [call("sell", i) for i in ids[:500]]
     _send_all(rpc, retailer.address, to, sales, 200_000)
     rpc.close()
     return registry, from_block, keys
@@ -261,8 +284,8 @@ def measure(*, history: str = HISTORY, requests: int = REQUESTS) -> dict[str, ob
     """Run the whole measurement on a devnet of its own (see the module documentation)."""
     from ape import networks
 
+    from supplytrace.chain.ape import load_account
     from supplytrace.chain.devnet import anvil_executable
-    from supplytrace.session import load_account
 
     with tempfile.TemporaryDirectory() as folder:
         home = Path(folder)
@@ -287,8 +310,8 @@ def measure(*, history: str = HISTORY, requests: int = REQUESTS) -> dict[str, ob
         try:
             _wait_rpc(rpc_url, anvil)
             choice = networks.parse_network_choice("ethereum:local:node", provider_settings={"uri": rpc_url})
-            with choice as provider:
-                accounts = [load_account(f"TEST::{n}", provider) for n in range(4)]
+            with choice:
+                accounts = [load_account(f"TEST::{n}", "ethereum:local:node") for n in range(4)]
                 started = time.perf_counter()
                 registry, from_block, keys = _populate(accounts, home)
                 populate_s = time.perf_counter() - started
@@ -302,6 +325,7 @@ def measure(*, history: str = HISTORY, requests: int = REQUESTS) -> dict[str, ob
                 "port": free_port(),
                 "db": f"sqlite:///{home / 'index.db'}",  # with "chain" nothing is built there
             }
+            record_deployment(config, rpc_url, str(registry.txn_hash), accounts[0].address)
             events, index_s = 0, 0.0
             if history == "index":
                 events, index_s = build_index(rpc_url, str(registry.address), from_block, config["db"])
