@@ -213,3 +213,19 @@ def test_open_item__brand_name_withdrawn_and_brand_describes_itself__label_never
     assert brand["verified"] is False and brand["verified_name"] is None
     timeline = page.get(f"/api/items/{key.id_hex}").json()["timeline"]
     assert all(row["who"] is None or row["who"]["verified"] is False for row in timeline)
+
+
+def test_open_item__lot_recalled_with_a_20000_character_reason__page_stays_small_and_says_recalled(
+    hostile: Hostile, world: World, open_page: Callable[[], TestClient]
+) -> None:
+    reason = "Contaminated. " + "x" * 20_000
+    world.registry.recallLot(world.story.lot_id, reason, sender=hostile.beekeeper)
+    page = open_page()
+    key = world.key("genuine")
+    response = page.get(key.digital_link(BASE)[len(BASE) :])
+    assert response.status_code == 200
+    status, banner = banner_of(response.text)
+    assert status == "recalled" and "Reason: Contaminated. xxx" in banner and "…" in banner
+    assert len(response.content) < 40_000  # what test_accessible_html asks of every item page
+    body = page.get(f"/api/items/{key.id_hex}").json()
+    assert body["recall_reason"].startswith("Contaminated. ") and len(body["recall_reason"]) == 500

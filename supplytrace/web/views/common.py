@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -188,6 +188,8 @@ class Context:
     ) -> TimelineRow:
         """One event as a row of a page's timeline, in the words of :func:`core.story.describe`."""
         step = describe(logged.event, brand=brand, lot_codes=lot_codes)
+        if step.detail is not None and len(step.detail) > REASON_LIMIT:  # a recall reason of any length
+            step = replace(step, detail=step.detail[: REASON_LIMIT - 1] + "…")
         who, other = self.party(step.actor, names), self.party(step.counterpart, names)
         texts = {p.address: party_text(p) for p in (who, other) if p is not None}
         item_id = hex32(step.item_id) if with_item and step.item_id is not None else None
