@@ -9,6 +9,7 @@ one definition of every read, two transports.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import typing
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -26,8 +27,25 @@ Call = tuple[str, list[Any]]
 STATUS_CALL_SIZE = 1000
 
 
+@functools.cache
 def _snake(name: str) -> str:
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
+
+
+_FIELDS: dict[type[Any], tuple[tuple[str, Any], ...]] = {}
+
+
+def _record_fields(record_type: type[Any]) -> tuple[tuple[str, Any], ...]:
+    """(field name, its type without ``| None``) of a record dataclass, in order: worked out
+    once per type (``typing.get_type_hints`` costs more than decoding a whole answer)."""
+    found = _FIELDS.get(record_type)
+    if found is None:
+        hints = typing.get_type_hints(record_type)
+        found = _FIELDS[record_type] = tuple(
+            (f.name, next((a for a in typing.get_args(hints[f.name]) if a is not type(None)), hints[f.name]))
+            for f in dataclasses.fields(record_type)
+        )
+    return found
 
 
 def _field_value(annotation: Any, value: Any) -> Any:
@@ -43,16 +61,10 @@ def _field_value(annotation: Any, value: Any) -> Any:
 def as_record(record_type: type[T], struct: dict[str, Any], **given: Any) -> T:
     """A record dataclass from a decoded ABI struct: each field from the component of the same
     name (camelCase in the ABI), address(0) as None, bytes32 codes as ChainText."""
-    hints = typing.get_type_hints(record_type)
     by_snake = {_snake(k): v for k, v in struct.items()}
     values = {}
-    for f in dataclasses.fields(record_type):  # type: ignore[arg-type]
-        if f.name in given:
-            values[f.name] = given[f.name]
-        else:
-            annotation = hints[f.name]
-            base = next((a for a in typing.get_args(annotation) if a is not type(None)), annotation)
-            values[f.name] = _field_value(base, by_snake[f.name])
+    for name, base in _record_fields(record_type):
+        values[name] = given[name] if name in given else _field_value(base, by_snake[name])
     return record_type(**values)
 
 
