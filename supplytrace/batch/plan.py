@@ -8,6 +8,9 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+# Every row's GTIN check needs biip's check digit: load it with the engine, not in the first row.
+import biip.checksums  # noqa: F401
+
 from supplytrace.batch.csvfile import CsvFile, Row
 from supplytrace.batch.errors import BatchValidationError, RowError
 from supplytrace.core.ids import (

@@ -16,9 +16,8 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from supplytrace import batch
 from supplytrace.chain.history import ChainHistory, HistorySource, LotItem
 from supplytrace.chain.reads import RegistryReads
 from supplytrace.chain.rpc import Rpc, hex_int
@@ -38,6 +37,9 @@ from supplytrace.service.deploy import deploy_and_record
 from supplytrace.service.handoffs import Acceptance
 from supplytrace.service.results import LotChanged, LotCreated, Moved, Registered, Revoked
 from supplytrace.service.selection import Applies, ItemSelection
+
+if TYPE_CHECKING:  # the batch engine (and biip, which it loads) is imported when a batch runs
+    from supplytrace import batch
 
 #: How long a signed acceptance stays valid by default (seconds).
 DEFAULT_VALID_FOR = 3600
@@ -307,6 +309,8 @@ class Registry:
     ) -> batch.BatchResult:
         """Register ``serials`` into the signer's lot ``lot_code`` of ``gtin`` in gas-sized chunks,
         with every check of a CSV batch (a problem's "line" is the serial's place, from 1)."""
+        from supplytrace import batch
+
         rows = [batch.Row(line=n, gtin=gtin, serial=s, lot=lot_code) for n, s in enumerate(serials, 1)]
         return batch.run_batch(
             batch.plan_batch(rows, source="the list of serials"),
@@ -320,6 +324,8 @@ class Registry:
 
     def validate_csv(self, path: str | os.PathLike[str]) -> tuple[batch.Plan, batch.ChainCheck]:
         """Every check of :meth:`register_csv`, nothing sent."""
+        from supplytrace import batch
+
         return batch.validate_csv(path, self._sender, reads=self.reads)
 
     def register_csv(
@@ -335,6 +341,8 @@ class Registry:
     ) -> batch.BatchResult:
         """Register every row of a CSV (see :mod:`supplytrace.batch`); the receipt's links are on
         the configured resolver and this network's explorer."""
+        from supplytrace import batch
+
         return batch.register_csv(
             path,
             self._sender,
