@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -11,7 +12,7 @@ from supplytrace.chain.deployment import check_deployment
 from supplytrace.chain.history import ChainHistory
 from supplytrace.chain.send import Sender
 from supplytrace.core.deployments import DeploymentError
-from supplytrace.core.errors import ContractRevertError, SupplytraceError
+from supplytrace.core.errors import ChainError, ContractRevertError, SupplytraceError
 from supplytrace.core.hashing import keccak
 from supplytrace.core.ids import IdentityError
 from supplytrace.core.records import DEFAULT_ADMIN_ROLE, REGISTRAR_ROLE
@@ -191,3 +192,13 @@ def test_assign_prefix__not_4_to_12_digits__refused_with_sentence(as_, admin, st
     with pytest.raises(SupplytraceError, match="must be 4 to 12 digits; give it as GS1 issued it"):
         as_(admin).assign_prefix(prefix, stranger.address)
     assert nonce(rpc, admin) == before
+
+
+def test_deploy__node_reports_no_contract__says_check_the_rpc_url(deployer, settings, monkeypatch):
+    real_deploy = deployer.deploy
+    monkeypatch.setattr(deployer, "deploy", lambda *args: replace(real_deploy(*args), contract_address=None))
+    with pytest.raises(
+        ChainError, match=r"reported no contract for deployment 0x[0-9a-f]+; check the RPC URL"
+    ):
+        Registry.deploy(deployer, settings, ecosystem="ethereum", network="local")
+    assert not (settings.deployments / "ethereum-local.json").exists()

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import csv
 import json
+from dataclasses import replace
 
 import pytest
 
 from supplytrace.batch import BatchValidationError
-from supplytrace.core.errors import ContractRevertError, SupplytraceError
+from supplytrace.core.errors import ChainError, ContractRevertError, SupplytraceError
 from supplytrace.core.ids import IdentityError, ItemKey, item_id
 from supplytrace.core.metadata import MetadataError, canonical_json, metadata_hash
 from supplytrace.core.records import ItemStatus
@@ -231,3 +232,33 @@ def test_lot_metadata__stored_file__hash_matches_the_chain(as_, brand, settings)
     created = as_(brand).create_lot(HONEY_GTIN, "HASHED", METADATA)
     stored = json.loads(created.metadata_path.read_text())
     assert metadata_hash(stored) == as_(brand).lot(created.lot_id).metadata_hash
+
+
+def test_lot__record_gone_between_the_reads__says_try_again(reader, lot_id, monkeypatch):
+    monkeypatch.setattr(reader.reads, "lot", lambda _lot_id: None)
+    with pytest.raises(
+        ChainError, match=f"lot {lot_id} vanished from the registry while it was read; try again"
+    ):
+        reader.lot(lot_id)
+
+
+def test_create_lot__receipt_without_the_lot_event__says_check_the_node(as_, brand, monkeypatch):
+    registry = as_(brand)
+    real_call = registry.sender.call
+    monkeypatch.setattr(registry.sender, "call", lambda *args: replace(real_call(*args), events=[]))
+    with pytest.raises(ChainError, match=r"registered no lot .* check the RPC URL and the deployment"):
+        registry.create_lot(HONEY_GTIN, "NO-EVENT", METADATA)
+
+
+def test_lot_keys__code_or_serial_gs1_does_not_allow__no_label_for_it(reader, registry, brand, lot_id):
+    """The registry keeps any bytes a brand sent; a label carries only a valid GS1 key."""
+    registry.registerLot(int(HONEY_GTIN), b"BAD\x07CODE".ljust(32, b"\0"), b"\x33" * 32, sender=brand)
+    with pytest.raises(
+        SupplytraceError, match=r"lot \d+'s code 'BAD.*' is not printable; no label can carry it"
+    ):
+        reader.lot_keys(registry.lotCount())
+    registry.registerItems(lot_id, [b"ok-1".ljust(32, b"\0"), b"bad\x1b[31m".ljust(32, b"\0")], sender=brand)
+    with pytest.raises(
+        SupplytraceError, match=f"an item of lot {lot_id} has the serial .*which GS1 does not allow"
+    ):
+        reader.lot_keys(lot_id)
