@@ -123,18 +123,27 @@ def registry_session(network: str, account: str | None = None) -> Iterator[Regis
 
 @contextmanager
 def _progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
-    """A progress bar on stderr, shown from the first report ``show(done, total)``."""
+    """A progress bar on stderr, started by the first report ``show(done, total)``: the batch
+    reports only once it sends, after its confirmation prompt and the keystore's passphrase."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    with Progress(
+    bar = Progress(
         TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=err_console
-    ) as bar:
-        task = bar.add_task(label, total=None)
+    )
+    task = None
 
-        def show(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
+    def show(done: int, total: int) -> None:
+        nonlocal task
+        if task is None:
+            bar.start()
+            task = bar.add_task(label, total=total)
+        bar.update(task, completed=done, total=total)
 
+    try:
         yield show
+    finally:
+        if task is not None:
+            bar.stop()
 
 
 def _sent(message: str, sent: Sent, registry: Registry) -> None:
