@@ -221,7 +221,8 @@ def test_handoff__acceptance_for_another_registry_or_chain__refused(as_, brand, 
 def test_handoff__expired_acceptance__the_registrys_sentence(as_, brand, distributor, register, rpc):
     (item,) = register("X-3")
     acceptance = as_(distributor).sign_acceptance([item], sender=brand.address, valid_for=0)
-    rpc.request("evm_increaseTime", [120])
+    head = int(rpc.request("eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
+    rpc.request("evm_increaseTime", [acceptance.request.deadline - head + 120])  # past the deadline
     rpc.request("evm_mine", [])
     with pytest.raises(
         ContractRevertError, match=r"signed acceptance expired .* ask the receiver to sign again"
