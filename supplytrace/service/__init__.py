@@ -7,4 +7,5 @@ scripts, the demo and the benchmarks call.
   item reads), with :mod:`.selection` (which items) and :mod:`.handoffs` (signed acceptances).
 - :mod:`.connect` — :func:`~.connect.open_registry`: a Registry from a network name and an account.
 - :mod:`.history` — :func:`~.history.open_history`: the event index or the chain's logs, and why.
+- :mod:`.exports` — the EPCIS export of items' histories.
 """
