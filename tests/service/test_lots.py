@@ -10,10 +10,12 @@ from dataclasses import replace
 import pytest
 
 from supplytrace.batch import BatchValidationError
+from supplytrace.chain.history import LotItem
 from supplytrace.core.errors import ChainError, ContractRevertError, SupplytraceError
 from supplytrace.core.ids import IdentityError, ItemKey, item_id
 from supplytrace.core.metadata import MetadataError, canonical_json, metadata_hash
 from supplytrace.core.records import ItemStatus
+from supplytrace.core.text import ChainText
 from tests.conftest import HONEY_GTIN, LOT_CODE, METADATA_HASH, OTHER_GTIN, OTHER_LOT_CODE
 from tests.service.conftest import RESOLVER, nonce
 
@@ -250,14 +252,23 @@ def test_create_lot__receipt_without_the_lot_event__says_check_the_node(as_, bra
         registry.create_lot(HONEY_GTIN, "NO-EVENT", METADATA)
 
 
-def test_lot_keys__code_or_serial_gs1_does_not_allow__no_label_for_it(reader, registry, brand, lot_id):
-    """The registry keeps any bytes a brand sent; a label carries only a valid GS1 key."""
-    registry.registerLot(int(HONEY_GTIN), b"BAD\x07CODE".ljust(32, b"\0"), b"\x33" * 32, sender=brand)
+def test_lot_keys__code_or_serial_gs1_does_not_allow__no_label_for_it(reader, lot_id, monkeypatch):
+    """A registry deployed before codes were checked on chain may hold any bytes a brand sent; a
+    label carries only a valid GS1 key."""
+    real = reader.lot(lot_id)
+    hostile_lot = replace(real, lot_code=ChainText(b"BAD\x07CODE"))
+    monkeypatch.setattr(reader.reads, "lot", lambda _lot_id: hostile_lot)
     with pytest.raises(
-        SupplytraceError, match=r"lot \d+'s code 'BAD.*' is not printable; no label can carry it"
+        SupplytraceError, match=rf"lot {lot_id}'s code 'BAD.*' is not printable; no label can carry it"
     ):
-        reader.lot_keys(registry.lotCount())
-    registry.registerItems(lot_id, [b"ok-1".ljust(32, b"\0"), b"bad\x1b[31m".ljust(32, b"\0")], sender=brand)
+        reader.lot_keys(lot_id)
+
+    class Items:
+        def lot_items(self, _lot_id):
+            return [LotItem(b"\1" * 32, ChainText(b"ok-1")), LotItem(b"\2" * 32, ChainText(b"bad\x1b[31m"))]
+
+    monkeypatch.setattr(reader.reads, "lot", lambda _lot_id: real)
+    monkeypatch.setattr(reader, "_history", Items())
     with pytest.raises(
         SupplytraceError, match=f"an item of lot {lot_id} has the serial .*which GS1 does not allow"
     ):
