@@ -9,7 +9,7 @@ from __future__ import annotations
 from ape import chain, project
 
 from supplytrace.core.handoff import make_request
-from supplytrace.ids import encode_code, item_id
+from supplytrace.core.ids import encode_code, item_id
 
 GTIN = "09506000134352"
 BATCH = 100

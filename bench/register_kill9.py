@@ -3,7 +3,7 @@
 A merchant's path end to end: `supplytrace devnet up` (a private devnet on a free port),
 `deploy`, `brand add`, `lot create`, then `supplytrace register-batch` in a process that is
 killed with SIGKILL once some chunks are mined; the rerun must finish the file with every row
-registered exactly once (counted from the chain's ItemRegistered logs) and a complete receipt.
+registered exactly once (counted from the chain's registration logs) and a complete receipt.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import urllib.request
 from pathlib import Path
 
 from bench.register import GTIN, LOT, ROWS, write_csv
-from supplytrace.events import TOPIC0
+from supplytrace.core.events import REGISTRATION, topic0
 
 ROOT = Path(__file__).resolve().parents[1]
 BRAND = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"  # TEST::1
@@ -42,7 +42,7 @@ def _rpc(url: str, method: str, params: list[object]) -> object:
 
 def _registrations(url: str, registry: str) -> int:
     logs = _rpc(
-        url, "eth_getLogs", [{"address": registry, "fromBlock": "0x0", "topics": [TOPIC0["ItemRegistered"]]}]
+        url, "eth_getLogs", [{"address": registry, "fromBlock": "0x0", "topics": [topic0(REGISTRATION)]}]
     )
     assert isinstance(logs, list)
     return len(logs)

@@ -34,8 +34,8 @@ def _register() -> Mapping[str, object]:
 
     from bench import register
 
-    with networks.parse_network_choice("ethereum:local:foundry"):
-        figures: dict[str, object] = dict(register.measure(list(accounts.test_accounts)))
+    with networks.parse_network_choice("ethereum:local:foundry") as provider:
+        figures: dict[str, object] = dict(register.measure(list(accounts.test_accounts), provider.http_uri))
     from bench import register_kill9
 
     figures.update(register_kill9.measure())  # through the real CLI, on a devnet of its own

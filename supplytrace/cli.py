@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -21,7 +21,12 @@ from supplytrace.chain import devnet as devnet_ops
 from supplytrace.console import UserError, console, err_console, friendly_errors
 from supplytrace.core.config import Settings, load_settings, prepare_environment
 from supplytrace.core.deployments import Deployment
-from supplytrace.session import DEVNET_NETWORK, connect, load_account, load_registry
+from supplytrace.service.selection import ItemSelection
+from supplytrace.session import DEVNET_NETWORK, connect, load_registry
+
+if TYPE_CHECKING:
+    from supplytrace.chain.send import Sent
+    from supplytrace.service.registry import Registry
 
 network_option = click.option(
     "--network",
@@ -39,16 +44,6 @@ db_option = click.option(
     help="Index database: a file path or URL (sqlite:///PATH, postgresql://USER@HOST/DB); "
     "default $SUPPLYTRACE_INDEX_DB, else SUPPLYTRACE_HOME/index.db.",
 )
-
-
-@dataclass(frozen=True)
-class ItemSelection:
-    """Which items a command acts on: URIs or 0x ids, --gtin/--serial, and (some commands) --lot."""
-
-    items: tuple[str, ...]
-    gtin: str | None
-    serial: str | None
-    lot_ref: str | None = None
 
 
 def item_selection(*, lot: bool = True) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -114,13 +109,49 @@ def session(network: str) -> Iterator[Session]:
         yield Session(settings, provider, deployment, registry)
 
 
-def _done(message: str, receipt: Any = None, sess: Session | None = None) -> None:
-    if receipt is not None:
-        tx_hash = str(receipt.txn_hash)
-        link = sess.tx_link(tx_hash) if sess else None
-        message += f" (tx {tx_hash}, block {receipt.block_number}, {receipt.gas_used:,} gas)"
-        if link:
-            message += f"\n  {link}"
+@contextmanager
+def registry_session(network: str, account: str | None = None) -> Iterator[Registry]:
+    """The registry recorded for ``network`` (checked against its node), writing as ``account``."""
+    from supplytrace.service.connect import open_registry
+
+    registry = open_registry(load_settings(), network, account=account)
+    try:
+        yield registry
+    finally:
+        registry.rpc.close()
+
+
+@contextmanager
+def _progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on stderr, started by the first report ``show(done, total)``: the batch
+    reports only once it sends, after its confirmation prompt and the keystore's passphrase."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    bar = Progress(
+        TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=err_console
+    )
+    task = None
+
+    def show(done: int, total: int) -> None:
+        nonlocal task
+        if task is None:
+            bar.start()
+            task = bar.add_task(label, total=total)
+        bar.update(task, completed=done, total=total)
+
+    try:
+        yield show
+    finally:
+        if task is not None:
+            bar.stop()
+
+
+def _sent(message: str, sent: Sent, registry: Registry) -> None:
+    """Print what was done, with the transaction, its block, its gas and its explorer link."""
+    message += f" (tx {sent.tx_hash}, block {sent.block}, {sent.gas_used:,} gas)"
+    link = registry.tx_link(sent.tx_hash)
+    if link:
+        message += f"\n  {link}"
     console.print(message, soft_wrap=True)
 
 
@@ -193,23 +224,17 @@ def devnet_status() -> None:
 @friendly_errors
 def deploy(network: str, account: str, admin: str | None, admin_delay: int, force: bool) -> None:
     """Deploy the registry and record it in deployments/<ecosystem>-<network>.json."""
-    from ape import project
-
-    from supplytrace.core import deployments
-    from supplytrace.registry import deploy as deploy_registry
+    from supplytrace.core.deployments import record_path
+    from supplytrace.service.connect import deployer, network_names
+    from supplytrace.service.registry import Registry
 
     settings = load_settings()
-    with connect(network, settings) as provider:
-        net = provider.network
-        path = deployments.record_path(settings.deployments, net.ecosystem.name, net.name)
-        if path.exists() and not force:
-            raise deployments.DeploymentError(
-                f"a deployment is already recorded for {net.ecosystem.name}:{net.name} in {path}. "
-                "Use --force to deploy a new registry and replace the record."
-            )
-        sender = load_account(account, provider)
-        _, record = deploy_registry(project, provider, sender, admin=admin, admin_delay=admin_delay)
-        deployments.save(settings.deployments, record, force=True)
+    ecosystem, name = network_names(network)
+    sender = deployer(settings, network, account)
+    registry = Registry.deploy(
+        sender, settings, ecosystem=ecosystem, network=name, admin=admin, admin_delay=admin_delay, force=force
+    )
+    record, path = registry.deployment, record_path(settings.deployments, ecosystem, name)
     console.print(f"registry deployed at {record.address} (block {record.block}); recorded in {path}")
 
 
@@ -232,11 +257,8 @@ def brand() -> None:
 @friendly_errors
 def brand_add(network: str, account: str, address: str, name: str | None, gtins: tuple[str, ...]) -> None:
     """Make ADDRESS a brand (registrar), optionally naming it and assigning GTINs. Admin only."""
-    from supplytrace.registry import add_brand
-
-    with session(network) as sess:
-        admin = load_account(account, sess.provider)
-        add_brand(sess.registry, admin, _address(address), name=name, gtins=gtins)
+    with registry_session(network, account) as registry:
+        registry.add_brand(address, name=name, gtins=gtins)
     console.print(
         f"{address} is a brand" + (f" named {name!r}" if name else "") + _list(" owning GTIN", gtins)
     )
@@ -250,11 +272,8 @@ def brand_add(network: str, account: str, address: str, name: str | None, gtins:
 @friendly_errors
 def brand_name(network: str, account: str, address: str, name: str) -> None:
     """Publish the verified display NAME of brand ADDRESS. Admin only."""
-    with session(network) as sess:
-        receipt = sess.registry.nameBrand(
-            _address(address), name, sender=load_account(account, sess.provider)
-        )
-        _done(f"{address} is now shown as {name!r}", receipt, sess)
+    with registry_session(network, account) as registry:
+        _sent(f"{address} is now shown as {name!r}", registry.name_brand(address, name), registry)
 
 
 @brand.command("revoke")
@@ -264,12 +283,9 @@ def brand_name(network: str, account: str, address: str, name: str) -> None:
 @friendly_errors
 def brand_revoke(network: str, account: str, address: str) -> None:
     """Revoke a brand's registrar role and close its open lots. Admin only."""
-    from supplytrace.registry import revoke_brand
-
-    with session(network) as sess:
-        admin = load_account(account, sess.provider)
-        closed = revoke_brand(sess.registry, sess.provider, admin, _address(address), sess.deployment.block)
-    console.print(f"{address} is no longer a brand; closed lots: {', '.join(map(str, closed)) or 'none'}")
+    with registry_session(network, account) as registry:
+        closed = [str(lot.lot_id) for lot in registry.revoke_brand(address).closed]
+    console.print(f"{address} is no longer a brand; closed lots: {', '.join(closed) or 'none'}")
 
 
 @brand.command("describe")
@@ -279,9 +295,8 @@ def brand_revoke(network: str, account: str, address: str) -> None:
 @friendly_errors
 def brand_describe(network: str, account: str, description: str) -> None:
     """Describe your own account (shown to consumers as unverified)."""
-    with session(network) as sess:
-        receipt = sess.registry.describeSelf(description, sender=load_account(account, sess.provider))
-        _done("description published (unverified)", receipt, sess)
+    with registry_session(network, account) as registry:
+        _sent("description published (unverified)", registry.describe(description), registry)
 
 
 @main.group()
@@ -297,13 +312,12 @@ def gtin() -> None:
 @friendly_errors
 def gtin_assign(network: str, account: str, value: str, brand_address: str) -> None:
     """Assign GTIN VALUE to BRAND_ADDRESS. Admin only."""
-    from supplytrace.ids import normalize_gtin
+    from supplytrace.core.ids import normalize_gtin
 
     gtin14 = normalize_gtin(value)
-    with session(network) as sess:
-        admin = load_account(account, sess.provider)
-        receipt = sess.registry.assignGtin(int(gtin14), _address(brand_address), sender=admin)
-        _done(f"GTIN {gtin14} belongs to {brand_address}", receipt, sess)
+    with registry_session(network, account) as registry:
+        sent = registry.assign_gtin(value, brand_address)
+        _sent(f"GTIN {gtin14} belongs to {brand_address}", sent, registry)
 
 
 @gtin.command("release")
@@ -313,12 +327,11 @@ def gtin_assign(network: str, account: str, value: str, brand_address: str) -> N
 @friendly_errors
 def gtin_release(network: str, account: str, value: str) -> None:
     """Release the assignment of GTIN VALUE. Admin only."""
-    from supplytrace.ids import normalize_gtin
+    from supplytrace.core.ids import normalize_gtin
 
     gtin14 = normalize_gtin(value)
-    with session(network) as sess:
-        receipt = sess.registry.releaseGtin(int(gtin14), sender=load_account(account, sess.provider))
-        _done(f"GTIN {gtin14} released", receipt, sess)
+    with registry_session(network, account) as registry:
+        _sent(f"GTIN {gtin14} released", registry.release_gtin(value), registry)
 
 
 @gtin.command("assign-prefix")
@@ -329,14 +342,9 @@ def gtin_release(network: str, account: str, value: str) -> None:
 @friendly_errors
 def gtin_assign_prefix(network: str, account: str, prefix: str, brand_address: str) -> None:
     """Assign GS1 company prefix PREFIX (4-12 digits, leading zeros count) to BRAND_ADDRESS. Admin only."""
-    if not prefix.isdigit() or not 4 <= len(prefix) <= 12:
-        raise UserError(f"company prefix {prefix!r} must be 4 to 12 digits.")
-    with session(network) as sess:
-        admin = load_account(account, sess.provider)
-        receipt = sess.registry.assignCompanyPrefix(
-            int(prefix), len(prefix), _address(brand_address), sender=admin
-        )
-        _done(f"company prefix {prefix} belongs to {brand_address}", receipt, sess)
+    with registry_session(network, account) as registry:
+        sent = registry.assign_prefix(prefix, brand_address)
+        _sent(f"company prefix {prefix} belongs to {brand_address}", sent, registry)
 
 
 # --------------------------------------------------------------------------------------------
@@ -363,16 +371,15 @@ def lot() -> None:
 @friendly_errors
 def lot_create(network: str, account: str, gtin_value: str, lot_code: str, metadata: Path) -> None:
     """Register a lot; its metadata is hashed canonically (RFC 8785) and kept under .supplytrace/metadata/."""
-    from supplytrace.core.metadata import load_metadata, store_metadata
-    from supplytrace.registry import register_lot
+    from supplytrace.core.metadata import load_metadata
 
     data = load_metadata(metadata)
-    with session(network) as sess:
-        signer = load_account(account, sess.provider)
-        stored = store_metadata(sess.settings.home, data)
-        lot_id = register_lot(sess.registry, signer, gtin_value, lot_code, data)
+    with registry_session(network, account) as registry:
+        created = registry.create_lot(gtin_value, lot_code, data)
+    stored = created.metadata_path
     console.print(
-        f"lot {lot_id} created: GTIN {gtin_value}, lot {lot_code}; metadata {stored.name} in {stored.parent}"
+        f"lot {created.lot_id} created: GTIN {gtin_value}, lot {lot_code}; "
+        f"metadata {stored.name} in {stored.parent}"
     )
 
 
@@ -382,11 +389,21 @@ def lot_create(network: str, account: str, gtin_value: str, lot_code: str, metad
 @friendly_errors
 def lot_show(network: str, lot_ref: str) -> None:
     """Show a lot (LOT_REF: lot id or GTIN:LOTCODE)."""
-    from supplytrace.registry import lot_state
+    from types import SimpleNamespace
 
-    with session(network) as sess:
-        state = lot_state(sess.registry, _lot_id(sess, lot_ref))
-    _print_record(state)
+    with registry_session(network) as registry:
+        lot = registry.lot(lot_ref)
+    _print_record(
+        SimpleNamespace(
+            lot_id=lot.lot_id,
+            registrar=lot.registrar,
+            gtin=lot.gtin14,
+            lot_code=str(lot.lot_code),
+            metadata_hash="0x" + lot.metadata_hash.hex(),
+            recalled_at=lot.recalled_at,
+            closed=lot.closed,
+        )
+    )
 
 
 @lot.command("close")
@@ -396,10 +413,9 @@ def lot_show(network: str, lot_ref: str) -> None:
 @friendly_errors
 def lot_close(network: str, account: str, lot_ref: str) -> None:
     """Close a lot: nothing more can be registered into it. The lot's brand or the admin."""
-    with session(network) as sess:
-        lot_id = _lot_id(sess, lot_ref)
-        receipt = sess.registry.closeLot(lot_id, sender=load_account(account, sess.provider))
-        _done(f"lot {lot_id} closed", receipt, sess)
+    with registry_session(network, account) as registry:
+        closed = registry.close_lot(lot_ref)
+        _sent(f"lot {closed.lot_id} closed", closed.sent, registry)
 
 
 @main.command()
@@ -413,15 +429,10 @@ def lot_close(network: str, account: str, lot_ref: str) -> None:
 @friendly_errors
 def register(network: str, account: str, gtin_value: str, serial: str, lot_code: str) -> None:
     """Register one item."""
-    from supplytrace.ids import ItemKey, encode_code
-
-    key = ItemKey.create(gtin_value, serial, lot_code)
-    with session(network) as sess:
-        lot_id = _lot_id(sess, f"{key.gtin}:{lot_code}")
-        receipt = sess.registry.registerItem(
-            lot_id, encode_code(serial), sender=load_account(account, sess.provider)
-        )
-        _done(f"registered {key.id_hex}\n  {key.digital_link(sess.settings.resolver)}", receipt, sess)
+    with registry_session(network, account) as registry:
+        done = registry.register_item(gtin_value, serial, lot_code)
+        link = done.key.digital_link(registry.settings.resolver)
+        _sent(f"registered {done.key.id_hex}\n  {link}", done.sent, registry)
 
 
 @main.command("register-batch")
@@ -446,31 +457,24 @@ def register_batch(
     The whole file is validated first and every bad row is reported by line number; nothing is
     sent unless all rows are good. A rerun after an interruption finishes the job.
     """
-    from supplytrace.batch import BatchValidationError, format_errors, register_csv
+    from supplytrace.batch import BatchValidationError, format_errors
 
     receipt_path = receipt_path or csv_file.with_suffix(".receipt.csv")
-    with session(network) as sess:
-        signer = load_account(account, sess.provider)
+    with registry_session(network, account) as registry:
+        signer = registry.sender.signer if registry.sender else None
 
         def confirm(items: int, transactions: int) -> None:
             if not yes:
                 click.confirm(f"Register {items} item(s) in {transactions} transaction(s)?", abort=True)
-            if hasattr(signer, "set_autosign"):  # a keystore account: unlock once, not per transaction
-                signer.set_autosign(True)
+            unlock = getattr(signer, "unlock", None)  # a keystore account: unlock once, not per transaction
+            if unlock is not None:
+                unlock()
 
         try:
-            result = register_csv(
-                csv_file,
-                sess.registry,
-                signer,
-                sess.provider,
-                receipt_path,
-                resolver=sess.settings.resolver,
-                tx_link=sess.tx_link,
-                from_block=sess.deployment.block,
-                max_items_per_tx=max_per_tx,
-                before_send=confirm,
-            )
+            with _progress_bar("registering") as show:
+                result = registry.register_csv(
+                    csv_file, receipt_path, max_items_per_tx=max_per_tx, before_send=confirm, on_progress=show
+                )
         except BatchValidationError as exc:
             for line in format_errors(exc.errors, limit=200):
                 console.print(f"  {line}")
@@ -497,13 +501,9 @@ def offer(
     receiver: str,
 ) -> None:
     """Offer custody of items to --to; custody moves when the receiver accepts."""
-    with session(network) as sess:
-        sender = load_account(account, sess.provider)
-        ids = _items(sess, selection, holder=sender.address)
-        receipt = _single_or_batch(
-            sess.registry.offer, sess.registry.offerBatch, ids, _address(receiver), sender=sender
-        )
-        _done(f"offered {_count(ids)} to {receiver}", receipt, sess)
+    with registry_session(network, account) as registry:
+        moved = registry.offer(selection, to=receiver)
+        _sent(f"offered {_count(moved.items)} to {receiver}", moved.sent, registry)
 
 
 @main.command()
@@ -517,11 +517,9 @@ def accept(
     selection: ItemSelection,
 ) -> None:
     """Accept offers made to you; you become the custodian."""
-    with session(network) as sess:
-        receiver = load_account(account, sess.provider)
-        ids = _items(sess, selection, offered_to=receiver.address)
-        receipt = _single_or_batch(sess.registry.accept, sess.registry.acceptBatch, ids, sender=receiver)
-        _done(f"accepted {_count(ids)}", receipt, sess)
+    with registry_session(network, account) as registry:
+        moved = registry.accept(selection)
+        _sent(f"accepted {_count(moved.items)}", moved.sent, registry)
 
 
 @main.command()
@@ -535,13 +533,9 @@ def reject(
     selection: ItemSelection,
 ) -> None:
     """Decline offers made to you."""
-    with session(network) as sess:
-        receiver = load_account(account, sess.provider)
-        ids = _items(sess, selection, offered_to=receiver.address)
-        receipt = _single_or_batch(
-            sess.registry.rejectOffer, sess.registry.rejectOfferBatch, ids, sender=receiver
-        )
-        _done(f"rejected {_count(ids)}", receipt, sess)
+    with registry_session(network, account) as registry:
+        moved = registry.reject(selection)
+        _sent(f"rejected {_count(moved.items)}", moved.sent, registry)
 
 
 @main.command()
@@ -555,13 +549,9 @@ def cancel(
     selection: ItemSelection,
 ) -> None:
     """Withdraw your open offers."""
-    with session(network) as sess:
-        sender = load_account(account, sess.provider)
-        ids = _items(sess, selection, holder=sender.address, offered=True)
-        receipt = _single_or_batch(
-            sess.registry.cancelOffer, sess.registry.cancelOfferBatch, ids, sender=sender
-        )
-        _done(f"cancelled the offer of {_count(ids)}", receipt, sess)
+    with registry_session(network, account) as registry:
+        moved = registry.cancel(selection)
+        _sent(f"cancelled the offer of {_count(moved.items)}", moved.sent, registry)
 
 
 @main.command("sign-acceptance")
@@ -586,20 +576,14 @@ def sign_acceptance(
     output: Path | None,
 ) -> None:
     """As the receiver, sign your acceptance of items from --from (sent over to the custodian)."""
-    from supplytrace.core.acceptance import encode_acceptance
-    from supplytrace.registry import handoff_request
-    from supplytrace.registry import sign_acceptance as sign
-
-    with session(network) as sess:
-        receiver = load_account(account, sess.provider)
-        sender = _address(sender_address)
-        ids = _items(sess, selection, holder=sender)
-        deadline = int(time.time()) + 60 * valid_for
-        request = handoff_request(sess.registry, sess.provider, ids, sender, receiver.address, deadline)
-        text = encode_acceptance(request, sign(receiver, request))
+    with registry_session(network, account) as registry:
+        signed = registry.sign_acceptance(selection, sender=sender_address, valid_for=60 * valid_for)
+    text = signed.text
     if output:
         output.write_text(text + "\n")
-        console.print(f"acceptance of {_count(ids)} written to {output}; send it to {sender_address}.")
+        console.print(
+            f"acceptance of {_count(signed.request.items)} written to {output}; send it to {sender_address}."
+        )
     else:
         console.print(text, soft_wrap=True)
 
@@ -611,29 +595,12 @@ def sign_acceptance(
 @friendly_errors
 def handoff(network: str, account: str, acceptance: str) -> None:
     """Hand items over in one transaction with the receiver's signed ACCEPTANCE (file or string)."""
-    from supplytrace.core.acceptance import decode_acceptance
-    from supplytrace.registry import handoff as send_handoff
+    from supplytrace.service.handoffs import read_acceptance
 
-    if acceptance.startswith("st1:"):
-        text = acceptance
-    elif Path(acceptance).is_file():
-        text = Path(acceptance).read_text().strip()
-    else:
-        raise UserError(f"{acceptance!r} is neither an acceptance (st1:...) nor a file holding one.")
-    request, signature = decode_acceptance(text)
-    with session(network) as sess:
-        sender = load_account(account, sess.provider)
-        if request.sender.lower() != sender.address.lower():
-            raise UserError(
-                f"this acceptance is for items sent by {request.sender}, not by you ({sender.address})."
-            )
-        if request.registry.lower() != sess.deployment.address.lower():
-            raise UserError(
-                f"this acceptance is for the registry at {request.registry}, not {sess.deployment.address}; "
-                "check --network."
-            )
-        receipt = send_handoff(sess.registry, sender, request, signature)
-        _done(f"handed {_count(request.items)} to {request.receiver}", receipt, sess)
+    signed = read_acceptance(acceptance)
+    with registry_session(network, account) as registry:
+        moved = registry.handoff(signed)
+        _sent(f"handed {_count(moved.items)} to {signed.request.receiver}", moved.sent, registry)
 
 
 @main.command()
@@ -657,20 +624,9 @@ def record(
     data_file: Path | None,
 ) -> None:
     """Record an observation about an item you hold, without changing custody."""
-    from eth_utils import keccak
-
-    from supplytrace.ids import encode_code
-
-    if data_file is not None and not data_file.is_file():
-        raise UserError(f"data file {data_file} does not exist.")
-    data_hash = keccak(data_file.read_bytes()) if data_file else b"\0" * 32
-    with session(network) as sess:
-        sender = load_account(account, sess.provider)
-        for item_id in _items(sess, selection):
-            receipt = sess.registry.record(
-                item_id, encode_code(step, "business step"), data_hash, sender=sender
-            )
-            _done(f"recorded {step!r} for 0x{item_id.hex()}", receipt, sess)
+    with registry_session(network, account) as registry:
+        for moved in registry.record(selection, step, data_file):
+            _sent(f"recorded {step!r} for 0x{moved.items[0].hex()}", moved.sent, registry)
 
 
 @main.command()
@@ -680,11 +636,9 @@ def record(
 @friendly_errors
 def sell(network: str, account: str, selection: ItemSelection) -> None:
     """Mark items sold to an end customer (they can never move again)."""
-    with session(network) as sess:
-        sender = load_account(account, sess.provider)
-        for item_id in _items(sess, selection):
-            receipt = sess.registry.sell(item_id, sender=sender)
-            _done(f"sold 0x{item_id.hex()}", receipt, sess)
+    with registry_session(network, account) as registry:
+        for moved in registry.sell(selection):
+            _sent(f"sold 0x{moved.items[0].hex()}", moved.sent, registry)
 
 
 @main.command()
@@ -695,10 +649,9 @@ def sell(network: str, account: str, selection: ItemSelection) -> None:
 @friendly_errors
 def recall(network: str, account: str, lot_ref: str, reason: str) -> None:
     """Recall a whole lot (LOT_REF: lot id or GTIN:LOTCODE). The lot's brand or the admin."""
-    with session(network) as sess:
-        lot_id = _lot_id(sess, lot_ref)
-        receipt = sess.registry.recallLot(lot_id, reason, sender=load_account(account, sess.provider))
-        _done(f"lot {lot_id} recalled", receipt, sess)
+    with registry_session(network, account) as registry:
+        recalled = registry.recall(lot_ref, reason)
+        _sent(f"lot {recalled.lot_id} recalled", recalled.sent, registry)
 
 
 # --------------------------------------------------------------------------------------------
@@ -774,19 +727,13 @@ def qr(
 @friendly_errors
 def labels(network: str, lot_ref: str, out_dir: Path) -> None:
     """Write a printable label sheet (SVG and PDF) with a QR code for every item of a lot."""
-    from supplytrace.history import lot_item_serials
-    from supplytrace.ids import ItemKey, decode_code
     from supplytrace.labels import write_label_sheet
 
-    with session(network) as sess:
-        lot_id = _lot_id(sess, lot_ref)
-        info = sess.registry.getLot(lot_id)
-        gtin14 = str(int(info.gtin)).zfill(14)
-        code = decode_code(info.lotCode)
-        serials = lot_item_serials(sess.provider, sess.deployment.address, lot_id, sess.deployment.block)
-    if not serials:
-        raise UserError(f"lot {lot_id} has no registered items yet; register some first.")
-    keys = [ItemKey.create(gtin14, s, code) for s in serials]
+    with registry_session(network) as registry:
+        lot, keys = registry.lot_keys(lot_ref)
+    if not keys:
+        raise UserError(f"lot {lot.lot_id} has no registered items yet; register some first.")
+    gtin14, code = lot.gtin14, str(lot.lot_code)
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = out_dir / f"labels-{gtin14}-{_safe(code)}"
     written = write_label_sheet(
@@ -1104,14 +1051,6 @@ def _print_record(record: Any) -> None:
         console.print(f"{field:>18}: {value}", soft_wrap=True)
 
 
-def _address(value: str) -> str:
-    from eth_utils import is_address, to_checksum_address
-
-    if not is_address(value):
-        raise UserError(f"{value!r} is not an Ethereum address (0x followed by 40 hex digits).")
-    return to_checksum_address(value)
-
-
 def _safe(text: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in text)
 
@@ -1143,45 +1082,14 @@ def _gtin_serial(selection: ItemSelection) -> bool:
     return bool(selection.gtin)
 
 
-def _items(
-    sess: Session,
-    selection: ItemSelection,
-    *,
-    holder: str | None = None,
-    offered_to: str | None = None,
-    offered: bool = False,
-) -> list[bytes]:
-    """Item ids from URIs, hex ids, --gtin/--serial, or every applicable item of --lot."""
-    from supplytrace.ids import ItemKey, parse_item_id
+def _items(sess: Session, selection: ItemSelection) -> list[bytes]:
+    """Item ids from URIs, hex ids or --gtin/--serial (a whole lot: ``Registry.select``)."""
+    from supplytrace.service.selection import named_items, nothing_named
 
-    ids = [
-        parse_item_id(t) if t.startswith("0x") and "/" not in t else ItemKey.from_digital_link(t).id
-        for t in selection.items
-    ]
-    if _gtin_serial(selection):
-        ids.append(ItemKey.create(selection.gtin or "", selection.serial or "").id)
-    if selection.lot_ref is not None:
-        from supplytrace.history import lot_item_ids
-        from supplytrace.registry import select_items
-
-        lot_id = _lot_id(sess, selection.lot_ref)
-        candidates = lot_item_ids(sess.provider, sess.deployment.address, lot_id, sess.deployment.block)
-        chosen = select_items(
-            sess.registry, candidates, holder=holder, offered_to=offered_to, offered=offered
-        )
-        if not chosen:
-            raise UserError(f"no item of lot {lot_id} applies (none held by or offered to this account).")
-        ids.extend(chosen)
+    ids = named_items(selection)
     if not ids:
-        raise UserError(
-            "name at least one item: a Digital Link URI, a 0x item id, --gtin/--serial, or --lot."
-        )
+        raise nothing_named()
     return ids
-
-
-def _single_or_batch(single: Any, batch: Any, ids: list[bytes], *args: Any, sender: Any) -> Any:
-    """Call the one-item function for one item, the batch function (one transaction) for more."""
-    return single(ids[0], *args, sender=sender) if len(ids) == 1 else batch(ids, *args, sender=sender)
 
 
 def _lot_id(sess: Session, lot_ref: str) -> int:

@@ -11,6 +11,7 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
+from supplytrace.core.errors import SupplytraceError
 from supplytrace.errors import explain
 
 console = Console(highlight=False, soft_wrap=True)
@@ -38,12 +39,14 @@ def friendly_errors(func: F) -> F:
         except Exception as exc:
             ctx = click.get_current_context(silent=True)
             verbose = bool(ctx and ctx.find_root().params.get("verbose"))
-            sentence = explain(exc) or _known_message(exc)
+            sentence = _known_message(exc) or explain(exc)
             if verbose or sentence is None:
                 if sentence is None:
                     raise
                 err_console.print_exception()
-            raise UserError(sentence) from exc
+            error = UserError(sentence)
+            error.exit_code = int(getattr(exc, "exit_code", 1)) if isinstance(exc, SupplytraceError) else 1
+            raise error from exc
 
     return wrapper  # type: ignore[return-value]
 
@@ -68,9 +71,11 @@ def _known_message(exc: BaseException) -> str | None:
         BatchError,
         IndexerError,
     )
-    if isinstance(exc, known):
+    if isinstance(exc, (*known, SupplytraceError)):
         return str(exc)
-    return None
+    from supplytrace.chain.ape import explain_ape_error
+
+    return explain_ape_error(exc)
 
 
 def fail(message: str) -> None:

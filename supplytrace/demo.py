@@ -5,9 +5,12 @@ A beekeeper brand (verified name, its own GTIN) registers a lot of honey jars wi
 and accept, the other by a signed one-transaction handoff; the distributor hands the first
 pallet on to a retailer, who records an inspection and sells a jar. A second lot is recalled.
 Then the event index is built (``SUPPLYTRACE_HOME/index.db``, or ``$SUPPLYTRACE_INDEX_DB``), QR
-codes and a label sheet go to ``demo-output/``, the verification page starts in the background
-on ``SUPPLYTRACE_RESOLVER`` (reading history from that index), and the URL of each case
-(genuine, sold, recalled, unknown) is printed and written to ``demo-output/summary.json``.
+codes and a label sheet go to the project's ``demo-output/`` (only the demo's own files are
+replaced there: the README walk-through's ``demo-output/walkthrough/`` stays), the verification
+page starts in the background on ``SUPPLYTRACE_RESOLVER`` (reading history from that index), and
+the URL of each case (genuine, sold, recalled, unknown) is printed and written to
+``demo-output/summary.json``. Every chain step is a use case of the one
+:class:`~supplytrace.service.registry.Registry`.
 
 The devnet and the page keep running afterwards; ``make demo-stop`` stops both.
 ``SUPPLYTRACE_DEMO_OUTPUT`` moves the output folder (the tests use it).
@@ -23,27 +26,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from eth_utils import keccak
 from rich.table import Table
 
 from supplytrace.chain import devnet
 from supplytrace.console import console
 from supplytrace.core import deployments
 from supplytrace.core.config import Settings
-from supplytrace.core.metadata import store_metadata
-from supplytrace.ids import ItemKey, encode_code
-from supplytrace.registry import (
-    add_brand,
-    deploy,
-    handoff,
-    handoff_request,
-    item_state,
-    keys_for,
-    register_items,
-    register_lot,
-    sign_acceptance,
-)
-from supplytrace.session import DEVNET_NETWORK, connect, load_account
+from supplytrace.core.ids import ItemKey
+from supplytrace.core.networks import DEVNET_NETWORK
+from supplytrace.service.connect import deployer, network_names, signer_for
+from supplytrace.service.registry import Registry
 
 HONEY_GTIN = "09506000134352"
 LOT_CODE = "ACACIA-2026-07"
@@ -97,7 +89,7 @@ class DemoItem:
 
 @dataclass(frozen=True)
 class Story:
-    registry: Any
+    registry: Registry
     lot_id: int
     recalled_lot_id: int
     lot_keys: list[ItemKey]
@@ -105,27 +97,25 @@ class Story:
     names: dict[str, str]
 
 
-def tell_story(
-    registry: Any, provider: Any, cast: tuple[Any, Any, Any, Any], home: Path, say: Callable[[str], None]
-) -> Story:
-    """Play the supply chain on ``registry`` with (admin, beekeeper, distributor, retailer).
+def tell_story(cast: tuple[Registry, Registry, Registry, Registry], say: Callable[[str], None]) -> Story:
+    """Play the supply chain on one registry as (admin, beekeeper, distributor, retailer): the
+    same registry acting as each one's account (``Registry.acting_as``); lot metadata is kept
+    under the settings' home.
 
     Used by ``make demo`` on the devnet and by the page's tests on ape's test network.
     """
-    from ape import chain
-
     admin, beekeeper, distributor, retailer = cast
-    add_brand(registry, admin, beekeeper.address, name=BRAND_NAME, gtins=[HONEY_GTIN])
-    registry.describeSelf(DISTRIBUTOR_DESCRIPTION, sender=distributor)
-    registry.describeSelf(RETAILER_DESCRIPTION, sender=retailer)
-    say(f"brand {BRAND_NAME} (verified name) = {beekeeper.address}, owns GTIN {HONEY_GTIN}")
-    say(f"distributor {distributor.address} and retailer {retailer.address} described themselves")
+    home = beekeeper.settings.home
+    admin.add_brand(beekeeper.account, name=BRAND_NAME, gtins=[HONEY_GTIN])
+    distributor.describe(DISTRIBUTOR_DESCRIPTION)
+    retailer.describe(RETAILER_DESCRIPTION)
+    say(f"brand {BRAND_NAME} (verified name) = {beekeeper.account}, owns GTIN {HONEY_GTIN}")
+    say(f"distributor {distributor.account} and retailer {retailer.account} described themselves")
 
-    store_metadata(home, LOT_METADATA)
-    lot_id = register_lot(registry, beekeeper, HONEY_GTIN, LOT_CODE, LOT_METADATA)
+    lot_id = beekeeper.create_lot(HONEY_GTIN, LOT_CODE, LOT_METADATA).lot_id
     serials = [f"JAR{n:05d}" for n in range(1, JARS + 1)]
-    (receipt,) = register_items(registry, beekeeper, lot_id, serials)
-    keys = keys_for(HONEY_GTIN, LOT_CODE, serials)
+    (receipt,) = beekeeper.register_items(HONEY_GTIN, LOT_CODE, serials).transactions
+    keys = [ItemKey.create(HONEY_GTIN, s, LOT_CODE) for s in serials]
     ids = [k.id for k in keys]
     say(
         f"lot {lot_id} ({LOT_CODE}, metadata in {home / 'metadata'}): "
@@ -133,33 +123,27 @@ def tell_story(
     )
 
     pallet_a, pallet_b = ids[:12], ids[12:]
-    registry.offerBatch(pallet_a, distributor, sender=beekeeper)
-    registry.acceptBatch(pallet_a, sender=distributor)
+    beekeeper.offer(pallet_a, to=distributor.account)
+    distributor.accept(pallet_a)
     say("pallet A: beekeeper -> distributor (offer + accept)")
 
-    deadline = chain.pending_timestamp + 3600
-    request = handoff_request(registry, provider, pallet_b, beekeeper.address, distributor.address, deadline)
-    handoff(registry, beekeeper, request, sign_acceptance(distributor, request))
+    beekeeper.handoff(distributor.sign_acceptance(pallet_b, sender=beekeeper.account))
     say("pallet B: beekeeper -> distributor (one tx carrying the distributor's EIP-712 signature)")
 
-    request = handoff_request(registry, provider, pallet_a, distributor.address, retailer.address, deadline)
-    handoff(registry, distributor, request, sign_acceptance(retailer, request))
+    distributor.handoff(retailer.sign_acceptance(pallet_a, sender=distributor.account))
     say("pallet A: distributor -> retailer (one tx, the retailer's signature)")
 
-    report = keccak(INSPECTION_REPORT)
-    for item in ids[:2]:
-        registry.record(item, encode_code("inspecting", "bizStep"), report, sender=retailer)
-    registry.sell(ids[0], sender=retailer)
+    retailer.record(ids[:2], "inspecting", data=INSPECTION_REPORT)
+    retailer.sell(ids[:1])
     say(f"retailer inspected {serials[0]} and {serials[1]}, and sold {serials[0]}")
 
-    store_metadata(home, RECALLED_METADATA)
-    recalled_lot = register_lot(registry, beekeeper, HONEY_GTIN, RECALLED_LOT_CODE, RECALLED_METADATA)
+    recalled_lot = beekeeper.create_lot(HONEY_GTIN, RECALLED_LOT_CODE, RECALLED_METADATA).lot_id
     recalled_serials = [f"JAR{n:05d}" for n in range(501, 501 + RECALLED_JARS)]
-    register_items(registry, beekeeper, recalled_lot, recalled_serials)
-    recalled_keys = keys_for(HONEY_GTIN, RECALLED_LOT_CODE, recalled_serials)
-    registry.offerBatch([k.id for k in recalled_keys], distributor, sender=beekeeper)
-    registry.acceptBatch([k.id for k in recalled_keys], sender=distributor)
-    registry.recallLot(recalled_lot, RECALL_REASON, sender=beekeeper)
+    beekeeper.register_items(HONEY_GTIN, RECALLED_LOT_CODE, recalled_serials)
+    recalled_keys = [ItemKey.create(HONEY_GTIN, s, RECALLED_LOT_CODE) for s in recalled_serials]
+    beekeeper.offer([k.id for k in recalled_keys], to=distributor.account)
+    distributor.accept([k.id for k in recalled_keys])
+    beekeeper.recall(recalled_lot, RECALL_REASON)
     say(f"lot {recalled_lot} ({RECALLED_LOT_CODE}): {RECALLED_JARS} jars to the distributor, then recalled")
 
     items = [
@@ -170,16 +154,29 @@ def tell_story(
         DemoItem("unknown", ItemKey.create(HONEY_GTIN, "JAR99999", LOT_CODE), "unknown"),
     ]
     names = {
-        admin.address: "admin",
-        beekeeper.address: "beekeeper",
-        distributor.address: "distributor",
-        retailer.address: "retailer",
+        admin.account: "admin",
+        beekeeper.account: "beekeeper",
+        distributor.account: "distributor",
+        retailer.account: "retailer",
     }
-    return Story(registry, lot_id, recalled_lot, keys, items, names)
+    return Story(admin, lot_id, recalled_lot, keys, items, names)
 
 
-def output_folder() -> Path:
-    return Path(os.environ.get("SUPPLYTRACE_DEMO_OUTPUT", "demo-output")).resolve()
+def output_folder(settings: Settings | None = None) -> Path:
+    """Where the demo writes: ``$SUPPLYTRACE_DEMO_OUTPUT``, else the project's ``demo-output/``."""
+    default = settings.project / "demo-output" if settings is not None else Path("demo-output")
+    return Path(os.environ.get("SUPPLYTRACE_DEMO_OUTPUT", default)).resolve()
+
+
+def demo_files(out: Path) -> list[Path]:
+    """Every file the demo writes into ``out`` (nothing else there is touched: the README
+    walk-through keeps its files in ``demo-output/walkthrough/``)."""
+    return [
+        *(out / "qr" / f"{case}.png" for case in CASES),
+        out / f"labels-{LOT_CODE}.svg",
+        out / f"labels-{LOT_CODE}.pdf",
+        out / "summary.json",
+    ]
 
 
 def index_story(settings: Settings, provider: Any, record: deployments.Deployment) -> str:
@@ -204,13 +201,14 @@ def index_story(settings: Settings, provider: Any, record: deployments.Deploymen
 
 
 def run(settings: Settings) -> None:
-    from ape import project
-
     from supplytrace.labels import write_label_sheet
     from supplytrace.qr import qr_png
+    from supplytrace.session import connect
     from supplytrace.web import server
 
-    out = output_folder()
+    out = output_folder(settings)
+    for old in demo_files(out):  # a previous run's outputs: a failed run leaves no stale summary
+        old.unlink(missing_ok=True)
     console.rule("supplytrace demo")
     server.stop_background(settings)
     devnet.down(settings)
@@ -218,32 +216,35 @@ def run(settings: Settings) -> None:
     state, _ = devnet.up(settings)
     console.print(f"devnet: fresh anvil at {state.url} (state in {state.state_file})")
 
-    with connect(DEVNET_NETWORK, settings) as provider:
-        admin, beekeeper, distributor, retailer = (load_account(f"TEST::{n}", provider) for n in range(4))
-        registry, record = deploy(project, provider, admin)
-        path = deployments.save(settings.deployments, record, force=True)
-        console.print(f"deployed ProvenanceRegistry at {record.address}; recorded in {path}")
-        cast = (admin, beekeeper, distributor, retailer)
-        story = tell_story(registry, provider, cast, settings.home, console.print)
+    ecosystem, network = network_names(DEVNET_NETWORK)
+    sender = deployer(settings, DEVNET_NETWORK, "TEST::0")
+    admin = Registry.deploy(sender, settings, ecosystem=ecosystem, network=network, force=True)
+    record = admin.deployment
+    path = deployments.record_path(settings.deployments, ecosystem, network)
+    console.print(f"deployed ProvenanceRegistry at {record.address}; recorded in {path}")
+    beekeeper, distributor, retailer = (
+        admin.acting_as(signer_for(DEVNET_NETWORK, f"TEST::{n}")) for n in (1, 2, 3)
+    )
+    story = tell_story((admin, beekeeper, distributor, retailer), console.print)
 
-        table = Table(title=f"the demo's cases on chain {record.chain_id}")
-        for column in ("case", "serial", "lot", "custodian", "status", "recalled"):
-            table.add_column(column)
-        for demo_item in story.items:
-            st = item_state(registry, demo_item.key.id)
-            table.add_row(
-                demo_item.case,
-                demo_item.key.serial,
-                demo_item.key.lot or "-",
-                story.names.get(st.custodian or "", st.custodian or "-"),
-                st.status.name.lower(),
-                "yes" if st.recalled else "no",
-            )
-        console.print(table)
+    table = Table(title=f"the demo's cases on chain {record.chain_id}")
+    for column in ("case", "serial", "lot", "custodian", "status", "recalled"):
+        table.add_column(column)
+    for demo_item in story.items:
+        st = admin.item(demo_item.key.id)
+        table.add_row(
+            demo_item.case,
+            demo_item.key.serial,
+            demo_item.key.lot or "-",
+            story.names.get(st.custodian or "", st.custodian or "-"),
+            st.status.name.lower(),
+            "yes" if st.recalled else "no",
+        )
+    console.print(table)
+    with connect(DEVNET_NETWORK, settings) as provider:  # the indexer reads the node's URL from it
         console.print(index_story(settings, provider, record), soft_wrap=True)
 
-    shutil.rmtree(out, ignore_errors=True)
-    (out / "qr").mkdir(parents=True)
+    (out / "qr").mkdir(parents=True, exist_ok=True)
     qr_files = {}
     for demo_item in story.items:
         qr_files[demo_item.case] = qr_png(

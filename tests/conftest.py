@@ -266,6 +266,16 @@ def _kill_started_anvil(pid_file) -> None:
             time.sleep(0.05)
 
 
+@pytest.fixture
+def rpc(chain) -> Iterator[Any]:
+    """The package's JSON-RPC client (``supplytrace.chain.rpc.Rpc``) to ape's test node."""
+    from supplytrace.chain.rpc import Rpc
+
+    client = Rpc(str(chain.provider.http_uri))
+    yield client
+    client.close()
+
+
 @pytest.fixture(scope="session")
 def admin(accounts):
     return accounts[0]

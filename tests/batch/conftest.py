@@ -1,4 +1,5 @@
-"""Fixtures for batch registration: CSV files, the node's provider, helpers to read the chain back."""
+"""Fixtures for batch registration: CSV files, the node's provider and JSON-RPC client, senders
+(the brand's, or any account's) for the registry, helpers to read the chain back."""
 
 from __future__ import annotations
 
@@ -9,12 +10,17 @@ from typing import Any
 
 import pytest
 
-from supplytrace.batch import ITEM_REGISTERED_TOPIC, get_logs
-from supplytrace.ids import item_id
-from supplytrace.registry import item_statuses
+from supplytrace.chain.ape import ApeSigner
+from supplytrace.chain.logs import fetch_logs
+from supplytrace.chain.reads import RegistryReads
+from supplytrace.chain.rpc import Rpc
+from supplytrace.chain.send import Sender
+from supplytrace.core.events import REGISTRATION, id_topic, topic0
+from supplytrace.core.ids import item_id
 from tests.conftest import HONEY_GTIN, LOT_CODE
 
 HEADER = ("gtin", "serial", "lot")
+RESOLVER = "https://id.example.com"
 
 
 def serials(count: int, prefix: str = "JAR-") -> list[str]:
@@ -47,15 +53,36 @@ def provider(chain) -> Any:
     return chain.provider
 
 
+@pytest.fixture
+def sender_of(rpc, registry, chain) -> Callable[[Any], Sender]:
+    """sender_of(account) -> a Sender to the registry signing as the ape test ``account``."""
+
+    def _sender(account: Any) -> Sender:
+        return Sender(rpc, ApeSigner(account), chain_id=int(chain.chain_id), registry=str(registry.address))
+
+    return _sender
+
+
+@pytest.fixture
+def sender(sender_of, brand) -> Sender:
+    """The brand's Sender."""
+    return sender_of(brand)
+
+
+@pytest.fixture
+def reads(rpc, registry) -> RegistryReads:
+    return RegistryReads(rpc, str(registry.address))
+
+
 def nonce(provider: Any, account: Any) -> int:
     return int(provider.make_request("eth_getTransactionCount", [str(account.address), "latest"]), 16)
 
 
-def registration_logs(provider: Any, registry: Any, lot_id: int) -> list[dict[str, Any]]:
-    """Every ItemRegistered log of ``lot_id`` (raw)."""
-    latest = int(provider.make_request("eth_blockNumber", []), 16)
-    topics = [ITEM_REGISTERED_TOPIC, None, "0x" + lot_id.to_bytes(32, "big").hex()]
-    return get_logs(provider, str(registry.address), topics, 0, latest)
+def registration_logs(rpc: Rpc, registry: Any, lot_id: int) -> list[dict[str, Any]]:
+    """Every registration log of ``lot_id`` (raw)."""
+    latest = int(rpc.request("eth_blockNumber", []), 16)
+    topics = [topic0(REGISTRATION), None, id_topic(lot_id)]
+    return fetch_logs(rpc.request, str(registry.address), topics, 0, latest)
 
 
 def read_receipt(path: Path) -> list[dict[str, str]]:
@@ -64,13 +91,14 @@ def read_receipt(path: Path) -> list[dict[str, str]]:
 
 
 def assert_registered_once(
-    provider: Any, registry: Any, lot_id: int, rows: Sequence[Sequence[str]], receipt: Path
+    rpc: Rpc, registry: Any, lot_id: int, rows: Sequence[Sequence[str]], receipt: Path
 ) -> None:
     """Every row is on chain in ``lot_id`` exactly once, and the receipt lists each with the
-    transaction and block of its ItemRegistered event."""
+    transaction and block of its registration event."""
     ids = [item_id(gtin, serial) for gtin, serial, *_ in rows]
-    assert all((int(s), lot) == (1, lot_id) for s, lot in item_statuses(registry, ids))
-    logs = registration_logs(provider, registry, lot_id)
+    reads = RegistryReads(rpc, str(registry.address))
+    assert all((int(s), lot) == (1, lot_id) for s, lot in reads.item_statuses(ids))
+    logs = registration_logs(rpc, registry, lot_id)
     by_item = {bytes.fromhex(log["topics"][1][2:]): log for log in logs}
     assert len(logs) == len(by_item) == len(rows), "an item was registered twice or is missing"
     written = read_receipt(receipt)

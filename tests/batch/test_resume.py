@@ -20,15 +20,14 @@ from supplytrace.batch import (
     register_csv,
     wait_for_pending,
 )
-from supplytrace.ids import item_id
-from supplytrace.registry import item_statuses
-from tests.batch.conftest import assert_registered_once, honey_rows, nonce, read_receipt
+from supplytrace.core.ids import item_id
+from tests.batch.conftest import RESOLVER, assert_registered_once, honey_rows, nonce, read_receipt
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_register_csv__ctrl_c_after_first_chunk__rerun_registers_the_rest_once_receipt_complete(
-    registry, lot_id, brand, provider, write_csv, tmp_path
+    registry, lot_id, brand, provider, rpc, sender, write_csv, tmp_path
 ):
     rows = honey_rows(23)
     path = write_csv(rows)
@@ -38,30 +37,29 @@ def test_register_csv__ctrl_c_after_first_chunk__rerun_registers_the_rest_once_r
     def interrupt(tx) -> None:
         raise KeyboardInterrupt
 
-    with pytest.raises(BatchInterruptedError, match="Run the same command again"):
-        register_csv(
-            path, registry, brand, provider, receipt, max_items_per_tx=10, progress=False, on_chunk=interrupt
-        )
+    with pytest.raises(BatchInterruptedError, match="Run the same command again") as caught:
+        register_csv(path, sender, receipt, max_items_per_tx=10, resolver=RESOLVER, on_chunk=interrupt)
+    assert caught.value.exit_code == 3  # an interrupted run: a rerun finishes it
     assert nonce(provider, brand) == before + 1
     assert not receipt.exists()
     first_tx = provider.make_request("eth_getBlockByNumber", ["latest", False])["transactions"][0]
 
-    result = register_csv(path, registry, brand, provider, receipt, max_items_per_tx=10, progress=False)
+    result = register_csv(path, sender, receipt, max_items_per_tx=10, resolver=RESOLVER)
     assert [t.items for t in result.transactions] == [10, 3]
     assert [r.outcome for r in result.rows] == [OUTCOME_RESUMED] * 10 + [OUTCOME_REGISTERED] * 13
     assert {r.tx_hash for r in result.rows[:10]} == {first_tx}
     assert "10 were already registered by an earlier run" in result.summary()
-    assert_registered_once(provider, registry, lot_id, rows, receipt)
+    assert_registered_once(rpc, registry, lot_id, rows, receipt)
 
 
 def test_register_csv__everything_already_registered__no_transaction_receipt_complete(
-    registry, lot_id, brand, provider, write_csv, tmp_path
+    registry, lot_id, brand, provider, sender, write_csv, tmp_path
 ):
     rows = honey_rows(4)
     path = write_csv(rows)
-    register_csv(path, registry, brand, provider, tmp_path / "a.csv", progress=False)
+    register_csv(path, sender, tmp_path / "a.csv", resolver=RESOLVER)
     before = nonce(provider, brand)
-    result = register_csv(path, registry, brand, provider, tmp_path / "b.csv", progress=False)
+    result = register_csv(path, sender, tmp_path / "b.csv", resolver=RESOLVER)
     assert result.transactions == () and result.resumed == 4
     assert nonce(provider, brand) == before
     assert [r["tx_hash"] for r in read_receipt(tmp_path / "a.csv")] == [
@@ -70,20 +68,31 @@ def test_register_csv__everything_already_registered__no_transaction_receipt_com
 
 
 def test_wait_for_pending__transaction_not_mined__waits_then_explains(
-    registry, lot_id, brand, provider, interval_mining
+    registry, lot_id, brand, provider, rpc, interval_mining
 ):
     interval_mining(3600)  # nothing gets mined
     registry.registerItem(lot_id, b"P-1".ljust(32, b"\0"), sender=brand, required_confirmations=0)
-    assert pending_count(provider, str(brand.address)) == 1
+    assert pending_count(rpc, str(brand.address)) == 1
     with pytest.raises(BatchError, match=r"1 transaction of .* is still pending after 0 s"):
-        wait_for_pending(provider, str(brand.address), timeout=0.3, poll=0.1)
+        wait_for_pending(rpc, str(brand.address), timeout=0.3, poll=0.1)
     provider.make_request("evm_mine", [])
-    wait_for_pending(provider, str(brand.address), timeout=1)
+    wait_for_pending(rpc, str(brand.address), timeout=1)
 
 
 @pytest.mark.parametrize("kill_when", ["next_tx_pending", "chunk_mined"])
 def test_register_csv__worker_killed_with_sigkill_mid_run__rerun_finishes_every_row_once(
-    registry, lot_id, brand, accounts, provider, write_csv, tmp_path, interval_mining, kill_when
+    registry,
+    lot_id,
+    brand,
+    accounts,
+    provider,
+    rpc,
+    reads,
+    sender,
+    write_csv,
+    tmp_path,
+    interval_mining,
+    kill_when,
 ):
     """A real kill -9 of a process that is registering: right after a chunk was mined, or while
     its next transaction waits in the node's pool (the rerun must wait for it, not resend it)."""
@@ -96,12 +105,13 @@ def test_register_csv__worker_killed_with_sigkill_mid_run__rerun_finishes_every_
     nonce_before = nonce(provider, brand)
     first_block = int(provider.make_request("eth_blockNumber", []), 16) + 1
     interval_mining(1)  # one block a second: the worker is mid-way for several seconds
-    env = {**os.environ, "APE_FOUNDRY_HOST": provider.uri, "PYTHONDONTWRITEBYTECODE": "1"}
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     worker = subprocess.Popen(
         [
             sys.executable,
             "-m",
             "tests.batch.worker",
+            str(provider.http_uri),
             str(path),
             str(receipt),
             str(registry.address),
@@ -116,8 +126,8 @@ def test_register_csv__worker_killed_with_sigkill_mid_run__rerun_finishes_every_
     try:
         deadline = time.monotonic() + 60
         while True:
-            done = sum(1 for status, _ in item_statuses(registry, ids) if status)
-            if done >= chunk and (kill_when == "chunk_mined" or pending_count(provider, str(brand.address))):
+            done = sum(1 for status, _ in reads.item_statuses(ids) if status)
+            if done >= chunk and (kill_when == "chunk_mined" or pending_count(rpc, str(brand.address))):
                 break
             assert worker.poll() is None, worker.stdout.read().decode() if worker.stdout else ""
             assert time.monotonic() < deadline, "the worker registered nothing within 60 s"
@@ -129,16 +139,16 @@ def test_register_csv__worker_killed_with_sigkill_mid_run__rerun_finishes_every_
             worker.kill()
     assert worker.returncode == -signal.SIGKILL
     assert done < len(rows), "the worker finished before it was killed"
-    in_flight = pending_count(provider, str(brand.address))
+    in_flight = pending_count(rpc, str(brand.address))
     if kill_when == "next_tx_pending" and in_flight:  # else: mined in the instant before the kill
-        assert sum(1 for status, _ in item_statuses(registry, ids) if status) == done
+        assert sum(1 for status, _ in reads.item_statuses(ids) if status) == done
     assert not receipt.exists()
 
-    result = register_csv(path, registry, brand, provider, receipt, max_items_per_tx=25, progress=False)
+    result = register_csv(path, sender, receipt, max_items_per_tx=25, resolver=RESOLVER)
     if kill_when == "next_tx_pending" and in_flight:
         assert result.resumed >= 2 * chunk, "the chunk in flight was not waited for"
     assert result.resumed >= chunk and result.resumed + result.registered == len(rows)
-    assert_registered_once(provider, registry, lot_id, rows, receipt)
+    assert_registered_once(rpc, registry, lot_id, rows, receipt)
     # Nothing was sent twice: a resent chunk would have been mined and reverted (ItemAlreadyRegistered).
     sent = brand_transactions(provider, str(brand.address), first_block)
     assert sent and all(status == 1 for status in sent.values()), sent

@@ -16,8 +16,8 @@ from supplytrace.batch import (
     register_csv,
     validate_csv,
 )
-from supplytrace.ids import encode_code
-from tests.batch.conftest import honey_rows, nonce
+from supplytrace.core.ids import encode_code
+from tests.batch.conftest import RESOLVER, honey_rows, nonce
 from tests.conftest import HONEY_GTIN, LOT_CODE, OTHER_GTIN, OTHER_LOT_CODE, with_check_digit
 
 UNASSIGNED_GTIN = str(with_check_digit("0950600099999")).zfill(14)
@@ -186,13 +186,13 @@ def test_format_errors__same_problem_on_many_rows__listed_as_line_ranges():
 
 
 def test_register_csv__gtin_owned_by_another_brand__every_row_of_it_reported_and_nothing_sent(
-    registry, lot_id, brand, rogue, provider, write_csv, tmp_path
+    registry, lot_id, brand, rogue, provider, sender, write_csv, tmp_path
 ):
     rows = [*honey_rows(2), (OTHER_GTIN, "R-1", LOT_CODE), (OTHER_GTIN, "R-2", LOT_CODE)]
     path = write_csv(rows)
     before = nonce(provider, brand)
     with pytest.raises(BatchValidationError) as caught:
-        register_csv(path, registry, brand, provider, tmp_path / "receipt.csv", progress=False)
+        register_csv(path, sender, tmp_path / "receipt.csv", resolver=RESOLVER)
     gtin_errors = [e for e in caught.value.errors if e.column == "gtin"]
     assert [e.line for e in gtin_errors] == [4, 5]
     assert f"belongs to {rogue.address}" in gtin_errors[0].message
@@ -202,23 +202,23 @@ def test_register_csv__gtin_owned_by_another_brand__every_row_of_it_reported_and
 
 
 def test_register_csv__gtin_assigned_to_nobody__reported_with_the_fix(
-    registry, lot_id, brand, provider, write_csv
+    registry, lot_id, brand, sender, write_csv
 ):
     path = write_csv([*honey_rows(1), (UNASSIGNED_GTIN, "U-1", LOT_CODE)])
     with pytest.raises(BatchValidationError) as caught:
-        validate_csv(path, registry, brand, provider=provider)
+        validate_csv(path, sender)
     (gtin_error,) = [e for e in caught.value.errors if e.column == "gtin"]
     assert gtin_error.line == 3
     assert "not assigned to any brand" in gtin_error.message and brand.address in gtin_error.message
 
 
 def test_register_csv__lot_that_does_not_exist__every_row_of_it_reported_and_nothing_sent(
-    registry, lot_id, brand, provider, write_csv
+    registry, lot_id, brand, provider, sender, write_csv
 ):
     path = write_csv([*honey_rows(2), *honey_rows(3, prefix="NEW-", lot="HONEY-2027")])
     before = nonce(provider, brand)
     with pytest.raises(BatchValidationError) as caught:
-        register_csv(path, registry, brand, provider, progress=False)
+        register_csv(path, sender, resolver=RESOLVER)
     assert where(caught.value.errors) == {(4, "lot"), (5, "lot"), (6, "lot")}
     message = caught.value.errors[0].message
     assert "lot 'HONEY-2027' of GTIN 09506000134352 does not exist on chain" in message
@@ -228,40 +228,40 @@ def test_register_csv__lot_that_does_not_exist__every_row_of_it_reported_and_not
 
 
 def test_register_csv__item_registered_in_another_lot__reported_as_an_error(
-    registry, lot_id, other_lot_id, register, brand, provider, write_csv
+    registry, lot_id, other_lot_id, register, sender, write_csv
 ):
     register("JAR-000001", lot=other_lot_id)
     path = write_csv(honey_rows(3))
     with pytest.raises(BatchValidationError) as caught:
-        validate_csv(path, registry, brand, provider=provider)
+        validate_csv(path, sender)
     (error,) = caught.value.errors
     assert (error.line, error.column) == (3, "serial")
     assert f"already registered in lot {OTHER_LOT_CODE!r} (lot id {other_lot_id})" in error.message
 
 
 def test_register_csv__lot_closed_or_recalled__reported(
-    registry, lot_id, other_lot_id, brand, provider, write_csv
+    registry, lot_id, other_lot_id, brand, sender, write_csv
 ):
     registry.closeLot(lot_id, sender=brand)
     registry.recallLot(other_lot_id, "residues", sender=brand)
     path = write_csv([*honey_rows(1), *honey_rows(1, prefix="B-", lot=OTHER_LOT_CODE)])
     with pytest.raises(BatchValidationError) as caught:
-        validate_csv(path, registry, brand, provider=provider)
+        validate_csv(path, sender)
     message = {e.line: e.message for e in caught.value.errors}
     assert "is closed" in message[2] and "is recalled" in message[3]
 
 
 def test_register_csv__signer_is_not_the_lots_registrar__every_row_reported(
-    registry, lot_id, rogue, provider, write_csv
+    registry, lot_id, rogue, sender_of, write_csv
 ):
     path = write_csv(honey_rows(2))
     with pytest.raises(BatchValidationError) as caught:
-        validate_csv(path, registry, rogue, provider=provider)
+        validate_csv(path, sender_of(rogue))
     assert where(caught.value.errors) == {(2, "gtin"), (3, "gtin"), (2, "lot"), (3, "lot")}
 
 
 def test_register_csv__file_and_chain_problems__reported_together_and_nothing_sent(
-    registry, lot_id, brand, provider, write_csv, tmp_path
+    registry, lot_id, brand, provider, sender, write_csv, tmp_path
 ):
     rows = [
         *honey_rows(2),
@@ -272,19 +272,19 @@ def test_register_csv__file_and_chain_problems__reported_together_and_nothing_se
     path = write_csv(rows)
     before = nonce(provider, brand)
     with pytest.raises(BatchValidationError) as caught:
-        register_csv(path, registry, brand, provider, progress=False)
+        register_csv(path, sender, resolver=RESOLVER)
     assert caught.value.bad_lines == [4, 5, 6]
     assert where(caught.value.errors) == {(4, "serial"), (5, "lot"), (6, "gtin"), (6, "lot")}
     assert nonce(provider, brand) == before
 
 
 def test_validate_csv__good_file__plan_and_remaining_items_without_sending(
-    registry, lot_id, register, brand, provider, write_csv
+    registry, lot_id, register, brand, provider, sender, write_csv
 ):
     register("JAR-000000")
     path = write_csv(honey_rows(3))
     before = nonce(provider, brand)
-    plan, check = validate_csv(path, registry, brand, provider=provider)
+    plan, check = validate_csv(path, sender)
     assert plan.size == 3 and check.remaining_count == 2 and len(check.done) == 1
     assert nonce(provider, brand) == before
 

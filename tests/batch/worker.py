@@ -1,9 +1,9 @@
 """A registration run in its own process, for the kill -9 test (not a test module).
 
-    APE_FOUNDRY_HOST=http://127.0.0.1:PORT python -m tests.batch.worker CSV RECEIPT REGISTRY SIGNER MAX_PER_TX
+    python -m tests.batch.worker RPC_URL CSV RECEIPT REGISTRY SIGNER MAX_PER_TX
 
-connects to the already running anvil (ape-foundry reuses a node at APE_FOUNDRY_HOST) and runs
-``register_csv`` with test account number SIGNER.
+reaches the already running anvil at RPC_URL through the package's JSON-RPC client and runs
+``register_csv`` signing as ape's test account number SIGNER.
 """
 
 from __future__ import annotations
@@ -12,24 +12,22 @@ import sys
 
 
 def main(argv: list[str]) -> None:
-    from ape import accounts, networks, project
+    from ape import accounts
 
     from supplytrace.batch import register_csv
+    from supplytrace.chain.ape import ApeSigner
+    from supplytrace.chain.rpc import Rpc, hex_int
+    from supplytrace.chain.send import Sender
 
-    csv_path, receipt, address, signer, max_per_tx = argv
-    with networks.parse_network_choice("ethereum:local:foundry") as provider:
-        registry = project.ProvenanceRegistry.at(address)
-        print("connected", flush=True)
-        register_csv(
-            csv_path,
-            registry,
-            accounts.test_accounts[int(signer)],
-            provider,
-            receipt,
-            max_items_per_tx=int(max_per_tx),
-            progress=False,
-        )
-        print("finished", flush=True)
+    url, csv_path, receipt, address, signer, max_per_tx = argv
+    rpc = Rpc(url)
+    chain_id = hex_int(rpc.request("eth_chainId", []))
+    sender = Sender(rpc, ApeSigner(accounts.test_accounts[int(signer)]), chain_id=chain_id, registry=address)
+    print("connected", flush=True)
+    register_csv(
+        csv_path, sender, receipt, resolver="https://id.example.com", max_items_per_tx=int(max_per_tx)
+    )
+    print("finished", flush=True)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,24 @@
 """Fixtures for the use cases: the indexer's (index databases on SQLite and PostgreSQL, indexers
-and a workload on ape's anvil, raw hostile transactions), and the page's world (the demo's story
-on ape's anvil, tests/web/conftest.py) for the page's bootstrap (service/page.py)."""
+and a workload on ape's anvil, raw hostile transactions); the page's world (the demo's story on
+ape's anvil, tests/web/conftest.py) for the page's bootstrap (service/page.py); for the Registry
+use cases, the module's registry (tests/conftest.py) as a deployment record and the
+:class:`~supplytrace.service.registry.Registry` over it, reading through the package's JSON-RPC
+client and writing as any ape test account."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from supplytrace.chain.ape import ApeSigner
+from supplytrace.core.config import Settings, load_settings
+from supplytrace.core.deployments import Deployment
+from supplytrace.core.hashing import keccak
+from supplytrace.service.registry import Registry
 from tests.indexer.conftest import (  # noqa: F401
     backend,
     chain_id,
@@ -17,3 +32,55 @@ from tests.indexer.conftest import (  # noqa: F401
     workload,
 )
 from tests.web.conftest import world  # noqa: F401
+
+RESOLVER = "https://id.example.com"
+
+
+@pytest.fixture(scope="module")
+def deployment(registry, chain) -> Deployment:
+    """The record `supplytrace deploy` would have written for the module's registry."""
+    receipt = chain.provider.get_receipt(registry.txn_hash)
+    code = bytes(chain.provider.get_code(registry.address))
+    return Deployment(
+        ecosystem="ethereum",
+        network="local",
+        chain_id=int(chain.chain_id),
+        address=str(registry.address),
+        tx_hash=str(registry.txn_hash),
+        block=int(receipt.block_number),
+        deployer=str(receipt.sender),
+        admin=str(receipt.sender),
+        compiler="solc (tests)",
+        runtime_bytecode_keccak="0x" + keccak(code).hex(),
+        deployed_at="2026-01-01T00:00:00Z",
+    )
+
+
+@pytest.fixture
+def settings(tmp_path: Path, chain) -> Settings:
+    """Settings whose home, deployments and devnet are this test's (the devnet URL is ape's node)."""
+    port = int(str(chain.provider.http_uri).rsplit(":", 1)[1].strip("/"))
+    return replace(
+        load_settings(),
+        home=tmp_path / "home",
+        deployments=tmp_path / "deployments",
+        devnet_host="127.0.0.1",
+        devnet_port=port,
+        resolver=RESOLVER,
+    )
+
+
+@pytest.fixture
+def reader(rpc, deployment, settings) -> Registry:
+    """The registry without an account: it reads only."""
+    return Registry(rpc, deployment, settings)
+
+
+@pytest.fixture
+def as_(reader) -> Callable[[Any], Registry]:
+    """as_(account) -> the registry writing as the ape test ``account``."""
+    return lambda account: reader.acting_as(ApeSigner(account))
+
+
+def nonce(rpc: Any, account: Any) -> int:
+    return int(rpc.request("eth_getTransactionCount", [str(account.address), "latest"]), 16)

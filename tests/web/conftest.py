@@ -24,8 +24,10 @@ import pytest
 from eth_utils import keccak
 from starlette.exceptions import StarletteDeprecationWarning
 
+from supplytrace.chain.ape import ApeSigner
 from supplytrace.chain.history import ChainHistory, HistorySource, LotHistory, LotItem, Participant
 from supplytrace.chain.rpc import Rpc
+from supplytrace.core.config import load_settings
 from supplytrace.core.deployments import Deployment
 from supplytrace.core.events import ItemSold, Logged
 from supplytrace.core.explorers import ExplorerLinks
@@ -33,6 +35,7 @@ from supplytrace.demo import Story, tell_story
 from supplytrace.indexer.run import Indexer, IndexerConfig
 from supplytrace.indexer.store import Header, IndexStore, make_engine
 from supplytrace.service.history import open_history
+from supplytrace.service.registry import Registry
 from supplytrace.web.app import create_app
 from supplytrace.web.deps import PageConfig
 
@@ -116,8 +119,6 @@ def tell_world(container: Any, accounts: Any, chain: Any, tmp_path_factory: Any)
     registry = container.deploy(admin, 0, sender=admin)
     from_block = int(chain.blocks.head.number)
     home = tmp_path_factory.mktemp("web-home")
-    cast = (accounts[0], accounts[1], accounts[2], accounts[3])
-    story = tell_story(registry, chain.provider, cast, home, lambda _line: None)
     code = bytes(chain.provider.get_code(registry.address))
     deployment = Deployment(
         ecosystem="ethereum",
@@ -133,6 +134,9 @@ def tell_world(container: Any, accounts: Any, chain: Any, tmp_path_factory: Any)
         deployed_at="2026-01-01T00:00:00Z",
     )
     rpc_url = str(chain.provider.http_uri)
+    service = Registry(Rpc(rpc_url), deployment, replace(load_settings(), home=home))
+    cast = tuple(service.acting_as(ApeSigner(accounts[n])) for n in range(4))  # admin, beekeeper, ...
+    story = tell_story(cast, lambda _line: None)
     return World(registry, story, home, from_block, rpc_url, int(chain.chain_id), deployment)
 
 

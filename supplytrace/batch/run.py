@@ -1,0 +1,237 @@
+"""Running a checked plan: register what remains in gas-sized chunks, one transaction at a time,
+each confirmed before the next.
+
+Before anything is sent the run waits until the signer has no pending transaction (one sent just
+before a ``kill -9`` must not be sent again). Chunks are sized to fit under min(EIP-7825's
+per-transaction cap, the node's block gas limit) with a margin, and each chunk is estimated
+before it is sent. The contract is all-or-nothing per transaction and rejects duplicates: if a
+chunk meets ``ItemAlreadyRegistered`` (another process raced us), at the estimate or mined, the
+statuses are read again and the run continues with what remains. Progress is reported through
+a callback (``on_progress(done, total)``); signing is the :class:`~supplytrace.chain.send.Sender`'s.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from supplytrace.batch.check import ChainCheck, GroupState, check_on_chain
+from supplytrace.batch.errors import BatchError
+from supplytrace.batch.plan import Plan
+from supplytrace.batch.receipt import BatchResult, Sizing, TxRecord, receipt_rows
+from supplytrace.chain.reads import RegistryReads
+from supplytrace.chain.rpc import Rpc, hex_int
+from supplytrace.chain.send import TX_GAS_CAP, Sender
+from supplytrace.core.errors import ContractRevertError
+from supplytrace.core.ids import encode_code
+
+#: Upper bound of the gas one more item adds to ``registerItems`` (measured 24,962 per item in a
+#: batch of 100 with 14-character serials, bench/results.json; a 20-character serial costs 72 more
+#: in calldata). Used to size chunks; each chunk is also estimated before it is sent.
+PER_ITEM_GAS = 25_500
+#: Upper bound of the fixed part of a ``registerItems`` transaction (21,000 intrinsic, the lot read).
+BASE_GAS = 60_000
+#: Fraction of the usable gas a chunk may be sized to (the rest is the safety margin).
+GAS_MARGIN = 0.9
+DEFAULT_PENDING_TIMEOUT = 180.0
+#: Rounds of "the chain changed under us, read it again" before giving up.
+RETRY_ROUNDS = 5
+
+Progress = Callable[[int, int], None]  # (items done, items in the plan)
+
+
+def pending_count(rpc: Rpc, address: str) -> int:
+    """Transactions of ``address`` the node has accepted but not yet mined."""
+    pending, latest = rpc.batch(
+        [("eth_getTransactionCount", [address, "pending"]), ("eth_getTransactionCount", [address, "latest"])]
+    )
+    return max(0, hex_int(pending) - hex_int(latest))
+
+
+def wait_for_pending(
+    rpc: Rpc, address: str, *, timeout: float = DEFAULT_PENDING_TIMEOUT, poll: float = 0.25
+) -> None:
+    """Wait until ``address`` has no pending transaction (e.g. one sent just before a crash).
+
+    Raises :class:`BatchError` after ``timeout`` seconds.
+    """
+    deadline = time.monotonic() + timeout
+    while (count := pending_count(rpc, address)) > 0:
+        if time.monotonic() >= deadline:
+            raise BatchError(
+                f"{count} transaction{'s' if count > 1 else ''} of {address} {'are' if count > 1 else 'is'} "
+                f"still pending after {timeout:.0f} s; wait until {'they are' if count > 1 else 'it is'} "
+                "mined (or replace it with a higher fee in your wallet) and run the command again."
+            )
+        time.sleep(poll)
+
+
+def block_gas_limit(rpc: Rpc) -> int:
+    return hex_int(rpc.request("eth_getBlockByNumber", ["latest", False])["gasLimit"])
+
+
+def chunk_size(rpc: Rpc, max_items_per_tx: int | None = None) -> Sizing:
+    """Items per transaction from the measured per-item cost, under the tx cap and the block limit."""
+    cap = min(TX_GAS_CAP, block_gas_limit(rpc))
+    budget = int(cap * GAS_MARGIN)
+    by_gas = max(1, (budget - BASE_GAS) // PER_ITEM_GAS)
+    items = by_gas if max_items_per_tx is None else max(1, min(by_gas, max_items_per_tx))
+    return Sizing(gas_cap=cap, gas_budget=budget, items_per_tx=items)
+
+
+class _ChainChanged(Exception):  # noqa: N818 (a signal inside the run, never seen outside)
+    """The chain changed under us (an item got registered meanwhile); read the statuses again."""
+
+    def __init__(self, chunk: frozenset[bytes] = frozenset(), reverted: str | None = None):
+        super().__init__(reverted or "ItemAlreadyRegistered")
+        self.chunk = chunk
+        self.reverted = reverted  # hash of a mined transaction that reverted
+
+
+def registry_reads(sender: Sender) -> RegistryReads:
+    """The reads of the registry ``sender`` sends to."""
+    if sender.registry is None:
+        raise BatchError("no registry to register into; deploy one first (`supplytrace deploy`).")
+    return RegistryReads(sender.rpc, sender.registry)
+
+
+def run_batch(
+    plan: Plan,
+    sender: Sender,
+    *,
+    resolver: str,
+    reads: RegistryReads | None = None,
+    tx_link: Callable[[str], str | None] | None = None,
+    from_block: int = 0,
+    max_items_per_tx: int | None = None,
+    check: ChainCheck | None = None,
+    on_chunk: Callable[[TxRecord], None] | None = None,
+    before_send: Callable[[int, int], None] | None = None,
+    on_progress: Progress | None = None,
+    pending_timeout: float = DEFAULT_PENDING_TIMEOUT,
+) -> BatchResult:
+    """Register every item of ``plan`` not yet on chain with ``sender`` and return one receipt row
+    per item (Digital Links on ``resolver``).
+
+    ``check`` is the result of :func:`check_on_chain` if the caller has just run it (after
+    :func:`wait_for_pending`); otherwise both run here. ``from_block`` (the registry's deployment
+    block) bounds the log search for items registered by an earlier run. ``on_chunk`` is called
+    after each confirmed transaction (an exception there stops the run; a rerun finishes it).
+    ``before_send(items, transactions)`` is called once before the first transaction, only if
+    there is something to send: the place to ask for confirmation and unlock a keystore account
+    once (``ApeSigner.unlock()``). An exception there sends nothing.
+    """
+    reads = reads or registry_reads(sender)
+    rpc, address = sender.rpc, sender.address
+    if check is None:
+        wait_for_pending(rpc, address, timeout=pending_timeout)
+        check = check_on_chain(plan, reads, address)
+    sizing = chunk_size(rpc, max_items_per_tx)
+    _check_funds(rpc, address, check.remaining_count, sizing)
+    if before_send is not None and check.remaining_count:
+        planned = sum(-(-len(g.remaining) // sizing.items_per_tx) for g in check.groups)
+        before_send(check.remaining_count, planned)
+    located: dict[bytes, tuple[str, int]] = {}  # item id -> (tx hash, block), sent by this run
+    transactions: list[TxRecord] = []
+    items_per_tx = sizing.items_per_tx
+    current = check
+
+    def advance() -> None:
+        if on_progress is not None:
+            on_progress(len(current.done | located.keys()), plan.size)
+
+    advance()
+    for _round in range(RETRY_ROUNDS):
+        try:
+            for state in current.groups:
+                items_per_tx = _register_group(
+                    state, sender, sizing, items_per_tx, located, transactions, advance, on_chunk
+                )
+            break
+        except _ChainChanged as retry:
+            wait_for_pending(rpc, address, timeout=pending_timeout)
+            current = check_on_chain(plan, reads, address)
+            still = {i.item_id for g in current.groups for i in g.remaining}
+            if retry.reverted and retry.chunk <= still:
+                raise BatchError(
+                    f"transaction {retry.reverted} reverted although none of its items was registered "
+                    "meanwhile; look it up on a block explorer, then run the command again (it registers "
+                    "only what is missing)."
+                ) from None
+            advance()
+    else:
+        raise BatchError(
+            "items of this batch kept being registered by another process while this one ran; "
+            "stop the other process and run the command again."
+        )
+    used = Sizing(sizing.gas_cap, sizing.gas_budget, items_per_tx)
+    rows = receipt_rows(
+        plan, reads, current, located, resolver=resolver, tx_link=tx_link, from_block=from_block
+    )
+    return BatchResult(
+        rows=rows, transactions=tuple(transactions), sizing=used, extra_columns=plan.extra_columns
+    )
+
+
+def _register_group(
+    state: GroupState,
+    sender: Sender,
+    sizing: Sizing,
+    items_per_tx: int,
+    located: dict[bytes, tuple[str, int]],
+    transactions: list[TxRecord],
+    show: Callable[[], None],
+    on_chunk: Callable[[TxRecord], None] | None,
+) -> int:
+    """Register the group's remaining items in chunks; returns the chunk size it ended with (a
+    chunk estimated above the budget shrinks it)."""
+    todo = [i for i in state.remaining if i.item_id not in located]
+    start = 0
+    while start < len(todo):
+        chunk = todo[start : start + items_per_tx]
+        data = sender.calldata("registerItems", state.lot_id, [encode_code(i.key.serial) for i in chunk])
+        estimate = _estimate(sender, data)
+        if estimate > sizing.gas_budget and len(chunk) > 1:
+            items_per_tx = max(1, len(chunk) * sizing.gas_budget // estimate)
+            continue
+        gas_limit = min(sizing.gas_cap, estimate + estimate // 5)
+        tx_hash = sender.send(data, to=sender.registry, gas_limit=gas_limit)
+        sent = sender.wait(tx_hash, gas_limit=gas_limit)
+        if not sent.success:
+            # Most likely another process registered one of these items after our estimate.
+            raise _ChainChanged(frozenset(i.item_id for i in chunk), reverted=tx_hash)
+        for planned in chunk:
+            located[planned.item_id] = (tx_hash, sent.block)
+        record = TxRecord(tx_hash, sent.block, state.lot_id, len(chunk), sent.gas_used, gas_limit)
+        transactions.append(record)
+        show()
+        if on_chunk is not None:
+            on_chunk(record)
+        start += len(chunk)
+    return items_per_tx
+
+
+def _estimate(sender: Sender, data: bytes) -> int:
+    """eth_estimateGas of a chunk. A revert becomes :class:`_ChainChanged` (an item got registered
+    meanwhile) or a :class:`BatchError` with the contract error's plain sentence."""
+    try:
+        return sender.estimate(data, to=sender.registry)
+    except ContractRevertError as exc:
+        if exc.name == "ItemAlreadyRegistered":
+            raise _ChainChanged from exc
+        raise BatchError(str(exc)) from exc
+
+
+def _check_funds(rpc: Rpc, address: str, count: int, sizing: Sizing) -> None:
+    if count == 0:
+        return
+    txs = -(-count // sizing.items_per_tx)
+    gas = count * PER_ITEM_GAS + txs * BASE_GAS
+    price_answer, balance_answer = rpc.batch([("eth_gasPrice", []), ("eth_getBalance", [address, "latest"])])
+    price, balance = hex_int(price_answer), hex_int(balance_answer)
+    if price and balance < gas * price:
+        raise BatchError(
+            f"the signing account {address} has {balance / 1e18:.6f} ETH but registering {count} items "
+            f"takes about {gas * price / 1e18:.6f} ETH at the current gas price; fund it and run the "
+            "command again."
+        )

@@ -1,0 +1,503 @@
+"""The registry's use cases, in one place: what the command line, the ``ape run`` scripts, the
+demo and the benchmarks do with a deployed ProvenanceRegistry.
+
+A :class:`Registry` (in the manner of ApePay's ``StreamManager``) is built from an
+:class:`~supplytrace.chain.rpc.Rpc`, the :class:`~supplytrace.core.deployments.Deployment` and the
+:class:`~supplytrace.core.config.Settings`; with a :class:`~supplytrace.chain.send.Sender` it can
+also write, signing as the Sender's account (:meth:`Registry.acting_as` gives the same registry
+for another account). Every use case returns domain values (:class:`~supplytrace.chain.send.Sent`
+results, records, ids) and raises a :class:`~supplytrace.core.errors.SupplytraceError` whose
+message is one sentence with the fix; the front ends only parse and print.
+:func:`supplytrace.service.connect.open_registry` builds one from a network name and an account.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from supplytrace.chain.history import ChainHistory, HistorySource, LotItem
+from supplytrace.chain.reads import RegistryReads
+from supplytrace.chain.rpc import Rpc, hex_int
+from supplytrace.chain.send import DEFAULT_MINING_TIMEOUT, Sender, Sent, Signer
+from supplytrace.core.config import Settings
+from supplytrace.core.deployments import Deployment
+from supplytrace.core.errors import ChainError, ContractRevertError, SupplytraceError
+from supplytrace.core.events import LOT_REGISTRATION
+from supplytrace.core.explorers import ExplorerLinks
+from supplytrace.core.handoff import HandoffRequest, make_request
+from supplytrace.core.hashing import checksum, keccak
+from supplytrace.core.ids import ItemKey, encode_code, normalize_gtin
+from supplytrace.core.metadata import metadata_hash, store_metadata
+from supplytrace.core.records import REGISTRAR_ROLE, ItemRecord, LotRecord
+from supplytrace.service import handoffs, selection
+from supplytrace.service.deploy import deploy_and_record
+from supplytrace.service.handoffs import Acceptance
+from supplytrace.service.results import LotChanged, LotCreated, Moved, Registered, Revoked
+from supplytrace.service.selection import Applies, ItemSelection
+
+if TYPE_CHECKING:  # the batch engine (and biip, which it loads) is imported when a batch runs
+    from supplytrace import batch
+
+#: How long a signed acceptance stays valid by default (seconds).
+DEFAULT_VALID_FOR = 3600
+
+Items = Sequence[bytes] | ItemSelection
+
+
+class Registry:
+    """The deployed registry ``deployment`` on ``rpc``: its reads and, with ``sender``, its writes."""
+
+    def __init__(
+        self,
+        rpc: Rpc,
+        deployment: Deployment,
+        settings: Settings,
+        *,
+        links: ExplorerLinks | None = None,
+        sender: Sender | None = None,
+        history: HistorySource | None = None,
+    ) -> None:
+        self.rpc = rpc
+        self.deployment = deployment
+        self.settings = settings
+        self.address = checksum(deployment.address)
+        self.reads = RegistryReads(rpc, self.address)
+        self.links = links or ExplorerLinks.for_network(
+            deployment.ecosystem, deployment.network, resolver=settings.resolver
+        )
+        self.sender = sender
+        self._history = history
+
+    # -- construction ---------------------------------------------------------------------------
+
+    @classmethod
+    def deploy(
+        cls,
+        sender: Sender,
+        settings: Settings,
+        *,
+        ecosystem: str,
+        network: str,
+        admin: str | None = None,
+        admin_delay: int = 0,
+        force: bool = False,
+        links: ExplorerLinks | None = None,
+    ) -> Registry:
+        """Deploy a registry from the packaged artifact with ``admin`` (default: the sender) and
+        record it in ``deployments/<ecosystem>-<network>.json``; refused while a record exists
+        unless ``force``."""
+        record = deploy_and_record(
+            sender,
+            settings,
+            ecosystem=ecosystem,
+            network=network,
+            admin=selection.address(admin) if admin else sender.address,
+            admin_delay=admin_delay,
+            force=force,
+        )
+        registry = cls(sender.rpc, record, settings, links=links)
+        return registry.acting_as(sender.signer, mining_timeout=sender.mining_timeout, on_wait=sender.on_wait)
+
+    def acting_as(
+        self,
+        signer: Signer,
+        *,
+        mining_timeout: float | None = None,
+        on_wait: Callable[[str, float], None] | None = None,
+    ) -> Registry:
+        """This registry, writing as ``signer``'s account."""
+        current = self.sender
+        sender = Sender(
+            self.rpc,
+            signer,
+            chain_id=self.deployment.chain_id,
+            registry=self.address,
+            mining_timeout=mining_timeout or (current.mining_timeout if current else DEFAULT_MINING_TIMEOUT),
+            on_wait=on_wait or (current.on_wait if current else None),
+        )
+        return Registry(
+            self.rpc, self.deployment, self.settings, links=self.links, sender=sender, history=self._history
+        )
+
+    @property
+    def account(self) -> str:
+        """The address this registry writes as."""
+        return self._sender.address
+
+    @property
+    def _sender(self) -> Sender:
+        if self.sender is None:
+            raise SupplytraceError(
+                "this needs an account to sign with; give --account ALIAS (an ape account)."
+            )
+        return self.sender
+
+    @property
+    def history(self) -> HistorySource:
+        """Where history comes from (:func:`supplytrace.service.history.open_history`)."""
+        if self._history is None:
+            from supplytrace.service.history import open_history
+
+            self._history, _reason = open_history(self.rpc, self.deployment, home=self.settings.home)
+        return self._history
+
+    def tx_link(self, tx_hash: str) -> str | None:
+        """The explorer page of a transaction (the verification page on a devnet), or None."""
+        return self.links.tx(tx_hash)
+
+    def _send(self, function: str, *args: Any) -> Sent:
+        sender = self._sender
+        try:
+            return sender.call(function, *args)
+        except ContractRevertError:
+            _check_funds(sender)  # an account that cannot pay for any transaction hears that first
+            raise
+
+    # -- brands -----------------------------------------------------------------------------------
+
+    def add_brand(self, brand: str, *, name: str | None = None, gtins: Iterable[str] = ()) -> list[Sent]:
+        """Grant ``brand`` the registrar role, publish its verified ``name`` and assign it ``gtins``;
+        the role and each GTIN are skipped when already done. Admin only."""
+        brand = selection.address(brand)
+        gtin14s = [normalize_gtin(g) for g in gtins]  # every GTIN checked before anything is sent
+        sent = []
+        if not self.reads.has_role(REGISTRAR_ROLE, brand):
+            sent.append(self._send("grantRole", REGISTRAR_ROLE, brand))
+        if name:
+            sent.append(self._send("nameBrand", brand, name))
+        for gtin14 in gtin14s:
+            owner = self.reads.gtin_owner(int(gtin14))
+            if owner is None or checksum(owner) != brand:
+                sent.append(self._send("assignGtin", int(gtin14), brand))
+        return sent
+
+    def name_brand(self, brand: str, name: str) -> Sent:
+        """Publish the verified display name of ``brand``. Admin only."""
+        return self._send("nameBrand", selection.address(brand), name)
+
+    def describe(self, description: str) -> Sent:
+        """Describe the signing account itself (shown as unverified)."""
+        return self._send("describeSelf", description)
+
+    def revoke_brand(self, brand: str) -> Revoked:
+        """Revoke ``brand``'s registrar role and close its open lots. Admin only."""
+        brand = selection.address(brand)
+        revoked = None
+        if self.reads.has_role(REGISTRAR_ROLE, brand):
+            revoked = self._send("revokeRole", REGISTRAR_ROLE, brand)
+        closed = []
+        for lot_id in ChainHistory(self.rpc, self.address, self.deployment.block).lots_of(brand):
+            record = self.reads.lot(lot_id)
+            if record is not None and not record.closed:
+                closed.append(LotChanged(lot_id, self._send("closeLot", lot_id)))
+        return Revoked(revoked, tuple(closed))
+
+    # -- GTINs and company prefixes (admin) -----------------------------------------------------
+
+    def assign_gtin(self, gtin: str, brand: str) -> Sent:
+        return self._send("assignGtin", int(normalize_gtin(gtin)), selection.address(brand))
+
+    def release_gtin(self, gtin: str) -> Sent:
+        return self._send("releaseGtin", int(normalize_gtin(gtin)))
+
+    def assign_prefix(self, prefix: str, brand: str) -> Sent:
+        """Assign GS1 company prefix ``prefix`` (4-12 digits; leading zeros count) to ``brand``."""
+        return self._send("assignCompanyPrefix", *_prefix(prefix), selection.address(brand))
+
+    def release_prefix(self, prefix: str) -> Sent:
+        return self._send("releaseCompanyPrefix", *_prefix(prefix))
+
+    # -- lots -----------------------------------------------------------------------------------
+
+    def resolve_lot(self, lot_ref: str | int) -> int:
+        """The lot id of ``7`` or ``GTIN:LOTCODE``."""
+        text = str(lot_ref).strip()
+        if text.isdigit():
+            lot_id, count = int(text), self.reads.lot_count()
+            if not 0 < lot_id <= count:
+                raise SupplytraceError(
+                    f"lot {lot_id} does not exist on this registry (it has {count} lot"
+                    f"{'' if count == 1 else 's'}); check the lot id, or give GTIN:LOTCODE."
+                )
+            return lot_id
+        gtin_text, sep, code = text.partition(":")
+        if not sep:
+            raise SupplytraceError(f"{text!r} is not a lot: give a lot id (e.g. 7) or GTIN:LOTCODE.")
+        gtin14 = normalize_gtin(gtin_text)
+        lot_id = self.reads.lot_id_of(int(gtin14), encode_code(code, "lot code"))
+        if lot_id == 0:
+            raise SupplytraceError(
+                f"GTIN {gtin14} has no lot {code!r}; create it with `supplytrace lot create`."
+            )
+        return lot_id
+
+    def lot(self, lot_ref: str | int) -> LotRecord:
+        """The lot's record (``getLot``)."""
+        lot_id = self.resolve_lot(lot_ref)
+        record = self.reads.lot(lot_id)
+        if record is None:
+            raise ChainError(f"lot {lot_id} vanished from the registry while it was read; try again.")
+        return record
+
+    def create_lot(self, gtin: str, lot_code: str, metadata: dict[str, Any]) -> LotCreated:
+        """Register a lot of ``gtin``: ``metadata`` is hashed canonically (RFC 8785) and kept
+        under ``settings.home/metadata`` so the page can serve and prove it."""
+        gtin14 = normalize_gtin(gtin)
+        word = encode_code(lot_code, "lot code")
+        stored = store_metadata(self.settings.home, metadata)
+        sent = self._send("registerLot", int(gtin14), word, metadata_hash(metadata))
+        lot_ids = [
+            getattr(e.event, "lot_id", 0) for e in sent.events if isinstance(e.event, LOT_REGISTRATION)
+        ]
+        if not lot_ids:
+            raise ChainError(
+                f"transaction {sent.tx_hash} registered no lot (its receipt holds no lot event); "
+                "check the RPC URL and the deployment."
+            )
+        return LotCreated(lot_ids[0], stored, sent)
+
+    def close_lot(self, lot_ref: str | int) -> LotChanged:
+        """Close a lot to new items. The lot's brand or the admin."""
+        lot_id = self.resolve_lot(lot_ref)
+        return LotChanged(lot_id, self._send("closeLot", lot_id))
+
+    def recall(self, lot_ref: str | int, reason: str) -> LotChanged:
+        """Recall a whole lot, telling consumers what is wrong and what to do. The lot's brand or
+        the admin."""
+        if not reason.strip():
+            raise SupplytraceError("give the recall's reason: what is wrong and what consumers should do.")
+        lot_id = self.resolve_lot(lot_ref)
+        return LotChanged(lot_id, self._send("recallLot", lot_id, reason))
+
+    def lot_items(self, lot_ref: str | int) -> list[LotItem]:
+        """Every item registered into the lot (id and serial), in registration order."""
+        return self.history.lot_items(self.resolve_lot(lot_ref))
+
+    def lot_keys(self, lot_ref: str | int) -> tuple[LotRecord, list[ItemKey]]:
+        """The lot and the GS1 key of each of its items (for QR codes and labels)."""
+        record = self.lot(lot_ref)
+        code = record.lot_code.exact
+        if code is None:
+            raise SupplytraceError(
+                f"lot {record.lot_id}'s code {str(record.lot_code)!r} is not printable; "
+                "no label can carry it."
+            )
+        keys = []
+        for item in self.history.lot_items(record.lot_id):
+            serial = item.serial.exact
+            if serial is None:
+                raise SupplytraceError(
+                    f"an item of lot {record.lot_id} has the serial {str(item.serial)!r}, which GS1 does not "
+                    "allow; no label can carry it."
+                )
+            keys.append(ItemKey.create(record.gtin14, serial, code))
+        return record, keys
+
+    # -- registration ---------------------------------------------------------------------------
+
+    def register_item(self, gtin: str, serial: str, lot_code: str) -> Registered:
+        """Register one item into the signer's lot ``lot_code`` of ``gtin``."""
+        key = ItemKey.create(gtin, serial, lot_code)
+        lot_id = self.resolve_lot(f"{key.gtin}:{lot_code}")
+        return Registered(key, lot_id, self._send("registerItem", lot_id, encode_code(key.serial)))
+
+    def register_items(
+        self, gtin: str, lot_code: str, serials: Sequence[str], *, max_items_per_tx: int | None = None
+    ) -> batch.BatchResult:
+        """Register ``serials`` into the signer's lot ``lot_code`` of ``gtin`` in gas-sized chunks,
+        with every check of a CSV batch (a problem's "line" is the serial's place, from 1)."""
+        from supplytrace import batch
+
+        rows = [batch.Row(line=n, gtin=gtin, serial=s, lot=lot_code) for n, s in enumerate(serials, 1)]
+        return batch.run_batch(
+            batch.plan_batch(rows, source="the list of serials"),
+            self._sender,
+            resolver=self.settings.resolver,
+            reads=self.reads,
+            tx_link=self.tx_link,
+            from_block=self.deployment.block,
+            max_items_per_tx=max_items_per_tx,
+        )
+
+    def validate_csv(self, path: str | os.PathLike[str]) -> tuple[batch.Plan, batch.ChainCheck]:
+        """Every check of :meth:`register_csv`, nothing sent."""
+        from supplytrace import batch
+
+        return batch.validate_csv(path, self._sender, reads=self.reads)
+
+    def register_csv(
+        self,
+        path: str | os.PathLike[str],
+        receipt_path: str | os.PathLike[str] | None = None,
+        *,
+        max_items_per_tx: int | None = None,
+        jsonl: bool = False,
+        before_send: Callable[[int, int], None] | None = None,
+        on_progress: batch.Progress | None = None,
+        on_chunk: Callable[[batch.TxRecord], None] | None = None,
+    ) -> batch.BatchResult:
+        """Register every row of a CSV (see :mod:`supplytrace.batch`); the receipt's links are on
+        the configured resolver and this network's explorer."""
+        from supplytrace import batch
+
+        return batch.register_csv(
+            path,
+            self._sender,
+            receipt_path,
+            resolver=self.settings.resolver,
+            reads=self.reads,
+            tx_link=self.tx_link,
+            from_block=self.deployment.block,
+            max_items_per_tx=max_items_per_tx,
+            jsonl=jsonl,
+            before_send=before_send,
+            on_progress=on_progress,
+            on_chunk=on_chunk,
+        )
+
+    # -- items ----------------------------------------------------------------------------------
+
+    def item(self, item_id: bytes) -> ItemRecord:
+        """The item's live record (``getItem``); an unregistered id gives status UNKNOWN."""
+        return self.reads.item(item_id)
+
+    def items(self, item_ids: Sequence[bytes]) -> list[ItemRecord]:
+        """The live records of ``item_ids``, in order (``getItem`` calls batched)."""
+        return selection.records(self.reads, item_ids)
+
+    def select(self, items: Items, applies: Applies | None = None) -> list[bytes]:
+        """The ids of ``items``: those named, and of a selection's lot every item ``applies``
+        takes (default: held by the signer)."""
+        if not isinstance(items, ItemSelection):
+            ids = list(items)
+        else:
+            ids = selection.named_items(items)
+            if items.lot_ref is not None:
+                lot_id = self.resolve_lot(items.lot_ref)
+                lot_items = [i.item_id for i in self.history.lot_items(lot_id)]
+                ids += selection.in_lot(
+                    self.reads, lot_id, lot_items, applies or Applies(holder=self.account)
+                )
+        if not ids:
+            raise selection.nothing_named()
+        return ids
+
+    # -- custody --------------------------------------------------------------------------------
+
+    def _custody(self, single: str, many: str, items: Items, applies: Applies, *args: Any) -> Moved:
+        """One transaction: the single-item function for one item, the batch function for more."""
+        ids = self.select(items, applies)
+        sent = self._send(single, ids[0], *args) if len(ids) == 1 else self._send(many, ids, *args)
+        return Moved(tuple(ids), sent)
+
+    def offer(self, items: Items, to: str) -> Moved:
+        """Offer custody of items held by the signer to ``to``; it moves when ``to`` accepts."""
+        return self._custody(
+            "offer", "offerBatch", items, Applies(holder=self.account), selection.address(to)
+        )
+
+    def accept(self, items: Items) -> Moved:
+        """Accept offers made to the signer; it becomes the custodian."""
+        return self._custody("accept", "acceptBatch", items, Applies(offered_to=self.account))
+
+    def reject(self, items: Items) -> Moved:
+        """Decline offers made to the signer."""
+        return self._custody("rejectOffer", "rejectOfferBatch", items, Applies(offered_to=self.account))
+
+    def cancel(self, items: Items) -> Moved:
+        """Withdraw the signer's open offers."""
+        return self._custody(
+            "cancelOffer", "cancelOfferBatch", items, Applies(holder=self.account, offered=True)
+        )
+
+    # -- signed acceptances (one-transaction handoffs) ------------------------------------------
+
+    def handoff_request(
+        self, items: Items, *, sender: str, valid_for: int = DEFAULT_VALID_FOR
+    ) -> HandoffRequest:
+        """What the signer (the receiver) signs to accept ``items`` from ``sender`` within
+        ``valid_for`` seconds: the items' current custody nonces, this registry and chain."""
+        sender = selection.address(sender)
+        ids = self.select(items, Applies(holder=sender))
+        nonces = [record.custody_nonce for record in self.items(ids)]
+        return make_request(
+            chain_id=self.deployment.chain_id,
+            registry=self.address,
+            items=ids,
+            nonces=nonces,
+            sender=sender,
+            receiver=self.account,
+            deadline=handoffs.now(self.rpc) + max(0, valid_for),
+        )
+
+    def sign_acceptance(self, items: Items, *, sender: str, valid_for: int = DEFAULT_VALID_FOR) -> Acceptance:
+        """The signer's signed acceptance of ``items`` from ``sender`` (its ``text`` goes to
+        ``sender``, who hands the items over with :meth:`handoff`)."""
+        request = self.handoff_request(items, sender=sender, valid_for=valid_for)
+        return handoffs.sign(self._sender.signer, request)
+
+    def handoff(self, acceptance: Acceptance | str) -> Moved:
+        """Hand items over in one transaction with the receiver's signed acceptance (an
+        :class:`Acceptance`, its ``st1:`` text, or the file holding it)."""
+        if isinstance(acceptance, str):
+            acceptance = handoffs.read_acceptance(acceptance)
+        handoffs.check_handoff(acceptance, sender=self.account, deployment=self.deployment)
+        request = acceptance.request
+        common = (request.receiver, request.deadline, acceptance.signature)
+        if request.is_batch:
+            sent = self._send("handoffBatch", list(request.items), *common)
+        else:
+            sent = self._send("handoff", request.items[0], *common)
+        return Moved(request.items, sent)
+
+    # -- observations, sale ---------------------------------------------------------------------
+
+    def record(
+        self,
+        items: Items,
+        step: str,
+        data_file: str | os.PathLike[str] | None = None,
+        *,
+        data: bytes | None = None,
+    ) -> list[Moved]:
+        """Record the business ``step`` (a CBV word such as ``inspecting``; 1-20 GS1 characters)
+        for items the signer holds, with the keccak256 of ``data_file`` (e.g. a report) or of
+        ``data``."""
+        word = encode_code(step, "business step")
+        if data_file is not None:
+            if not Path(data_file).is_file():
+                raise SupplytraceError(
+                    f"data file {data_file} does not exist; give the file whose hash to record (--data)."
+                )
+            data = Path(data_file).read_bytes()
+        data_hash = keccak(data) if data is not None else b"\0" * 32
+        ids = self.select(items, Applies(holder=self.account))
+        return [Moved((i,), self._send("record", i, word, data_hash)) for i in ids]
+
+    def sell(self, items: Items) -> list[Moved]:
+        """Mark items the signer holds as sold to an end customer (they never move again)."""
+        ids = self.select(items, Applies(holder=self.account))
+        return [Moved((i,), self._send("sell", i)) for i in ids]
+
+
+def _check_funds(sender: Sender) -> None:
+    """Raise when ``sender``'s account cannot pay even the cheapest transaction (21,000 gas)."""
+    balance, price = sender.rpc.batch([("eth_getBalance", [sender.address, "latest"]), ("eth_gasPrice", [])])
+    if hex_int(balance) < 21_000 * hex_int(price):
+        raise SupplytraceError(
+            f"the sending account {sender.address} has too little ether for gas; fund it (a faucet on "
+            "testnets) and retry."
+        )
+
+
+def _prefix(prefix: str) -> tuple[int, int]:
+    text = prefix.strip()
+    if not (text.isascii() and text.isdigit() and 4 <= len(text) <= 12):
+        raise SupplytraceError(
+            f"company prefix {prefix!r} must be 4 to 12 digits; give it as GS1 issued it, "
+            "leading zeros included."
+        )
+    return int(text), len(text)

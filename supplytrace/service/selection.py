@@ -1,0 +1,137 @@
+"""Which items a use case acts on: GS1 Digital Link URIs or 0x item ids, a GTIN and a serial, or
+every item of a lot that applies to the account (held by it, or offered to it).
+
+:func:`named_items` reads what the user named (no chain); :func:`in_lot` filters a lot's items by
+their live records (``itemStatuses`` first, then ``getItem`` of the active ones, batched).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from supplytrace.chain.reads import RegistryReads
+from supplytrace.core.errors import SupplytraceError
+from supplytrace.core.hashing import checksum, is_address
+from supplytrace.core.ids import ItemKey, parse_item_id
+from supplytrace.core.records import ItemRecord, ItemStatus
+
+#: getItem calls per JSON-RPC batch when reading many items.
+ITEMS_PER_BATCH = 500
+
+
+class SelectionError(SupplytraceError):
+    """The items named cannot be used; the message says how to name them."""
+
+
+@dataclass(frozen=True)
+class ItemSelection:
+    """Items named by the user: URIs or 0x ids, ``gtin`` with ``serial``, and/or a lot reference
+    (``7`` or ``GTIN:LOTCODE``: every item of it that applies)."""
+
+    items: tuple[str, ...] = ()
+    gtin: str | None = None
+    serial: str | None = None
+    lot_ref: str | None = None
+
+    @property
+    def names_items(self) -> bool:
+        """Whether URIs, ids or a GTIN and serial are given (a lot aside)."""
+        return bool(self.items or self.gtin or self.serial)
+
+
+@dataclass(frozen=True)
+class Applies:
+    """Which items of a lot a use case takes: held by ``holder`` (with ``offered``: only those
+    with an open offer; without: only those without), or offered to ``offered_to``. Sold items
+    never apply."""
+
+    holder: str | None = None
+    offered_to: str | None = None
+    offered: bool = False
+
+    def __call__(self, record: ItemRecord) -> bool:
+        if record.status is not ItemStatus.ACTIVE:
+            return False
+        if self.offered_to is not None:
+            return record.pending_receiver is not None and _same(record.pending_receiver, self.offered_to)
+        return (
+            self.holder is not None
+            and record.custodian is not None
+            and _same(record.custodian, self.holder)
+            and self.offered == (record.pending_receiver is not None)
+        )
+
+    def describe(self) -> str:
+        if self.offered_to is not None:
+            return f"offered to {self.offered_to}"
+        if self.holder is not None:
+            return f"held by {self.holder}" + (
+                " with an open offer" if self.offered else " without an open offer"
+            )
+        return "applicable"
+
+
+def _same(a: str, b: str) -> bool:
+    return a.lower() == b.lower()
+
+
+def key_of(text: str) -> ItemKey:
+    """The GS1 key of a Digital Link URI."""
+    return ItemKey.from_digital_link(text)
+
+
+def named_items(selection: ItemSelection) -> list[bytes]:
+    """Item ids of the URIs, 0x ids and GTIN + serial of ``selection`` (its lot aside), in order."""
+    ids = [parse_item_id(t) if t.startswith("0x") and "/" not in t else key_of(t).id for t in selection.items]
+    if gtin_and_serial(selection):
+        ids.append(ItemKey.create(selection.gtin or "", selection.serial or "").id)
+    return ids
+
+
+def gtin_and_serial(selection: ItemSelection) -> bool:
+    """Whether ``selection`` names an item by GTIN and serial (they go together)."""
+    if bool(selection.gtin) != bool(selection.serial):
+        raise SelectionError("--gtin and --serial go together; give both, or name the item by its URI.")
+    return bool(selection.gtin)
+
+
+def nothing_named() -> SelectionError:
+    return SelectionError(
+        "name at least one item: a Digital Link URI, a 0x item id, --gtin/--serial, or --lot."
+    )
+
+
+def records(reads: RegistryReads, item_ids: Sequence[bytes]) -> list[ItemRecord]:
+    """The live records of ``item_ids``, in order: ``getItem`` calls, :data:`ITEMS_PER_BATCH`
+    to a JSON-RPC batch."""
+    out: list[ItemRecord] = []
+    for start in range(0, len(item_ids), ITEMS_PER_BATCH):
+        item_reads = [reads.item_read(i) for i in item_ids[start : start + ITEMS_PER_BATCH]]
+        answers = reads.rpc.batch([call for r in item_reads for call in r.calls], raise_errors=False)
+        out.extend(r.parse([answer]) for r, answer in zip(item_reads, answers, strict=True))
+    return out
+
+
+def in_lot(reads: RegistryReads, lot_id: int, lot_items: Sequence[bytes], applies: Applies) -> list[bytes]:
+    """The items of lot ``lot_id`` (``lot_items``, from its history) that ``applies`` takes, by
+    their live records: ``itemStatuses`` first, then ``getItem`` of the active ones. Raises when
+    none applies."""
+    statuses = reads.item_statuses(lot_items)
+    active = [i for i, (status, _lot) in zip(lot_items, statuses, strict=True) if status is ItemStatus.ACTIVE]
+    chosen = [r.item_id for r in records(reads, active) if applies(r)]
+    if not chosen:
+        raise SelectionError(
+            f"no item of lot {lot_id} is {applies.describe()}; check the lot and the account (--account)."
+        )
+    return chosen
+
+
+def address(value: str) -> str:
+    """``value`` as a checksummed address, or a sentence saying it is not one."""
+    text = value.strip()
+    if not is_address(text):
+        raise SelectionError(
+            f"{value!r} is not an Ethereum address (0x followed by 40 hex digits); copy it again."
+        )
+    return checksum(text)
