@@ -14,8 +14,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from supplytrace.ids import ItemKey
-from supplytrace.qr import qr_png_bytes, qr_svg_text
+from supplytrace.core.ids import ItemKey
+from supplytrace.labels.qr import qr_png_bytes, qr_svg_text
 
 BASE = "https://id.example.com"
 GTIN = "09506000134352"

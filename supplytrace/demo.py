@@ -24,12 +24,12 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from rich.console import Console
 from rich.table import Table
 
 from supplytrace.chain import devnet
-from supplytrace.console import console
+from supplytrace.chain.rpc import Rpc
 from supplytrace.core import deployments
 from supplytrace.core.config import Settings
 from supplytrace.core.ids import ItemKey
@@ -37,6 +37,7 @@ from supplytrace.core.networks import DEVNET_NETWORK
 from supplytrace.service.connect import deployer, network_names, signer_for
 from supplytrace.service.registry import Registry
 
+console = Console(highlight=False, soft_wrap=True)
 HONEY_GTIN = "09506000134352"
 LOT_CODE = "ACACIA-2026-07"
 LOT_METADATA = {
@@ -179,7 +180,7 @@ def demo_files(out: Path) -> list[Path]:
     ]
 
 
-def index_story(settings: Settings, provider: Any, record: deployments.Deployment) -> str:
+def index_story(settings: Settings, rpc: Rpc, record: deployments.Deployment) -> str:
     """Index the registry's events from its deployment block into the default index (what
     ``supplytrace index --reset`` does), so that the page reads history from it; returns the
     line to print.
@@ -187,10 +188,9 @@ def index_story(settings: Settings, provider: Any, record: deployments.Deploymen
     The devnet is new on every run, so whatever the index holds for its chain belongs to an
     earlier devnet, possibly under the same registry address (same deployer, same nonce) but
     with other blocks: it is reset first, never trusted."""
-    from supplytrace.chain.rpc import Rpc
     from supplytrace.indexer.job import run_index
 
-    done = run_index(Rpc(str(provider.http_uri)), record, db=None, home=settings.home, reset=True)
+    done = run_index(rpc, record, db=None, home=settings.home, reset=True)
     report, url = done.report, done.url
     first = report.first_block if report.first_block is not None else record.block
     last = report.checkpoint if report.checkpoint is not None else first - 1
@@ -201,9 +201,8 @@ def index_story(settings: Settings, provider: Any, record: deployments.Deploymen
 
 
 def run(settings: Settings) -> None:
-    from supplytrace.labels import write_label_sheet
-    from supplytrace.qr import qr_png
-    from supplytrace.session import connect
+    from supplytrace.labels.qr import qr_png
+    from supplytrace.labels.sheet import write_label_sheet
     from supplytrace.web import server
 
     out = output_folder(settings)
@@ -241,8 +240,7 @@ def run(settings: Settings) -> None:
             "yes" if st.recalled else "no",
         )
     console.print(table)
-    with connect(DEVNET_NETWORK, settings) as provider:  # the indexer reads the node's URL from it
-        console.print(index_story(settings, provider, record), soft_wrap=True)
+    console.print(index_story(settings, admin.rpc, record), soft_wrap=True)
 
     (out / "qr").mkdir(parents=True, exist_ok=True)
     qr_files = {}

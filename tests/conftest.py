@@ -25,7 +25,7 @@ from ethpm_types import ContractType
 from hypothesis import HealthCheck, settings
 
 from supplytrace.core.handoff import make_request
-from supplytrace.ids import encode_code, item_id
+from supplytrace.core.ids import encode_code, item_id
 
 if TYPE_CHECKING:  # imports web3, which warns when imported before pytest_configure
     from ape.contracts import ContractContainer

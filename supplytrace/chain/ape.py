@@ -19,6 +19,21 @@ from supplytrace.core.config import Settings
 from supplytrace.core.errors import SupplytraceError
 from supplytrace.core.networks import DEVNET_NETWORK, LOCAL_NETWORK, split_choice
 
+_verbose = False
+
+
+def set_verbose(verbose: bool) -> None:
+    """Show ape's own log (DEBUG) with ``--verbose``; warnings only otherwise. Applied when ape
+    is first needed: commands that only read never import it."""
+    global _verbose
+    _verbose = verbose
+
+
+def _ape_logging() -> None:
+    from ape.logging import logger
+
+    logger.set_level("DEBUG" if _verbose else "WARNING")
+
 
 class AccountError(SupplytraceError):
     """An account cannot be used here; the message says why and what to do."""
@@ -41,6 +56,7 @@ def rpc_url(network: str, settings: Settings) -> str:
     from ape import networks
     from ape.exceptions import ApeException
 
+    _ape_logging()
     try:
         with networks.parse_network_choice(network) as provider:
             url = getattr(provider, "http_uri", None) or getattr(provider, "uri", None)
@@ -66,6 +82,7 @@ def load_account(alias: str, network: str) -> Any:
     from ape import accounts
     from ape.exceptions import AccountsError
 
+    _ape_logging()
     if alias.upper().startswith("TEST::"):
         if not is_local(network):
             raise AccountError(

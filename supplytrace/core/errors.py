@@ -65,8 +65,11 @@ def _prefix(args: _Args) -> str:
 
 
 def _code(value: Any) -> str:
+    """A code as the user typed it when its bytes are printable ASCII, else its bytes in hex
+    (never a lossy rendering of bytes that are not text)."""
     if isinstance(value, bytes | bytearray):
-        return repr(str(ChainText.from_word(bytes(value))))
+        text = ChainText.from_word(bytes(value))
+        return repr(text.exact) if text.exact is not None else "0x" + text.raw.hex()
     return repr(str(value))
 
 
@@ -200,3 +203,20 @@ def explain_custom_error(name: str, args: Mapping[str, Any]) -> str | None:
 def known_errors() -> frozenset[str]:
     """The custom errors that have a sentence (a test checks the compiled ABI's are all here)."""
     return frozenset(_SENTENCES)
+
+
+def explain(exc: BaseException) -> str | None:
+    """A plain sentence for ``exc`` when it is a known failure raised outside the package: a
+    custom error decoded by a library (``exc.inputs`` by parameter name, as ape's
+    ``ContractLogicError`` carries them), too little ether, an unreachable node. None otherwise."""
+    inputs = getattr(exc, "inputs", None)
+    if isinstance(inputs, Mapping):
+        sentence = explain_custom_error(type(exc).__name__, inputs)
+        if sentence:
+            return sentence
+    lowered = str(exc).lower()
+    if "insufficient funds" in lowered or "meets or exceeds account balance" in lowered:
+        return "the sending account has too little ether for gas; fund it (a faucet on testnets) and retry."
+    if "connection refused" in lowered or "could not connect" in lowered or "max retries exceeded" in lowered:
+        return "the node is not reachable; start the devnet (`supplytrace devnet up`) or check the RPC URL."
+    return None

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from supplytrace.ids import ItemKey
+from supplytrace.core.ids import ItemKey
 from tests.cli.conftest import DISTRIBUTOR, HONEY_GTIN, ROGUE_GTIN, Cli, free_port
 
 TEST_9 = "0xa0Ee7A142d267C1f36714E4a8F75612F20a79720"

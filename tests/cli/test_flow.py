@@ -6,7 +6,7 @@ import csv
 import json
 from pathlib import Path
 
-from supplytrace.ids import ItemKey
+from supplytrace.core.ids import ItemKey
 from tests.cli.conftest import BRAND, DISTRIBUTOR, HONEY_GTIN, RETAILER, Cli
 
 

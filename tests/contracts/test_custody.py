@@ -21,7 +21,7 @@ from web3.contract import Contract
 from web3.exceptions import ContractCustomError
 
 from supplytrace.core.handoff import make_request
-from supplytrace.ids import encode_code, item_id
+from supplytrace.core.ids import encode_code, item_id
 from tests.conftest import (
     HONEY_GTIN,
     LOT_CODE,

@@ -33,8 +33,8 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from supplytrace.core.ids import encode_code, item_id
 from supplytrace.core.records import DEFAULT_ADMIN_ROLE, REGISTRAR_ROLE
-from supplytrace.ids import encode_code, item_id
 from tests.conftest import HONEY_GTIN, ZERO_ADDRESS, ItemStatus, normalized, readable
 
 SERIALS = ("S0", "S1", "S2", "S3")  # item i belongs to the lot LOTS[i % 2]

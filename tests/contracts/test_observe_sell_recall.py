@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from supplytrace.ids import encode_code
+from supplytrace.core.ids import encode_code
 from tests.conftest import ZERO_ADDRESS, ItemStatus, assert_emitted, custody, item_record, reverts_with
 
 INSPECTING = encode_code("inspecting", "bizStep")

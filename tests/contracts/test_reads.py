@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from supplytrace.ids import encode_code, item_id
+from supplytrace.core.ids import encode_code, item_id
 from tests.conftest import (
     HONEY_GTIN,
     LOT_CODE,

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from supplytrace.ids import encode_code, item_id
+from supplytrace.core.ids import encode_code, item_id
 from tests.conftest import (
     HONEY_GTIN,
     METADATA_HASH,

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from supplytrace.ids import encode_code
+from supplytrace.core.ids import encode_code
 from tests.conftest import (
     HONEY_GTIN,
     METADATA_HASH,

@@ -10,8 +10,7 @@ from eth_utils import keccak, to_checksum_address
 
 from supplytrace.core import abi, errors
 from supplytrace.core.errors import explain_custom_error
-from supplytrace.core.ids import CSET82_TEXT
-from supplytrace.ids import encode_code
+from supplytrace.core.ids import CSET82_TEXT, encode_code
 from tests.conftest import HONEY_GTIN, ROOT
 
 INTERFACE = ROOT / "contracts" / "interfaces" / "IProvenanceRegistry.sol"

@@ -10,7 +10,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from supplytrace.core.handoff import DOMAIN_NAME, DOMAIN_VERSION, HandoffRequest, make_request
-from supplytrace.registry import rpc_chain_id
 
 REGISTRY = "0x5fbdb2315678afecb367f032d93f642f64180aa3"
 SENDER = "0x70997970c51812dc3a010c7d01b50e0d17dc79c8"
@@ -171,7 +170,7 @@ def moved_items(registry, register, brand, distributor):
 
 def onchain_request(registry, chain, items, sender, receiver, deadline) -> HandoffRequest:
     return make_request(
-        chain_id=rpc_chain_id(chain.provider),
+        chain_id=int(chain.provider.make_request("eth_chainId", []), 16),
         registry=str(registry.address),
         items=items,
         nonces=[int(registry.getItem(i).custodyNonce) for i in items],
@@ -209,7 +208,7 @@ def test_digest__stale_nonce__differs_from_contract_digest(
 ):
     deadline = chain.pending_timestamp + 3600
     stale = make_request(
-        chain_id=rpc_chain_id(chain.provider),
+        chain_id=int(chain.provider.make_request("eth_chainId", []), 16),
         registry=str(registry.address),
         items=[moved_items[0]],
         nonces=[0],  # the nonce before the move

@@ -1,4 +1,4 @@
-"""supplytrace.ids: GTIN normalisation, GS1 codes, item ids (checked against the contract), Digital Links."""
+"""supplytrace.core.ids: GTIN normalisation, GS1 codes, item ids (checked on the contract), Digital Links."""
 
 from __future__ import annotations
 

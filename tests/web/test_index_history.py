@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from supplytrace.chain.history import ChainHistory, HistorySource
+from supplytrace.chain.rpc import Rpc
 from supplytrace.core.config import load_settings
 from supplytrace.demo import CASES, index_story
 from supplytrace.indexer.history import IndexHistory
@@ -166,7 +167,7 @@ def test_index_story__index_left_by_an_earlier_devnet__rebuilt_and_read_by_the_p
     settings = replace(load_settings(), home=tmp_path / "home")
     default = f"sqlite:///{settings.home / 'index.db'}"
     forget_chain(default, world, registry="0x" + "ab" * 20 if left_behind == "another registry" else None)
-    line = index_story(settings, chain.provider, world.deployment)
+    line = index_story(settings, Rpc(world.rpc_url), world.deployment)
     assert re.fullmatch(r"event index: [\d,]+ events in [\d,]+ blocks \(\d+-\d+\) indexed into \S+; .*", line)
     assert f"indexed into {default};" in line
     source, note = _served(world, None, home=settings.home)

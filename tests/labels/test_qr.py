@@ -19,8 +19,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from supplytrace.ids import IdentityError, ItemKey
-from supplytrace.qr import (
+from supplytrace.core.ids import IdentityError, ItemKey
+from supplytrace.labels.qr import (
     ERROR_LEVEL,
     QUIET_ZONE,
     dark_runs,

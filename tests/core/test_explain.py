@@ -1,4 +1,4 @@
-"""supplytrace.errors: sentences of custom errors checked against real reverts on anvil, and of
+"""core.errors.explain: sentences of custom errors checked against real reverts on anvil, and of
 common failures. (That every custom error of the registry has a sentence is checked for
 ``supplytrace.core.errors``, the module that stays: tests/core/test_errors.py.)"""
 
@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from eth_utils import to_checksum_address
 
-from supplytrace.errors import explain, explain_custom_error
-from supplytrace.ids import encode_code, item_id
+from supplytrace.core.errors import explain, explain_custom_error
+from supplytrace.core.ids import CSET82_TEXT, encode_code, item_id
 from tests.conftest import HONEY_GTIN, LOT_CODE, METADATA_HASH
 
 ZERO = "0x0000000000000000000000000000000000000000"
@@ -32,7 +32,7 @@ def test_explain_custom_error__lot_code_not_ascii__shown_as_hex():
     raw = b"\xff" * 32
     assert (
         explain_custom_error("InvalidLotCode", {"lotCode": raw})
-        == f"lot code 0x{raw.hex()} must be 1 to 20 characters."
+        == f"lot code 0x{raw.hex()} must be 1 to 20 characters: {CSET82_TEXT}."
     )
 
 

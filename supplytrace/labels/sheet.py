@@ -8,7 +8,7 @@ further pages.
 
 Each label carries, top to bottom:
 
-- the QR code of :func:`supplytrace.qr.make_qr` (level Q, 4-module quiet zone inside the box),
+- the QR code of :func:`supplytrace.labels.qr.make_qr` (level Q, 4-module quiet zone inside the box),
   centred, as large as the label leaves room for: a typical URI (version 6, 49 modules with the
   quiet zone) gets 0.53 mm modules, the longest possible (20-character lot and serial, all
   percent-encoded: version 11) 0.34 mm, still easy for a phone camera;
@@ -31,8 +31,8 @@ from pathlib import Path
 
 import segno
 
-from supplytrace.ids import ItemKey
-from supplytrace.qr import checked_uri, dark_runs, encode_uri, symbol_modules
+from supplytrace.core.ids import ItemKey
+from supplytrace.labels.qr import checked_uri, dark_runs, encode_uri, symbol_modules
 
 _PT_MM = 25.4 / 72
 #: Courier (PDF) and other monospaced fonts advance 0.6 em per character.

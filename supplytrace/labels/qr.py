@@ -25,7 +25,7 @@ from pathlib import Path
 
 import segno
 
-from supplytrace.ids import IdentityError, ItemKey
+from supplytrace.core.ids import IdentityError, ItemKey
 
 #: QR error correction level of every symbol (see the module documentation).
 ERROR_LEVEL = "Q"
@@ -40,7 +40,7 @@ DEFAULT_SVG_MODULE_MM = 0.5
 def checked_uri(key: ItemKey, base: str) -> str:
     """``key.digital_link(base)``, verified to parse back to ``key`` (same GTIN, serial and lot).
 
-    Raises :class:`~supplytrace.ids.IdentityError` otherwise.
+    Raises :class:`~supplytrace.core.ids.IdentityError` otherwise.
     """
     uri = key.digital_link(base)
     if ItemKey.from_digital_link(uri) != key:

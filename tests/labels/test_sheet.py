@@ -14,8 +14,8 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 import pytest
 
-from supplytrace.ids import ItemKey
-from supplytrace.labels import A4_24, SheetLayout, hri_elements, hri_lines, write_label_sheet
+from supplytrace.core.ids import ItemKey
+from supplytrace.labels.sheet import A4_24, SheetLayout, hri_elements, hri_lines, write_label_sheet
 from tests.supplytrace.test_qr import read_qr_codes, render_svg
 
 BASE = "https://id.example.com"

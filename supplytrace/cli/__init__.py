@@ -1,0 +1,80 @@
+"""The ``supplytrace`` command line: one module per area, each command parsing its options,
+calling the :class:`~supplytrace.service.registry.Registry` (or an engine) and printing.
+
+- :mod:`.node` — ``devnet up|down|status``, ``deploy``
+- :mod:`.brands` — ``brand …``, ``gtin …`` (the admin)
+- :mod:`.lots` — ``lot create|show|close``, ``register``, ``register-batch``, ``recall`` (brands)
+- :mod:`.custody` — ``offer``, ``accept``, ``reject``, ``cancel``, ``sign-acceptance``,
+  ``handoff``, ``record``, ``sell``
+- :mod:`.reading` — ``status``, ``history``, ``export-epcis``
+- :mod:`.printing` — ``qr``, ``labels``
+- :mod:`.indexing` — ``index``; :mod:`.serving` — ``serve``, ``demo``
+- :mod:`.options` (shared options, the registry a command works on), :mod:`.output` (printing
+  and the one error boundary)
+
+Commands that only read never import ape (tests/cli/test_imports.py). ``scripts/*.py`` expose
+the same commands to ``ape run``.
+"""
+
+from __future__ import annotations
+
+import click
+
+from supplytrace.cli.brands import brand, gtin
+from supplytrace.cli.custody import accept, cancel, handoff, offer, record, reject, sell, sign_acceptance
+from supplytrace.cli.indexing import index
+from supplytrace.cli.lots import lot, recall, register, register_batch
+from supplytrace.cli.node import deploy, devnet
+from supplytrace.cli.printing import labels, qr
+from supplytrace.cli.reading import export_epcis, history, status
+from supplytrace.cli.serving import demo, serve
+from supplytrace.core.config import prepare_environment
+
+COMMANDS = (
+    devnet, deploy, brand, gtin, lot, register, register_batch, offer, accept, reject, cancel,
+    sign_acceptance, handoff, record, sell, recall, status, history, qr, labels, demo, serve, index,
+    export_epcis,
+)  # fmt: skip
+
+
+@click.group()
+@click.option("--verbose", is_flag=True, help="Show tracebacks and ape's log for errors.")
+@click.version_option(package_name="supplytrace")
+def main(verbose: bool) -> None:
+    """Product provenance: register goods, hand over custody, verify from a QR code."""
+    from supplytrace.chain.ape import set_verbose
+
+    prepare_environment()
+    set_verbose(verbose)
+
+
+for _command in COMMANDS:
+    main.add_command(_command)
+
+__all__ = [
+    "accept",
+    "brand",
+    "cancel",
+    "demo",
+    "deploy",
+    "devnet",
+    "export_epcis",
+    "gtin",
+    "handoff",
+    "history",
+    "index",
+    "labels",
+    "lot",
+    "main",
+    "offer",
+    "qr",
+    "recall",
+    "record",
+    "register",
+    "register_batch",
+    "reject",
+    "sell",
+    "serve",
+    "sign_acceptance",
+    "status",
+]  # fmt: skip

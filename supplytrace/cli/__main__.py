@@ -1,0 +1,5 @@
+"""``python -m supplytrace.cli``."""
+
+from supplytrace.cli import main
+
+main()

@@ -1,0 +1,71 @@
+"""`supplytrace devnet up|down|status` and `supplytrace deploy`."""
+
+from __future__ import annotations
+
+import click
+
+from supplytrace.chain import devnet as devnet_ops
+from supplytrace.cli.options import account_option, network_option
+from supplytrace.cli.output import console, friendly_errors
+from supplytrace.core.config import load_settings
+
+
+@click.group()
+def devnet() -> None:
+    """The local devnet (anvil, state kept under .supplytrace/devnet)."""
+
+
+@devnet.command("up")
+@friendly_errors
+def devnet_up() -> None:
+    """Start the devnet in the background (reuses a running one)."""
+    state, started = devnet_ops.up(load_settings())
+    verb = "started" if started else "already running"
+    console.print(
+        f"devnet {verb} at {state.url} (pid {state.pid}, block {state.block}); state in {state.state_file}"
+    )
+    console.print("stop it with `supplytrace devnet down` (or `make demo-stop`).")
+
+
+@devnet.command("down")
+@friendly_errors
+def devnet_down() -> None:
+    """Stop the devnet; its state is kept for the next `devnet up`."""
+    if devnet_ops.down(load_settings()):
+        console.print("devnet stopped; its state is kept for the next `supplytrace devnet up`.")
+    else:
+        console.print("devnet was not running.")
+
+
+@devnet.command("status")
+@friendly_errors
+def devnet_status() -> None:
+    """Say whether the devnet is running."""
+    state = devnet_ops.status(load_settings())
+    if state.running:
+        console.print(f"running at {state.url} (pid {state.pid}), block {state.block}")
+    else:
+        console.print(f"not running (would listen on {state.url}); start it with `supplytrace devnet up`.")
+
+
+@click.command()
+@network_option
+@account_option
+@click.option("--admin", default=None, help="Admin address (default: the deploying account).")
+@click.option("--admin-delay", default=0, show_default=True, help="Seconds an admin transfer must wait.")
+@click.option("--force", is_flag=True, help="Deploy even if a deployment is recorded for this network.")
+@friendly_errors
+def deploy(network: str, account: str, admin: str | None, admin_delay: int, force: bool) -> None:
+    """Deploy the registry and record it in deployments/<ecosystem>-<network>.json."""
+    from supplytrace.core.deployments import record_path
+    from supplytrace.service.connect import deployer, network_names
+    from supplytrace.service.registry import Registry
+
+    settings = load_settings()
+    ecosystem, name = network_names(network)
+    sender = deployer(settings, network, account)
+    registry = Registry.deploy(
+        sender, settings, ecosystem=ecosystem, network=name, admin=admin, admin_delay=admin_delay, force=force
+    )
+    record, path = registry.deployment, record_path(settings.deployments, ecosystem, name)
+    console.print(f"registry deployed at {record.address} (block {record.block}); recorded in {path}")

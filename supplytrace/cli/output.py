@@ -1,0 +1,161 @@
+"""What the command line prints (rich, to stdout; errors and progress to stderr) and its one
+error boundary: every expected failure is a :class:`~supplytrace.core.errors.SupplytraceError`
+whose sentence is printed alone (a traceback only with ``--verbose``), with its exit code (1: a
+mistake to fix, 2: the node or chain failed, 3: interrupted, a rerun finishes the job)."""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from enum import Enum
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.markup import escape
+
+from supplytrace.core.errors import SupplytraceError, explain
+from supplytrace.core.records import ItemRecord
+from supplytrace.core.text import ChainText
+
+if TYPE_CHECKING:
+    from supplytrace.chain.send import Sent
+    from supplytrace.service.registry import Registry
+
+console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class UserError(click.ClickException):
+    """A mistake the user can fix; printed as one sentence (exit code 1 unless set)."""
+
+    def show(self, file: Any = None) -> None:
+        err_console.print(f"[bold red]error:[/] {escape(self.message)}")
+
+
+def friendly_errors(func: F) -> F:
+    """The error boundary of a command: known failures become one plain sentence and their exit
+    code; anything else propagates (a traceback: a bug to report)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:
+            ctx = click.get_current_context(silent=True)
+            verbose = bool(ctx and ctx.find_root().params.get("verbose"))
+            sentence = str(exc) if isinstance(exc, SupplytraceError) else _outside(exc)
+            if sentence is None:
+                raise
+            if verbose:
+                err_console.print_exception()
+            error = UserError(sentence)
+            error.exit_code = exc.exit_code if isinstance(exc, SupplytraceError) else 1
+            raise error from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _outside(exc: BaseException) -> str | None:
+    """The sentence of a failure raised by a library (ape's own errors only when ape is loaded)."""
+    import sys
+
+    if "ape" in sys.modules:
+        from supplytrace.chain.ape import explain_ape_error
+
+        sentence = explain_ape_error(exc)
+        if sentence:
+            return sentence
+    return explain(exc)
+
+
+def sent(message: str, done: Sent, registry: Registry) -> None:
+    """Print what was done, with the transaction, its block, its gas and its explorer link."""
+    message += f" (tx {done.tx_hash}, block {done.block}, {done.gas_used:,} gas)"
+    link = registry.tx_link(done.tx_hash)
+    if link:
+        message += f"\n  {link}"
+    console.print(message, soft_wrap=True, markup=False)
+
+
+def count(items: Sequence[Any]) -> str:
+    return "1 item" if len(items) == 1 else f"{len(items)} items"
+
+
+def safe_name(text: str) -> str:
+    """``text`` as a file name part: letters, digits, ``-_.``; anything else ``_``."""
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in text)
+
+
+def item_fields(record: ItemRecord) -> dict[str, Any]:
+    """An item's live record by field, as `supplytrace status` shows it."""
+    known = record.registered
+    return {
+        "item_id": record.item_id_hex,
+        "status": record.status,
+        "custodian": record.custodian,
+        "pending_receiver": record.pending_receiver,
+        "brand": record.brand,
+        "lot_id": record.lot_id,
+        "gtin": record.gtin14 if known else None,
+        "lot_code": record.lot_code if known else None,
+        "lot_metadata_hash": "0x" + record.lot_metadata_hash.hex() if known else None,
+        "custody_nonce": record.custody_nonce,
+        "updated_at": record.updated_at,
+        "recalled": record.recalled,
+        "recalled_at": record.recalled_at,
+        "lot_closed": record.lot_closed,
+    }
+
+
+def print_fields(fields: Mapping[str, Any]) -> None:
+    """``field: value`` lines: statuses by name, times as UTC dates, chain text made safe."""
+    for field, value in fields.items():
+        if isinstance(value, Enum):
+            value = value.name.lower()
+        elif isinstance(value, ChainText):
+            value = str(value)
+        elif field.endswith("_at") and isinstance(value, int) and value:
+            value = time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime(value)) + f" ({value})"
+        say(f"{field:>18}: {value}")
+
+
+@contextmanager
+def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on stderr, started by the first report ``show(done, total)``: a batch
+    reports only once it sends, after its confirmation prompt and the keystore's passphrase."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    bar = Progress(
+        TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=err_console
+    )
+    task = None
+
+    def show(done: int, total: int) -> None:
+        nonlocal task
+        if task is None:
+            bar.start()
+            task = bar.add_task(label, total=total)
+        bar.update(task, completed=done, total=total)
+
+    try:
+        yield show
+    finally:
+        if task is not None:
+            bar.stop()
+
+
+def say(text: str) -> None:
+    """Print ``text`` as it is: what users and the chain wrote is never read as rich markup."""
+    console.print(text, soft_wrap=True, markup=False)
+
+
+def listed(prefix: str, values: Sequence[str]) -> str:
+    """``" owning GTINs A, B"`` from (" owning GTIN", [A, B]); empty for no values."""
+    return f"{prefix}{'s' if len(values) > 1 else ''} {', '.join(values)}" if values else ""

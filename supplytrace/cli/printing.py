@@ -1,0 +1,65 @@
+"""What is printed on the goods: `supplytrace qr` (an item's QR code) and `supplytrace labels`
+(a lot's label sheet). `qr` works offline; `labels` reads the lot's items without ape."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from supplytrace.cli.options import item_selection, lot_option, network_option, registry_session
+from supplytrace.cli.output import UserError, friendly_errors, safe_name, say
+from supplytrace.core.config import load_settings
+from supplytrace.core.ids import ItemKey
+from supplytrace.service.selection import ItemSelection, gtin_and_serial, key_of
+
+out_option = click.option(
+    "--out", "out_dir", type=click.Path(path_type=Path), default=Path("."), show_default=True
+)
+
+
+@click.command()
+@item_selection(lot=False)
+@click.option("--lot", "lot_code", default=None, help="Lot code to include in the URI (/10/...).")
+@out_option
+@click.option("--format", "formats", type=click.Choice(["png", "svg"]), multiple=True, default=("png", "svg"))
+@friendly_errors
+def qr(selection: ItemSelection, lot_code: str | None, out_dir: Path, formats: tuple[str, ...]) -> None:
+    """Write the QR code (GS1 Digital Link on the configured resolver) of an item, as PNG and SVG."""
+    from supplytrace.labels.qr import qr_png, qr_svg
+
+    resolver = load_settings().resolver
+    keys = [key_of(text) for text in selection.items]
+    if gtin_and_serial(selection):
+        keys.append(ItemKey.create(selection.gtin or "", selection.serial or "", lot_code))
+    if not keys:
+        raise UserError("name an item: a GS1 Digital Link URI, or --gtin and --serial.")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for key in keys:
+        for fmt in formats:
+            path = (out_dir / f"{key.gtin}-{safe_name(key.serial)}").with_suffix(f".{fmt}")
+            (qr_png if fmt == "png" else qr_svg)(key, resolver, path)
+            say(f"{path}: {key.digital_link(resolver)}")
+
+
+@click.command()
+@network_option
+@lot_option
+@out_option
+@friendly_errors
+def labels(network: str, lot_ref: str, out_dir: Path) -> None:
+    """Write a printable label sheet (SVG and PDF) with a QR code for every item of a lot."""
+    from supplytrace.labels.sheet import write_label_sheet
+
+    with registry_session(network) as registry:
+        lot, keys = registry.lot_keys(lot_ref)
+    if not keys:
+        raise UserError(f"lot {lot.lot_id} has no registered items yet; register some first.")
+    gtin14, code = lot.gtin14, str(lot.lot_code)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = out_dir / f"labels-{gtin14}-{safe_name(code)}"
+    written = write_label_sheet(
+        keys, load_settings().resolver, svg_path=stem.with_suffix(".svg"), pdf_path=stem.with_suffix(".pdf"),
+        title=f"GTIN {gtin14} lot {code}",
+    )  # fmt: skip
+    say(f"{len(keys)} labels: " + ", ".join(str(p) for p in written))

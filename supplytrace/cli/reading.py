@@ -1,0 +1,109 @@
+"""Commands that only read: `status`, `history` and `export-epcis`. None of them imports ape:
+the registry is read through the package's JSON-RPC client."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+
+from supplytrace.chain.history import HistorySource
+from supplytrace.cli.options import db_option, item_selection, network_option, registry_session
+from supplytrace.cli.output import UserError, err_console, friendly_errors, item_fields, print_fields, say
+from supplytrace.core.records import ItemRecord
+from supplytrace.service.registry import Registry
+from supplytrace.service.selection import ItemSelection, named_items, nothing_named
+
+
+@click.command()
+@network_option
+@item_selection(lot=False)
+@friendly_errors
+def status(network: str, selection: ItemSelection) -> None:
+    """Show an item's current on-chain record (ITEM: Digital Link URI, 0x id, or --gtin/--serial)."""
+    with registry_session(network) as registry:
+        history_of(registry)  # says where history comes from (the record is read live)
+        for record in registered(registry, selection):
+            print_fields(item_fields(record))
+
+
+@click.command()
+@network_option
+@item_selection(lot=False)
+@friendly_errors
+def history(network: str, selection: ItemSelection) -> None:
+    """Show an item's history: registration, every handoff, observations, sale, recall."""
+    from supplytrace.core.story import describe
+
+    with registry_session(network) as registry:
+        source = history_of(registry)  # the event index when it is on this chain, else the chain's logs
+        for record in registered(registry, selection):
+            say(f"{record.item_id_hex} (GTIN {record.gtin14}, lot {record.lot_code})")
+            for entry in source.item_history(record.item_id):
+                when = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(entry.timestamp or 0))
+                link = registry.tx_link(entry.tx_hash) or entry.tx_hash
+                say(f"  {when}Z  {describe(entry.event, brand=record.brand).sentence()}\n    {link}")
+
+
+@click.command("export-epcis")
+@network_option
+@db_option
+@item_selection(lot=False)
+@click.option("--lot", "whole_lot", default=None, help="Every item of this lot (lot id, or GTIN:LOTCODE).")
+@click.option(
+    "--out", type=click.Path(path_type=Path), default=None, help="Write to this file (default: stdout)."
+)
+@friendly_errors
+def export_epcis(
+    network: str, db: str | None, selection: ItemSelection, whole_lot: str | None, out: Path | None
+) -> None:
+    """Write items' histories as a GS1 EPCIS 2.0 JSON-LD document (ITEM..., or --lot LOT)."""
+    from supplytrace.service.exports import export_epcis as export
+    from supplytrace.service.exports import write_document
+    from supplytrace.service.history import open_history
+
+    with registry_session(network) as registry:
+        lot_id = registry.resolve_lot(whole_lot) if whole_lot else None
+        ids = named_items(selection) if selection.names_items else []
+        if not ids and lot_id is None:
+            raise UserError("name an item (Digital Link URI, 0x id, --gtin/--serial) or --lot.")
+        deployment = registry.deployment
+        source, reason = open_history(registry.rpc, deployment, db=db, home=registry.settings.home)
+        document = export(
+            source, registry.reads, item_ids=ids, lot_id=lot_id,
+            chain_id=deployment.chain_id, registry=deployment.address,
+        )  # fmt: skip
+    text = write_document(document, out)
+    events = len(document["epcisBody"]["eventList"])
+    err_console.print(
+        f"{events} EPCIS events (from {reason})" + (f" written to {out}" if out else ""), markup=False
+    )
+    if out is None:
+        click.echo(text, nl=False)
+
+
+def history_of(registry: Registry) -> HistorySource:
+    """Where history comes from (``service.history.open_history``: the event index when it can
+    answer for this registry on this chain, else the chain's logs); says so on stderr unless
+    there is no index at all."""
+    from supplytrace.service.history import NO_INDEX, open_history
+
+    source, reason = open_history(registry.rpc, registry.deployment, home=registry.settings.home)
+    if NO_INDEX not in reason:
+        err_console.print(f"source: {reason}", soft_wrap=True, markup=False, style="dim")
+    return source
+
+
+def registered(registry: Registry, selection: ItemSelection) -> list[ItemRecord]:
+    """The live records of the named items that a brand registered; says which are not."""
+    ids = named_items(selection)
+    if not ids:
+        raise nothing_named()
+    records = []
+    for record in registry.items(ids):
+        if record.registered:
+            records.append(record)
+        else:
+            say(f"{record.item_id_hex} is not registered by any brand: likely counterfeit.")
+    return records

@@ -1,0 +1,97 @@
+"""`supplytrace serve` (the verification page, :mod:`supplytrace.web`) and `supplytrace demo`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from supplytrace.chain import devnet as devnet_ops
+from supplytrace.cli.options import db_option, network_option
+from supplytrace.cli.output import UserError, console, friendly_errors
+from supplytrace.core.config import load_settings
+from supplytrace.core.networks import DEVNET_NETWORK
+
+
+@click.command()
+@friendly_errors
+def demo() -> None:
+    """Run the whole story on a fresh local devnet (anvil keeps running afterwards)."""
+    from supplytrace.demo import run
+
+    run(load_settings())
+
+
+@click.command()
+@network_option
+@click.option(
+    "--rpc-url",
+    default=None,
+    help="JSON-RPC URL the page reads from (default: the devnet's, or the one ape uses for --network).",
+)
+@click.option("--host", default=None, help="Listen address (default: the host of SUPPLYTRACE_RESOLVER).")
+@click.option(
+    "--port", type=int, default=None, help="Listen port (default: the port of SUPPLYTRACE_RESOLVER)."
+)
+@click.option(
+    "--background", is_flag=True, help="Run in the background (pid file under SUPPLYTRACE_HOME/web)."
+)
+@click.option("--stop", is_flag=True, help="Stop the page started with --background.")
+@db_option
+@friendly_errors
+def serve(**options: Any) -> None:
+    """Serve the verification page: the QR codes' GS1 Digital Link resolver, item, lot and tx pages.
+
+    Every request reads the item's record live from the chain (getItem). History comes from the
+    event index (--db) when it holds this registry on the node's chain, with the chain's events
+    after the index's last block added to every answer, and the page says how far the index
+    lags; without a usable index it comes from the chain's logs. Which one is decided when the
+    page starts (it prints it): build the index first with `supplytrace index`, and keep it
+    current with `supplytrace index --follow`.
+    """
+    from supplytrace.web import server
+
+    _serve(server, **options)
+
+
+def _serve(
+    server: Any,
+    network: str,
+    rpc_url: str | None,
+    host: str | None,
+    port: int | None,
+    background: bool,
+    stop: bool,
+    db: str | None,
+) -> None:
+    settings = load_settings()
+    if stop:
+        stopped = server.stop_background(settings)
+        console.print("verification page stopped." if stopped else "verification page was not running.")
+        return
+    if background:
+        started = server.start_background(
+            settings, network=network, rpc_url=rpc_url, host=host, port=port, db=db
+        )
+        console.print(f"verification page at {started.url} (pid {started.pid}, log {started.log})")
+        console.print("stop it with `supplytrace serve --stop` (or `make demo-stop`).")
+        return
+    if rpc_url is None:
+        if network == DEVNET_NETWORK:
+            if not devnet_ops.status(settings).running:
+                raise UserError(
+                    f"the local devnet is not running at {settings.devnet_url}; start it with "
+                    "`supplytrace devnet up` (or run `make demo`)."
+                )
+            rpc_url = settings.devnet_url
+        else:
+            from supplytrace.chain.ape import rpc_url as network_url
+
+            rpc_url = network_url(network, settings)
+    from supplytrace.service.page import build_page
+
+    app, history = build_page(settings, network, rpc_url, db=db)
+    listen_host, listen_port = server.listen_address(settings.resolver, host, port)
+    console.print(f"verification page for {network} at http://{listen_host}:{listen_port} (Ctrl-C stops it)")
+    console.print(history, soft_wrap=True, markup=False)
+    server.run(app, listen_host, listen_port)
