@@ -61,6 +61,7 @@ lint: install
 	ruff format --check supplytrace scripts tests bench
 	mypy
 	mypy --strict -p supplytrace.core -p supplytrace.chain
+	lint-imports
 
 # The indexer's tests start a throwaway PostgreSQL server (initdb + pg_ctl, as the postgres user
 # when run as root); install Debian's package when neither PATH nor /usr/lib/postgresql has them.

@@ -3,7 +3,8 @@
 Sections: gas and register (each on its own fresh anvil started by ape-foundry), verify (the
 verification page in a process of its own, on a devnet of its own), index (the event indexer
 against ape, web3.py and raw eth_getLogs, on an anvil of its own) and qr (no chain; it never
-connects to a network). Each section returns a flat ``{"section.metric": number}``.
+connects to a network) and cli (the real command's start-up and `status`, on a devnet of its
+own). Each section returns a flat ``{"section.metric": number}``.
 """
 
 from __future__ import annotations
@@ -60,12 +61,19 @@ def _verify() -> Mapping[str, object]:
     return verify.measure()  # on a devnet of its own: ape-foundry's step tracing would not hold 100k items
 
 
+def _cli() -> Mapping[str, object]:
+    from bench import cli
+
+    return cli.measure()  # the real `supplytrace` command, on a devnet of its own
+
+
 RUNNERS: dict[str, Callable[[], Mapping[str, object]]] = {
     "gas": _gas,
     "register": _register,
     "qr": _qr,
     "verify": _verify,
     "index": _index,
+    "cli": _cli,
 }
 SECTIONS = tuple(RUNNERS)
 

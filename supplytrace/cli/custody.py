@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from supplytrace.cli.options import account_option, item_selection, network_option, registry_session
 from supplytrace.cli.output import count, friendly_errors, say, sent
-from supplytrace.service.selection import ItemSelection
+
+if TYPE_CHECKING:
+    from supplytrace.service.selection import ItemSelection
 
 
 @click.command()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import click
 
-from supplytrace.chain import devnet as devnet_ops
 from supplytrace.cli.options import account_option, network_option
 from supplytrace.cli.output import console, friendly_errors
 from supplytrace.core.config import load_settings
@@ -19,6 +18,8 @@ def devnet() -> None:
 @friendly_errors
 def devnet_up() -> None:
     """Start the devnet in the background (reuses a running one)."""
+    from supplytrace.chain import devnet as devnet_ops
+
     state, started = devnet_ops.up(load_settings())
     verb = "started" if started else "already running"
     console.print(
@@ -31,6 +32,8 @@ def devnet_up() -> None:
 @friendly_errors
 def devnet_down() -> None:
     """Stop the devnet; its state is kept for the next `devnet up`."""
+    from supplytrace.chain import devnet as devnet_ops
+
     if devnet_ops.down(load_settings()):
         console.print("devnet stopped; its state is kept for the next `supplytrace devnet up`.")
     else:
@@ -41,6 +44,8 @@ def devnet_down() -> None:
 @friendly_errors
 def devnet_status() -> None:
     """Say whether the devnet is running."""
+    from supplytrace.chain import devnet as devnet_ops
+
     state = devnet_ops.status(load_settings())
     if state.running:
         console.print(f"running at {state.url} (pid {state.pid}), block {state.block}")

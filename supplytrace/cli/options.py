@@ -16,7 +16,6 @@ import click
 
 from supplytrace.core.config import load_settings
 from supplytrace.core.networks import DEVNET_NETWORK
-from supplytrace.service.selection import ItemSelection
 
 if TYPE_CHECKING:
     from supplytrace.service.registry import Registry
@@ -63,6 +62,8 @@ def item_selection(*, lot: bool = True) -> Callable[[Callable[..., Any]], Callab
             lot_ref: str | None = None,
             **kwargs: Any,
         ) -> Any:
+            from supplytrace.service.selection import ItemSelection
+
             return func(*args, selection=ItemSelection(items, gtin, serial, lot_ref), **kwargs)
 
         for option in reversed(options):

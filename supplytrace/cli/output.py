@@ -17,11 +17,11 @@ from rich.console import Console
 from rich.markup import escape
 
 from supplytrace.core.errors import SupplytraceError, explain
-from supplytrace.core.records import ItemRecord
 from supplytrace.core.text import ChainText
 
 if TYPE_CHECKING:
     from supplytrace.chain.send import Sent
+    from supplytrace.core.records import ItemRecord
     from supplytrace.service.registry import Registry
 
 console = Console(highlight=False, soft_wrap=True)

@@ -4,14 +4,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from supplytrace.cli.options import item_selection, lot_option, network_option, registry_session
 from supplytrace.cli.output import UserError, friendly_errors, safe_name, say
 from supplytrace.core.config import load_settings
-from supplytrace.core.ids import ItemKey
-from supplytrace.service.selection import ItemSelection, gtin_and_serial, key_of
+
+if TYPE_CHECKING:
+    from supplytrace.service.selection import ItemSelection
 
 out_option = click.option(
     "--out", "out_dir", type=click.Path(path_type=Path), default=Path("."), show_default=True
@@ -26,7 +28,9 @@ out_option = click.option(
 @friendly_errors
 def qr(selection: ItemSelection, lot_code: str | None, out_dir: Path, formats: tuple[str, ...]) -> None:
     """Write the QR code (GS1 Digital Link on the configured resolver) of an item, as PNG and SVG."""
+    from supplytrace.core.ids import ItemKey
     from supplytrace.labels.qr import qr_png, qr_svg
+    from supplytrace.service.selection import gtin_and_serial, key_of
 
     resolver = load_settings().resolver
     keys = [key_of(text) for text in selection.items]

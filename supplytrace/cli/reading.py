@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from supplytrace.chain.history import HistorySource
 from supplytrace.cli.options import db_option, item_selection, network_option, registry_session
 from supplytrace.cli.output import UserError, err_console, friendly_errors, item_fields, print_fields, say
-from supplytrace.core.records import ItemRecord
-from supplytrace.service.registry import Registry
-from supplytrace.service.selection import ItemSelection, named_items, nothing_named
+
+if TYPE_CHECKING:
+    from supplytrace.chain.history import HistorySource
+    from supplytrace.core.records import ItemRecord
+    from supplytrace.service.registry import Registry
+    from supplytrace.service.selection import ItemSelection
 
 
 @click.command()
@@ -62,6 +65,7 @@ def export_epcis(
     from supplytrace.service.exports import export_epcis as export
     from supplytrace.service.exports import write_document
     from supplytrace.service.history import open_history
+    from supplytrace.service.selection import named_items
 
     with registry_session(network) as registry:
         lot_id = registry.resolve_lot(whole_lot) if whole_lot else None
@@ -97,6 +101,8 @@ def history_of(registry: Registry) -> HistorySource:
 
 def registered(registry: Registry, selection: ItemSelection) -> list[ItemRecord]:
     """The live records of the named items that a brand registered; says which are not."""
+    from supplytrace.service.selection import named_items, nothing_named
+
     ids = named_items(selection)
     if not ids:
         raise nothing_named()

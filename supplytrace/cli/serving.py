@@ -6,7 +6,6 @@ from typing import Any
 
 import click
 
-from supplytrace.chain import devnet as devnet_ops
 from supplytrace.cli.options import db_option, network_option
 from supplytrace.cli.output import UserError, console, friendly_errors
 from supplytrace.core.config import load_settings
@@ -64,6 +63,8 @@ def _serve(
     stop: bool,
     db: str | None,
 ) -> None:
+    from supplytrace.chain import devnet as devnet_ops
+
     settings = load_settings()
     if stop:
         stopped = server.stop_background(settings)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from supplytrace.core.text import ChainText
+from supplytrace.core.text import CSET82_TEXT, ChainText
 
 EXIT_USER = 1
 EXIT_CHAIN = 2
@@ -74,8 +74,6 @@ def _code(value: Any) -> str:
 
 
 def _cset82() -> str:
-    from supplytrace.core.ids import CSET82_TEXT  # core.ids imports this module
-
     return CSET82_TEXT
 
 

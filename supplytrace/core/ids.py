@@ -19,11 +19,10 @@ from urllib.parse import quote, urlsplit
 
 from supplytrace.core.errors import SupplytraceError
 from supplytrace.core.hashing import keccak
+from supplytrace.core.text import CSET82, CSET82_TEXT
 
 MAX_CODE_LENGTH = 20
 #: GS1 General Specifications, figure 7.11-1: the 82 characters allowed in AI 10 and AI 21.
-CSET82 = frozenset("!\"%&'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz")
-CSET82_TEXT = "letters, digits and !\"%&'()*+,-./:;<=>?_"
 _CSET82_CODE = re.compile(r"[!\"%&'()*+,\-./0-9:;<=>?A-Z_a-z]{1,20}")
 _LOT_CREATE = "`supplytrace lot create`"
 

@@ -1,7 +1,8 @@
 """Lot metadata: canonical JSON (RFC 8785, JCS) and the hash recorded on chain.
 
 ``metadata_hash = keccak256(jcs(metadata))``. Anyone holding the JSON can recompute the hash and
-compare it with ``LotRegistered.metadataHash`` / ``getLot(lotId).metadataHash``.
+compare it with the lot's ``metadataHash`` on chain (``getLot(lotId)``, or the event that
+registered the lot).
 """
 
 from __future__ import annotations

@@ -25,6 +25,9 @@ from functools import lru_cache
 #: Format characters kept: zero-width joiner/non-joiner (emoji sequences, Indic scripts).
 _KEPT_FORMAT = frozenset("\u200c\u200d")
 _PRINTABLE_ASCII = frozenset(range(0x20, 0x7F))
+#: GS1's 82-character set (GS1 General Specifications, figure 7.11-1): serials and lot codes.
+CSET82 = frozenset("!\"%&'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz")
+CSET82_TEXT = "letters, digits and !\"%&'()*+,-./:;<=>?_"
 
 
 def _char(ch: str) -> str:

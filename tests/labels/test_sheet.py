@@ -16,7 +16,7 @@ import pytest
 
 from supplytrace.core.ids import ItemKey
 from supplytrace.labels.sheet import A4_24, SheetLayout, hri_elements, hri_lines, write_label_sheet
-from tests.supplytrace.test_qr import read_qr_codes, render_svg
+from tests.labels.test_qr import read_qr_codes, render_svg
 
 BASE = "https://id.example.com"
 SVG = "{http://www.w3.org/2000/svg}"
