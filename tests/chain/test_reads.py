@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import pytest
@@ -13,19 +14,30 @@ import pytest
 from supplytrace.chain.reads import AsyncRegistryReads, Read, RegistryReads
 from supplytrace.chain.rpc import AsyncRpc, Rpc
 from supplytrace.core.records import ItemRecord, ItemStatus, LotRecord
-from supplytrace.demo import HONEY_GTIN, Story, tell_story
+from supplytrace.demo import HONEY_GTIN, DemoItem
 from tests.conftest import ZERO_ADDRESS, item_record, legacy_registry, lot_record
+from tests.web.conftest import tell_world
 
 T = TypeVar("T")
 UNOWNED_GTIN = 4012345000009
 
 
+@dataclass(frozen=True)
+class ApeStory:
+    """The demo's story, its registry as ape reads it (what the package's reads are checked against)."""
+
+    registry: Any  # ape's contract instance
+    lot_id: int
+    recalled_lot_id: int
+    items: list[DemoItem]
+
+
 @pytest.fixture(scope="module")
-def story(project, accounts, chain, tmp_path_factory) -> Story:
+def story(project, accounts, chain, tmp_path_factory) -> ApeStory:
     """The demo's supply chain on a fresh registry on ape's anvil."""
-    registry = project.ProvenanceRegistry.deploy(accounts[0], 0, sender=accounts[0])
-    cast = (accounts[0], accounts[1], accounts[2], accounts[3])
-    return tell_story(registry, chain.provider, cast, tmp_path_factory.mktemp("reads-home"), lambda _: None)
+    world = tell_world(project.ProvenanceRegistry, accounts, chain, tmp_path_factory)
+    told = world.story
+    return ApeStory(world.registry, told.lot_id, told.recalled_lot_id, told.items)
 
 
 def _url(chain: Any) -> str:
@@ -75,7 +87,7 @@ def _assert_item_as_ape(record: ItemRecord, registry: Any, item_id: bytes, case:
     ), case
 
 
-def test_read_item__each_demo_case__same_record_as_ape(story: Story, chain) -> None:
+def test_read_item__each_demo_case__same_record_as_ape(story: ApeStory, chain) -> None:
     for demo_item in story.items:
         item_id = demo_item.key.id
         record, head, _owner = _run_async(
@@ -87,7 +99,7 @@ def test_read_item__each_demo_case__same_record_as_ape(story: Story, chain) -> N
         assert sync == record, demo_item.case
 
 
-def test_read_item__gtin_owner_asked__owner_from_gtin_owner(story: Story, chain) -> None:
+def test_read_item__gtin_owner_asked__owner_from_gtin_owner(story: ApeStory, chain) -> None:
     key = next(i.key for i in story.items if i.case == "unknown")
     _record, _head, owner = _run_async(
         chain, story.registry, lambda reads: reads.item_at_head_read(key.id, int(key.gtin))
@@ -112,7 +124,7 @@ def _assert_lot_as_ape(record: LotRecord | None, registry: Any, lot_id: int) -> 
     assert (record.recalled_at, record.closed) == (expected["recalledAt"], expected["closed"])
 
 
-def test_read_lot__both_demo_lots__same_record_as_ape(story: Story, chain) -> None:
+def test_read_lot__both_demo_lots__same_record_as_ape(story: ApeStory, chain) -> None:
     for lot_id in (story.lot_id, story.recalled_lot_id):
         record, _head = _run_async(chain, story.registry, lambda reads, n=lot_id: reads.lot_at_head_read(n))
         _assert_lot_as_ape(record, story.registry, lot_id)
@@ -132,7 +144,7 @@ def test_read_lot__lot_code_not_utf8__raw_bytes_as_ape_reads_them(chain, account
     assert record is not None and record.lot_code.raw == b"\xc3\x28" and str(record.lot_code) == "\ufffd("
 
 
-def test_item_statuses__each_demo_case__same_as_ape(story: Story, chain) -> None:
+def test_item_statuses__each_demo_case__same_as_ape(story: ApeStory, chain) -> None:
     ids = [item.key.id for item in story.items]
     statuses, lots = story.registry.itemStatuses(ids)
     expected = [(int(s), int(n)) for s, n in zip(statuses, lots, strict=True)]

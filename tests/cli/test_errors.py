@@ -51,7 +51,7 @@ def test_status__wrong_network__names_both_chain_ids(deployed: Cli, tmp_path: Pa
     (tmp_path / "ethereum-local.json").write_text(json.dumps(record))
     env = dict(deployed.env, SUPPLYTRACE_DEPLOYMENTS=str(tmp_path))
     message = Cli(env, deployed.home, deployed.workdir).error("status", _item("ERR-1"))
-    assert "chain id is 1337" in message and "11155111" in message
+    assert "is chain 1337" in message and "deployed on chain 11155111" in message
 
 
 def test_offer__insufficient_funds__says_fund_it(deployed: Cli, item: str) -> None:

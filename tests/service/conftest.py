@@ -15,9 +15,14 @@ from typing import Any
 import pytest
 
 from supplytrace.chain.ape import ApeSigner
+from supplytrace.chain.history import ChainHistory
+from supplytrace.chain.reads import RegistryReads
+from supplytrace.chain.rpc import Rpc
 from supplytrace.core.config import Settings, load_settings
 from supplytrace.core.deployments import Deployment
 from supplytrace.core.hashing import keccak
+from supplytrace.indexer.history import IndexHistory
+from supplytrace.indexer.reader import IndexReader
 from supplytrace.service.registry import Registry
 from tests.indexer.conftest import (  # noqa: F401
     backend,
@@ -84,3 +89,17 @@ def as_(reader) -> Callable[[Any], Registry]:
 
 def nonce(rpc: Any, account: Any) -> int:
     return int(rpc.request("eth_getTransactionCount", [str(account.address), "latest"]), 16)
+
+
+@pytest.fixture
+def sources(make_indexer, db_url, rpc_url, registry, deployment_block):  # noqa: F811 (fixtures)
+    """(index history, chain history, registry reads) once the test's chain is built."""
+
+    def _make(confirmations: int = 0):
+        indexer = make_indexer(db_url, confirmations=confirmations)
+        indexer.catch_up()
+        chain = ChainHistory(Rpc(rpc_url), str(registry.address), deployment_block)
+        index = IndexHistory(IndexReader(indexer.store.engine, indexer.store.chain_id), chain)
+        return index, chain, RegistryReads(Rpc(rpc_url), str(registry.address))
+
+    return _make
