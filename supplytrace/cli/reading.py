@@ -19,6 +19,10 @@ if TYPE_CHECKING:
     from supplytrace.service.selection import ItemSelection
 
 
+#: Where `status` takes the record from: the registry itself, whatever the index holds.
+LIVE = "source: the registry's live record (getItem), not the event index"
+
+
 @click.command()
 @network_option
 @item_selection(lot=False)
@@ -26,7 +30,7 @@ if TYPE_CHECKING:
 def status(network: str, selection: ItemSelection) -> None:
     """Show an item's current on-chain record (ITEM: Digital Link URI, 0x id, or --gtin/--serial)."""
     with registry_session(network) as registry:
-        history_of(registry)  # says where history comes from (the record is read live)
+        err_console.print(LIVE, soft_wrap=True, markup=False, style="dim")
         for record in registered(registry, selection):
             print_fields(item_fields(record))
 

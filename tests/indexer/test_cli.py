@@ -41,8 +41,8 @@ def test_index__devnet_flow__status_history_and_epcis_read_from_the_index(
     assert again.stdout.startswith("indexed 0 events"), again.stdout
 
     cli.run("sell", uri, "--account", "TEST::3")  # after the checkpoint: read from the chain tail
-    status = cli.run("status", uri)
-    assert "source: the event index" in status.stderr, status.stderr
+    status = cli.run("status", uri)  # the record is read live, never from the index
+    assert "source: the registry's live record (getItem)" in status.stderr, status.stderr
     assert "sold" in status.stdout and RETAILER in status.stdout
     history = cli.run("history", uri)
     assert "source: the event index" in history.stderr
