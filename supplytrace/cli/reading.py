@@ -19,18 +19,13 @@ if TYPE_CHECKING:
     from supplytrace.service.selection import ItemSelection
 
 
-#: Where `status` takes the record from: the registry itself, whatever the index holds.
-LIVE = "source: the registry's live record (getItem), not the event index"
-
-
 @click.command()
 @network_option
 @item_selection(lot=False)
 @friendly_errors
 def status(network: str, selection: ItemSelection) -> None:
     """Show an item's current on-chain record (ITEM: Digital Link URI, 0x id, or --gtin/--serial)."""
-    with registry_session(network) as registry:
-        err_console.print(LIVE, soft_wrap=True, markup=False, style="dim")
+    with registry_session(network) as registry:  # the live record (getItem): no index is opened
         for record in registered(registry, selection):
             print_fields(item_fields(record))
 
