@@ -36,6 +36,9 @@ RECEIPT_COLUMNS = (
     "block",
     "explorer_link",
 )
+#: A cell starting with one of these is a formula to a spreadsheet (OWASP, CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
 OUTCOME_REGISTERED = "registered"
 OUTCOME_RESUMED = "already registered, resumed"
 
@@ -224,25 +227,26 @@ def write_receipt(result: BatchResult, path: str | os.PathLike[str], *, jsonl: b
     ``<path>.jsonl`` (one JSON object per item, the CSV's extra columns under ``metadata``)."""
     target = Path(path)
     buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\n")
+    # RFC 4180 line ends: the csv module then quotes a cell holding a carriage return, which a
+    # "\n" terminator would leave bare (the row would split in two when read back).
+    writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(receipt_header(result.extra_columns))
     for row in result.rows:
-        writer.writerow(
-            [
-                row.line,
-                row.gtin,
-                row.serial,
-                row.lot,
-                row.lot_id,
-                row.item_id,
-                row.digital_link,
-                row.outcome,
-                row.tx_hash or "",
-                "" if row.block is None else row.block,
-                row.explorer_link or "",
-                *(row.extra.get(c, "") for c in result.extra_columns),
-            ]
-        )
+        cells = [
+            row.line,
+            row.gtin,
+            row.serial,
+            row.lot,
+            row.lot_id,
+            row.item_id,
+            row.digital_link,
+            row.outcome,
+            row.tx_hash or "",
+            "" if row.block is None else row.block,
+            row.explorer_link or "",
+            *(row.extra.get(c, "") for c in result.extra_columns),
+        ]
+        writer.writerow([spreadsheet_safe(cell) if isinstance(cell, str) else cell for cell in cells])
     _atomic_write(target, buffer.getvalue())
     if jsonl:
         lines = []
@@ -252,6 +256,12 @@ def write_receipt(result: BatchResult, path: str | os.PathLike[str], *, jsonl: b
             lines.append(json.dumps(data, ensure_ascii=False))
         _atomic_write(target.with_name(target.name + ".jsonl"), "\n".join(lines) + "\n")
     return target
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """``cell`` as a spreadsheet shows it and never runs it: a leading ``'`` when it would start a
+    formula (the JSON Lines receipt keeps the exact value)."""
+    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
 
 
 def _atomic_write(target: Path, text: str) -> None:

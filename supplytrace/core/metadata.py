@@ -36,10 +36,58 @@ def metadata_hash(metadata: Any) -> bytes:
     return keccak(canonical_json(metadata))
 
 
-def load_metadata(path: Path) -> dict[str, Any]:
-    """Read a lot metadata JSON file, with a clear error for a missing or malformed file."""
+#: The deepest nesting lot metadata may have (the object itself is level 1).
+MAX_DEPTH = 32
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise MetadataError(f"has the key {key!r} twice; JSON readers disagree on which one counts.")
+        seen[key] = value
+    return seen
+
+
+def _no_constant(name: str) -> Any:
+    raise MetadataError(f"holds {name}, which is not a JSON number; write a number or a string.")
+
+
+def _depth(value: Any) -> int:
+    """How deeply ``value`` nests (a scalar is 0, ``{}`` is 1), without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in children)
+    return deepest
+
+
+def parse_metadata(text: str) -> Any:
+    """JSON strictly: a key twice, ``NaN`` or ``Infinity``, or more than :data:`MAX_DEPTH` levels
+    are refused (:class:`MetadataError`), since parsers disagree on them."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+    except RecursionError:
+        data = None
+        deep = True
+    else:
+        deep = _depth(data) > MAX_DEPTH
+    if deep:
+        raise MetadataError(f"nests more than {MAX_DEPTH} levels deep; flatten it.")
+    return data
+
+
+def load_metadata(path: Path) -> dict[str, Any]:
+    """Read a lot metadata JSON file (strictly: :func:`parse_metadata`), with a sentence for a
+    missing, malformed or ambiguous file."""
+    try:
+        data = parse_metadata(path.read_text(encoding="utf-8"))
+    except MetadataError as exc:
+        raise MetadataError(f"metadata file {path} {exc}") from None
     except FileNotFoundError:
         raise MetadataError(f"metadata file {path} does not exist.") from None
     except UnicodeDecodeError:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from supplytrace.core.hashing import keccak
+from supplytrace.core.metadata import MetadataError, parse_metadata
 
 State = Literal["verified", "mismatch", "missing", "invalid"]
 
@@ -107,8 +108,8 @@ class MetadataStore:
         if keccak(raw) != metadata_hash:
             return LotMetadata("mismatch", None)
         try:
-            document = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
+            document = parse_metadata(raw.decode("utf-8"))  # strict: no deep nesting, no duplicates
+        except (UnicodeDecodeError, json.JSONDecodeError, MetadataError):
             return LotMetadata("invalid", None)
         if not isinstance(document, dict):
             return LotMetadata("invalid", None)

@@ -206,3 +206,36 @@ def test_load_metadata__not_utf8__raises_metadata_error(tmp_path):
     path.write_bytes('{"product": "Caf\u00e9 honey"}'.encode("latin-1"))
     with pytest.raises(MetadataError):
         load_metadata(path)
+
+
+# ---------------------------------------------------------------------------------------------
+# Strict reading (issue #11): what JSON parsers disagree on is refused, never guessed
+# ---------------------------------------------------------------------------------------------
+
+
+def test_load_metadata__duplicate_key__refused_naming_the_key(tmp_path):
+    path = tmp_path / "lot.json"
+    path.write_text('{"product": "Acacia honey", "origin": "RO", "product": "Fake honey"}')
+    with pytest.raises(MetadataError, match="'product' twice"):
+        load_metadata(path)
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity"])
+def test_load_metadata__non_finite_number__refused(tmp_path, number):
+    path = tmp_path / "lot.json"
+    path.write_text(f'{{"product": "honey", "weight": {number}}}')
+    with pytest.raises(MetadataError, match=f"{number}.*not a JSON number"):
+        load_metadata(path)
+
+
+def test_load_metadata__nested_deeper_than_32__refused_without_recursion_error(tmp_path):
+    path = tmp_path / "lot.json"
+    path.write_text('{"a": ' + "[" * 900 + "]" * 900 + "}")
+    with pytest.raises(MetadataError, match="more than 32 levels"):
+        load_metadata(path)
+
+
+def test_load_metadata__32_levels__accepted(tmp_path):
+    path = tmp_path / "lot.json"
+    path.write_text('{"a": ' + "[" * 31 + "]" * 31 + "}")
+    assert load_metadata(path) == {"a": json.loads("[" * 31 + "]" * 31)}
