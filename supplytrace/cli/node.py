@@ -57,10 +57,15 @@ def devnet_status() -> None:
 @network_option
 @account_option
 @click.option("--admin", default=None, help="Admin address (default: the deploying account).")
-@click.option("--admin-delay", default=0, show_default=True, help="Seconds an admin transfer must wait.")
+@click.option(
+    "--admin-delay",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Seconds a transfer of the admin role waits (default: 0 on the local devnet, two days elsewhere).",
+)
 @click.option("--force", is_flag=True, help="Deploy even if a deployment is recorded for this network.")
 @friendly_errors
-def deploy(network: str, account: str, admin: str | None, admin_delay: int, force: bool) -> None:
+def deploy(network: str, account: str, admin: str | None, admin_delay: int | None, force: bool) -> None:
     """Deploy the registry and record it in deployments/<ecosystem>-<network>.json."""
     from supplytrace.core.deployments import record_path
     from supplytrace.service.connect import deployer, network_names

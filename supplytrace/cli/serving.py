@@ -8,7 +8,7 @@ import click
 
 from supplytrace.cli.options import db_option, network_option
 from supplytrace.cli.output import UserError, console, friendly_errors
-from supplytrace.core.config import load_settings
+from supplytrace.core.config import SERVE_RPC_URL_ENV, load_settings
 from supplytrace.core.networks import DEVNET_NETWORK
 
 
@@ -26,6 +26,8 @@ def demo() -> None:
 @click.option(
     "--rpc-url",
     default=None,
+    envvar=SERVE_RPC_URL_ENV,
+    show_envvar=True,
     help="JSON-RPC URL the page reads from (default: the devnet's, or the one ape uses for --network).",
 )
 @click.option("--host", default=None, help="Listen address (default: the host of SUPPLYTRACE_RESOLVER).")

@@ -26,6 +26,10 @@ from pathlib import Path
 
 _MARKERS = ("deployments", ".supplytrace", "ape-config.yaml")
 
+#: How `supplytrace serve --background` hands the page its RPC URL: in the environment, since a
+#: process's arguments are readable by every local user and public RPC URLs carry API keys.
+SERVE_RPC_URL_ENV = "SUPPLYTRACE_SERVE_RPC_URL"
+
 
 @dataclass(frozen=True)
 class Settings:

@@ -32,6 +32,17 @@ DEFAULT_CONFIRMATIONS = {
 UNKNOWN_CHAIN_CONFIRMATIONS = 12
 
 
+#: How long a transfer of the registry's admin role must wait on a public network (OpenZeppelin
+#: AccessControlDefaultAdminRules): two days to notice and cancel a transfer that a stolen key
+#: started. None on a local devnet, where nothing is at stake.
+PUBLIC_ADMIN_DELAY = 2 * 24 * 3600
+
+
+def default_admin_delay(network: str) -> int:
+    """The admin-transfer delay a deployment on ``network`` (a network name, e.g. ``sepolia``) gets."""
+    return 0 if network == LOCAL_NETWORK else PUBLIC_ADMIN_DELAY
+
+
 def default_confirmations(chain_id: int) -> int:
     return DEFAULT_CONFIRMATIONS.get(chain_id, UNKNOWN_CHAIN_CONFIRMATIONS)
 

@@ -31,6 +31,7 @@ from supplytrace.core.handoff import HandoffRequest, make_request
 from supplytrace.core.hashing import checksum, keccak
 from supplytrace.core.ids import ItemKey, encode_code, normalize_gtin
 from supplytrace.core.metadata import metadata_hash, store_metadata
+from supplytrace.core.networks import default_admin_delay
 from supplytrace.core.records import REGISTRAR_ROLE, ItemRecord, LotRecord
 from supplytrace.service import handoffs, selection
 from supplytrace.service.deploy import deploy_and_record
@@ -82,20 +83,21 @@ class Registry:
         ecosystem: str,
         network: str,
         admin: str | None = None,
-        admin_delay: int = 0,
+        admin_delay: int | None = None,
         force: bool = False,
         links: ExplorerLinks | None = None,
     ) -> Registry:
         """Deploy a registry from the packaged artifact with ``admin`` (default: the sender) and
         record it in ``deployments/<ecosystem>-<network>.json``; refused while a record exists
-        unless ``force``."""
+        unless ``force``. ``admin_delay``: seconds an admin transfer waits (default:
+        :func:`~supplytrace.core.networks.default_admin_delay`)."""
         record = deploy_and_record(
             sender,
             settings,
             ecosystem=ecosystem,
             network=network,
             admin=selection.address(admin) if admin else sender.address,
-            admin_delay=admin_delay,
+            admin_delay=default_admin_delay(network) if admin_delay is None else admin_delay,
             force=force,
         )
         registry = cls(sender.rpc, record, settings, links=links)

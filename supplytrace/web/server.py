@@ -11,6 +11,7 @@ together by ``supplytrace.service.page.build_page``.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -22,7 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from supplytrace.chain.devnet import pid_alive, stop_process
-from supplytrace.core.config import Settings
+from supplytrace.core.config import SERVE_RPC_URL_ENV, Settings
 from supplytrace.core.errors import SupplytraceError
 from supplytrace.core.networks import DEVNET_NETWORK
 
@@ -85,6 +86,24 @@ def healthy(url: str, timeout: float = 1.0) -> bool:
         return False
 
 
+RPC_URL_ENV = SERVE_RPC_URL_ENV
+
+
+def background_command(
+    *, network: str, rpc_url: str | None, host: str, port: int, db: str | None
+) -> tuple[list[str], dict[str, str]]:
+    """The command line and environment of a background page: the RPC URL goes in the
+    environment (:data:`RPC_URL_ENV`), never in the arguments."""
+    command = [sys.executable, "-m", "supplytrace.cli", "serve", "--network", network]
+    command += ["--host", host, "--port", str(port)]
+    if db:
+        command += ["--db", db]
+    env = {key: value for key, value in os.environ.items() if key != RPC_URL_ENV}
+    if rpc_url:
+        env[RPC_URL_ENV] = rpc_url
+    return command, env
+
+
 def start_background(
     settings: Settings,
     *,
@@ -106,16 +125,16 @@ def start_background(
             f"something already answers on {url}; stop it (`supplytrace serve --stop`) or set "
             "SUPPLYTRACE_RESOLVER to another port."
         )
-    command = [sys.executable, "-m", "supplytrace.cli", "serve", "--network", network]
-    command += ["--host", host, "--port", str(port)]
-    if rpc_url:
-        command += ["--rpc-url", rpc_url]
-    if db:
-        command += ["--db", db]
+    command, env = background_command(network=network, rpc_url=rpc_url, host=host, port=port, db=db)
     pid_file.parent.mkdir(parents=True, exist_ok=True)
     with log_file.open("wb") as log:  # a fresh log per start: its last line explains a failed start
         process = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+            command,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            env=env,
         )
     pid_file.write_text(json.dumps({"pid": process.pid, "url": url}))
     deadline = time.monotonic() + timeout

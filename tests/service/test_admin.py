@@ -50,6 +50,17 @@ def test_deploy__fresh_network__packaged_registry_deployed_and_recorded(deployer
     assert registry.tx_link(record.tx_hash) == f"{settings.resolver}/tx/{record.tx_hash}"
 
 
+@pytest.mark.parametrize(("network", "delay"), [("local", 0), ("sepolia", 2 * 24 * 3600)])
+def test_deploy__no_admin_delay_given__none_on_a_devnet_two_days_elsewhere(
+    deployer, settings, network, delay
+):
+    registry = Registry.deploy(deployer, settings, ecosystem="ethereum", network=network)
+    assert registry.reads.view("defaultAdminDelay") == delay
+    assert Registry.deploy(
+        deployer, settings, ecosystem="ethereum", network=network, admin_delay=60, force=True
+    ).reads.view("defaultAdminDelay") == 60
+
+
 def test_deploy__other_admin__the_admin_holds_the_role(deployer, settings, stranger):
     registry = Registry.deploy(
         deployer, settings, ecosystem="ethereum", network="local", admin=stranger.address.lower()

@@ -89,3 +89,26 @@ def test_get_openapi__description__lists_the_api_with_schemas(client: TestClient
 def test_get_healthz__running__reports_the_chain_head(client: TestClient, world: World, chain) -> None:
     body = client.get("/healthz").json()
     assert body == {"ok": True, "registry": world.registry.address, "head": int(chain.blocks.head.number)}
+
+
+def test_resolve_digital_link__json_and_html__never_cached_and_vary_on_accept(
+    client: TestClient, world: World
+) -> None:
+    uri = world.key("genuine").digital_link(BASE).removeprefix(BASE)
+    answer = client.get(uri, headers={"Accept": "application/json"})
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("application/json")
+    assert answer.headers["cache-control"] == "no-store"
+    assert "accept" in answer.headers["vary"].lower()
+    assert answer.headers["x-content-type-options"] == "nosniff"
+    page = client.get(uri, headers={"Accept": "text/html"})
+    assert page.headers["content-type"].startswith("text/html")
+    assert page.headers["cache-control"] == "no-store"
+    assert "accept" in page.headers["vary"].lower()
+
+
+def test_get_lot__number_of_5000_digits__400_not_500(client: TestClient) -> None:
+    digits = "9" * 5000
+    for path in (f"/lot/{digits}", f"/api/lots/{digits}"):
+        response = client.get(path)
+        assert response.status_code == 400, path
+        assert response.headers["x-content-type-options"] == "nosniff"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from supplytrace.web.server import listen_address
+from supplytrace.web.server import RPC_URL_ENV, background_command, listen_address
 from tests.web.conftest import ROOT, free_port
 
 
@@ -70,3 +70,24 @@ def test_listen_address__resolver_base__host_and_port_of_the_qr_codes(
 ) -> None:
     assert listen_address(resolver) == expected
     assert listen_address(resolver, "0.0.0.0", 9000) == ("0.0.0.0", 9000)
+
+
+SECRET_URL = "https://eth-sepolia.example.com/v2/SECRET-API-KEY-123"
+
+
+def test_serve_background__rpc_url_with_an_api_key__never_in_the_log_or_the_command_line(
+    tmp_path: Path,
+) -> None:
+    result = _serve(tmp_path, "--background", "--rpc-url", SECRET_URL)
+    assert result.returncode == 1  # no deployment recorded: the page says so and stops
+    log = (tmp_path / "home" / "web" / "serve.log").read_text()
+    assert "no deployment is recorded" in log
+    assert "SECRET-API-KEY" not in log + result.stdout + result.stderr
+
+
+def test_background_command__rpc_url__passed_in_the_environment_not_the_arguments() -> None:
+    command, env = background_command(
+        network="ethereum:sepolia:node", rpc_url=SECRET_URL, host="127.0.0.1", port=8000, db=None
+    )
+    assert not any("SECRET-API-KEY" in part for part in command)  # argv is readable by every local user
+    assert env[RPC_URL_ENV] == SECRET_URL

@@ -75,9 +75,14 @@ async def digital_link(request: Request, rest: str, page: PageDep) -> Response:
             plain_identity_error(exc),
         ) from None
     view = await build_item(page, key.id, key)
+    # One URI, two answers by the Accept header (GS1 Digital Link): caches must keep them apart.
+    answer: Response
     if wants_json(request):
-        return JSONResponse(view.model_dump(mode="json"), status_code=200 if view.registered else 404)
-    return item_page(page, view)
+        answer = json_answer(view.model_dump(mode="json"), status=200 if view.registered else 404)
+    else:
+        answer = item_page(page, view)
+    answer.headers["Vary"] = "Accept"
+    return answer
 
 
 @router.api_route("/item/{item_id}", methods=["GET", "HEAD"], include_in_schema=False)
