@@ -23,6 +23,7 @@ from supplytrace.core.text import CSET82, CSET82_TEXT
 
 MAX_CODE_LENGTH = 20
 #: GS1 General Specifications, figure 7.11-1: the 82 characters allowed in AI 10 and AI 21.
+_SHORT_GTIN = re.compile(r"\(01\)(\d{8}|\d{12}|\d{13})(?=\(|$)")
 _CSET82_CODE = re.compile(r"[!\"%&'()*+,\-./0-9:;<=>?A-Z_a-z]{1,20}")
 _LOT_CREATE = "`supplytrace lot create`"
 
@@ -122,6 +123,27 @@ class ItemKey:
         if self.lot is not None:
             path += f"/10/{quote(self.lot, safe='')}"
         return f"{path}/21/{quote(self.serial, safe='')}"
+
+    @classmethod
+    def from_hri(cls, text: str) -> ItemKey:
+        """The key of a GS1 human-readable line as a label prints it, ``(01) GTIN (10) LOT (21)
+        SERIAL`` (spaces optional: no GS1 code holds one)."""
+        from biip import ParseError
+        from biip.gs1_messages import GS1Message
+
+        compact = "".join(text.split())
+        # A GTIN-8, -12 or -13 typed after (01) is padded to the 14 digits the AI holds.
+        compact = _SHORT_GTIN.sub(lambda m: "(01)" + m.group(1).zfill(14), compact)
+        try:
+            message = GS1Message.parse_hri(compact)
+        except ParseError as exc:
+            raise IdentityError(f"{text!r} is not a GS1 human-readable line: {exc}") from None
+        values = {es.ai.ai: es.value for es in message.element_strings}
+        if "01" not in values or "21" not in values:
+            raise IdentityError(
+                f"{text!r} does not identify one item: it needs a GTIN (01) and a serial number (21)."
+            )
+        return cls.create(values["01"], values["21"], values.get("10"))
 
     @classmethod
     def from_digital_link(cls, uri: str) -> ItemKey:

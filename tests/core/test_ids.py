@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import string
 from urllib.parse import quote
 
@@ -427,3 +428,27 @@ def test_digital_link__many_special_chars__equal_rfc3986_quote_of_serial():
     serial = "A/%&+,!*':;<=>?\"B"
     link = ItemKey.create(HONEY_GTIN, serial).digital_link(BASE)
     assert link == f"{BASE}/01/{HONEY_GTIN}/21/{quote(serial, safe='')}"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "(01) 09506000134352  (10) L-1  (21) JAR-1",
+        "(01)09506000134352(10)L-1(21)JAR-1",
+        " (01) 9506000134352 (10) L-1 (21) JAR-1 ",
+    ],
+)
+def test_from_hri__the_label_s_line__the_item_s_key(line):
+    key = ItemKey.from_hri(line)
+    assert (key.gtin, key.lot, key.serial) == ("09506000134352", "L-1", "JAR-1")
+    assert key.id == ItemKey.create("09506000134352", "JAR-1").id
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [("(01) 09506000134352 (10) L-1", "needs a GTIN (01) and a serial number (21)"),
+     ("(01) 09506000134353 (21) JAR-1", "not valid"), ("(99", "not a GS1 human-readable line")],
+)  # fmt: skip
+def test_from_hri__no_serial_or_bad_gtin_or_garbage__one_sentence(line, problem):
+    with pytest.raises(IdentityError, match=re.escape(problem)):
+        ItemKey.from_hri(line)

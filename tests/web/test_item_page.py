@@ -201,3 +201,37 @@ def test_check_typed_code__uri_or_id_or_garbage__redirects_or_400(client: TestCl
     assert "This is not a product code we can read" in text_of(garbage.text)
     home = client.get("/")
     assert home.status_code == 200 and 'action="/check"' in home.text
+
+
+def test_check_typed_code__the_label_s_human_readable_line__redirects_to_the_item(
+    client: TestClient, world: World
+) -> None:
+    key = world.key("sold")
+    assert key.lot is not None
+    for typed in (
+        f"(01) {key.gtin}  (10) {key.lot}  (21) {key.serial}",  # as the label prints it
+        f"(01){key.gtin}(10){key.lot}(21){key.serial}",
+        f"(01) {key.gtin} (21) {key.serial}",
+    ):
+        answer = client.get("/check", params={"code": typed})
+        assert answer.status_code == 303, typed
+        assert answer.headers["location"].endswith(f"/21/{key.serial}"), typed
+        assert f"/01/{key.gtin}/" in answer.headers["location"]
+
+
+def test_check_typed_code__bare_gtin_and_serial__redirects_to_the_item(
+    client: TestClient, world: World
+) -> None:
+    key = world.key("sold")
+    answer = client.get("/check", params={"code": f" {key.gtin}  {key.serial} "})
+    assert answer.status_code == 303
+    assert answer.headers["location"] == f"/01/{key.gtin}/21/{key.serial}"
+
+
+def test_check_typed_code__human_readable_line_without_a_serial__400_names_what_is_missing(
+    client: TestClient, world: World
+) -> None:
+    key = world.key("sold")
+    answer = client.get("/check", params={"code": f"(01) {key.gtin} (10) {key.lot}"})
+    assert answer.status_code == 400
+    assert "serial" in text_of(answer.text)

@@ -30,16 +30,8 @@ async def check(code: str = "") -> Response:
     text = code.strip()
     if text.lower().startswith("0x") and "/" not in text:
         return RedirectResponse(item_url(f"0x{item_id_param(text).hex()}"), status_code=303)
-    marker = text.find("/01/")
-    if marker < 0:
-        raise PageError(
-            400,
-            NOT_A_PRODUCT_CODE,
-            "Type the web address printed under the QR code (it contains /01/ and /21/), "
-            "or an item id starting with 0x.",
-        )
     try:
-        key = ItemKey.from_digital_link(PARSE_BASE + text[marker:].split("?", 1)[0])
+        key = _typed_key(text)
     except IdentityError as exc:
         raise PageError(
             400,
@@ -47,7 +39,29 @@ async def check(code: str = "") -> Response:
             "The code does not hold a valid GS1 product code with a serial number.",
             plain_identity_error(exc),
         ) from None
+    if key is None:
+        raise PageError(
+            400,
+            NOT_A_PRODUCT_CODE,
+            "Type the web address printed under the QR code (it contains /01/ and /21/), the line "
+            "of numbers under it ((01) … (21) …), the product number and serial number, or an item "
+            "id starting with 0x.",
+        )
     return RedirectResponse(key.path, status_code=303)
+
+
+def _typed_key(text: str) -> ItemKey | None:
+    """The item a shopper typed: a Digital Link URI, the label's human-readable line, or a GTIN
+    and a serial separated by spaces; None when it is none of them."""
+    marker = text.find("/01/")
+    if marker >= 0:
+        return ItemKey.from_digital_link(PARSE_BASE + text[marker:].split("?", 1)[0])
+    if text.startswith("("):
+        return ItemKey.from_hri(text)
+    words = text.split()
+    if len(words) == 2 and words[0].isascii() and words[0].isdigit():
+        return ItemKey.create(words[0], words[1])
+    return None
 
 
 @router.get("/healthz", include_in_schema=False)
