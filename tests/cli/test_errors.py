@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from supplytrace.chain.codec import function
 from supplytrace.core.ids import ItemKey
-from tests.cli.conftest import DISTRIBUTOR, HONEY_GTIN, ROGUE_GTIN, Cli, free_port
+from tests.cli.conftest import BRAND, DISTRIBUTOR, HONEY_GTIN, ROGUE_GTIN, Cli, free_port
 
 TEST_9 = "0xa0Ee7A142d267C1f36714E4a8F75612F20a79720"
 
@@ -142,3 +143,17 @@ def test_verbose__user_error__shows_traceback(deployed: Cli) -> None:
         "--verbose", "offer", _item("NEVER-MADE"), "--to", DISTRIBUTOR, "--account", "TEST::1", ok=False
     )
     assert "Traceback" in result.stderr
+
+
+def test_history__business_step_with_markup__printed_as_it_is(deployed: Cli, item: str) -> None:
+    # Printable ASCII without spaces, so the registry takes it from any custodian (the CLI itself
+    # only records GS1 steps); rich would read it as markup.
+    record = json.loads(next(Path(deployed.env["SUPPLYTRACE_DEPLOYMENTS"]).glob("*.json")).read_text())
+    data = function("record").calldata(
+        ItemKey.create(HONEY_GTIN, "ERR-1").id, b"[/oops][bold]x".ljust(32, b"\0"), b"\1" * 32
+    )
+    tx = {"from": BRAND, "to": record["address"], "data": "0x" + data.hex()}
+    deployed.run_rpc("eth_sendTransaction", [tx])  # anvil's test accounts are unlocked
+    result = deployed.run("history", item)
+    assert "recorded a step: [/oops][bold]x" in result.stdout, result.stdout
+    assert "Traceback" not in result.stderr

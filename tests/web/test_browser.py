@@ -206,6 +206,55 @@ def test_open_recalled_lot__from_the_item_page__lot_page_lists_its_recalled_jars
     phone.screenshot(path=str(ARTIFACTS / "lot-recalled.png"), full_page=True)
 
 
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+#: What axe-core checks: WCAG 2.1 A and AA, and its best practices.
+AXE_RUN = """async () => {
+  const result = await axe.run(document, {runOnly: {type: "tag",
+    values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]}});
+  return result.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.slice(0, 3).map(n => n.target.join(" "))}));
+}"""
+
+
+def _page_states(demo: Demo) -> dict[str, str]:
+    """Every kind of page a shopper can land on, by name -> URL."""
+    base = demo.summary["base_url"]
+    states = {case: demo.case(case)["uri"] for case in TITLES}
+    tx = _api_item(demo, "genuine")["timeline"][-1]["tx_url"]
+    states.update(
+        malformed=f"{base}/01/12345/21/X",
+        lot=f"{base}/lot/{demo.summary['lots']['recalled']}",
+        address=f"{base}/address/{demo.summary['contract']}",
+        tx=tx,
+        home=f"{base}/",
+    )
+    return states
+
+
+@pytest.mark.parametrize("width", [WIDTH, 1280])
+def test_axe_core__every_page_state__no_serious_or_critical_violation(
+    demo: Demo, phone: Page, width: int
+) -> None:
+    """Accessibility measured with axe-core (npm), injected through the DevTools protocol (the
+    page's CSP allows no script of its own), at a phone's and a laptop's width."""
+    phone.set_viewport_size({"width": width, "height": 740})
+    source = AXE.read_text(encoding="utf-8")
+    found: dict[str, list[dict[str, Any]]] = {}
+    try:
+        for state, url in _page_states(demo).items():
+            response = phone.goto(url)
+            assert response is not None and response.status < 500, (state, url)
+            phone.evaluate(source)
+            violations = phone.evaluate(AXE_RUN)
+            assert isinstance(violations, list)
+            serious = [v for v in violations if v["impact"] in ("serious", "critical")]
+            if serious:
+                found[state] = serious
+    finally:
+        phone.set_viewport_size({"width": WIDTH, "height": 740})
+    assert not found, json.dumps(found, indent=1)
+
+
 def _api_item(demo: Demo, case: str) -> dict[str, Any]:
     url = f"{demo.summary['base_url']}/api/items/{demo.case(case)['item_id']}"
     with urllib.request.urlopen(url, timeout=10) as response:
