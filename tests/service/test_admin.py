@@ -56,9 +56,12 @@ def test_deploy__no_admin_delay_given__none_on_a_devnet_two_days_elsewhere(
 ):
     registry = Registry.deploy(deployer, settings, ecosystem="ethereum", network=network)
     assert registry.reads.view("defaultAdminDelay") == delay
-    assert Registry.deploy(
-        deployer, settings, ecosystem="ethereum", network=network, admin_delay=60, force=True
-    ).reads.view("defaultAdminDelay") == 60
+    assert (
+        Registry.deploy(
+            deployer, settings, ecosystem="ethereum", network=network, admin_delay=60, force=True
+        ).reads.view("defaultAdminDelay")
+        == 60
+    )
 
 
 def test_deploy__other_admin__the_admin_holds_the_role(deployer, settings, stranger):
