@@ -27,8 +27,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from sqlalchemy import Engine, and_, select
+from sqlalchemy import Engine, and_, bindparam, select
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import BindParameter
 
 from supplytrace.chain.history import LotItem
 from supplytrace.core.events import REGISTRATION, Logged, chain_order, subject_ids
@@ -39,7 +40,7 @@ from supplytrace.core.text import ChainText
 from supplytrace.indexer import schema
 from supplytrace.indexer.database import chunks, exists, make_engine, read_connection, resolve_url
 from supplytrace.indexer.errors import IndexerError, IndexMismatchError
-from supplytrace.indexer.queries import item_events_query, lot_events_query, stored_logged
+from supplytrace.indexer.queries import EVENT_COLUMNS, item_events_query, lot_events_query, stored_logged
 
 T = TypeVar("T")
 
@@ -102,6 +103,31 @@ _LOT_COLUMNS = [schema.lots.c[f] for f in LotRow.__dataclass_fields__]
 _PARTICIPANT_COLUMNS = [schema.participants.c[f] for f in ParticipantRow.__dataclass_fields__]
 
 
+#: The item page's statements, built once (SQLAlchemy's statement construction cost more than
+#: SQLite's answers): each read binds ``chain`` and its key.
+_CHAIN: BindParameter[int] = bindparam("chain")
+_STATUS = select(schema.checkpoint).where(schema.checkpoint.c.chain_id == _CHAIN)
+_ITEM_AND_LOT = (
+    select(*_ITEM_COLUMNS, *_LOT_COLUMNS)
+    .join(schema.lots, and_(schema.lots.c.chain_id == schema.items.c.chain_id,
+                            schema.lots.c.lot_id == schema.items.c.lot_id))
+    .where(and_(schema.items.c.chain_id == _CHAIN, schema.items.c.item_id == bindparam("item")))
+)  # fmt: skip
+_E = schema.events.c
+# item_events_query and lot_events_query (queries.py) for one item or lot, with bind parameters
+_OWN_EVENTS = select(*EVENT_COLUMNS).where(
+    and_(_E.chain_id == _CHAIN, _E.item_key == bindparam("key"), _E.item_key.isnot(None))
+)
+_LOT_EVENTS = select(*EVENT_COLUMNS).where(
+    and_(_E.chain_id == _CHAIN, _E.lot_id == bindparam("lot"), _E.lot_id.isnot(None), _E.item_key.is_(None))
+)
+_CUSTODY = (
+    select(*(schema.custody.c[n] for n in ("seq", "holder", "previous", "since", "block_number", "tx_hash")))
+    .where(and_(schema.custody.c.chain_id == _CHAIN, schema.custody.c.item_id == bindparam("item")))
+    .order_by(schema.custody.c.seq)
+)
+
+
 class IndexReader:
     """Read access to the index of chain ``chain_id`` in ``engine``."""
 
@@ -126,8 +152,7 @@ class IndexReader:
             return status, read(conn)
 
     def _status(self, conn: Connection) -> IndexStatus | None:
-        c = schema.checkpoint.c
-        row = conn.execute(select(schema.checkpoint).where(c.chain_id == self.chain_id)).first()
+        row = conn.execute(_STATUS, {"chain": self.chain_id}).first()
         if row is None:
             return None
         if row.schema_version != schema.SCHEMA_VERSION:
@@ -151,12 +176,7 @@ class IndexReader:
 
     def rows(self, conn: Connection, item_id: bytes) -> tuple[ItemRow, LotRow] | None:
         """The derived rows of an item and its lot."""
-        i, lt = schema.items, schema.lots
-        row = conn.execute(
-            select(*_ITEM_COLUMNS, *_LOT_COLUMNS)
-            .join(lt, and_(lt.c.chain_id == i.c.chain_id, lt.c.lot_id == i.c.lot_id))
-            .where(and_(i.c.chain_id == self.chain_id, i.c.item_id == bytes(item_id)))
-        ).first()
+        row = conn.execute(_ITEM_AND_LOT, {"chain": self.chain_id, "item": bytes(item_id)}).first()
         if row is None:
             return None
         n = len(_ITEM_COLUMNS)
@@ -171,11 +191,11 @@ class IndexReader:
 
     def events_of_item(self, conn: Connection, item_id: bytes, lot_id: int | None) -> list[Logged]:
         """The item's own events and (``lot_id``) its lot's, in chain order."""
-        rows = list(conn.execute(item_events_query(self.chain_id, schema.item_key(item_id))))
+        rows = list(conn.execute(_OWN_EVENTS, {"chain": self.chain_id, "key": schema.item_key(item_id)}))
         if lot_id is not None:
             # Two queries, merged here: in one UNION ... ORDER BY, SQLite walks the primary key in
             # order instead of using the two indexes.
-            rows += conn.execute(lot_events_query(self.chain_id, lot_id))
+            rows += conn.execute(_LOT_EVENTS, {"chain": self.chain_id, "lot": lot_id})
         events = chain_order([stored_logged(r) for r in rows])
         # Another item's id may share the first 8 bytes: keep this item's events only.
         return [ev for ev in events if subject_ids(ev.event)[0] in (None, item_id)]
@@ -225,15 +245,9 @@ class IndexReader:
 
     def custody_of(self, conn: Connection, item_id: bytes) -> list[CustodyPeriod]:
         """The custody periods after registration (``seq`` 1, 2, ...)."""
-        c = schema.custody.c
-        query = (
-            select(c.seq, c.holder, c.previous, c.since, c.block_number, c.tx_hash)
-            .where(and_(c.chain_id == self.chain_id, c.item_id == bytes(item_id)))
-            .order_by(c.seq)
-        )
         return [
             CustodyPeriod(r.seq, r.holder, r.previous, r.since, r.block_number, _hex(r.tx_hash))
-            for r in conn.execute(query)
+            for r in conn.execute(_CUSTODY, {"chain": self.chain_id, "item": bytes(item_id)})
         ]
 
     # -- answers, each from one snapshot ----------------------------------------------------------

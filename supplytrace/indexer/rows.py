@@ -31,6 +31,11 @@ _KIND: dict[type[RegistryEvent], int] = {
     else _OTHER
     for t, s in SPECS.items()
 }
+#: topic 0 (as nodes write it, lowercase hex) -> (spec, topics with topic 0, has data, kind).
+_SHAPES: dict[str, tuple[Any, int, bool, int]] = {
+    spec.topic0: (spec, spec.topics + 1, spec.has_data, _KIND[t]) for t, spec in SPECS.items()
+}
+_SHAPE_OF = {shape[0].name: shape for shape in _SHAPES.values()}
 #: Names of the events that are neither an item's nor a lot's (participants, roles, GTIN and
 #: prefix assignments): few, and rebuilt whole by a rollback.
 OTHER_EVENT_NAMES: tuple[str, ...] = tuple(s.name for s in SPECS.values() if s.subject == "other")
@@ -91,37 +96,60 @@ def event_rows(logs: Iterable[RawLog]) -> list[EventRow]:
     """
     rows: list[EventRow] = []
     append = rows.append
-    kinds = _KIND
+    shapes = _SHAPES
+    blob = _blob
+    from_bytes = int.from_bytes
     hashes: dict[str, bytearray] = {}  # every log of a block or transaction repeats its hash
     for log in logs:
         if log.removed:
             continue
-        parts = split_log(log.topics, log.data, _blob)
-        if parts is None:
+        # core.events.split_log, inlined: this loop runs once per log of the chain
+        topics_text = log.topics
+        shape = shapes.get(topics_text[0]) if topics_text else None
+        if shape is None:
+            parts = split_log(topics_text, log.data, blob)  # other spellings, or not ours
+            if parts is None:
+                continue
+            shape = _SHAPE_OF[parts[0].name]
+        spec, count, has_data, kind = shape
+        if len(topics_text) != count:
             continue
-        spec, topics, data = parts
+        topics = blob("".join([t[2:] for t in topics_text[1:]]))
+        data = blob(log.data[2:]) if has_data else blob("")
         block_hash = hashes.get(text := log.block_hash)
         if block_hash is None:
-            block_hash = hashes[text] = _blob(text[2:])
+            block_hash = hashes[text] = blob(text[2:])
         tx_hash = hashes.get(text := log.transaction_hash)
         if tx_hash is None:
-            tx_hash = hashes[text] = _blob(text[2:])
+            tx_hash = hashes[text] = blob(text[2:])
         block = block_int(log.block_number)
         stamp = block_int(log.block_timestamp) if log.block_timestamp else None
-        kind = kinds[spec.type]
         key: int | None = None
         lot: int | None = None
         account: str | None = None
-        if kind == _REGISTRATION:  # registrations also carry their lot (see bulk.register_items)
-            key, lot = int.from_bytes(topics[:8], "big", signed=True), int.from_bytes(topics[32:64])
-        elif kind == _ITEM:
-            key = int.from_bytes(topics[:8], "big", signed=True)
+        if kind == _ITEM:
+            key = from_bytes(topics[:8], "big", signed=True)
+        elif kind == _REGISTRATION:  # registrations also carry their lot (see bulk.register_items)
+            key, lot = from_bytes(topics[:8], "big", signed=True), from_bytes(topics[32:64])
         elif kind == _LOT:
-            lot = int.from_bytes(topics[:32])
+            lot = from_bytes(topics[:32])
         else:
             account = account_of(spec.decode(bytes(topics), bytes(data)))
-        index = int(log.log_index, 16)
-        append((block, index, block_hash, tx_hash, stamp, spec.name, key, lot, account, topics, data))
+        append(
+            (
+                block,
+                int(log.log_index, 16),
+                block_hash,
+                tx_hash,
+                stamp,
+                spec.name,
+                key,
+                lot,
+                account,
+                topics,
+                data,
+            )
+        )
     return rows
 
 
