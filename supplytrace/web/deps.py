@@ -26,7 +26,7 @@ from supplytrace.core.deployments import Deployment
 from supplytrace.core.events import Logged
 from supplytrace.core.explorers import ExplorerLinks
 from supplytrace.core.hashing import checksum
-from supplytrace.core.networks import LOCAL_NETWORK
+from supplytrace.core.networks import LOCAL_NETWORK, default_confirmations
 from supplytrace.web.lotdata import MetadataStore
 from supplytrace.web.render import Templates
 from supplytrace.web.views.common import Context, Contract
@@ -114,6 +114,7 @@ class Page:
             ),
             item_url=item_url,
             lot_url=lot_url,
+            confirmations=default_confirmations(config.chain_id),
         )
         self.templates = Templates(self.context.registry)
         self._rpc: AsyncRpc | None = None

@@ -88,3 +88,12 @@ def test_open_address__participants__verified_name_or_unverified_description(
     assert f"Says about itself {RETAILER_DESCRIPTION} unverified" in shop_page
     assert "Brand no" in shop_page
     assert client.get("/address/0x1234").status_code == 400
+
+
+def test_open_lot__recalled_lot__never_says_it_is_open_for_new_items(
+    client: TestClient, world: World
+) -> None:
+    recalled = text_of(client.get(f"/lot/{world.story.recalled_lot_id}").text)
+    assert "Open for new items no (recalled)" in recalled
+    active = text_of(client.get(f"/lot/{world.story.lot_id}").text)
+    assert "Open for new items yes" in active

@@ -159,6 +159,7 @@ class Context:
     registry: Contract
     item_url: Callable[[str], str]
     lot_url: Callable[[int], str]
+    confirmations: int = 0  # how far behind the head the index stays by design
 
     def party(self, address: str | None, names: Mapping[str, Participant]) -> Party | None:
         """The party at ``address``: verified only by a non-empty name the admin published; a
@@ -252,12 +253,14 @@ def lot_details(metadata_hash: bytes, metadata: LotMetadata, brand: Party | None
     )
 
 
-def index_state(head: int, indexed: int | None) -> IndexState:
+def index_state(head: int, indexed: int | None, confirmations: int = 0) -> IndexState:
+    """Where the history came from; a note when the index lags more than the ``confirmations``
+    it keeps behind the head by design (the chain's logs fill that gap on every read)."""
     if indexed is None:
         return IndexState(source="chain", head_block=head)
     lag = max(0, head - indexed)
     notes = []
-    if lag:
+    if lag > confirmations:
         blocks = "block" if lag == 1 else "blocks"
         notes.append(
             f"The history index is {lag} {blocks} behind the chain (indexed to block {indexed}, the chain is "

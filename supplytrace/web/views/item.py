@@ -282,6 +282,6 @@ def item_view(
         timeline=rows,
         derivation=steps,
         registry=ctx.registry,
-        index=index_state(head, indexed_block),
+        index=index_state(head, indexed_block, ctx.confirmations),
         warnings=warnings,
     )

@@ -114,6 +114,6 @@ def lot_view(
         item_count=history.item_count if history else None,
         items=items,
         registry=ctx.registry,
-        index=index_state(head, indexed_block),
+        index=index_state(head, indexed_block, ctx.confirmations),
         warnings=warnings,
     )
