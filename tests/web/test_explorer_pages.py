@@ -97,3 +97,17 @@ def test_open_lot__recalled_lot__never_says_it_is_open_for_new_items(
     assert "Open for new items no (recalled)" in recalled
     active = text_of(client.get(f"/lot/{world.story.lot_id}").text)
     assert "Open for new items yes" in active
+
+
+def test_open_address__self_described_participant__description_never_the_heading(
+    client: TestClient, world: World
+) -> None:
+    beekeeper, retailer = list(world.story.names)[1], list(world.story.names)[3]
+    shop = client.get(f"/address/{retailer}").text
+    heading = re.search(r"<h1>(.*?)</h1>", shop, re.S)
+    assert heading is not None and heading.group(1).strip() == "Address (no verified name)"
+    assert RETAILER_DESCRIPTION not in heading.group(1)
+    brand = client.get(f"/address/{beekeeper}").text
+    brand_heading = re.search(r"<h1>(.*?)</h1>", brand, re.S)
+    assert brand_heading is not None and BRAND_NAME in brand_heading.group(1)
+    assert "verified" in brand_heading.group(1)
