@@ -32,21 +32,23 @@ def stored_logged(row: Any) -> Logged:
     )  # fmt: skip
 
 
-def item_events_query(chain_id: int, key: int | Sequence[int]) -> Any:
-    """Events of the items with ``item_key`` ``key`` (one or several), by the ``events_by_item``
+def item_events_query(chain_id: Any, key: Any) -> Any:
+    """Events of the items with ``item_key`` ``key`` (one, several in a sequence, or a bind
+    parameter; likewise ``chain_id``), by the ``events_by_item``
     index (the explicit IS NOT NULL is the partial index's condition, for SQLite's planner).
     Another item's id may share the key: the caller keeps the events of the ids it wants."""
     c = schema.events.c
-    match = c.item_key == key if isinstance(key, int) else c.item_key.in_(key)
+    match = c.item_key.in_(key) if isinstance(key, Sequence) else c.item_key == key
     return select(*EVENT_COLUMNS).where(and_(c.chain_id == chain_id, match, c.item_key.isnot(None)))
 
 
-def lot_events_query(chain_id: int, lot_id: int | Sequence[int]) -> Any:
-    """Events of the lots ``lot_id`` (one or several), by the ``events_by_lot`` index (its
+def lot_events_query(chain_id: Any, lot_id: Any) -> Any:
+    """Events of the lots ``lot_id`` (one, several in a sequence, or a bind parameter), by the
+    ``events_by_lot`` index (its
     condition repeated for SQLite's planner; registrations, which also carry their lot, are not
     in it)."""
     c = schema.events.c
-    match = c.lot_id == lot_id if isinstance(lot_id, int) else c.lot_id.in_(lot_id)
+    match = c.lot_id.in_(lot_id) if isinstance(lot_id, Sequence) else c.lot_id == lot_id
     return select(*EVENT_COLUMNS).where(
         and_(c.chain_id == chain_id, match, c.lot_id.isnot(None), c.item_key.is_(None))
     )

@@ -40,7 +40,7 @@ from supplytrace.core.text import ChainText
 from supplytrace.indexer import schema
 from supplytrace.indexer.database import chunks, exists, make_engine, read_connection, resolve_url
 from supplytrace.indexer.errors import IndexerError, IndexMismatchError
-from supplytrace.indexer.queries import EVENT_COLUMNS, item_events_query, lot_events_query, stored_logged
+from supplytrace.indexer.queries import item_events_query, lot_events_query, stored_logged
 
 T = TypeVar("T")
 
@@ -113,14 +113,8 @@ _ITEM_AND_LOT = (
                             schema.lots.c.lot_id == schema.items.c.lot_id))
     .where(and_(schema.items.c.chain_id == _CHAIN, schema.items.c.item_id == bindparam("item")))
 )  # fmt: skip
-_E = schema.events.c
-# item_events_query and lot_events_query (queries.py) for one item or lot, with bind parameters
-_OWN_EVENTS = select(*EVENT_COLUMNS).where(
-    and_(_E.chain_id == _CHAIN, _E.item_key == bindparam("key"), _E.item_key.isnot(None))
-)
-_LOT_EVENTS = select(*EVENT_COLUMNS).where(
-    and_(_E.chain_id == _CHAIN, _E.lot_id == bindparam("lot"), _E.lot_id.isnot(None), _E.item_key.is_(None))
-)
+_OWN_EVENTS = item_events_query(_CHAIN, bindparam("key"))
+_LOT_EVENTS = lot_events_query(_CHAIN, bindparam("lot"))
 _CUSTODY = (
     select(*(schema.custody.c[n] for n in ("seq", "holder", "previous", "since", "block_number", "tx_hash")))
     .where(and_(schema.custody.c.chain_id == _CHAIN, schema.custody.c.item_id == bindparam("item")))
