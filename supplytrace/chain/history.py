@@ -12,9 +12,12 @@ once; events come in chain order, each with its block's time.
     The item's own events and its lot's events. Empty for an item the source has never seen.
 ``items_events(item_ids)``
     The own events (not the lots') of several items (an EPCIS export).
-``lot(lot_id, item_limit, offset)``
+``lot(lot_id, item_limit, offset, bounded=False)``
     The lot's events, how many items were registered into it, and ``item_limit`` of them from
     ``offset`` (id and serial) in registration order; None for a lot the source has never seen.
+    ``bounded`` (a page's request): never read more than about one page of items from the chain
+    (the first page only, without an index); the count may then be unknown (None) and
+    ``listed`` False for a page the source cannot list.
 ``lot_items(lot_id)``
     Every item of the lot (id and serial), in registration order.
 ``participants(addresses)``
@@ -23,17 +26,21 @@ once; events come in chain order, each with its block's time.
 ``indexed_block()``
     The highest block the source has indexed completely, or None when it reads the chain live
     (then it never lags).
+``pinned()``
+    A context in which this thread's reads share one look at the node (its head, and whether
+    the index's checkpoint is still on the chain): what a page's request reads together.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from supplytrace.chain.logs import get_logs, stamp
-from supplytrace.chain.rpc import Rpc
+from supplytrace.chain.rpc import Rpc, hex_int
 from supplytrace.core.events import (
     ITEM_EVENTS,
     LOT_EVENTS,
@@ -50,6 +57,11 @@ from supplytrace.core.hashing import checksum
 from supplytrace.core.reducer import State
 from supplytrace.core.text import ChainText
 
+#: ``eth_getLogs`` calls a bounded lot read makes at most (see :meth:`ChainHistory.lot`).
+MAX_PAGE_READS = 64
+#: The widest block range a bounded lot read asks for at once, across blocks without registrations.
+MAX_EMPTY_RANGE = 10_000
+
 
 @dataclass(frozen=True)
 class LotItem:
@@ -61,8 +73,13 @@ class LotItem:
 class LotHistory:
     lot_id: int
     events: list[Logged]
-    item_count: int
+    #: Items registered into the lot; None when a bounded read did not count them all.
+    item_count: int | None
     items: list[LotItem]
+    #: Whether more items follow this page.
+    more: bool = False
+    #: False when the source cannot list this page (the chain without an index, beyond the first).
+    listed: bool = True
 
 
 @dataclass(frozen=True)
@@ -80,13 +97,17 @@ class HistorySource(Protocol):
 
     def items_events(self, item_ids: Collection[bytes]) -> list[Logged]: ...
 
-    def lot(self, lot_id: int, item_limit: int = 50, offset: int = 0) -> LotHistory | None: ...
+    def lot(
+        self, lot_id: int, item_limit: int = 50, offset: int = 0, *, bounded: bool = False
+    ) -> LotHistory | None: ...
 
     def lot_items(self, lot_id: int) -> list[LotItem]: ...
 
     def participants(self, addresses: Collection[str]) -> dict[str, Participant]: ...
 
     def indexed_block(self) -> int | None: ...
+
+    def pinned(self) -> contextlib.AbstractContextManager[None]: ...
 
 
 def participants_of(logs: list[Logged], addresses: Collection[str]) -> dict[str, Participant]:
@@ -159,12 +180,41 @@ class ChainHistory:
         found = self.logs([topic0(REGISTRATION), None, id_topic(lot_id)])
         return [LotItem(e.event.item_id, e.event.serial) for e in found if isinstance(e.event, REGISTRATION)]
 
-    def lot(self, lot_id: int, item_limit: int = 50, offset: int = 0) -> LotHistory | None:
+    def lot(
+        self, lot_id: int, item_limit: int = 50, offset: int = 0, *, bounded: bool = False
+    ) -> LotHistory | None:
         events = self.lot_events(lot_id)
         if not events:
             return None
+        if bounded:
+            return self._first_page(lot_id, events, item_limit, offset)
         items = self._registrations(lot_id)
-        return LotHistory(lot_id, events, len(items), items[offset : offset + item_limit])
+        return LotHistory(
+            lot_id, events, len(items), items[offset : offset + item_limit], offset + item_limit < len(items)
+        )
+
+    def _first_page(self, lot_id: int, events: list[Logged], limit: int, offset: int) -> LotHistory:
+        """The lot's first ``limit`` items, read block by block from its first event: at most
+        ``limit`` items and one block's registrations more (a block is bounded by its gas), in at
+        most :data:`MAX_PAGE_READS` ``eth_getLogs``. Later pages need an index."""
+        if offset:
+            return LotHistory(lot_id, events, None, [], more=True, listed=False)
+        head = hex_int(self.rpc.request("eth_blockNumber", []))
+        topics: list[object] = [topic0(REGISTRATION), None, id_topic(lot_id)]
+        found: list[LotItem] = []
+        start, width = events[0].block_number, 1
+        for _ in range(MAX_PAGE_READS):
+            if start > head or len(found) > limit:
+                break
+            end = min(head, start + width - 1)
+            logs = get_logs(self.rpc.request, self.registry, topics, start, end)
+            found += [
+                LotItem(e.event.item_id, e.event.serial) for e in logs if isinstance(e.event, REGISTRATION)
+            ]
+            # Dense blocks are read one at a time; empty stretches in ever wider ranges.
+            start, width = end + 1, 1 if logs else min(width * 2, MAX_EMPTY_RANGE)
+        complete = start > head and len(found) <= limit
+        return LotHistory(lot_id, events, len(found) if complete else None, found[:limit], not complete)
 
     def lot_items(self, lot_id: int) -> list[LotItem]:
         return self._registrations(lot_id)
@@ -183,3 +233,7 @@ class ChainHistory:
 
     def indexed_block(self) -> int | None:
         return None
+
+    @contextlib.contextmanager
+    def pinned(self) -> Iterator[None]:
+        yield  # every read asks the chain itself

@@ -7,7 +7,9 @@ both on the same chains), in about a millisecond instead of a scan of the chain:
 1. the index's rows and its checkpoint are read in one snapshot (:meth:`IndexReader.snapshot`):
    an indexer that writes meanwhile moves neither, so no step is counted twice or missed;
 2. the checkpoint is checked against the node in one batched round trip (the node's head, and
-   its block at the checkpoint's height, which must have the checkpoint's hash);
+   its block at the checkpoint's height, which must have the checkpoint's hash). Threads asking
+   at the same time share one such round trip (never one that finished before they asked), and
+   the reads of one :meth:`IndexHistory.pinned` scope (a page's request) share one;
 3. the registry's events after the checkpoint (the confirmation depth, or what the indexer has
    not reached yet) come from the chain: one filtered ``eth_getLogs``, none when the index is at
    the head.
@@ -20,9 +22,11 @@ from ``ChainHistory`` instead: always the chain's current answer, never a stale 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
-from typing import TypeVar
+import contextlib
+import threading
+from collections.abc import Callable, Collection, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
@@ -49,6 +53,7 @@ from supplytrace.indexer.errors import IndexerError
 from supplytrace.indexer.reader import IndexReader, IndexStatus
 
 T = TypeVar("T")
+K = TypeVar("K")
 
 #: A checkpoint further behind the head than this is not used (the tail would be a long read).
 MAX_TAIL_BLOCKS = 100_000
@@ -66,6 +71,44 @@ class View:
     @property
     def current(self) -> bool:
         return self.head <= self.checkpoint
+
+
+@dataclass
+class _Flight(Generic[T]):
+    done: threading.Event = field(default_factory=threading.Event)
+    value: T | None = None
+    error: BaseException | None = None
+
+
+class SharedCalls(Generic[K, T]):
+    """Concurrent calls for the same key share one call; a call that finished before another
+    asked is never reused (the answer is the node's at one moment, not a cache)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running: dict[K, _Flight[T]] = {}
+
+    def run(self, key: K, func: Callable[[], T]) -> T:
+        with self._lock:
+            flight = self._running.get(key)
+            leader = flight is None
+            if flight is None:
+                flight = self._running[key] = _Flight()
+        if not leader:
+            flight.done.wait()  # the leader's call has its own timeout
+            if flight.error is not None:
+                raise flight.error
+            return flight.value  # type: ignore[return-value]
+        try:
+            flight.value = func()
+            return flight.value
+        except BaseException as exc:
+            flight.error = exc
+            raise
+        finally:
+            with self._lock:
+                del self._running[key]
+            flight.done.set()
 
 
 def _registrations(logs: Sequence[Logged]) -> list[LotItem]:
@@ -110,6 +153,38 @@ class IndexHistory:
     def __init__(self, reader: IndexReader, chain: ChainHistory) -> None:
         self.reader = reader
         self.chain = chain
+        self._looks: SharedCalls[tuple[int, str], tuple[int, str]] = SharedCalls()
+        self._pins = threading.local()
+
+    @contextlib.contextmanager
+    def pinned(self) -> Iterator[None]:
+        """This thread's reads inside share one look at the node (see the module's step 2)."""
+        outer = getattr(self._pins, "looks", None)
+        if outer is None:
+            self._pins.looks = {}
+        try:
+            yield
+        finally:
+            if outer is None:
+                self._pins.looks = None
+
+    def _look(self, number: int, block_hash: str) -> tuple[int, str]:
+        """(the node's head, the hash of its block at ``number``): shared by the threads asking
+        at the same time, and within a :meth:`pinned` scope."""
+        looks: dict[tuple[int, str], tuple[int, str]] | None = getattr(self._pins, "looks", None)
+        key = (number, block_hash)
+        if looks is not None and key in looks:
+            return looks[key]
+        found = self._looks.run(key, lambda: self._ask_node(number))
+        if looks is not None:
+            looks[key] = found
+        return found
+
+    def _ask_node(self, number: int) -> tuple[int, str]:
+        head, block = self.chain.rpc.batch(
+            [("eth_blockNumber", []), ("eth_getBlockByNumber", [hex(number), False])]
+        )
+        return hex_int(head), str(block.get("hash", "")).lower() if isinstance(block, dict) else ""
 
     # -- can the index answer? --------------------------------------------------------------------
 
@@ -121,12 +196,9 @@ class IndexHistory:
         if status.registry.lower() != self.chain.registry.lower():
             return None, f"the index holds another registry ({status.registry})"
         number = status.block_number
-        head, block = self.chain.rpc.batch(
-            [("eth_blockNumber", []), ("eth_getBlockByNumber", [hex(number), False])]
-        )
-        if not isinstance(block, dict) or str(block.get("hash", "")).lower() != status.block_hash:
+        head, block_hash = self._look(number, status.block_hash)
+        if block_hash != status.block_hash:
             return None, f"the index's block {number} is no longer on the chain (run `supplytrace index`)"
-        head = hex_int(head)
         if head - number > MAX_TAIL_BLOCKS:
             return None, f"the index is {head - number} blocks behind (run `supplytrace index`)"
         view = View(number, max(head, number))
@@ -205,7 +277,9 @@ class IndexHistory:
             tail = self._tail(view, [topic0(*ITEM_EVENTS)])
         return indexed + [e for e in tail if subject_ids(e.event)[0] in wanted]
 
-    def lot(self, lot_id: int, item_limit: int = 50, offset: int = 0) -> LotHistory | None:
+    def lot(
+        self, lot_id: int, item_limit: int = 50, offset: int = 0, *, bounded: bool = False
+    ) -> LotHistory | None:
         def read(conn: Connection) -> tuple[int, list[Logged], list[LotItem]]:
             row = self.reader.lot_row(conn, lot_id)
             if row is None:
@@ -215,14 +289,19 @@ class IndexHistory:
 
         answered = self._answer(read)
         if answered is None:
-            return self.chain.lot(lot_id, item_limit, offset)
+            return self.chain.lot(lot_id, item_limit, offset, bounded=bounded)
         view, (count, events, items) = answered
         events = events + self._tail(view, [topic0(*LOT_EVENTS), id_topic(lot_id)])
         if not events:
             return None
         newer = _registrations(self._tail(view, [topic0(REGISTRATION), None, id_topic(lot_id)]))
+        total = count + len(newer)
         return LotHistory(
-            lot_id, events, count + len(newer), lot_items_page(items, count, newer, item_limit, offset)
+            lot_id,
+            events,
+            total,
+            lot_items_page(items, count, newer, item_limit, offset),
+            offset + item_limit < total,
         )
 
     def lot_items(self, lot_id: int) -> list[LotItem]:

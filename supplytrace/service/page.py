@@ -14,7 +14,7 @@ from supplytrace.core.deployments import load
 from supplytrace.core.networks import split_choice
 from supplytrace.service.history import open_history
 from supplytrace.web.app import create_app
-from supplytrace.web.deps import PageConfig
+from supplytrace.web.deps import HISTORY_MARGIN, LIVE_READ_TIMEOUT, PageConfig
 
 
 def build_page(
@@ -33,8 +33,9 @@ def build_page(
     """
     ecosystem, name, _provider = split_choice(network)
     deployment = load(settings.deployments, ecosystem, name)
-    rpc = Rpc(rpc_url, timeout=settings.rpc_timeout)
-    check_deployment(rpc, deployment)
+    check_deployment(Rpc(rpc_url, timeout=settings.rpc_timeout), deployment)
+    # A request's history reads end with its deadline: a stalled node never holds a thread longer.
+    rpc = Rpc(rpc_url, timeout=LIVE_READ_TIMEOUT - HISTORY_MARGIN)
     source, reason = open_history(rpc, deployment, db=db, home=settings.home)
     config = PageConfig.of(
         deployment,

@@ -10,32 +10,44 @@ for a status: when it fails the page goes on without it and says so (:meth:`Page
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
-from collections.abc import Callable, Collection
+from collections.abc import AsyncIterator, Callable, Collection
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
+import anyio
 from fastapi import Depends, Request
-from starlette.concurrency import run_in_threadpool
 
 from supplytrace.chain.history import HistorySource, LotHistory, Participant
 from supplytrace.chain.reads import AsyncRegistryReads
 from supplytrace.chain.rpc import AsyncRpc
 from supplytrace.core.deployments import Deployment
+from supplytrace.core.errors import ChainError
 from supplytrace.core.events import Logged
 from supplytrace.core.explorers import ExplorerLinks
 from supplytrace.core.hashing import checksum
 from supplytrace.core.networks import LOCAL_NETWORK, default_confirmations
+from supplytrace.core.story import addresses
 from supplytrace.web.lotdata import MetadataStore
 from supplytrace.web.render import Templates
 from supplytrace.web.views.common import Context, Contract
+from supplytrace.web.views.lot import ITEMS_PER_PAGE
 
 T = TypeVar("T")
-#: Items a lot page lists.
-LOT_ITEMS_SHOWN = 50
-#: Seconds a live read may take before the page says it cannot check.
+#: Seconds a request may spend on the chain (its live reads and its history) before the page says
+#: it cannot check: every chain call of a request is cancelled at this deadline.
 LIVE_READ_TIMEOUT = 5.0
+#: The history gives up this long before the request's deadline, so that a slow history never
+#: costs the live status (the page goes on without history and says so).
+HISTORY_MARGIN = 1.0
+#: History reads running at once in worker threads (their drivers block). Beyond this, requests
+#: wait for a thread within their deadline, never behind a queue that outlives it; a stalled node
+#: holds at most this many threads, each until its own timeout (the deadline).
+HISTORY_THREADS = 16
 logger = logging.getLogger("supplytrace.web")
 
 
@@ -119,12 +131,25 @@ class Page:
         self.templates = Templates(self.context.registry)
         self._rpc: AsyncRpc | None = None
         self._reads: AsyncRegistryReads | None = None
+        self._threads: anyio.CapacityLimiter | None = None
 
     # -- the live reads (opened and closed with the app: see web.app's lifespan) ----------------
 
     def open(self) -> None:
         self._rpc = AsyncRpc(self.config.rpc_url, timeout=self.config.rpc_timeout)
         self._reads = AsyncRegistryReads(self._rpc, self.config.registry)
+        self._threads = anyio.CapacityLimiter(HISTORY_THREADS)
+
+    @asynccontextmanager
+    async def deadline(self) -> AsyncIterator[float]:
+        """The request's chain work, cancelled at its deadline (``config.rpc_timeout`` from now):
+        then the page says it cannot check (503), never waits on. Yields the deadline (loop time)."""
+        at = asyncio.get_running_loop().time() + self.config.rpc_timeout
+        try:
+            async with asyncio.timeout_at(at):
+                yield at
+        except TimeoutError:
+            raise ChainError(f"the node did not answer within {self.config.rpc_timeout:g} s") from None
 
     async def close(self) -> None:
         rpc, self._rpc, self._reads = self._rpc, None, None
@@ -145,45 +170,82 @@ class Page:
 
     # -- the history ---------------------------------------------------------------------------
 
-    async def _ask(self, func: Callable[..., T], *args: Any, default: T) -> tuple[T, bool]:
-        """``func(*args)`` of the history source in a worker thread; if it fails, ``default`` and
-        False (the status never depends on it; the page says the history is unavailable)."""
+    async def _ask(self, deadline: float, func: Callable[..., T], *args: Any, default: T) -> tuple[T, bool]:
+        """``func(*args)`` of the history source in a worker thread, given up
+        :data:`HISTORY_MARGIN` before the request's ``deadline`` (loop time); if it fails or is
+        given up, ``default`` and False (the status never depends on it; the page says the
+        history is unavailable). A thread given up is abandoned, not waited for: it ends at its
+        own timeout, holding one of :data:`HISTORY_THREADS` meanwhile."""
+        if self._threads is None:
+            raise RuntimeError("the page's history threads are not open (the app was not started)")
         try:
-            return await run_in_threadpool(func, *args), True
+            async with asyncio.timeout_at(deadline - HISTORY_MARGIN):
+                found = await anyio.to_thread.run_sync(
+                    functools.partial(func, *args), abandon_on_cancel=True, limiter=self._threads
+                )
+            return found, True
+        except TimeoutError:
+            logger.warning("the history source did not answer in time; serving the live record without it")
+            return default, False
         except Exception:
             logger.exception("the history source failed; serving the live record without history")
             return default, False
 
-    async def item_history(self, item_id: bytes) -> tuple[list[Logged], int | None, bool]:
-        """(the item's history, the index's mark, whether the source answered)."""
-        nothing: tuple[list[Logged], int | None] = ([], None)
-        (events, indexed), answered = await self._ask(self._item_and_mark, item_id, default=nothing)
-        return events, indexed, answered
+    async def item_history(self, item_id: bytes, deadline: float) -> ItemHistory:
+        """The item's history, the names of the addresses in it and the index's mark, read in one
+        worker thread at one look at the node; ``answered`` False when the source failed."""
+        nothing = ItemHistory([], {}, None, answered=False)
+        found, _answered = await self._ask(deadline, self._item_names_and_mark, item_id, default=nothing)
+        return found
 
-    async def lot_history(self, lot_id: int) -> tuple[LotHistory | None, int | None, bool]:
-        """(the lot's history and first items, the index's mark, whether the source answered)."""
+    async def lot_history(
+        self, lot_id: int, deadline: float, page: int = 1
+    ) -> tuple[LotHistory | None, int | None, bool]:
+        """(the lot's history and its items on ``page``, the index's mark, whether the source
+        answered)."""
         nothing: tuple[LotHistory | None, int | None] = (None, None)
-        (found, indexed), answered = await self._ask(self._lot_and_mark, lot_id, default=nothing)
+        (found, indexed), answered = await self._ask(
+            deadline, self._lot_and_mark, lot_id, page, default=nothing
+        )
         return found, indexed, answered
 
-    async def names(self, addresses: Collection[str | None]) -> dict[str, Participant]:
+    async def names(self, addresses: Collection[str | None], deadline: float) -> dict[str, Participant]:
         """Verified names and self-descriptions of ``addresses`` ({} when the source fails)."""
         wanted = {a for a in addresses if a}
         if not wanted:
             return {}
         nobody: dict[str, Participant] = {}
-        found, _answered = await self._ask(self.source.participants, wanted, default=nobody)
+        found, _answered = await self._ask(deadline, self.source.participants, wanted, default=nobody)
         return found
 
     # The index's mark is read *before* the history, so the lag shown is never smaller than the truth.
 
-    def _item_and_mark(self, item_id: bytes) -> tuple[list[Logged], int | None]:
-        indexed = self.source.indexed_block()
-        return self.source.item_history(item_id), indexed
+    def _item_names_and_mark(self, item_id: bytes) -> ItemHistory:
+        with self.source.pinned():
+            indexed = self.source.indexed_block()
+            events = self.source.item_history(item_id)
+            try:
+                wanted = addresses(e.event for e in events)
+            except Exception:  # rows that are no registry events: the page fails on them, as a 500
+                wanted = set()
+            names = self.source.participants(wanted) if wanted else {}
+        return ItemHistory(events, names, indexed)
 
-    def _lot_and_mark(self, lot_id: int) -> tuple[LotHistory | None, int | None]:
+    def _lot_and_mark(self, lot_id: int, page: int) -> tuple[LotHistory | None, int | None]:
         indexed = self.source.indexed_block()
-        return self.source.lot(lot_id, LOT_ITEMS_SHOWN), indexed
+        offset = (page - 1) * ITEMS_PER_PAGE
+        return self.source.lot(lot_id, ITEMS_PER_PAGE, offset, bounded=True), indexed
+
+
+@dataclass(frozen=True)
+class ItemHistory:
+    """What an item page reads from the history source in one go."""
+
+    events: list[Logged]
+    #: Names of the addresses in ``events`` (a page asks separately for any others it shows).
+    names: dict[str, Participant]
+    indexed: int | None
+    answered: bool = True
 
 
 def page_of(request: Request) -> Page:

@@ -37,6 +37,17 @@ def lot_id_param(text: str) -> int:
     return int(text)
 
 
+#: The highest page number a lot page accepts (a lot of 2^32 items has fewer pages).
+MAX_PAGE = 100_000_000
+
+
+def page_param(text: str) -> int:
+    """A lot page's ``?page=N``: a whole number from 1."""
+    if not (len(text) <= 9 and text.isascii() and text.isdigit()) or not 0 < int(text) <= MAX_PAGE:
+        raise PageError(400, "This is not a page number", "Pages are numbered 1, 2, 3, …")
+    return int(text)
+
+
 def wants_json(request: Request) -> bool:
     accept = request.headers.get("accept", "")
     return "application/json" in accept and "text/html" not in accept

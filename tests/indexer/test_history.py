@@ -6,6 +6,7 @@ foreign index is told apart."""
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -214,3 +215,77 @@ def test_index_history__indexer_moves_the_checkpoint_while_a_read_runs__no_event
     seen = replay(item, source.item_history(item))
     assert seen.transfers == 1 and seen.last_holder == distributor.address
     assert source.item_history(item)[-1].event.to == retailer.address  # the open offer
+
+
+class _CountingRpc(Rpc):
+    """An Rpc that counts its batched round trips (the index's looks at the node)."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.batches = 0
+
+    def batch(self, calls: Any, *, raise_errors: bool = True) -> list[Any]:
+        self.batches += 1
+        return super().batch(calls, raise_errors=raise_errors)
+
+
+def test_pinned__a_page_s_reads__share_one_look_at_the_node_and_answer_the_same(
+    indexed, rpc_url, registry, deployment_block, brand
+) -> None:
+    work, indexer = indexed
+    counting = _CountingRpc(rpc_url)
+    source = _index(indexer, _chain(rpc_url, registry, deployment_block, counting))
+    item = work.items[0]
+    unpinned = (source.item_history(item), source.participants([brand.address]))
+    assert counting.batches == 2  # one look each
+    counting.batches = 0
+    with source.pinned():
+        pinned = (source.item_history(item), source.participants([brand.address]))
+    assert counting.batches == 1
+    assert pinned == unpinned
+    source.item_history(item)  # outside the scope: a look of its own again
+    assert counting.batches == 2
+
+
+def test_shared_calls__callers_at_the_same_time__share_one_call_never_a_finished_one() -> None:
+    from supplytrace.indexer.history import SharedCalls
+
+    shared: SharedCalls[str, int] = SharedCalls()
+    calls = 0
+    release = threading.Event()
+    entered = threading.Event()
+
+    def slow() -> int:
+        nonlocal calls
+        calls += 1
+        entered.set()
+        release.wait(5)
+        return calls
+
+    answers: list[int] = []
+    leader = threading.Thread(target=lambda: answers.append(shared.run("k", slow)))
+    leader.start()
+    assert entered.wait(5)
+    ready = threading.Barrier(6)
+
+    def follow() -> None:
+        ready.wait(5)
+        answers.append(shared.run("k", slow))
+
+    followers = [threading.Thread(target=follow) for _ in range(5)]
+    for follower in followers:
+        follower.start()
+    ready.wait(5)
+    time.sleep(0.5)  # the followers are inside run(), waiting on the leader's call
+    release.set()
+    for thread in [leader, *followers]:
+        thread.join(5)
+    assert calls == 1 and answers == [1] * 6
+    assert shared.run("k", slow) == 2  # asked after the first finished: a call of its own
+
+    def failing() -> int:
+        raise RuntimeError("node down")
+
+    with pytest.raises(RuntimeError, match="node down"):
+        shared.run("k", failing)
+    assert shared.run("k", slow) == 3  # a failure is not kept either

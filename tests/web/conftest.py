@@ -10,6 +10,7 @@ the page must survive whatever its source.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import itertools
 import re
@@ -229,8 +230,10 @@ class StaleIndex:
     def items_events(self, item_ids: Collection[bytes]) -> list[Logged]:
         return [e for e in self.inner.items_events(item_ids) if e.block_number <= self.mark]
 
-    def lot(self, lot_id: int, item_limit: int = 50, offset: int = 0) -> LotHistory | None:
-        found = self.inner.lot(lot_id, item_limit, offset)
+    def lot(
+        self, lot_id: int, item_limit: int = 50, offset: int = 0, *, bounded: bool = False
+    ) -> LotHistory | None:
+        found = self.inner.lot(lot_id, item_limit, offset, bounded=bounded)
         if found is None:
             return None
         return replace(found, events=[e for e in found.events if e.block_number <= self.mark])
@@ -243,6 +246,9 @@ class StaleIndex:
 
     def indexed_block(self) -> int | None:
         return self.mark
+
+    def pinned(self) -> contextlib.AbstractContextManager[None]:
+        return self.inner.pinned()
 
 
 class TamperedIndex(StaleIndex):
@@ -283,7 +289,9 @@ class BrokenIndex(StaleIndex):
     def items_events(self, item_ids: Collection[bytes]) -> list[Logged]:
         raise RuntimeError(SECRET_FAILURE)
 
-    def lot(self, lot_id: int, item_limit: int = 50, offset: int = 0) -> LotHistory | None:
+    def lot(
+        self, lot_id: int, item_limit: int = 50, offset: int = 0, *, bounded: bool = False
+    ) -> LotHistory | None:
         raise RuntimeError(SECRET_FAILURE)
 
     def lot_items(self, lot_id: int) -> list[LotItem]:

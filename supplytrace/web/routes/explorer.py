@@ -11,11 +11,11 @@ from supplytrace.core.events import Logged, decode_log
 from supplytrace.core.hashing import checksum, is_address
 from supplytrace.core.records import REGISTRAR_ROLE
 from supplytrace.core.story import addresses
-from supplytrace.web.deps import PageDep
+from supplytrace.web.deps import Page, PageDep
 from supplytrace.web.errors import PageError
 from supplytrace.web.views.address import address_view
 from supplytrace.web.views.common import short_address
-from supplytrace.web.views.tx import parties, tx_view
+from supplytrace.web.views.tx import TxView, parties, tx_view
 
 router = APIRouter()
 
@@ -33,6 +33,12 @@ async def tx(tx_hash: str, page: PageDep) -> HTMLResponse:
             "This is not a transaction hash",
             "A transaction hash is 0x followed by 64 hexadecimal digits.",
         )
+    async with page.deadline() as deadline:
+        view = await _tx_view(page, text, deadline)
+    return page.templates.html("tx.html", v=view, title=f"Transaction {short_address(text)}")
+
+
+async def _tx_view(page: Page, text: str, deadline: float) -> TxView:
     head, found, receipt = await page.rpc.batch(
         [
             ("eth_blockNumber", []),
@@ -57,17 +63,16 @@ async def tx(tx_hash: str, page: PageDep) -> HTMLResponse:
         if logged is not None:
             events.append(logged if logged.timestamp is not None else logged.stamped(timestamp or 0))
     sender, to = parties(found)
-    view = tx_view(
+    return tx_view(
         page.context,
         tx_hash=text,
         tx=found,
         receipt=receipt,
         timestamp=timestamp,
         events=events,
-        names=await page.names(addresses(e.event for e in events) | {sender, to}),
+        names=await page.names(addresses(e.event for e in events) | {sender, to}, deadline),
         head=hex_int(head),
     )
-    return page.templates.html("tx.html", v=view, title=f"Transaction {short_address(text)}")
 
 
 @router.api_route("/address/{address}", methods=["GET", "HEAD"], include_in_schema=False)
@@ -76,13 +81,15 @@ async def address(address: str, page: PageDep) -> HTMLResponse:
         raise PageError(400, "This is not an address", "An address is 0x followed by 40 hexadecimal digits.")
     checked = checksum(address)
     reads = page.reads
-    code, registrar, head = await reads.run(reads.account_read(checked, REGISTRAR_ROLE))
+    async with page.deadline() as deadline:
+        code, registrar, head = await reads.run(reads.account_read(checked, REGISTRAR_ROLE))
+        names = await page.names({checked}, deadline)
     view = address_view(
         page.context,
         address=checked,
         code=code,
         is_registrar=registrar,
-        names=await page.names({checked}),
+        names=names,
         deployment=page.config.deployment,
         head=head,
     )

@@ -34,12 +34,17 @@ router = APIRouter()
 async def build_item(page: Page, item_id: bytes, key: ItemKey | None) -> ItemView:
     gtin = int(key.gtin) if key else None
     reads = page.reads
-    # The live record and the history are read at the same time; the status comes from the former.
-    (history, indexed, answered), (record, head, gtin_owner) = await asyncio.gather(
-        page.item_history(item_id), reads.run(reads.item_at_head_read(item_id, gtin))
-    )
-    parties = {record.brand, record.custodian, record.pending_receiver, gtin_owner}
-    names = await page.names(addresses(e.event for e in history) | {a for a in parties if a})
+    async with page.deadline() as deadline:
+        # The live record and the history are read at the same time; the status comes from the former.
+        found, (record, head, gtin_owner) = await asyncio.gather(
+            page.item_history(item_id, deadline), reads.run(reads.item_at_head_read(item_id, gtin))
+        )
+        names = dict(found.names)
+        parties = {record.brand, record.custodian, record.pending_receiver, gtin_owner}
+        others = {a for a in parties if a} - addresses(e.event for e in found.events)
+        if others and found.answered:  # rarely: the history names them all (the GTIN's owner may not)
+            names |= await page.names(others, deadline)
+    history, indexed, answered = found.events, found.indexed, found.answered
     return item_view(
         page.context,
         record=record,

@@ -26,6 +26,9 @@ from supplytrace.web.views.common import (
     lot_details,
 )
 
+#: Items on one lot page.
+ITEMS_PER_PAGE = 50
+
 
 class LotItemRow(BaseModel):
     item_id: str
@@ -46,9 +49,13 @@ class LotView(BaseModel):
     details: LotDetails
     events: list[TimelineRow]
     item_count: int | None = Field(
-        default=None, description="Items registered into the lot (None: not indexed yet)."
+        default=None, description="Items registered into the lot (None: not counted, e.g. without an index)."
     )
     items: list[LotItemRow]
+    page: int = Field(default=1, description="Which page of the lot's items this is (from 1).")
+    previous_page: str | None = Field(default=None, description="The previous page's address.")
+    next_page: str | None = Field(default=None, description="The next page's address.")
+    items_note: str | None = Field(default=None, description="Why this page lists no items, if it cannot.")
     registry: Contract
     index: IndexState
     warnings: list[str] = Field(default_factory=list)
@@ -74,6 +81,7 @@ def lot_view(
     indexed_block: int | None,
     metadata: LotMetadata,
     history_available: bool = True,
+    page: int = 1,
 ) -> LotView:
     events = history.events if history else []
     # The lot's own events name no item: any id reads them.
@@ -100,6 +108,13 @@ def lot_view(
             )
         )
     brand = ctx.party(record.registrar, names)
+    here = ctx.lot_url(record.lot_id)
+    items_note = None
+    if history is not None and not history.listed:
+        items_note = (
+            f"Items beyond the first {ITEMS_PER_PAGE} are listed from the event index, which this page "
+            "does not have (its operator can build one with `supplytrace index`)."
+        )
     return LotView(
         lot_id=record.lot_id,
         gtin=record.gtin14,
@@ -113,6 +128,10 @@ def lot_view(
         events=[ctx.timeline_row(e, names) for e in events],
         item_count=history.item_count if history else None,
         items=items,
+        page=page,
+        previous_page=f"{here}?page={page - 1}" if page > 1 else None,
+        next_page=f"{here}?page={page + 1}" if history and history.more and history.listed else None,
+        items_note=items_note,
         registry=ctx.registry,
         index=index_state(head, indexed_block, ctx.confirmations),
         warnings=warnings,
