@@ -99,6 +99,8 @@ demo-stop: install
 	supplytrace devnet down
 
 bench: compile postgres
+	@command -v wrk >/dev/null 2>&1 || apt-get install -y -qq wrk >/dev/null 2>&1 || \
+	  echo "warning: wrk (Debian's package) is not installed: the page's figures under load are skipped"
 	$(PY) -m bench.run
 
 clean:

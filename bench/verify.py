@@ -16,14 +16,18 @@
    - ``"chain"``: no index, so ``open_history`` falls back to the chain's logs
      (``eth_getLogs`` per request), for comparison.
 
-3. The page runs in its own process (uvicorn, one worker, the app `supplytrace serve` runs:
-   ``supplytrace.service.page.build_page`` from a deployment record of the registry) and a
-   client on the same machine requests random item pages one after the other over a keep-alive
-   connection. Every request includes the page's live ``getItem`` read. Before measuring, the
-   page's JSON must name the history source asked for.
+3. The page runs as `supplytrace serve --workers WORKERS` runs it (uvicorn processes sharing
+   one socket, each with the app of ``supplytrace.service.page.build_page`` from a deployment
+   record of the registry) and a client on the same machine requests random item pages one
+   after the other over a keep-alive connection. Every request includes the page's live
+   ``getItem`` read. Before measuring, the page's JSON must name the history source asked for.
+4. Under load: ``wrk`` (Debian's) with ``CLIENTS`` keep-alive connections for ``LOAD_SECONDS``,
+   each request a random item's Digital Link, on this machine beside anvil and the page.
 
-Returns ``verify.items``, ``verify.p50_ms``, ``verify.p99_ms`` (and the mean, the request count,
-which history source was measured, and for the index its events and build time).
+Returns ``verify.items``, ``verify.p50_ms``, ``verify.p99_ms`` (one client; and the mean, the
+request count, which history source was measured, and for the index its events and build time),
+and ``verify.rps_32``, ``verify.p50_ms_32``, ``verify.p99_ms_32`` (32 clients, with ``wrk``; left
+out, with a warning, where ``wrk`` is not installed).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import statistics
@@ -50,11 +55,30 @@ from supplytrace.core.ids import ItemKey, encode_code
 
 GTIN = "09506000134352"
 LOT = "LOT-BENCH-WEB"
-ITEMS = 100_000
+ITEMS = int(os.environ.get("SUPPLYTRACE_BENCH_ITEMS", "1000000"))
 CHUNK = 500
 REQUESTS = 2_000
 WARMUP = 200
 HISTORY = "index"
+#: Page processes (`supplytrace serve --workers`): one per core of this 2-core machine.
+WORKERS = 2
+#: Concurrent clients and seconds of the load stage.
+CLIENTS = 32
+LOAD_SECONDS = 20
+#: wrk's script: each request a random one of the paths in the file named by WRK_PATHS.
+WRK_SCRIPT = r"""
+local paths = {}
+for line in io.lines(os.getenv("WRK_PATHS")) do paths[#paths + 1] = line end
+math.randomseed(7)
+request = function() return wrk.format("GET", paths[math.random(#paths)]) end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  local failed = e.connect + e.read + e.write + e.status + e.timeout
+  io.write(string.format(
+    "JSON {\"requests\": %d, \"seconds\": %f, \"errors\": %d, \"p50_us\": %d, \"p99_us\": %d}\n",
+    summary.requests, summary.duration / 1e6, failed, latency:percentile(50), latency:percentile(99)))
+end
+"""
 CHAIN_ID = 1337
 METADATA = {"product": "Acacia honey, 500 g", "harvestDate": "2026-07-14", "origin": {"country": "RO"}}
 
@@ -128,9 +152,16 @@ def serve(config: dict[str, Any]) -> None:
     from supplytrace.service.page import build_page
     from supplytrace.web.server import run
 
-    app, note = build_page(_settings(config), "ethereum:local", config["rpc_url"], db=config["db"])
+    settings = _settings(config)
+    app, note = build_page(settings, "ethereum:local", config["rpc_url"], db=config["db"])
     print(note, flush=True)
-    run(app, "127.0.0.1", config["port"])
+    run(
+        app,
+        "127.0.0.1",
+        config["port"],
+        workers=config.get("workers", 1),
+        make_app=lambda: build_page(settings, "ethereum:local", config["rpc_url"], db=config["db"])[0],
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -280,6 +311,32 @@ def _load(url: str, keys: list[ItemKey], requests: int, seed: int) -> list[float
     return timings
 
 
+def _load_concurrently(url: str, keys: list[ItemKey], folder: Path) -> dict[str, object]:
+    """``CLIENTS`` clients for ``LOAD_SECONDS`` with wrk: requests per second and latency."""
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        print("warning: wrk is not installed (apt-get install wrk): no figures under load", file=sys.stderr)
+        return {}
+    paths = folder / "paths.txt"
+    paths.write_text("\n".join(k.digital_link(url)[len(url) :] for k in keys[:200_000]))
+    script = folder / "random.lua"
+    script.write_text(WRK_SCRIPT)
+    command = [wrk, "-t2", f"-c{CLIENTS}", f"-d{LOAD_SECONDS}s", "-s", str(script), url]
+    env = dict(os.environ, WRK_PATHS=str(paths))
+    subprocess.run([*command[:3], "-d3s", *command[4:]], env=env, capture_output=True, check=True)  # warm-up
+    out = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
+    found = json.loads(next(line[5:] for line in out.splitlines() if line.startswith("JSON ")))
+    if found["errors"]:
+        raise RuntimeError(f"wrk saw {found['errors']} failed requests: {out}")
+    return {
+        "verify.clients": CLIENTS,
+        "verify.workers": WORKERS,
+        "verify.rps_32": round(found["requests"] / found["seconds"], 1),
+        "verify.p50_ms_32": round(found["p50_us"] / 1000, 2),
+        "verify.p99_ms_32": round(found["p99_us"] / 1000, 2),
+    }
+
+
 def measure(*, history: str = HISTORY, requests: int = REQUESTS) -> dict[str, object]:
     """Run the whole measurement on a devnet of its own (see the module documentation)."""
     from ape import networks
@@ -324,6 +381,7 @@ def measure(*, history: str = HISTORY, requests: int = REQUESTS) -> dict[str, ob
                 "history": history,
                 "port": free_port(),
                 "db": f"sqlite:///{home / 'index.db'}",  # with "chain" nothing is built there
+                "workers": WORKERS,
             }
             record_deployment(config, rpc_url, str(registry.txn_hash), accounts[0].address)
             events, index_s = 0, 0.0
@@ -338,6 +396,7 @@ def measure(*, history: str = HISTORY, requests: int = REQUESTS) -> dict[str, ob
                 _check_source(url, keys[0], history)
                 _load(url, keys, WARMUP, seed=1)
                 timings = _load(url, keys, requests, seed=2)
+                loaded = _load_concurrently(url, keys, home)
             finally:
                 process.terminate()
                 process.wait(timeout=10)
@@ -353,6 +412,7 @@ def measure(*, history: str = HISTORY, requests: int = REQUESTS) -> dict[str, ob
         "verify.mean_ms": round(statistics.fmean(timings), 2),
         "verify.populate_seconds": round(populate_s, 1),
     }
+    results.update(loaded)
     if history == "index":
         results["verify.index_events"] = events
         results["verify.index_build_seconds"] = round(index_s, 1)

@@ -38,6 +38,13 @@ def demo() -> None:
     "--background", is_flag=True, help="Run in the background (pid file under SUPPLYTRACE_HOME/web)."
 )
 @click.option("--stop", is_flag=True, help="Stop the page started with --background.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Processes serving the page (each with its own connections); about one per core.",
+)
 @db_option
 @friendly_errors
 def serve(**options: Any) -> None:
@@ -64,6 +71,7 @@ def _serve(
     background: bool,
     stop: bool,
     db: str | None,
+    workers: int = 1,
 ) -> None:
     from supplytrace.chain import devnet as devnet_ops
 
@@ -97,4 +105,10 @@ def _serve(
     listen_host, listen_port = server.listen_address(settings.resolver, host, port)
     console.print(f"verification page for {network} at http://{listen_host}:{listen_port} (Ctrl-C stops it)")
     console.print(history, soft_wrap=True, markup=False)
-    server.run(app, listen_host, listen_port)
+    server.run(
+        app,
+        listen_host,
+        listen_port,
+        workers=workers,
+        make_app=lambda: build_page(settings, network, rpc_url, db=db)[0],
+    )

@@ -10,13 +10,17 @@ together by ``supplytrace.service.page.build_page``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
+import socket
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,16 +43,77 @@ def listen_address(resolver: str, host: str | None = None, port: int | None = No
     return host or parts.hostname or "127.0.0.1", port or parts.port or default_port
 
 
-def run(app: Any, host: str, port: int) -> None:
-    """Serve until interrupted (SIGINT/SIGTERM), in this process."""
+def _server(app: Any, host: str, port: int) -> Any:
     import uvicorn
 
-    server = uvicorn.Server(
+    return uvicorn.Server(
         uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="on")
     )
+
+
+def run(
+    app: Any, host: str, port: int, *, workers: int = 1, make_app: Callable[[], Any] | None = None
+) -> None:
+    """Serve until interrupted (SIGINT/SIGTERM): ``app`` in this process, or with ``workers`` > 1
+    that many processes sharing one listening socket, each with its own app from ``make_app``
+    (its own connections to the node and the index; forked before any is opened)."""
+    if workers > 1 and make_app is not None:
+        _run_workers(make_app, host, port, workers)
+        return
+    server = _server(app, host, port)
     server.run()
     if not server.started:
         raise ServeError(f"the page could not listen on {host}:{port} (is the port taken?).")
+
+
+def _run_workers(make_app: Callable[[], Any], host: str, port: int, workers: int) -> None:
+    try:
+        sock = socket.create_server((host, port), reuse_port=False, backlog=2048)
+    except OSError as exc:
+        raise ServeError(
+            f"the page could not listen on {host}:{port} ({exc.strerror}; is the port taken?)."
+        ) from None
+    sock.set_inheritable(True)
+    children: list[int] = []
+    for _ in range(workers):
+        pid = os.fork()
+        if pid == 0:  # a worker: its own app, serving the shared socket until told to stop
+            code = 0
+            try:
+                _die_with_parent()
+                _server(make_app(), host, port).run(sockets=[sock])
+            except BaseException:
+                code = 1
+            finally:
+                os._exit(code)
+        children.append(pid)
+    sock.close()
+
+    def forward(signum: int, _frame: Any) -> None:
+        for child in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    for child in children:
+        while True:
+            try:
+                os.waitpid(child, 0)
+                break
+            except ChildProcessError:
+                break
+            except InterruptedError:
+                continue
+
+
+def _die_with_parent() -> None:
+    """On Linux, a worker gets SIGTERM when the serving process dies, however it dies."""
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 # ----------------------------------------------------------------------------------------------

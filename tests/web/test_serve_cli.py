@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from supplytrace.web.server import RPC_URL_ENV, background_command, listen_address
-from tests.web.conftest import ROOT, free_port
+from tests.web.conftest import ROOT, World, free_port
 
 
 def _serve(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -91,3 +91,56 @@ def test_background_command__rpc_url__passed_in_the_environment_not_the_argument
     )
     assert not any("SECRET-API-KEY" in part for part in command)  # argv is readable by every local user
     assert env[RPC_URL_ENV] == SECRET_URL
+
+
+def test_serve__two_workers__both_answer_and_a_sigterm_ends_every_process(
+    world: World, tmp_path: Path
+) -> None:
+    """`serve --workers 2`: two processes share the socket, each with its own reads; ending the
+    serving process ends them all."""
+    import signal
+    import time
+
+    import httpx
+
+    from supplytrace.core.deployments import save
+
+    save(tmp_path / "deployments", world.deployment, force=True)
+    port = free_port()
+    env = dict(os.environ)
+    env.update(
+        SUPPLYTRACE_HOME=str(world.home),
+        SUPPLYTRACE_DEPLOYMENTS=str(tmp_path / "deployments"),
+        SUPPLYTRACE_RESOLVER=f"http://127.0.0.1:{port}",
+        PYTHONPATH=str(ROOT),
+    )
+    command = [sys.executable, "-m", "supplytrace.cli", "serve", "--network", "ethereum:local"]
+    process = subprocess.Popen(
+        [*command, "--rpc-url", world.rpc_url, "--workers", "2"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        workers = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+        assert len(workers) == 2
+        path = f"/item/{world.key('genuine').id_hex}"
+        with httpx.Client(base_url=url, timeout=30) as client:
+            assert all(client.get(path).status_code == 200 for _ in range(10))
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 0
+        for pid in workers:
+            assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()
+    finally:
+        if process.poll() is None:
+            process.kill()
