@@ -123,14 +123,41 @@ def test_open_digital_link__without_lot_or_with_extra_attributes__same_item(
         assert key.id_hex in response.text, path
 
 
-def test_open_digital_link__lot_differs_from_the_item_s_lot__warns_the_label_may_be_a_copy(
+def test_open_digital_link__lot_differs_from_the_item_s_lot__own_status_never_genuine(
     client: TestClient, world: World
 ) -> None:
     key = world.key("genuine")
-    response = client.get(f"/01/{key.gtin}/10/OTHER-LOT/21/{key.serial}")
+    path = f"/01/{key.gtin}/10/OTHER-LOT/21/{key.serial}"
+    response = client.get(path)
     assert response.status_code == 200
-    assert banner_of(response.text)[0] == "genuine"
-    assert f"names lot OTHER-LOT, but this item belongs to lot {LOT_CODE}" in text_of(response.text)
+    status, banner = banner_of(response.text)
+    assert status == "wrong-lot"
+    assert "This code does not match the registered lot" in banner
+    assert "Genuine" not in banner and 'class="banner banner-genuine"' not in response.text
+    assert f"names lot OTHER-LOT, but this item belongs to lot {LOT_CODE}" in banner
+    assert "Check the lot number printed on the package" in banner
+    assert "<title>This code does not match the registered lot · supplytrace</title>" in response.text
+    # The JSON answer of the same link says the same as the page's data-status.
+    body = client.get(path, headers={"Accept": "application/json"}).json()
+    assert (body["status"], body["item_status"]) == ("wrong-lot", "genuine")
+    assert body["banner"]["status"] == "wrong-lot"
+    # The right lot, or none, is the genuine item as before.
+    assert banner_of(client.get(_path(key)).text)[0] == "genuine"
+    assert client.get(f"/api/items/{key.id_hex}").json()["status"] == "genuine"
+
+
+def test_open_digital_link__sold_or_recalled_item_with_another_lot__mismatch_or_recall_first(
+    client: TestClient, world: World
+) -> None:
+    sold = world.key("sold")
+    status, banner = banner_of(client.get(f"/01/{sold.gtin}/10/OTHER-LOT/21/{sold.serial}").text)
+    assert status == "wrong-lot" and "names lot OTHER-LOT" in banner
+    # A recall is what a shopper must hear first, whatever the label says; the mismatch follows.
+    recalled = world.key("recalled")
+    response = client.get(f"/01/{recalled.gtin}/10/OTHER-LOT/21/{recalled.serial}")
+    status, banner = banner_of(response.text)
+    assert status == "recalled" and "Recalled: do not use" in banner
+    assert "names lot OTHER-LOT, but this item belongs to lot" in text_of(response.text)
 
 
 def test_open_digital_link__malformed_codes__400_human_page(client: TestClient) -> None:

@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 from supplytrace.chain.history import Participant
 from supplytrace.core.events import Logged
 from supplytrace.core.explorers import ExplorerLinks
-from supplytrace.core.story import Status, describe
+from supplytrace.core.story import describe
 from supplytrace.core.text import ChainText
 from supplytrace.web.lotdata import LotMetadata, facts
 
@@ -53,8 +53,13 @@ class Party(BaseModel):
     url: str | None = Field(default=None, description="The address on the network's block explorer.")
 
 
+#: What a page's banner says: an item's status, or that the scanned code names another lot than
+#: the item's own (the label does not match the item: never shown as genuine).
+PageStatus = Literal["genuine", "sold", "recalled", "unknown", "wrong-lot"]
+
+
 class Banner(BaseModel):
-    status: Status
+    status: PageStatus
     title: str
     message: str
     advice: str | None = None

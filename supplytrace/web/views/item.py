@@ -31,6 +31,7 @@ from supplytrace.web.views.common import (
     Contract,
     IndexState,
     LotDetails,
+    PageStatus,
     Party,
     TimelineRow,
     fmt_date,
@@ -68,7 +69,11 @@ class Derivation(BaseModel):
 
 class ItemView(BaseModel):
     item_id: str
-    status: Status
+    status: PageStatus = Field(
+        description="What the page's banner says: the item's status, or 'wrong-lot' when the scanned "
+        "code names another lot than the item's own."
+    )
+    item_status: Status = Field(description="The item's status, read live from the chain.")
     banner: Banner
     registered: bool
     gtin: str | None = None
@@ -135,8 +140,12 @@ def _item_key(gtin14: str, serial: ChainText, lot: ChainText | None) -> ItemKey 
     return None
 
 
+def _mismatch(scanned_lot: str | None, lot_code: str | None) -> str:
+    return f"The code you scanned names lot {scanned_lot}, but this item belongs to lot {lot_code}."
+
+
 def banner(
-    status: Status,
+    status: PageStatus,
     *,
     brand: Party | None,
     custodian: Party | None,
@@ -145,9 +154,20 @@ def banner(
     network: str,
     gtin: str | None,
     gtin_owner: Party | None,
+    scanned_lot: str | None = None,
 ) -> Banner:
     brand_text = party_text(brand)
     match status:
+        case "wrong-lot":
+            return Banner(
+                status=status,
+                title="This code does not match the registered lot",
+                message=f"{_mismatch(scanned_lot, str(record.lot_code))} It was registered by {brand_text}.",
+                advice=(
+                    f"Check the lot number printed on the package: if it is not {record.lot_code}, the "
+                    f"label may be a copy. Ask the shop, and tell {brand_text}."
+                ),
+            )
         case "genuine":
             held = f" {party_text(custodian)} holds it now." if custodian else ""
             return Banner(
@@ -223,17 +243,12 @@ def item_view(
     else:
         warnings = [HISTORY_UNAVAILABLE]
     lot_code = str(record.lot_code) if record.registered else None
-    if (
-        key is not None
-        and key.lot is not None
-        and record.registered
-        and key.lot.encode() != record.lot_code.raw
-    ):
-        warnings.insert(
-            0,
-            f"The code you scanned names lot {key.lot}, but this item belongs to lot {lot_code}. "
-            "A label that does not match its item may be a copy.",
-        )
+    scanned_lot = key.lot if key is not None and record.registered else None
+    wrong_lot = scanned_lot is not None and scanned_lot.encode() != record.lot_code.raw
+    shown_status: PageStatus = "wrong-lot" if wrong_lot and status != "recalled" else status
+    if wrong_lot and shown_status != "wrong-lot":  # a recall comes first; the mismatch follows it
+        copy = "A label that does not match its item may be a copy."
+        warnings.insert(0, f"{_mismatch(scanned_lot, lot_code)} {copy}")
     lot_codes = {record.lot_id: str(record.lot_code)} if record.registered else {}
     rows = [ctx.timeline_row(e, names, brand=record.brand, lot_codes=lot_codes) for e in history]
     lot = lot_details(record.lot_metadata_hash, metadata, brand) if record.registered and metadata else None
@@ -249,9 +264,10 @@ def item_view(
     owner = ctx.party(gtin_owner, names)
     return ItemView(
         item_id=shown_id,
-        status=status,
+        status=shown_status,
+        item_status=status,
         banner=banner(
-            status,
+            shown_status,
             brand=brand,
             custodian=custodian,
             record=record,
@@ -259,6 +275,7 @@ def item_view(
             network=ctx.registry.network,
             gtin=gtin14,
             gtin_owner=owner,
+            scanned_lot=scanned_lot,
         ),
         registered=record.registered,
         gtin=gtin14,
