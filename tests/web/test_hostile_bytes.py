@@ -117,7 +117,7 @@ def test_open_item__observation_step_all_0xff__200_with_status_and_banner_also_o
     response = page.get(f"/item/0x{item.hex()}")
     assert response.status_code == 200
     status, banner = banner_of(response.text)
-    assert status == "sold" and "Already sold" in banner and f"by {BRAND_NAME}" in banner
+    assert status == "sold" and "Already sold" in banner and f"If you bought it at {BRAND_NAME} on" in banner
     api = page.get(f"/api/items/0x{item.hex()}")
     assert api.status_code == 200
     assert (api.json()["status"], api.json()["banner"]["title"]) == ("sold", "Already sold")

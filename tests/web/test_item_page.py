@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from supplytrace.core.ids import ItemKey
-from supplytrace.demo import HONEY_GTIN, LOT_CODE, RECALL_REASON
+from supplytrace.demo import HONEY_GTIN, LOT_CODE, RECALL_REASON, RETAILER_DESCRIPTION
 from supplytrace.web.views.common import fmt_date
 from tests.web.conftest import BASE, TestClient, World, banner_of, text_of
 
@@ -56,7 +56,7 @@ def test_open_digital_link__genuine_item__every_step_links_to_its_transaction(
     assert f'href="{BASE}/address/{world.registry.address}"' in page  # the contract on the explorer
 
 
-def test_open_digital_link__sold_item__says_when_and_who_sold_it_and_warns_of_a_copy(
+def test_open_digital_link__sold_item__tells_the_buyer_where_and_when_first_then_warns_of_a_copy(
     client: TestClient, world: World
 ) -> None:
     key = world.key("sold")
@@ -65,8 +65,14 @@ def test_open_digital_link__sold_item__says_when_and_who_sold_it_and_warns_of_a_
     assert response.status_code == 200
     status, banner = banner_of(response.text)
     assert status == "sold"
-    assert f"Sold on {fmt_date(sold_at)} by Corner Grocery" in banner
-    assert "If you just bought this new, the code may be a copy" in banner
+    buyer = (
+        f"If you bought it at {RETAILER_DESCRIPTION} (unverified) on {fmt_date(sold_at)}, "
+        "this is your item, and it is genuine."
+    )
+    assert buyer in banner
+    copy = "If you bought it somewhere else or on another day, the code may be a copy"
+    assert copy in banner
+    assert banner.index(buyer) < banner.index(copy)  # the genuine buyer reads their answer first
     assert "Corner Grocery verified sold it to a customer" not in text_of(response.text)
     assert "sold it to a customer" in text_of(response.text)
 

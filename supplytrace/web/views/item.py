@@ -39,6 +39,7 @@ from supplytrace.web.views.common import (
     index_state,
     lot_details,
     party_text,
+    short_address,
 )
 
 #: What the page says when the history disagrees with the live record (``core.reducer.verdict``).
@@ -144,6 +145,16 @@ def _mismatch(scanned_lot: str | None, lot_code: str | None) -> str:
     return f"The code you scanned names lot {scanned_lot}, but this item belongs to lot {lot_code}."
 
 
+def _where(seller: Party | None) -> str:
+    """Where a buyer bought the item: at the seller's name (marked unverified when it is only
+    its own description), or from the seller at its (short) address."""
+    if seller is None:
+        return "from its seller"
+    if seller.verified or seller.description:
+        return f"at {party_text(seller)}"
+    return f"from the seller {short_address(seller.address)}"
+
+
 def banner(
     status: PageStatus,
     *,
@@ -176,13 +187,19 @@ def banner(
                 message=f"Registered by {brand_text}. Not sold to anyone yet.{held}",
             )
         case "sold":
+            # The genuine buyer hears first that this is their item: the seller and the day of
+            # the sale are the live record's (a sold item keeps its last custodian, and its last
+            # change is the sale), so this never depends on the history.
             return Banner(
                 status=status,
                 title="Already sold",
-                message=f"Sold on {fmt_date(record.updated_at)} by {party_text(custodian)}.",
+                message=(
+                    f"If you bought it {_where(custodian)} on {fmt_date(record.updated_at)}, "
+                    "this is your item, and it is genuine."
+                ),
                 advice=(
-                    "If you just bought this new, the code may be a copy: ask the shop, "
-                    f"and tell {brand_text}."
+                    "If you bought it somewhere else or on another day, the code may be a copy: "
+                    f"ask the shop, and tell {brand_text}."
                 ),
             )
         case "recalled":
