@@ -12,12 +12,15 @@ import json
 import os
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from supplytrace.core.hashing import keccak
 from supplytrace.core.metadata import MetadataError, parse_metadata
+from supplytrace.core.text import display
+from supplytrace.web.countries import country_name
 
 State = Literal["verified", "mismatch", "missing", "invalid"]
 
@@ -33,6 +36,15 @@ KNOWN_KEYS = {
 }
 #: Inside an object, these keys come first (``type: lab-test; lab: ...``), the rest keep their order.
 _FIRST = ("type", "name", "country", "region")
+#: An origin's places, the most precise first; ``country`` is an ISO 3166-1 alpha-2 code.
+ORIGIN_PLACES = ("place", "locality", "city", "region")
+#: The most characters of one text, and the most lines (or certificates) of one fact, a page
+#: shows: the brand writes what JSON it likes, and the page stays small whatever it holds.
+TEXT_LIMIT = 200
+FACT_LINES = 12
+FACTS = 24
+_WEB_LINK = re.compile(r"https?://[!-~]+", re.IGNORECASE)
+_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 
 
 @dataclass(frozen=True)
@@ -41,11 +53,40 @@ class LotMetadata:
     document: dict[str, Any] | None  # only when state == "verified"
 
 
+@dataclass(frozen=True)
+class Certificate:
+    """A certificate as a named document: what it is, its SHA-256 fingerprint (``fingerprint``:
+    the first 8 and last 4 hex digits) and a link to verify it (http or https only; ``host`` is
+    the site it opens), and any other key as a line of ``notes``."""
+
+    name: str
+    sha256: str | None = None
+    fingerprint: str | None = None
+    url: str | None = None
+    host: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class FactRow:
+    label: str
+    lines: list[str]
+    certificates: list[Certificate] = field(default_factory=list)
+
+
+def text(value: Any, limit: int = TEXT_LIMIT) -> str:
+    """A text of the metadata as the page shows it: control characters made visible,
+    bidirectional and other format characters dropped (:func:`core.text.display`), at most
+    ``limit`` characters."""
+    return display(str(value).encode("utf-8", "surrogatepass"), limit)
+
+
 def humanize(key: str) -> str:
     """``harvestDate`` -> ``Harvest date``, ``lab_test`` -> ``Lab test``."""
+    key = text(key)
     words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", key).replace("_", " ").replace("-", " ").split()
-    text = " ".join(words).lower()
-    return text[:1].upper() + text[1:] if text else key
+    shown = " ".join(words).lower()
+    return shown[:1].upper() + shown[1:] if shown else key
 
 
 def render_value(value: Any) -> list[str]:
@@ -54,21 +95,91 @@ def render_value(value: Any) -> list[str]:
         return [line for item in value for line in render_value(item)] or ["none"]
     if isinstance(value, dict):
         keys = sorted(value, key=lambda k: (k not in _FIRST, _FIRST.index(k) if k in _FIRST else 0))
-        return ["; ".join(f"{humanize(str(k)).lower()}: {' '.join(render_value(value[k]))}" for k in keys)]
+        joined = "; ".join(f"{humanize(str(k)).lower()}: {' '.join(render_value(value[k]))}" for k in keys)
+        return [text(joined)]
     if isinstance(value, bool):
         return ["yes" if value else "no"]
     if value is None:
         return ["none"]
-    return [str(value)]
+    return [text(value)]
 
 
-def facts(document: dict[str, Any], *, brand_name: str | None = None) -> list[tuple[str, list[str]]]:
-    """(label, lines) for every top-level key, the known ones first; ``brand`` is left out when it
-    repeats ``brand_name`` (the verified name shown anyway)."""
+def _note(key: str, value: Any) -> str:
+    return f"{humanize(key)}: {text(' '.join(render_value(value)))}"
+
+
+def origin_lines(value: Any, verb: str) -> list[str]:
+    """An origin as sentences: ``{"country": "RO", "region": "Banat"}`` -> ``Harvested in Banat,
+    Romania``; its other keys follow as ``Key: value`` lines; a text is shown as it is."""
+    if isinstance(value, list):
+        return [line for item in value for line in origin_lines(item, verb)] or ["none"]
+    if not isinstance(value, dict):
+        return render_value(value)
+    places = [k for k in (*ORIGIN_PLACES, "country") if isinstance(value.get(k), str) and value[k].strip()]
+    names = [text(country_name(value[k]) or value[k]) if k == "country" else text(value[k]) for k in places]
+    lines = [f"{verb} {', '.join(names)}"] if names else []
+    return lines + [_note(str(k), v) for k, v in value.items() if k not in places]
+
+
+def _certificate(value: Any) -> Certificate:
+    if not isinstance(value, dict):
+        return Certificate(name=" ".join(render_value(value)))
+    fields = dict(value)
+    name = fields.pop("name", None)
+    if not isinstance(name, str) or not name.strip():
+        kind = fields.get("type")
+        name = humanize(kind) if isinstance(kind, str) and kind.strip() else "Certificate"
+        fields.pop("type", None)
+    found: dict[str, Any] = {}
+    notes = []
+    if "sha256" in fields:
+        sha = fields.pop("sha256")
+        if isinstance(sha, str) and _SHA256.fullmatch(sha):
+            found.update(sha256=sha.lower(), fingerprint=f"{sha[:8].lower()}…{sha[-4:].lower()}")
+        else:
+            notes.append(f"SHA-256 (not a valid fingerprint): {text(sha)}")
+    if "url" in fields:
+        url = fields.pop("url")
+        host = urlsplit(url).hostname if isinstance(url, str) and _WEB_LINK.fullmatch(url) else None
+        if isinstance(url, str) and host and len(url) <= TEXT_LIMIT:
+            found.update(url=url, host=host)
+        else:
+            notes.append(f"Link (not a web address, so not opened): {text(url)}")
+    notes += [_note(str(k), v) for k, v in fields.items()]
+    return Certificate(name=text(name), notes=notes[:FACT_LINES], **found)
+
+
+def _capped(lines: list[str]) -> list[str]:
+    if len(lines) <= FACT_LINES:
+        return lines
+    return [*lines[:FACT_LINES], f"… and {len(lines) - FACT_LINES} more"]
+
+
+def facts(document: dict[str, Any], *, brand_name: str | None = None) -> list[FactRow]:
+    """A row for every top-level key (at most :data:`FACTS`), the known ones first; ``brand`` is
+    left out when it repeats ``brand_name`` (the verified name shown anyway). The origin reads as
+    a sentence (:func:`origin_lines`), each certificate as a named document (:class:`Certificate`)."""
     keys = [k for k in KNOWN_KEYS if k in document] + sorted(k for k in document if k not in KNOWN_KEYS)
     if brand_name is not None and document.get("brand") == brand_name:
         keys.remove("brand")
-    return [(KNOWN_KEYS.get(k) or humanize(k), render_value(document[k])) for k in keys]
+    verb = (
+        "Harvested in"
+        if "harvestDate" in document
+        else "Produced in"
+        if "productionDate" in document
+        else "From"
+    )
+    rows = []
+    for key in keys[:FACTS]:
+        label, value = KNOWN_KEYS.get(key) or humanize(key), document[key]
+        if key == "certificates":
+            listed = value if isinstance(value, list) else [value]
+            rows.append(FactRow(label, [], [_certificate(c) for c in listed[:FACT_LINES]]))
+        elif key == "origin":
+            rows.append(FactRow(label, _capped(origin_lines(value, verb))))
+        else:
+            rows.append(FactRow(label, _capped(render_value(value))))
+    return rows
 
 
 class MetadataStore:

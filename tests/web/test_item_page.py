@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from supplytrace.core.ids import ItemKey
-from supplytrace.demo import HONEY_GTIN, LOT_CODE, RECALL_REASON, RETAILER_DESCRIPTION
+from supplytrace.demo import HONEY_GTIN, LOT_CODE, LOT_METADATA, RECALL_REASON, RETAILER_DESCRIPTION
 from supplytrace.web.views.common import fmt_date
 from tests.web.conftest import BASE, TestClient, World, banner_of, text_of
 
@@ -30,7 +30,7 @@ def test_open_digital_link__genuine_item__banner_brand_lot_facts_and_journey(
     assert re.search(r"Brand Hillside Apiaries verified", page)
     assert "Acacia honey, 500 g jar" in page
     assert "Harvest date 2026-07-14" in page
-    assert "type: lab-test" in page
+    assert "Certificates Lab test Fingerprint 9f2c5d1e…1c2d" in page  # a named document (see below)
     assert "These details match the fingerprint (hash) the brand recorded on the chain." in page
     # The custody timeline in plain words: registration, offer/accept, signed handoff, inspection.
     assert "Hillside Apiaries verified registered this item" in page
@@ -38,6 +38,24 @@ def test_open_digital_link__genuine_item__banner_brand_lot_facts_and_journey(
     assert "handed it over to Corner Grocery" in page
     assert "recorded a step: inspecting" in page
     assert "sold it to a customer" not in page
+
+
+def test_open_digital_link__genuine_item__origin_and_certificate_read_as_sentences(
+    client: TestClient, world: World
+) -> None:
+    response = client.get(_path(world.key("genuine")))
+    page = text_of(response.text)
+    assert "Origin Harvested in Banat, Romania Apiary: Hillside #3" in page
+    assert "country: RO" not in page and "region:" not in page
+    (certificate,) = LOT_METADATA["certificates"]
+    sha = certificate["sha256"]
+    # A name, a short fingerprint with the whole one a click away, and the other keys as notes.
+    assert "Lab test Fingerprint 9f2c5d1e…1c2d SHA-256 " + sha + " Lab: Apis Lab, Timișoara" in page
+    assert f'<span class="mono" title="SHA-256 {sha}">9f2c5d1e…1c2d</span>' in response.text
+    assert page.count(sha) == 1  # only in the details, never filling the row
+    body = client.get(f"/api/items/{world.key('genuine').id_hex}").json()
+    (row,) = [f for f in body["lot"]["facts"] if f["label"] == "Certificates"]
+    assert row["certificates"][0]["fingerprint"] == "9f2c5d1e…1c2d"
 
 
 def test_open_digital_link__genuine_item__every_step_links_to_its_transaction(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -65,9 +65,21 @@ class Banner(BaseModel):
     advice: str | None = None
 
 
+class Certificate(BaseModel):
+    """A certificate of the lot: a named document, its fingerprint and where to verify it."""
+
+    name: str
+    sha256: str | None = Field(default=None, description="The document's SHA-256, 64 hex digits.")
+    fingerprint: str | None = Field(default=None, description="The first 8 and last 4 digits of sha256.")
+    url: str | None = Field(default=None, description="Where to verify it (http or https only).")
+    host: str | None = Field(default=None, description="The site url opens.")
+    notes: list[str] = Field(default_factory=list)
+
+
 class Fact(BaseModel):
     label: str
     lines: list[str]
+    certificates: list[Certificate] = Field(default_factory=list)
 
 
 class LotDetails(BaseModel):
@@ -251,7 +263,14 @@ def lot_details(metadata_hash: bytes, metadata: LotMetadata, brand: Party | None
         metadata_hash=hex32(metadata_hash),
         state=metadata.state,
         note=_DETAIL_NOTES[metadata.state],
-        facts=[Fact(label=label, lines=lines) for label, lines in facts(document, brand_name=brand_name)]
+        facts=[
+            Fact(
+                label=row.label,
+                lines=row.lines,
+                certificates=[Certificate(**asdict(c)) for c in row.certificates],
+            )
+            for row in facts(document, brand_name=brand_name)
+        ]
         if document
         else [],
         document=document,
