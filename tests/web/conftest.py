@@ -77,6 +77,21 @@ def banner_of(page: str) -> tuple[str, str]:
     return match.group(1), text_of(match.group(2))
 
 
+CHROMIUM = Path("/usr/bin/chromium")
+#: Without the background-networking flags Chromium's own connections are refused on a closed network.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+WIDTH = 360
+
+
 @dataclass
 class World:
     registry: Any
@@ -161,6 +176,32 @@ def make_client(world: World) -> Iterator[Callable[..., TestClient]]:
 @pytest.fixture(scope="module")
 def client(make_client: Callable[..., TestClient]) -> TestClient:
     return make_client()
+
+
+@pytest.fixture(scope="module")
+def phone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """Headless Chromium (Debian's, driven by Playwright) at a phone's width, 360 px."""
+    from playwright.sync_api import sync_playwright  # only the tests that lay pages out need it
+
+    assert CHROMIUM.exists(), (
+        "the browser test needs Debian's chromium: `apt-get install chromium` (.ci/run does)"
+    )
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium-profile")),  # a new, empty user data dir
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": WIDTH, "height": 740},
+            is_mobile=True,
+            has_touch=True,
+            locale="en-GB",
+        )
+        page = context.pages[0] if context.pages else context.new_page()
+        page.set_default_timeout(15_000)
+        yield page
+        context.close()
 
 
 # ----------------------------------------------------------------------------------------------

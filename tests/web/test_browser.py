@@ -26,23 +26,10 @@ from typing import Any
 import pytest
 import zxingcpp
 from PIL import Image
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
 
-from tests.web.conftest import ARTIFACTS, ROOT, free_port
+from tests.web.conftest import ARTIFACTS, ROOT, WIDTH, free_port
 
-CHROMIUM = Path("/usr/bin/chromium")
-#: Without the background-networking flags Chromium's own connections are refused on a closed network.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-WIDTH = 360
 TITLES = {
     "genuine": "Genuine and in the supply chain",
     "sold": "Already sold",
@@ -115,29 +102,6 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     finally:
         demo.cli("serve", "--stop")
         demo.cli("devnet", "down")
-
-
-@pytest.fixture(scope="module")
-def phone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Page]:
-    assert CHROMIUM.exists(), (
-        "the browser test needs Debian's chromium: `apt-get install chromium` (.ci/run does)"
-    )
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")),  # a new, empty user data dir
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=CHROMIUM_ARGS,
-            viewport={"width": WIDTH, "height": 740},
-            is_mobile=True,
-            has_touch=True,
-            locale="en-GB",
-        )
-        page = context.pages[0] if context.pages else context.new_page()
-        page.set_default_timeout(15_000)
-        yield page
-        context.close()
 
 
 def test_run_demo__fresh_home__summary_lists_every_case_and_the_chain(demo: Demo) -> None:

@@ -230,13 +230,15 @@ class Context:
 
 
 def party_text(party: Party | None) -> str:
+    """A party in a sentence: its verified name, its description marked unverified, or its short
+    address (``0x1234…abcd``; the page links the whole one)."""
     if party is None:
         return "someone"
     if party.verified:
         return party.label
     if party.description:
         return f"{party.label} (unverified)"
-    return party.address
+    return short_address(party.address)
 
 
 # ----------------------------------------------------------------------------------------------
