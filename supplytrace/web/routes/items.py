@@ -14,7 +14,9 @@ import asyncio
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from supplytrace.chain.history import Participant
 from supplytrace.core.ids import IdentityError, ItemKey
+from supplytrace.core.records import REGISTRAR_ROLE
 from supplytrace.core.story import addresses
 from supplytrace.web.deps import Page, PageDep
 from supplytrace.web.errors import (
@@ -39,12 +41,15 @@ async def build_item(page: Page, item_id: bytes, key: ItemKey | None) -> ItemVie
         found, (record, head, gtin_owner) = await asyncio.gather(
             page.item_history(item_id, deadline), reads.run(reads.item_at_head_read(item_id, gtin))
         )
-        names = dict(found.names)
         parties = {record.brand, record.custodian, record.pending_receiver, gtin_owner}
         others = {a for a in parties if a} - addresses(e.event for e in found.events)
-        if others and found.answered:  # rarely: the history names them all (the GTIN's owner may not)
-            names |= await page.names(others, deadline)
+        # Rarely needed: the history names them all (the GTIN's owner may not be in it).
+        more, brand_registrar = await asyncio.gather(
+            page.names(others, deadline) if others and found.answered else _nobody(),
+            _holds_registrar_role(page, record.brand if record.registered else None),
+        )
     history, indexed, answered = found.events, found.indexed, found.answered
+    names = found.names | more
     return item_view(
         page.context,
         record=record,
@@ -58,7 +63,21 @@ async def build_item(page: Page, item_id: bytes, key: ItemKey | None) -> ItemVie
         rpc_hint=page.config.rpc_hint,
         gtin_owner=gtin_owner,
         history_available=answered,
+        brand_registrar=brand_registrar,
     )
+
+
+async def _nobody() -> dict[str, Participant]:
+    return {}
+
+
+async def _holds_registrar_role(page: Page, brand: str | None) -> bool | None:
+    """Whether the item's brand still holds REGISTRAR_ROLE (``hasRole``, live); None without a brand."""
+    if brand is None:
+        return None
+    reads = page.reads
+    _code, holds, _head = await reads.run(reads.account_read(brand, REGISTRAR_ROLE))
+    return holds
 
 
 def item_page(page: Page, view: ItemView) -> HTMLResponse:

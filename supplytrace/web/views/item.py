@@ -54,6 +54,12 @@ VERDICTS = {
     ),
 }
 
+#: What the page says when the lot's brand no longer holds REGISTRAR_ROLE (the admin revoked it).
+REVOKED = (
+    "The brand's registration rights were withdrawn; items registered before, like this one, remain "
+    "on record. It can register no new items."
+)
+
 
 class Derivation(BaseModel):
     """How the item id follows from the code on the label, to check by hand."""
@@ -84,6 +90,11 @@ class ItemView(BaseModel):
     lot_url: str | None = None
     digital_link: str | None = None
     brand: Party | None = None
+    brand_registrar: bool | None = Field(
+        default=None,
+        description="Whether the brand still holds the registry's REGISTRAR_ROLE (False: its "
+        "registration rights were withdrawn); None without a brand.",
+    )
     custodian: Party | None = None
     pending_receiver: Party | None = None
     gtin_owner: Party | None = Field(
@@ -245,6 +256,7 @@ def item_view(
     rpc_hint: str,
     gtin_owner: str | None = None,
     history_available: bool = True,
+    brand_registrar: bool | None = None,
 ) -> ItemView:
     shown_id = record.item_id_hex
     status = status_of(record)
@@ -266,6 +278,8 @@ def item_view(
     if wrong_lot and shown_status != "wrong-lot":  # a recall comes first; the mismatch follows it
         copy = "A label that does not match its item may be a copy."
         warnings.insert(0, f"{_mismatch(scanned_lot, lot_code)} {copy}")
+    if record.registered and brand_registrar is False:
+        warnings.insert(0, REVOKED)
     lot_codes = {record.lot_id: str(record.lot_code)} if record.registered else {}
     rows = [ctx.timeline_row(e, names, brand=record.brand, lot_codes=lot_codes) for e in history]
     lot = lot_details(record.lot_metadata_hash, metadata, brand) if record.registered and metadata else None
@@ -302,6 +316,7 @@ def item_view(
         lot_url=ctx.lot_url(record.lot_id) if record.registered else None,
         digital_link=link_key.digital_link(resolver) if link_key else None,
         brand=brand,
+        brand_registrar=brand_registrar if record.registered else None,
         custodian=custodian,
         pending_receiver=ctx.party(record.pending_receiver, names),
         gtin_owner=owner if not record.registered else None,
