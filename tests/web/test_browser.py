@@ -185,13 +185,16 @@ def _page_states(demo: Demo) -> dict[str, str]:
     base = demo.summary["base_url"]
     states = {case: demo.case(case)["uri"] for case in TITLES}
     tx = _api_item(demo, "genuine")["timeline"][-1]["tx_url"]
+    genuine = demo.case("genuine")
     states.update(
+        wrong_lot=genuine["uri"].replace(f"/10/{genuine['lot']}/", "/10/OTHER-LOT/"),
         malformed=f"{base}/01/12345/21/X",
         lot=f"{base}/lot/{demo.summary['lots']['recalled']}",
         address=f"{base}/address/{demo.summary['contract']}",
         tx=tx,
         home=f"{base}/",
     )
+    assert states["wrong_lot"] != genuine["uri"]
     return states
 
 
