@@ -18,7 +18,7 @@ check, never that a product is genuine.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
@@ -33,6 +33,7 @@ from supplytrace.chain.history import HistorySource
 from supplytrace.core.errors import ChainError, ContractRevertError
 from supplytrace.web.deps import Page, PageConfig
 from supplytrace.web.errors import PageError, wants_json
+from supplytrace.web.follow import Follow, Follower
 from supplytrace.web.render import CSP, SECURITY_HEADERS, json_answer
 from supplytrace.web.routes import explorer, home, items, lots
 
@@ -62,9 +63,11 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def create_app(config: PageConfig, source: HistorySource) -> FastAPI:
-    """The ASGI app for one deployment of the registry and one history source."""
+def create_app(config: PageConfig, source: HistorySource, follow: Follow | None = None) -> FastAPI:
+    """The ASGI app for one deployment of the registry and one history source; with ``follow``,
+    it follows the network's deployment record to a new deployment (``web.follow``)."""
     page = Page(config, source)
+    follower = Follower(page, follow) if follow is not None else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -72,7 +75,7 @@ def create_app(config: PageConfig, source: HistorySource) -> FastAPI:
         try:
             yield
         finally:
-            await page.close()
+            await (follower.close() if follower is not None else page.close())
 
     app = FastAPI(
         title="supplytrace verification page",
@@ -87,17 +90,19 @@ def create_app(config: PageConfig, source: HistorySource) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.page = page
+    app.state.follower = follower
     app.add_middleware(SecurityHeaders)
     for module in (items, lots, explorer, home):
         app.include_router(module.router)
-    _handle_errors(app, page)
+    _handle_errors(app, lambda: follower.page if follower is not None else page)
     return app
 
 
-def _handle_errors(app: FastAPI, page: Page) -> None:
+def _handle_errors(app: FastAPI, current: Callable[[], Page]) -> None:
     """A human page (JSON under /api) for every failure, never a stack trace."""
 
     def answer(request: Request, error: PageError) -> Response:
+        page = current()
         if request.url.path.startswith("/api/") or wants_json(request):
             return json_answer({"error": error.title, "detail": error.message}, error.status)
         return page.templates.html("error.html", error.status, e=error, title=error.title)
@@ -107,6 +112,7 @@ def _handle_errors(app: FastAPI, page: Page) -> None:
         return answer(request, exc)
 
     async def on_chain_down(request: Request, exc: Exception) -> Response:
+        page = current()
         return answer(
             request,
             PageError(

@@ -129,9 +129,15 @@ class Page:
             confirmations=default_confirmations(config.chain_id),
         )
         self.templates = Templates(self.context.registry)
+        self.stale(None)
         self._rpc: AsyncRpc | None = None
         self._reads: AsyncRegistryReads | None = None
         self._threads: anyio.CapacityLimiter | None = None
+
+    def stale(self, notice: str | None) -> None:
+        """Say ``notice`` on every page (the registry this page reads is no longer the one the
+        deployment record names: ``web.follow``), or nothing with None."""
+        self.templates.env.globals["stale_notice"] = notice
 
     # -- the live reads (opened and closed with the app: see web.app's lifespan) ----------------
 
@@ -248,7 +254,13 @@ class ItemHistory:
     answered: bool = True
 
 
-def page_of(request: Request) -> Page:
+async def page_of(request: Request) -> Page:
+    """The page to serve now: the app's, or the one following the deployment record
+    (``web.follow``)."""
+    follower = getattr(request.app.state, "follower", None)
+    if follower is not None:
+        current: Page = await follower.current()
+        return current
     page: Page = request.app.state.page
     return page
 
