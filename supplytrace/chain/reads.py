@@ -151,6 +151,13 @@ class _Reads:
 
         return Read([_call(self.address, "itemStatuses", [bytes(i) for i in p]) for p in parts], parse)
 
+    def role_read(self, address: str, role: bytes) -> Read[bool]:
+        """Whether ``address`` holds ``role`` now (``hasRole``)."""
+        return Read(
+            [_call(self.address, "hasRole", role, address)],
+            lambda results: bool(_returned("hasRole", results[0])),
+        )
+
     def account_read(self, address: str, role: bytes) -> Read[tuple[bytes, bool, int]]:
         """(code at ``address``, whether it holds ``role``, the chain head)."""
         calls = [

@@ -147,3 +147,19 @@ def test_open_item__brand_s_registrar_role_revoked__says_so_and_items_stay_on_re
     assert client.get(f"/api/items/{world.key('genuine').id_hex}").json()["brand_registrar"] is True
     # An unknown code has no brand to speak of.
     assert client.get("/api/items/0x" + "ab" * 32).json()["brand_registrar"] is None
+
+
+def test_open_lot__brand_s_registrar_role_revoked__says_so_beside_the_brand(
+    revoked: Changes, client: TestClient, world: World
+) -> None:
+    lot_id = client.get(f"/api/items/{revoked.key('OWN').id_hex}").json()["lot_id"]
+    response = client.get(f"/lot/{lot_id}")
+    assert response.status_code == 200
+    page = text_of(response.text)
+    assert "rights withdrawn" in page
+    assert f"{REVOKED}; the items registered before remain on record" in page
+    body = client.get(f"/api/lots/{lot_id}").json()
+    assert body["brand_registrar"] is False
+    assert any(REVOKED in warning for warning in body["warnings"])
+    kept = client.get(f"/api/lots/{world.story.lot_id}").json()
+    assert kept["brand_registrar"] is True and not any(REVOKED in w for w in kept["warnings"])

@@ -75,9 +75,7 @@ async def _holds_registrar_role(page: Page, brand: str | None) -> bool | None:
     """Whether the item's brand still holds REGISTRAR_ROLE (``hasRole``, live); None without a brand."""
     if brand is None:
         return None
-    reads = page.reads
-    _code, holds, _head = await reads.run(reads.account_read(brand, REGISTRAR_ROLE))
-    return holds
+    return await page.reads.run(page.reads.role_read(brand, REGISTRAR_ROLE))
 
 
 def item_page(page: Page, view: ItemView) -> HTMLResponse:

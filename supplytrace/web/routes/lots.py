@@ -4,9 +4,13 @@ one page of items from the chain: ``HistorySource.lot(..., bounded=True)``)."""
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, JSONResponse
 
+from supplytrace.core.hashing import ZERO_ADDRESS
+from supplytrace.core.records import REGISTRAR_ROLE
 from supplytrace.core.story import addresses
 from supplytrace.web.deps import Page, PageDep
 from supplytrace.web.errors import PageError, lot_id_param, page_param
@@ -28,7 +32,10 @@ async def build_lot(page: Page, lot_id: int, number: int = 1) -> LotView:
                 "No such lot",
                 f"No brand has registered a lot number {lot_id} on the {page.config.network_label}.",
             )
-        history, indexed, answered = await page.lot_history(lot_id, deadline, number)
+        (history, indexed, answered), brand_registrar = await asyncio.gather(
+            page.lot_history(lot_id, deadline, number),
+            reads.run(reads.role_read(record.registrar or ZERO_ADDRESS, REGISTRAR_ROLE)),
+        )
         shown = [i.item_id for i in history.items] if history else []
         statuses = await reads.run(reads.statuses_read(shown))
         names = await page.names(
@@ -45,6 +52,7 @@ async def build_lot(page: Page, lot_id: int, number: int = 1) -> LotView:
         metadata=page.metadata.get(record.metadata_hash),
         history_available=answered,
         page=number,
+        brand_registrar=brand_registrar if record.registrar else None,
     )
 
 

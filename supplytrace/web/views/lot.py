@@ -26,6 +26,11 @@ from supplytrace.web.views.common import (
     lot_details,
 )
 
+#: What the lot page says when the lot's brand no longer holds REGISTRAR_ROLE.
+REVOKED_LOT = (
+    "The brand's registration rights were withdrawn; the items registered before remain on record, "
+    "and no new items can be registered into this lot."
+)
 #: Items on one lot page.
 ITEMS_PER_PAGE = 50
 
@@ -56,6 +61,11 @@ class LotView(BaseModel):
     previous_page: str | None = Field(default=None, description="The previous page's address.")
     next_page: str | None = Field(default=None, description="The next page's address.")
     items_note: str | None = Field(default=None, description="Why this page lists no items, if it cannot.")
+    brand_registrar: bool | None = Field(
+        default=None,
+        description="Whether the lot's brand still holds REGISTRAR_ROLE (False: its registration "
+        "rights were withdrawn); None without a brand.",
+    )
     registry: Contract
     index: IndexState
     warnings: list[str] = Field(default_factory=list)
@@ -82,6 +92,7 @@ def lot_view(
     metadata: LotMetadata,
     history_available: bool = True,
     page: int = 1,
+    brand_registrar: bool | None = None,
 ) -> LotView:
     events = history.events if history else []
     # The lot's own events name no item: any id reads them.
@@ -108,6 +119,8 @@ def lot_view(
             )
         )
     brand = ctx.party(record.registrar, names)
+    if brand_registrar is False:
+        warnings.insert(0, REVOKED_LOT)
     here = ctx.lot_url(record.lot_id)
     items_note = None
     if history is not None and not history.listed:
@@ -132,6 +145,7 @@ def lot_view(
         previous_page=f"{here}?page={page - 1}" if page > 1 else None,
         next_page=f"{here}?page={page + 1}" if history and history.more and history.listed else None,
         items_note=items_note,
+        brand_registrar=brand_registrar,
         registry=ctx.registry,
         index=index_state(head, indexed_block, ctx.confirmations),
         warnings=warnings,
