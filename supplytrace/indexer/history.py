@@ -7,7 +7,9 @@ both on the same chains), in about a millisecond instead of a scan of the chain:
 1. the index's rows and its checkpoint are read in one snapshot (:meth:`IndexReader.snapshot`):
    an indexer that writes meanwhile moves neither, so no step is counted twice or missed;
 2. the checkpoint is checked against the node in one batched round trip (the node's head, and
-   its block at the checkpoint's height, which must have the checkpoint's hash). Threads asking
+   a state read pinned to the checkpoint's block hash with EIP-1898's ``requireCanonical``; a
+   node that refuses it is asked for its block at the checkpoint's height, which must have the
+   checkpoint's hash). Threads asking
    at the same time share one such round trip (never one that finished before they asked), and
    the reads of one :meth:`IndexHistory.pinned` scope (a page's request) share one;
 3. the registry's events after the checkpoint (the confirmation depth, or what the indexer has
@@ -32,7 +34,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from supplytrace.chain.history import ChainHistory, LotHistory, LotItem, Participant
-from supplytrace.chain.rpc import hex_int
+from supplytrace.chain.rpc import RpcError, hex_int
 from supplytrace.core.events import (
     ITEM_EVENTS,
     LOT_EVENTS,
@@ -45,7 +47,7 @@ from supplytrace.core.events import (
     subject_ids,
     topic0,
 )
-from supplytrace.core.hashing import checksum
+from supplytrace.core.hashing import ZERO_ADDRESS, checksum
 from supplytrace.core.reducer import ParticipantRow, State
 from supplytrace.core.text import ChainText
 from supplytrace.indexer.database import first_line
@@ -153,7 +155,7 @@ class IndexHistory:
     def __init__(self, reader: IndexReader, chain: ChainHistory) -> None:
         self.reader = reader
         self.chain = chain
-        self._looks: SharedCalls[tuple[int, str], tuple[int, str]] = SharedCalls()
+        self._looks: SharedCalls[tuple[int, str], tuple[int, bool]] = SharedCalls()
         self._pins = threading.local()
 
     @contextlib.contextmanager
@@ -168,23 +170,36 @@ class IndexHistory:
             if outer is None:
                 self._pins.looks = None
 
-    def _look(self, number: int, block_hash: str) -> tuple[int, str]:
-        """(the node's head, the hash of its block at ``number``): shared by the threads asking
-        at the same time, and within a :meth:`pinned` scope."""
-        looks: dict[tuple[int, str], tuple[int, str]] | None = getattr(self._pins, "looks", None)
+    def _look(self, number: int, block_hash: str) -> tuple[int, bool]:
+        """(the node's head, whether its block at ``number`` is ``block_hash``): shared by the
+        threads asking at the same time, and within a :meth:`pinned` scope."""
+        looks: dict[tuple[int, str], tuple[int, bool]] | None = getattr(self._pins, "looks", None)
         key = (number, block_hash)
         if looks is not None and key in looks:
             return looks[key]
-        found = self._looks.run(key, lambda: self._ask_node(number))
+        found = self._looks.run(key, lambda: self._ask_node(number, block_hash))
         if looks is not None:
             looks[key] = found
         return found
 
-    def _ask_node(self, number: int) -> tuple[int, str]:
-        head, block = self.chain.rpc.batch(
-            [("eth_blockNumber", []), ("eth_getBlockByNumber", [hex(number), False])]
+    def _ask_node(self, number: int, block_hash: str) -> tuple[int, bool]:
+        """One round trip: the head, and a state read pinned to ``block_hash`` with EIP-1898's
+        ``requireCanonical`` (a few bytes, where the block itself lists every transaction hash:
+        36 kB for a block of 500 transactions). A node that refuses it, for a block it dropped or
+        because it does not take the form, is asked for the block at ``number`` to compare."""
+        head, probe = self.chain.rpc.batch(
+            [
+                ("eth_blockNumber", []),
+                ("eth_getBalance", [ZERO_ADDRESS, {"blockHash": block_hash, "requireCanonical": True}]),
+            ],
+            raise_errors=False,
         )
-        return hex_int(head), str(block.get("hash", "")).lower() if isinstance(block, dict) else ""
+        if isinstance(head, RpcError):
+            raise head
+        if not isinstance(probe, RpcError):
+            return hex_int(head), True
+        block = self.chain.rpc.request("eth_getBlockByNumber", [hex(number), False])
+        return hex_int(head), isinstance(block, dict) and str(block.get("hash", "")).lower() == block_hash
 
     # -- can the index answer? --------------------------------------------------------------------
 
@@ -196,8 +211,8 @@ class IndexHistory:
         if status.registry.lower() != self.chain.registry.lower():
             return None, f"the index holds another registry ({status.registry})"
         number = status.block_number
-        head, block_hash = self._look(number, status.block_hash)
-        if block_hash != status.block_hash:
+        head, canonical = self._look(number, status.block_hash)
+        if not canonical:
             return None, f"the index's block {number} is no longer on the chain (run `supplytrace index`)"
         if head - number > MAX_TAIL_BLOCKS:
             return None, f"the index is {head - number} blocks behind (run `supplytrace index`)"

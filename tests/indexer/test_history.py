@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from supplytrace.chain.history import ChainHistory, HistorySource
 from supplytrace.chain.reads import RegistryReads
-from supplytrace.chain.rpc import Rpc
+from supplytrace.chain.rpc import Rpc, RpcError
 from supplytrace.core.reducer import replay, verdict
 from supplytrace.core.text import ChainText
 from supplytrace.indexer.errors import IndexerError, IndexMismatchError
@@ -289,3 +290,37 @@ def test_shared_calls__callers_at_the_same_time__share_one_call_never_a_finished
     with pytest.raises(RuntimeError, match="node down"):
         shared.run("k", failing)
     assert shared.run("k", slow) == 3  # a failure is not kept either
+
+
+class _NoRequireCanonicalRpc(_CountingRpc):
+    """A node that refuses EIP-1898's ``requireCanonical`` (as some providers do)."""
+
+    def batch(self, calls: Any, *, raise_errors: bool = True) -> list[Any]:
+        results = super().batch(calls, raise_errors=False)
+        refused = [
+            RpcError(-32602, "invalid argument 1: unknown field requireCanonical")
+            if method == "eth_getBalance"
+            else result
+            for (method, _params), result in zip(calls, results, strict=True)
+        ]
+        failed = [r for r in refused if isinstance(r, RpcError)] if raise_errors else []
+        if failed:
+            raise failed[0]
+        return refused
+
+
+def test_judge__node_refuses_require_canonical__checks_the_block_itself_and_still_answers(
+    indexed, rpc_url, registry, deployment_block, brand, distributor
+) -> None:
+    work, indexer = indexed
+    refusing = _NoRequireCanonicalRpc(rpc_url)
+    chain = _chain(rpc_url, registry, deployment_block)
+    source = _index(indexer, _chain(rpc_url, registry, deployment_block, refusing))
+    view, reason = source.check()
+    assert view is not None, reason
+    _assert_same_answers(source, chain, work, [brand.address, distributor.address])
+    # A checkpoint the node does not hold is still told apart through the block itself.
+    status = source.reader.status()
+    assert status is not None
+    moved = replace(status, block_hash="0x" + "ab" * 32)
+    assert source.judge(moved)[0] is None
