@@ -14,7 +14,6 @@ import asyncio
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from supplytrace.chain.history import Participant
 from supplytrace.core.ids import IdentityError, ItemKey
 from supplytrace.core.records import REGISTRAR_ROLE
 from supplytrace.core.story import addresses
@@ -37,17 +36,25 @@ async def build_item(page: Page, item_id: bytes, key: ItemKey | None) -> ItemVie
     gtin = int(key.gtin) if key else None
     reads = page.reads
     async with page.deadline() as deadline:
-        # The live record and the history are read at the same time; the status comes from the former.
-        found, (record, head, gtin_owner) = await asyncio.gather(
-            page.item_history(item_id, deadline), reads.run(reads.item_at_head_read(item_id, gtin))
-        )
-        parties = {record.brand, record.custodian, record.pending_receiver, gtin_owner}
-        others = {a for a in parties if a} - addresses(e.event for e in found.events)
-        # Rarely needed: the history names them all (the GTIN's owner may not be in it).
-        more, brand_registrar = await asyncio.gather(
-            page.names(others, deadline) if others and found.answered else _nobody(),
-            _holds_registrar_role(page, record.brand if record.registered else None),
-        )
+        # The live record and the history are read at the same time; the status comes from the
+        # former. The brand's role is asked as soon as the record names the brand.
+        reading = asyncio.ensure_future(page.item_history(item_id, deadline))
+        role: asyncio.Future[bool | None] | None = None
+        try:
+            record, head, gtin_owner = await reads.run(reads.item_at_head_read(item_id, gtin))
+            role = asyncio.ensure_future(
+                _holds_registrar_role(page, record.brand if record.registered else None)
+            )
+            found = await reading
+            parties = {record.brand, record.custodian, record.pending_receiver, gtin_owner}
+            others = {a for a in parties if a} - addresses(e.event for e in found.events)
+            # Rarely needed: the history names them all (the GTIN's owner may not be in it).
+            more = await page.names(others, deadline) if others and found.answered else {}
+            brand_registrar = await role
+        finally:
+            for task in (reading, role):
+                if task is not None and not task.done():
+                    task.cancel()
     history, indexed, answered = found.events, found.indexed, found.answered
     names = found.names | more
     return item_view(
@@ -65,10 +72,6 @@ async def build_item(page: Page, item_id: bytes, key: ItemKey | None) -> ItemVie
         history_available=answered,
         brand_registrar=brand_registrar,
     )
-
-
-async def _nobody() -> dict[str, Participant]:
-    return {}
 
 
 async def _holds_registrar_role(page: Page, brand: str | None) -> bool | None:
