@@ -308,38 +308,52 @@ class Rpc(_Codec):
 
 
 class AsyncRpc(_Codec):
-    """:class:`Rpc` for asyncio (the page): one pool of keep-alive connections (httpx)."""
+    """:class:`Rpc` for asyncio (the page): one pool of keep-alive connections (aiohttp, made
+    in the running loop on first use). aiohttp, not httpx: a round trip to a local node costs
+    0.4 ms instead of 2.2 ms, most of it the client's own CPU."""
 
     def __init__(self, url: str, *, timeout: float = DEFAULT_TIMEOUT, connections: int = 16) -> None:
         super().__init__(url)
-        import httpx
+        import aiohttp
 
         self.timeout = timeout
-        self._httpx = httpx
-        self._client = httpx.AsyncClient(
-            timeout=timeout,
-            limits=httpx.Limits(
-                max_connections=connections, max_keepalive_connections=connections, keepalive_expiry=60
-            ),
-            headers={"Content-Type": "application/json"},
-        )
+        self._aiohttp = aiohttp
+        self._connections = connections
+        self._session: aiohttp.ClientSession | None = None
+
+    def _client(self) -> Any:
+        if self._session is None:
+            aiohttp = self._aiohttp
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self._connections, keepalive_timeout=60),
+                timeout=aiohttp.ClientTimeout(total=self.timeout),
+                headers={"Content-Type": "application/json"},
+            )
+        return self._session
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
 
     async def batch(self, calls: Sequence[tuple[str, list[Any]]], *, raise_errors: bool = True) -> list[Any]:
         if not calls:
             return []
         body, ids = self._many(calls)
+        method = calls[0][0]
         try:
-            response = await self._client.post(self.url, content=body)
-        except self._httpx.TimeoutException as exc:
-            raise _transport_error(self.url, calls[0][0], TimeoutError(str(exc)), self.timeout) from None
-        except self._httpx.HTTPError as exc:
-            raise _transport_error(self.url, calls[0][0], ConnectionError(str(exc)), self.timeout) from None
-        if response.status_code != 200:
-            raise _http_error(self.url, response.status_code, response.reason_phrase, response.content)
-        results = self._match(self._parse(response.content), ids)
+            async with self._client().post(self.url, data=body) as response:
+                content = await response.read()
+                status, reason = response.status, response.reason or ""
+        except TimeoutError as exc:
+            raise _transport_error(self.url, method, exc, self.timeout) from None
+        except self._aiohttp.ClientConnectorError as exc:
+            raise _transport_error(self.url, method, exc.os_error, self.timeout) from None
+        except (self._aiohttp.ClientError, OSError) as exc:
+            raise _transport_error(self.url, method, ConnectionError(str(exc)), self.timeout) from None
+        if status != 200:
+            raise _http_error(self.url, status, reason, content)
+        results = self._match(self._parse(content), ids)
         return _raise_first(results) if raise_errors else results
 
     async def request(self, method: str, params: list[Any]) -> Any:

@@ -71,6 +71,11 @@ def exists(url: str) -> bool:
 # ----------------------------------------------------------------------------------------------
 
 
+#: Connections an engine keeps open: as many as the page's history threads read at once (a
+#: connection made per read beyond them costs a connect and, for SQLite, its eight PRAGMAs).
+POOL_SIZE = 16
+
+
 def make_engine(url: str, *, create: bool = True) -> Engine:
     """An engine for ``url`` with the schema created (``create``); SQLite in WAL mode."""
     try:
@@ -84,11 +89,13 @@ def make_engine(url: str, *, create: bool = True) -> Engine:
         path = sqlite_path(url)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed)
+        engine = create_engine(parsed, pool_size=POOL_SIZE, max_overflow=POOL_SIZE)
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
     elif backend == "postgresql":
-        engine = create_engine(parsed, pool_pre_ping=True, paramstyle="format")
+        engine = create_engine(
+            parsed, pool_pre_ping=True, paramstyle="format", pool_size=POOL_SIZE, max_overflow=POOL_SIZE
+        )
     else:
         raise IndexerError(f"the index supports SQLite and PostgreSQL databases, not {backend!r} ({url}).")
     if create:
