@@ -68,8 +68,9 @@ def as_record(record_type: type[T], struct: dict[str, Any], **given: Any) -> T:
     return record_type(**values)
 
 
-def _call(to: str, name: str, *args: Any) -> Call:
-    return "eth_call", [{"to": to, "data": "0x" + function(name).calldata(*args).hex()}, "latest"]
+def _call(to: str, name: str, *args: Any, block: int | None = None) -> Call:
+    at = "latest" if block is None else hex(block)
+    return "eth_call", [{"to": to, "data": "0x" + function(name).calldata(*args).hex()}, at]
 
 
 def _returned(name: str, answer: Any) -> Any:
@@ -151,10 +152,10 @@ class _Reads:
 
         return Read([_call(self.address, "itemStatuses", [bytes(i) for i in p]) for p in parts], parse)
 
-    def role_read(self, address: str, role: bytes) -> Read[bool]:
-        """Whether ``address`` holds ``role`` now (``hasRole``)."""
+    def role_read(self, address: str, role: bytes, block: int | None = None) -> Read[bool]:
+        """Whether ``address`` holds ``role`` (``hasRole``) now, or at ``block``."""
         return Read(
-            [_call(self.address, "hasRole", role, address)],
+            [_call(self.address, "hasRole", role, address, block=block)],
             lambda results: bool(_returned("hasRole", results[0])),
         )
 

@@ -13,6 +13,7 @@ Lot codes (AI 10) are encoded the same way. Parsing and check digits come from `
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
@@ -34,10 +35,15 @@ class IdentityError(SupplytraceError, ValueError):
 
 def normalize_gtin(value: str | int) -> str:
     """The GTIN-14 form (14 digits) of a GTIN-8, -12, -13 or -14, check digit verified."""
+    return _gtin14(str(value).strip())
+
+
+@functools.lru_cache(maxsize=4096)
+def _gtin14(text: str) -> str:
+    """(A few products' GTINs are asked again and again: the page parses one per scan.)"""
     from biip import ParseError
     from biip.gtin import Gtin
 
-    text = str(value).strip()
     if not (text.isascii() and text.isdigit()):
         raise IdentityError(f"GTIN {text!r} must contain digits only (8, 12, 13 or 14 of them).")
     try:

@@ -133,6 +133,7 @@ class Page:
         self._rpc: AsyncRpc | None = None
         self._reads: AsyncRegistryReads | None = None
         self._threads: anyio.CapacityLimiter | None = None
+        self._roles: dict[tuple[str, int], asyncio.Future[bool]] = {}
 
     def stale(self, notice: str | None) -> None:
         """Say ``notice`` on every page (the registry this page reads is no longer the one the
@@ -145,6 +146,24 @@ class Page:
         self._rpc = AsyncRpc(self.config.rpc_url, timeout=self.config.rpc_timeout)
         self._reads = AsyncRegistryReads(self._rpc, self.config.registry)
         self._threads = anyio.CapacityLimiter(HISTORY_THREADS)
+
+    async def holds_role(self, address: str, role: bytes, block: int) -> bool:
+        """Whether ``address`` holds ``role`` at ``block`` (``hasRole`` pinned to it): one read
+        per address and block, shared by the requests that ask for it (a role only changes in a
+        block; a read is never shared across blocks)."""
+        key = (address.lower() + role.hex(), block)
+        found = self._roles.get(key)
+        if found is None:
+            if self._roles and next(iter(self._roles))[1] != block:
+                self._roles = {k: f for k, f in self._roles.items() if k[1] == block}  # a new block
+            found = asyncio.ensure_future(self.reads.run(self.reads.role_read(address, role, block)))
+            self._roles[key] = found
+            found.add_done_callback(lambda done: self._forget_failed(key, done))
+        return await asyncio.shield(found)
+
+    def _forget_failed(self, key: tuple[str, int], done: asyncio.Future[bool]) -> None:
+        if done.cancelled() or done.exception() is not None:
+            self._roles.pop(key, None)  # the next request asks again
 
     @asynccontextmanager
     async def deadline(self) -> AsyncIterator[float]:

@@ -43,7 +43,7 @@ async def build_item(page: Page, item_id: bytes, key: ItemKey | None) -> ItemVie
         try:
             record, head, gtin_owner = await reads.run(reads.item_at_head_read(item_id, gtin))
             role = asyncio.ensure_future(
-                _holds_registrar_role(page, record.brand if record.registered else None)
+                _holds_registrar_role(page, record.brand if record.registered else None, head)
             )
             found = await reading
             parties = {record.brand, record.custodian, record.pending_receiver, gtin_owner}
@@ -74,11 +74,12 @@ async def build_item(page: Page, item_id: bytes, key: ItemKey | None) -> ItemVie
     )
 
 
-async def _holds_registrar_role(page: Page, brand: str | None) -> bool | None:
-    """Whether the item's brand still holds REGISTRAR_ROLE (``hasRole``, live); None without a brand."""
+async def _holds_registrar_role(page: Page, brand: str | None, head: int) -> bool | None:
+    """Whether the item's brand holds REGISTRAR_ROLE at the head the record was read at
+    (``hasRole``, shared by the requests at that block); None without a brand."""
     if brand is None:
         return None
-    return await page.reads.run(page.reads.role_read(brand, REGISTRAR_ROLE))
+    return await page.holds_role(brand, REGISTRAR_ROLE, head)
 
 
 def item_page(page: Page, view: ItemView) -> HTMLResponse:

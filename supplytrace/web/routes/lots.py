@@ -34,7 +34,7 @@ async def build_lot(page: Page, lot_id: int, number: int = 1) -> LotView:
             )
         (history, indexed, answered), brand_registrar = await asyncio.gather(
             page.lot_history(lot_id, deadline, number),
-            reads.run(reads.role_read(record.registrar or ZERO_ADDRESS, REGISTRAR_ROLE)),
+            page.holds_role(record.registrar or ZERO_ADDRESS, REGISTRAR_ROLE, head),
         )
         shown = [i.item_id for i in history.items] if history else []
         statuses = await reads.run(reads.statuses_read(shown))
