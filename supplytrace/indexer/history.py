@@ -50,7 +50,7 @@ from supplytrace.core.events import (
 from supplytrace.core.hashing import ZERO_ADDRESS, checksum
 from supplytrace.core.reducer import ParticipantRow, State
 from supplytrace.core.text import ChainText
-from supplytrace.indexer.database import first_line
+from supplytrace.indexer.database import first_line, read_connection
 from supplytrace.indexer.errors import IndexerError
 from supplytrace.indexer.reader import IndexReader, IndexStatus
 
@@ -160,15 +160,30 @@ class IndexHistory:
 
     @contextlib.contextmanager
     def pinned(self) -> Iterator[None]:
-        """This thread's reads inside share one look at the node (see the module's step 2)."""
-        outer = getattr(self._pins, "looks", None)
-        if outer is None:
-            self._pins.looks = {}
-        try:
-            yield
-        finally:
-            if outer is None:
-                self._pins.looks = None
+        """This thread's reads inside share one look at the node (see the module's step 2) and
+        one snapshot of the index (one read transaction, its checkpoint read once)."""
+        if getattr(self._pins, "looks", None) is not None:
+            yield  # already inside one
+            return
+        self._pins.looks = {}
+        with contextlib.ExitStack() as stack:
+            self._pins.stack = stack
+            try:
+                yield
+            finally:
+                self._pins.looks = self._pins.stack = self._pins.snapshot = None
+
+    def _snapshot(self, read: Callable[[Connection], T]) -> tuple[IndexStatus | None, T]:
+        """``reader.snapshot(read)``; inside :meth:`pinned`, every read of the scope from one."""
+        stack: contextlib.ExitStack | None = getattr(self._pins, "stack", None)
+        if stack is None:
+            return self.reader.snapshot(read)
+        pinned: tuple[Connection, IndexStatus | None] | None = getattr(self._pins, "snapshot", None)
+        if pinned is None:
+            conn = stack.enter_context(read_connection(self.reader.engine))
+            pinned = self._pins.snapshot = (conn, self.reader.status_in(conn))
+        conn, status = pinned
+        return status, read(conn)
 
     def _look(self, number: int, block_hash: str) -> tuple[int, bool]:
         """(the node's head, whether its block at ``number`` is ``block_hash``): shared by the
@@ -231,7 +246,7 @@ class IndexHistory:
         """``read``'s answer and the view it holds (the checkpoint read with it, checked against
         the node), or None when the index cannot answer for the chain now."""
         try:
-            status, value = self.reader.snapshot(read)
+            status, value = self._snapshot(read)
         except (SQLAlchemyError, IndexerError):
             return None  # the chain answers instead
         view, _reason = self.judge(status)
@@ -347,7 +362,7 @@ class IndexHistory:
 
     def indexed_block(self) -> int | None:
         try:
-            status = self.reader.status()
+            status, _ = self._snapshot(lambda _conn: None)
         except (SQLAlchemyError, IndexerError):
             return None
         if status is None or status.registry.lower() != self.chain.registry.lower():

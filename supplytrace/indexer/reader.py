@@ -145,6 +145,10 @@ class IndexReader:
             status = self._status(conn)
             return status, read(conn)
 
+    def status_in(self, conn: Connection) -> IndexStatus | None:
+        """The checkpoint as the read transaction of ``conn`` sees it."""
+        return self._status(conn)
+
     def _status(self, conn: Connection) -> IndexStatus | None:
         row = conn.execute(_STATUS, {"chain": self.chain_id}).first()
         if row is None:

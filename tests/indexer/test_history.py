@@ -11,6 +11,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from supplytrace.chain.history import ChainHistory, HistorySource
 from supplytrace.chain.reads import RegistryReads
@@ -230,19 +231,24 @@ class _CountingRpc(Rpc):
         return super().batch(calls, raise_errors=raise_errors)
 
 
-def test_pinned__a_page_s_reads__share_one_look_at_the_node_and_answer_the_same(
+def test_pinned__a_page_s_reads__share_one_look_at_the_node_and_one_snapshot_and_answer_the_same(
     indexed, rpc_url, registry, deployment_block, brand
 ) -> None:
     work, indexer = indexed
     counting = _CountingRpc(rpc_url)
     source = _index(indexer, _chain(rpc_url, registry, deployment_block, counting))
     item = work.items[0]
-    unpinned = (source.item_history(item), source.participants([brand.address]))
+    transactions: list[object] = []
+    event.listen(indexer.store.engine, "begin", transactions.append)
+    unpinned = (source.indexed_block(), source.item_history(item), source.participants([brand.address]))
     assert counting.batches == 2  # one look each
+    assert len(transactions) == 3  # one snapshot each
     counting.batches = 0
+    transactions.clear()
     with source.pinned():
-        pinned = (source.item_history(item), source.participants([brand.address]))
+        pinned = (source.indexed_block(), source.item_history(item), source.participants([brand.address]))
     assert counting.batches == 1
+    assert len(transactions) == 1
     assert pinned == unpinned
     source.item_history(item)  # outside the scope: a look of its own again
     assert counting.batches == 2
