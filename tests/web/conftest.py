@@ -129,26 +129,31 @@ def world(project, accounts, chain, tmp_path_factory) -> World:
     return tell_world(project.ProvenanceRegistry, accounts, chain, tmp_path_factory)
 
 
-def tell_world(container: Any, accounts: Any, chain: Any, tmp_path_factory: Any) -> World:
-    """The demo's supply chain on a fresh registry deployed from ``container``."""
-    admin = accounts[0]
-    registry = container.deploy(admin, 0, sender=admin)
-    from_block = int(chain.blocks.head.number)
-    home = tmp_path_factory.mktemp("web-home")
+def deployment_of(registry: Any, chain: Any, admin: Any, block: int) -> Deployment:
+    """The deployment record of ``registry`` (deployed by ``admin`` at ``block``) on ape's anvil."""
     code = bytes(chain.provider.get_code(registry.address))
-    deployment = Deployment(
+    return Deployment(
         ecosystem="ethereum",
         network="local",
         chain_id=int(chain.chain_id),
         address=str(registry.address),
         tx_hash=str(registry.txn_hash),
-        block=from_block,
+        block=block,
         deployer=str(admin.address),
         admin=str(admin.address),
         compiler="solc (tests)",
         runtime_bytecode_keccak="0x" + keccak(code).hex(),
         deployed_at="2026-01-01T00:00:00Z",
     )
+
+
+def tell_world(container: Any, accounts: Any, chain: Any, tmp_path_factory: Any) -> World:
+    """The demo's supply chain on a fresh registry deployed from ``container``."""
+    admin = accounts[0]
+    registry = container.deploy(admin, 0, sender=admin)
+    from_block = int(chain.blocks.head.number)
+    home = tmp_path_factory.mktemp("web-home")
+    deployment = deployment_of(registry, chain, admin, from_block)
     rpc_url = str(chain.provider.http_uri)
     service = Registry(Rpc(rpc_url), deployment, replace(load_settings(), home=home))
     cast = tuple(service.acting_as(ApeSigner(accounts[n])) for n in range(4))  # admin, beekeeper, ...

@@ -17,7 +17,7 @@ from supplytrace.core.ids import ItemKey, encode_code
 from supplytrace.demo import HONEY_GTIN
 from supplytrace.service.page import build_page
 from supplytrace.web import follow
-from tests.web.conftest import TestClient, World, banner_of, text_of
+from tests.web.conftest import TestClient, World, banner_of, deployment_of, text_of
 
 
 def _deploy(project: Any, chain: Any, admin: Any, brand: Any, serial: str) -> tuple[Deployment, ItemKey]:
@@ -28,20 +28,7 @@ def _deploy(project: Any, chain: Any, admin: Any, brand: Any, serial: str) -> tu
     registry.assignGtin(int(HONEY_GTIN), brand, sender=admin)
     registry.registerLot(int(HONEY_GTIN), encode_code("LOT-NEW", "lot"), keccak(b"new"), sender=brand)
     registry.registerItems(int(registry.lotCount()), [encode_code(serial)], sender=brand)
-    code = bytes(chain.provider.get_code(registry.address))
-    record = Deployment(
-        ecosystem="ethereum",
-        network="local",
-        chain_id=int(chain.chain_id),
-        address=str(registry.address),
-        tx_hash=str(registry.txn_hash),
-        block=block,
-        deployer=str(admin.address),
-        admin=str(admin.address),
-        compiler="solc (tests)",
-        runtime_bytecode_keccak="0x" + keccak(code).hex(),
-        deployed_at="2026-01-02T00:00:00Z",
-    )
+    record = deployment_of(registry, chain, admin, block)
     return record, ItemKey.create(HONEY_GTIN, serial, "LOT-NEW")
 
 
