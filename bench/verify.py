@@ -83,8 +83,10 @@ CHAIN_ID = 1337
 METADATA = {"product": "Acacia honey, 500 g", "harvestDate": "2026-07-14", "origin": {"country": "RO"}}
 
 #: A base fee of 0 stays 0, so the bulk transactions sent without a price are never stranded when
-#: full blocks would otherwise raise it.
-ANVIL_FLAGS = ["--block-base-fee-per-gas", "0", "--silent"]
+#: full blocks would otherwise raise it. Without ``--prune-history`` anvil writes every block's
+#: state to ~/.foundry/anvil/tmp: 66 GB by the end of registering 1,000,000 items, which filled
+#: this machine's disk (the page reads only the head's state).
+ANVIL_FLAGS = ["--block-base-fee-per-gas", "0", "--silent", "--prune-history", "64"]
 
 
 # ----------------------------------------------------------------------------------------------
