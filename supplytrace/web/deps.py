@@ -31,6 +31,7 @@ from supplytrace.core.events import Logged
 from supplytrace.core.explorers import ExplorerLinks
 from supplytrace.core.hashing import checksum
 from supplytrace.core.networks import LOCAL_NETWORK, default_confirmations
+from supplytrace.core.records import REGISTRAR_ROLE
 from supplytrace.core.story import addresses
 from supplytrace.web.lotdata import MetadataStore
 from supplytrace.web.render import Templates
@@ -160,6 +161,11 @@ class Page:
             self._roles[key] = found
             found.add_done_callback(lambda done: self._forget_failed(key, done))
         return await asyncio.shield(found)
+
+    async def registrar_at(self, brand: str | None, block: int) -> bool | None:
+        """Whether ``brand`` holds REGISTRAR_ROLE at ``block`` (:meth:`holds_role`); None without
+        a brand."""
+        return None if brand is None else await self.holds_role(brand, REGISTRAR_ROLE, block)
 
     def _forget_failed(self, key: tuple[str, int], done: asyncio.Future[bool]) -> None:
         if done.cancelled() or done.exception() is not None:

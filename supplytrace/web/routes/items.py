@@ -15,7 +15,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from supplytrace.core.ids import IdentityError, ItemKey
-from supplytrace.core.records import REGISTRAR_ROLE
 from supplytrace.core.story import addresses
 from supplytrace.web.deps import Page, PageDep
 from supplytrace.web.errors import (
@@ -42,9 +41,7 @@ async def build_item(page: Page, item_id: bytes, key: ItemKey | None) -> ItemVie
         role: asyncio.Future[bool | None] | None = None
         try:
             record, head, gtin_owner = await reads.run(reads.item_at_head_read(item_id, gtin))
-            role = asyncio.ensure_future(
-                _holds_registrar_role(page, record.brand if record.registered else None, head)
-            )
+            role = asyncio.ensure_future(page.registrar_at(record.brand if record.registered else None, head))
             found = await reading
             parties = {record.brand, record.custodian, record.pending_receiver, gtin_owner}
             others = {a for a in parties if a} - addresses(e.event for e in found.events)
@@ -72,14 +69,6 @@ async def build_item(page: Page, item_id: bytes, key: ItemKey | None) -> ItemVie
         history_available=answered,
         brand_registrar=brand_registrar,
     )
-
-
-async def _holds_registrar_role(page: Page, brand: str | None, head: int) -> bool | None:
-    """Whether the item's brand holds REGISTRAR_ROLE at the head the record was read at
-    (``hasRole``, shared by the requests at that block); None without a brand."""
-    if brand is None:
-        return None
-    return await page.holds_role(brand, REGISTRAR_ROLE, head)
 
 
 def item_page(page: Page, view: ItemView) -> HTMLResponse:

@@ -9,8 +9,6 @@ import asyncio
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from supplytrace.core.hashing import ZERO_ADDRESS
-from supplytrace.core.records import REGISTRAR_ROLE
 from supplytrace.core.story import addresses
 from supplytrace.web.deps import Page, PageDep
 from supplytrace.web.errors import PageError, lot_id_param, page_param
@@ -34,7 +32,7 @@ async def build_lot(page: Page, lot_id: int, number: int = 1) -> LotView:
             )
         (history, indexed, answered), brand_registrar = await asyncio.gather(
             page.lot_history(lot_id, deadline, number),
-            page.holds_role(record.registrar or ZERO_ADDRESS, REGISTRAR_ROLE, head),
+            page.registrar_at(record.registrar, head),
         )
         shown = [i.item_id for i in history.items] if history else []
         statuses = await reads.run(reads.statuses_read(shown))
@@ -52,7 +50,7 @@ async def build_lot(page: Page, lot_id: int, number: int = 1) -> LotView:
         metadata=page.metadata.get(record.metadata_hash),
         history_available=answered,
         page=number,
-        brand_registrar=brand_registrar if record.registrar else None,
+        brand_registrar=brand_registrar,
     )
 
 
