@@ -3,7 +3,7 @@
 ``--network ecosystem:network:provider`` (default: the local devnet, ``ethereum:local:node``)
 names a network as ape does; :func:`rpc_url` turns it into the node's JSON-RPC URL (the devnet's
 without starting ape). ``--account ALIAS`` names an ape keystore account (``ape accounts import
-ALIAS``; the passphrase comes from a prompt or ``APE_ACCOUNTS_<ALIAS>_PASSPHRASE``); ``TEST::N``
+ALIAS``; the passphrase comes from ``SUPPLYTRACE_PASSPHRASE_<ALIAS>`` or one prompt per command); ``TEST::N``
 names ape's N-th test account and is accepted on local networks only. Private keys are never
 taken as arguments. :class:`ApeSigner` lets :class:`~supplytrace.chain.send.Sender` sign with
 an ape account; nothing else of ape is used: reads and sends go through
@@ -12,6 +12,11 @@ an ape account; nothing else of ape is used: reads and sends go through
 
 from __future__ import annotations
 
+import getpass
+import os
+import re
+import sys
+from collections.abc import Callable
 from typing import Any
 
 from supplytrace.chain.devnet import DevnetError, status
@@ -32,7 +37,7 @@ def set_verbose(verbose: bool) -> None:
 def _ape_logging() -> None:
     from ape.logging import logger
 
-    logger.set_level("DEBUG" if _verbose else "WARNING")
+    logger.set_level("DEBUG" if _verbose else "ERROR")
 
 
 class AccountError(SupplytraceError):
@@ -57,9 +62,9 @@ def rpc_url(network: str, settings: Settings) -> str:
     from ape.exceptions import ApeException
 
     _ape_logging()
-    try:
-        with networks.parse_network_choice(network) as provider:
-            url = getattr(provider, "http_uri", None) or getattr(provider, "uri", None)
+    try:  # the provider as configured, not connected: the node is reached through our own Rpc
+        provider = networks.get_provider_from_choice(network)
+        url = getattr(provider, "http_uri", None) or getattr(provider, "uri", None)
     except ApeException as exc:
         raise NetworkError(
             f"cannot use network {network!r} ({exc}); name it as ecosystem:network:provider "
@@ -103,24 +108,90 @@ def load_account(alias: str, network: str) -> Any:
         ) from None
 
 
-class ApeSigner:
-    """Signs transactions with an ape account (keystore or test account)."""
+def passphrase_variable(alias: str) -> str:
+    """The environment variable that holds the passphrase of keystore account ``alias`` for
+    unattended runs: ``SUPPLYTRACE_PASSPHRASE_`` and the alias in capitals, every character but
+    letters and digits as ``_`` (``brand-deployer``: ``SUPPLYTRACE_PASSPHRASE_BRAND_DEPLOYER``), a
+    name bash can export. ape's own ``APE_ACCOUNTS_<alias>_PASSPHRASE`` is read too."""
+    return "SUPPLYTRACE_PASSPHRASE_" + re.sub(r"[^A-Z0-9]", "_", alias.upper())
 
-    def __init__(self, account: Any) -> None:
+
+#: Asks for a keystore's passphrase: ``ask(alias)`` (None: no one to ask).
+AskPassphrase = Callable[[str], str]
+
+
+def ask_on_terminal(alias: str) -> str:
+    """The passphrase of ``alias`` typed on the terminal (not echoed)."""
+    return getpass.getpass(f"Passphrase of ape account '{alias}': ")
+
+
+class ApeSigner:
+    """Signs transactions with an ape account (keystore or test account).
+
+    A keystore account is unlocked once, at its first signature: with the passphrase from the
+    environment (:func:`passphrase_variable`) without any prompt, else asked once on the terminal
+    (``ask``); then ape signs without its ``Sign: [y/N]`` confirmation, which a command has
+    already asked for what it sends. Without a passphrase and without a terminal it is one
+    sentence naming the variable to set.
+    """
+
+    def __init__(self, account: Any, *, ask: AskPassphrase | None = None) -> None:
         self.account = account
+        self.ask = ask if ask is not None else (ask_on_terminal if _interactive() else None)
+        self._unlocked = not hasattr(account, "set_autosign")  # test accounts sign as they are
 
     @property
     def address(self) -> str:
         return str(self.account.address)
 
     def unlock(self) -> None:
-        """Ask for a keystore's passphrase once, not before every transaction."""
-        if hasattr(self.account, "set_autosign"):
-            self.account.set_autosign(True)
+        """Unlock a keystore account once (see the class documentation); a no-op afterwards."""
+        if self._unlocked:
+            return
+        alias = str(getattr(self.account, "alias", "") or self.address)
+        variable = passphrase_variable(alias)
+        passphrase = os.environ.get(variable) or os.environ.get(f"APE_ACCOUNTS_{alias}_PASSPHRASE")
+        if passphrase:
+            self._autosign(
+                passphrase,
+                f"the passphrase in {variable} does not open account {alias!r}; "
+                "set it to the account's passphrase and run the command again.",
+            )
+            return
+        if self.ask is None:
+            raise AccountError(
+                f"account {alias!r} is locked and there is no terminal to ask for its passphrase; "
+                f"export {variable}=... (or run the command in a terminal)."
+            )
+        for attempt in range(1, 4):
+            try:
+                self._autosign(self.ask(alias), f"wrong passphrase for account {alias!r}.")
+                return
+            except AccountError:
+                if attempt == 3:
+                    raise AccountError(
+                        f"wrong passphrase for account {alias!r} three times; nothing was sent. "
+                        "Run the command again with the account's passphrase."
+                    ) from None
+
+    def _autosign(self, passphrase: str, wrong: str) -> None:
+        from ape.exceptions import AccountsError
+        from ape.logging import logger
+
+        level = logger.level
+        logger.set_level("ERROR")  # not ape's "Danger! This account will now sign any transaction"
+        try:
+            self.account.set_autosign(True, passphrase=passphrase)
+        except (AccountsError, ValueError):
+            raise AccountError(wrong) from None
+        finally:
+            logger.set_level(level)
+        self._unlocked = True
 
     def sign_transaction(self, tx: dict[str, Any]) -> bytes:
         from ape import networks
 
+        self.unlock()
         fields = dict(tx)
         if fields.get("to") is None:
             fields.pop("to", None)
@@ -133,10 +204,18 @@ class ApeSigner:
 
     def sign_message(self, message: Any) -> bytes:
         """A 65-byte (r, s, v) signature of an EIP-712 ``SignableMessage``."""
+        self.unlock()
         signature = self.account.sign_message(message)
         if signature is None:
             raise AccountError("the account declined to sign; nothing was signed.")
         return bytes(signature.encode_rsv())
+
+
+def _interactive() -> bool:
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except ValueError:  # stdin closed
+        return False
 
 
 def explain_ape_error(exc: BaseException) -> str | None:
@@ -144,7 +223,7 @@ def explain_ape_error(exc: BaseException) -> str | None:
     name = type(exc).__name__
     text = str(exc)
     if name in ("InvalidPasswordError",) or ("unlock" in text.lower() and "attempt" in text.lower()):
-        return "the passphrase is wrong; run the command again (or set APE_ACCOUNTS_<ALIAS>_PASSPHRASE)."
+        return "the passphrase is wrong; run the command again (or set SUPPLYTRACE_PASSPHRASE_<ALIAS>)."
     if name == "NetworkError" or "No (supported) node found" in text:
         return "the node is not reachable; start the devnet (`supplytrace devnet up`) or check the RPC URL."
     return None

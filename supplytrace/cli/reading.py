@@ -11,6 +11,7 @@ import click
 
 from supplytrace.cli.options import db_option, item_selection, network_option, registry_session
 from supplytrace.cli.output import UserError, err_console, friendly_errors, item_fields, print_fields, say
+from supplytrace.core.errors import EXIT_NOT_FOUND
 
 if TYPE_CHECKING:
     from supplytrace.chain.history import HistorySource
@@ -26,8 +27,10 @@ if TYPE_CHECKING:
 def status(network: str, selection: ItemSelection) -> None:
     """Show an item's current on-chain record (ITEM: Digital Link URI, 0x id, or --gtin/--serial)."""
     with registry_session(network) as registry:  # the live record (getItem): no index is opened
-        for record in registered(registry, selection):
+        records = registered(registry, selection)
+        for record in records:
             print_fields(item_fields(record))
+    records.exit_if_missing()
 
 
 @click.command()
@@ -40,12 +43,14 @@ def history(network: str, selection: ItemSelection) -> None:
 
     with registry_session(network) as registry:
         source = history_of(registry)  # the event index when it is on this chain, else the chain's logs
-        for record in registered(registry, selection):
+        records = registered(registry, selection)
+        for record in records:
             say(f"{record.item_id_hex} (GTIN {record.gtin14}, lot {record.lot_code})")
             for entry in source.item_history(record.item_id):
                 when = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(entry.timestamp or 0))
                 link = registry.tx_link(entry.tx_hash) or entry.tx_hash
                 say(f"  {when}Z  {describe(entry.event, brand=record.brand).sentence()}\n    {link}")
+    records.exit_if_missing()
 
 
 @click.command("export-epcis")
@@ -98,17 +103,30 @@ def history_of(registry: Registry) -> HistorySource:
     return source
 
 
-def registered(registry: Registry, selection: ItemSelection) -> list[ItemRecord]:
-    """The live records of the named items that a brand registered; says which are not."""
+class Registered(list["ItemRecord"]):
+    """The live records of named items that a brand registered, and how many were not."""
+
+    missing = 0
+
+    def exit_if_missing(self) -> None:
+        """End the command with exit code 4 (found nothing) when a named item is not registered."""
+        if self.missing:
+            raise click.exceptions.Exit(EXIT_NOT_FOUND)
+
+
+def registered(registry: Registry, selection: ItemSelection) -> Registered:
+    """The live records of the named items that a brand registered; says which are not (the
+    command then exits 4 once it has shown the rest)."""
     from supplytrace.service.selection import named_items, nothing_named
 
     ids = named_items(selection)
     if not ids:
         raise nothing_named()
-    records = []
+    records = Registered()
     for record in registry.items(ids):
         if record.registered:
             records.append(record)
         else:
+            records.missing += 1
             say(f"{record.item_id_hex} is not registered by any brand: likely counterfeit.")
     return records

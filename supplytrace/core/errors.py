@@ -5,7 +5,8 @@ Every failure the package expects is a :class:`SupplytraceError` whose message i
 naming the problem and the fix; the command line prints it (a traceback only with
 ``--verbose``) and exits with its ``exit_code``: 1 for a mistake the user can fix, 2 when the
 chain or the node failed (:class:`ChainError`), 3 when the run was interrupted and a rerun
-finishes it.
+finishes it. A read that finds nothing (an item no brand registered) exits 4, so a script can
+tell "not registered" from a typo.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from supplytrace.core.text import CSET82_TEXT, ChainText
 EXIT_USER = 1
 EXIT_CHAIN = 2
 EXIT_INTERRUPTED = 3
+EXIT_NOT_FOUND = 4
 
 
 class SupplytraceError(Exception):

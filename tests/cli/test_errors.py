@@ -66,9 +66,22 @@ def test_offer__not_the_custodian__names_the_custodian(deployed: Cli, item: str)
     assert "do not hold item" in message and "Sign with the custodian's account" in message
 
 
-def test_status__unknown_item__says_likely_counterfeit(deployed: Cli) -> None:
-    out = deployed.run("status", _item("NEVER-MADE")).stdout
-    assert "not registered by any brand: likely counterfeit" in " ".join(out.split())
+def test_status__unknown_item__says_likely_counterfeit_and_exits_4(deployed: Cli) -> None:
+    result = deployed.run("status", _item("NEVER-MADE"), ok=False)
+    assert "not registered by any brand: likely counterfeit" in " ".join(result.stdout.split())
+    assert result.returncode == 4 and "Traceback" not in result.stderr
+
+
+def test_history__unknown_item__says_likely_counterfeit_and_exits_4(deployed: Cli) -> None:
+    result = deployed.run("history", _item("NEVER-MADE"), ok=False)
+    assert "not registered by any brand: likely counterfeit" in " ".join(result.stdout.split())
+    assert result.returncode == 4 and "Traceback" not in result.stderr
+
+
+def test_history__registered_and_unknown_item__shows_the_one_and_exits_4(deployed: Cli, item: str) -> None:
+    result = deployed.run("history", item, _item("NEVER-MADE"), ok=False)
+    assert "registered" in result.stdout and "likely counterfeit" in result.stdout
+    assert result.returncode == 4
 
 
 def test_offer__unknown_item__says_not_registered(deployed: Cli) -> None:

@@ -87,9 +87,9 @@ def test_status__malformed_item_id__one_line_error_exit_1(deployed):
     assert result.output == "error: '0x..bad' is not an item id: expected 0x followed by 64 hex digits.\n"
 
 
-def test_status__unregistered_item__says_likely_counterfeit(deployed):
+def test_status__unregistered_item__says_likely_counterfeit_exit_4(deployed):
     result = invoke("status", "0x" + "ab" * 32)
-    assert result.exit_code == 0
+    assert result.exit_code == 4
     assert one_message(result.output) == f"0x{'ab' * 32} is not registered by any brand: likely counterfeit."
 
 
