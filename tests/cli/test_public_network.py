@@ -196,3 +196,112 @@ def test_deployment_record__public_testnet__chain_id_and_keystore_deployer(deplo
     record = json.loads((deployed.project / "deployments" / "ethereum-sepolia.json").read_text())
     assert record["chain_id"] == 11155111
     assert record["deployer"].lower() == deployed.address("brand-deployer").lower()
+
+
+def _csv(folder: Path, name: str, lot: str, serials: range | list[str], prefix: str = "B") -> Path:
+    path = folder / f"{name}.csv"
+    path.write_text("gtin,serial,lot\n" + "".join(f"{HONEY_GTIN},{prefix}{n},{lot}\n" for n in serials))
+    return path
+
+
+def _lot(s: StandIn, folder: Path, code: str) -> None:
+    metadata = folder / f"{code}.json"
+    metadata.write_text('{"product": "Acacia honey 500 g", "origin": "RO"}')
+    s.sign("brand", "lot", "create", "--gtin", HONEY_GTIN, "--lot", code, "--metadata", str(metadata))
+
+
+def _spawn(s: StandIn, alias: str, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "supplytrace.cli", *args, "--account", alias, "--network", SEPOLIA],
+        env=s.env(alias), cwd=s.project, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def _registered(s: StandIn, lot: str) -> list[str]:
+    """The serial of every item registered into ``lot``, from the chain's logs (the registry
+    refuses a second registration of an item, so what matters is that none is missing)."""
+    from supplytrace.chain.history import ChainHistory
+    from supplytrace.chain.reads import RegistryReads
+    from supplytrace.chain.rpc import Rpc
+    from supplytrace.core import deployments
+    from supplytrace.core.ids import encode_code
+
+    record = deployments.load(s.project / "deployments", "ethereum", "sepolia")
+    rpc = Rpc(s.node_url)
+    lot_id = RegistryReads(rpc, record.address).lot_id_of(int(HONEY_GTIN), encode_code(lot, "lot code"))
+    return [str(item.serial) for item in ChainHistory(rpc, record.address, record.block).lot_items(lot_id)]
+
+
+def test_register_batch__three_processes_one_account__all_exit_0_each_item_once(
+    deployed: StandIn, tmp_path: Path
+) -> None:
+    s = deployed
+    _lot(s, tmp_path, "CONC-1")
+    files = [_csv(tmp_path, f"part{n}", "CONC-1", range(n * 100, n * 100 + 100)) for n in range(3)]
+    runs = [_spawn(s, "brand", "register-batch", str(f), "--yes") for f in files]
+    outputs = [run.communicate(timeout=300) for run in runs]
+    for run, (_out, err) in zip(runs, outputs, strict=True):
+        assert run.returncode == 0, err
+        assert "Traceback" not in err
+    serials = _registered(s, "CONC-1")
+    assert sorted(serials) == sorted(f"B{n}" for n in range(300))
+
+
+def test_register_batch__same_csv_in_two_processes__both_exit_0_each_item_once(
+    deployed: StandIn, tmp_path: Path
+) -> None:
+    s = deployed
+    _lot(s, tmp_path, "CONC-2")
+    rows = _csv(tmp_path, "same", "CONC-2", range(200), prefix="D")
+    first = _spawn(s, "brand", "register-batch", str(rows), "--yes", "--receipt", str(tmp_path / "r1.csv"))
+    second = _spawn(s, "brand", "register-batch", str(rows), "--yes", "--receipt", str(tmp_path / "r2.csv"))
+    for run in (first, second):
+        _out, err = run.communicate(timeout=300)
+        assert run.returncode == 0, err
+    assert sorted(_registered(s, "CONC-2")) == sorted(f"D{n}" for n in range(200))
+
+
+def test_merchant_flow__1000_items_unattended__every_item_registered_and_moved_once(
+    deployed: StandIn, tmp_path: Path
+) -> None:
+    """The issue's acceptance run: register-batch, offer --lot of 1,000 items (more gas than one
+    transaction may use), accept --lot, a signed handoff of the lot, sales; stdin closed."""
+    from supplytrace.chain.reads import RegistryReads
+    from supplytrace.chain.rpc import Rpc
+    from supplytrace.core import deployments
+
+    s = deployed
+    _lot(s, tmp_path, "FLOW-1000")
+    serials = [f"F{n}" for n in range(1000)]
+    s.sign("brand", "register-batch", str(_csv(tmp_path, "flow", "FLOW-1000", serials, prefix="")), "--yes")
+    lot = f"{HONEY_GTIN}:FLOW-1000"
+    s.sign("brand", "offer", "--lot", lot, "--to", s.address("distributor"), "--yes")
+    s.sign("distributor", "accept", "--lot", lot, "--yes")
+    acceptance = tmp_path / "acceptance.txt"
+    s.sign(
+        "retailer",
+        "sign-acceptance",
+        "--lot",
+        lot,
+        "--from",
+        s.address("distributor"),
+        "--output",
+        str(acceptance),
+    )
+    s.sign("distributor", "handoff", str(acceptance), "--yes")
+    s.sign("retailer", "sell", _item_in("FLOW-1000", "F0"), _item_in("FLOW-1000", "F999"), "--yes")
+
+    record = deployments.load(s.project / "deployments", "ethereum", "sepolia")
+    reads = RegistryReads(Rpc(s.node_url), record.address)
+    assert sorted(_registered(s, "FLOW-1000")) == sorted(serials)
+    items = [ItemKey.create(HONEY_GTIN, serial, "FLOW-1000").id for serial in serials]
+    records = [reads.item(i) for i in items]
+    assert {r.custodian for r in records} == {s.address("retailer")}
+    # offer+accept and the signed handoff: each item's custody moved exactly twice
+    assert {r.custody_nonce for r in records} == {2}
+    assert sum(r.status.name == "SOLD" for r in records) == 2
+
+
+def _item_in(lot: str, serial: str) -> str:
+    return ItemKey.create(HONEY_GTIN, serial, lot).digital_link("https://id.example.com")
