@@ -101,6 +101,13 @@ def test_offer__wrong_passphrase_in_environment__one_sentence_exit_1(deployed: S
     )  # fmt: skip
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert f"the passphrase in {env_name} does not open account 'brand'" in _words(result)
+    verbose = subprocess.run(
+        [sys.executable, "-m", "supplytrace.cli", "--verbose", "offer", _item("JAR-2"), "--to",
+         s.address("distributor"), "--account", "brand", "--network", SEPOLIA],
+        env=wrong, cwd=s.project, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert verbose.returncode == 1 and "does not open account 'brand'" in _words(verbose)
+    assert "not the passphrase" not in verbose.stdout + verbose.stderr
 
 
 def test_sell__two_items_in_a_terminal__one_passphrase_prompt(deployed: StandIn) -> None:
