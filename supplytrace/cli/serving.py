@@ -82,7 +82,7 @@ def _serve(
         return
     if background:
         started = server.start_background(
-            settings, network=network, rpc_url=rpc_url, host=host, port=port, db=db
+            settings, network=network, rpc_url=rpc_url, host=host, port=port, db=db, workers=workers
         )
         console.print(f"verification page at {started.url} (pid {started.pid}, log {started.log})")
         console.print("stop it with `supplytrace serve --stop` (or `make demo-stop`).")

@@ -158,7 +158,7 @@ RPC_URL_ENV = SERVE_RPC_URL_ENV
 
 
 def background_command(
-    *, network: str, rpc_url: str | None, host: str, port: int, db: str | None
+    *, network: str, rpc_url: str | None, host: str, port: int, db: str | None, workers: int = 1
 ) -> tuple[list[str], dict[str, str]]:
     """The command line and environment of a background page: the RPC URL goes in the
     environment (:data:`RPC_URL_ENV`), never in the arguments."""
@@ -166,6 +166,8 @@ def background_command(
     command += ["--host", host, "--port", str(port)]
     if db:
         command += ["--db", db]
+    if workers > 1:
+        command += ["--workers", str(workers)]
     env = {key: value for key, value in os.environ.items() if key != RPC_URL_ENV}
     if rpc_url:
         env[RPC_URL_ENV] = rpc_url
@@ -180,6 +182,7 @@ def start_background(
     host: str | None = None,
     port: int | None = None,
     db: str | None = None,
+    workers: int = 1,
     timeout: float = 90.0,
 ) -> Background:
     """Start ``supplytrace serve`` as a background process and wait until it answers."""
@@ -193,7 +196,9 @@ def start_background(
             f"something already answers on {url}; stop it (`supplytrace serve --stop`) or set "
             "SUPPLYTRACE_RESOLVER to another port."
         )
-    command, env = background_command(network=network, rpc_url=rpc_url, host=host, port=port, db=db)
+    command, env = background_command(
+        network=network, rpc_url=rpc_url, host=host, port=port, db=db, workers=workers
+    )
     pid_file.parent.mkdir(parents=True, exist_ok=True)
     with log_file.open("wb") as log:  # a fresh log per start: its last line explains a failed start
         process = subprocess.Popen(

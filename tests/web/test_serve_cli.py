@@ -93,6 +93,15 @@ def test_background_command__rpc_url__passed_in_the_environment_not_the_argument
     assert env[RPC_URL_ENV] == SECRET_URL
 
 
+def test_background_command__workers__passed_on_to_the_page() -> None:
+    command, _env = background_command(
+        network="ethereum:local:node", rpc_url=None, host="127.0.0.1", port=8000, db=None, workers=3
+    )
+    assert command[command.index("--workers") + 1] == "3"
+    single, _env = background_command(network="ethereum:local:node", rpc_url=None, host="h", port=1, db=None)
+    assert "--workers" not in single
+
+
 def test_serve__two_workers__both_answer_and_a_sigterm_ends_every_process(
     world: World, tmp_path: Path
 ) -> None:
