@@ -59,10 +59,13 @@ def nonce_of(rpc: Rpc, account: Any) -> int:
 
 @pytest.fixture
 def manual_mining(rpc: Rpc) -> Iterator[Rpc]:
-    """anvil mines only when told (``evm_mine``); automine again afterwards."""
+    """anvil mines only when told (``evm_mine``); automine again afterwards, at the base fee of
+    before (a test may raise it, and reverting to ape's snapshot does not lower it)."""
+    base_fee = rpc.request("eth_getBlockByNumber", ["latest", False])["baseFeePerGas"]
     rpc.request("evm_setAutomine", [False])
     yield rpc
     rpc.request("evm_setIntervalMining", [0])
+    rpc.request("anvil_setNextBlockBaseFeePerGas", [base_fee])
     rpc.request("evm_setAutomine", [True])
 
 
