@@ -89,6 +89,14 @@ def test_call__send_outlasts_the_rpc_timeout__waits_for_that_hash_and_mines_once
     _mined_once(rpc, stranger, before, sent)
 
 
+def test_call__every_answer_delayed__mined_once(proxy, sender_for, stranger, rpc) -> None:
+    proxy.faults.delay = 0.2
+    before = nonce_of(rpc, stranger)
+    sent = _described(sender_for(stranger, proxy.url))
+    assert proxy.faults.counts["delayed"] >= 4 and proxy.faults.counts["sent"] == 1
+    _mined_once(rpc, stranger, before, sent)
+
+
 def test_call__node_reports_a_stale_nonce__retries_with_a_fresh_nonce_and_mines_once(
     proxy, sender_for, stranger, rpc
 ) -> None:
