@@ -195,8 +195,8 @@ def _register_group(
             items_per_tx = max(1, len(chunk) * sizing.gas_budget // estimate)
             continue
         gas_limit = min(sizing.gas_cap, estimate + estimate // 5)
-        tx_hash = sender.send(data, to=sender.registry, gas_limit=gas_limit)
-        sent = sender.wait(tx_hash, gas_limit=gas_limit)
+        sent = sender.wait(sender.send(data, to=sender.registry, gas_limit=gas_limit), gas_limit=gas_limit)
+        tx_hash = sent.tx_hash  # the one mined (a replacement's, when the first sat)
         if not sent.success:
             # Most likely another process registered one of these items after our estimate.
             raise _ChainChanged(frozenset(i.item_id for i in chunk), reverted=tx_hash)

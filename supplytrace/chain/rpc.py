@@ -89,8 +89,8 @@ def _transport_error(url: str, method: str, exc: BaseException, timeout: float) 
     if isinstance(exc, TimeoutError | socket.timeout):
         return RpcError(
             None,
-            f"the node at {where} did not answer {method} within {timeout:g} s; check that it runs, "
-            "or allow more time (SUPPLYTRACE_RPC_TIMEOUT).",
+            f"the node at {where} did not answer {method} within {timeout:g} s; check the RPC URL "
+            "or raise SUPPLYTRACE_RPC_TIMEOUT.",
             transport=True,
             timed_out=True,
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from supplytrace.cli.options import account_option, network_option
-from supplytrace.cli.output import console, friendly_errors
+from supplytrace.cli.output import console, friendly_errors, report_wait
 from supplytrace.core.config import load_settings
 
 
@@ -73,7 +73,7 @@ def deploy(network: str, account: str, admin: str | None, admin_delay: int | Non
 
     settings = load_settings()
     ecosystem, name = network_names(network)
-    sender = deployer(settings, network, account)
+    sender = deployer(settings, network, account, on_wait=report_wait)
     registry = Registry.deploy(
         sender, settings, ecosystem=ecosystem, network=name, admin=admin, admin_delay=admin_delay, force=force
     )

@@ -77,9 +77,10 @@ def item_selection(*, lot: bool = True) -> Callable[[Callable[..., Any]], Callab
 def registry_session(network: str, account: str | None = None) -> Iterator[Registry]:
     """The registry recorded for ``network`` (checked against its node), writing as ``account``
     (through ape) or, without one, only reading (no ape)."""
+    from supplytrace.cli.output import report_wait
     from supplytrace.service.connect import open_registry
 
-    registry = open_registry(load_settings(), network, account=account)
+    registry = open_registry(load_settings(), network, account=account, on_wait=report_wait)
     try:
         yield registry
     finally:

@@ -20,7 +20,7 @@ from supplytrace.core.errors import SupplytraceError, explain
 from supplytrace.core.text import ChainText
 
 if TYPE_CHECKING:
-    from supplytrace.chain.send import Sent
+    from supplytrace.chain.send import Sent, WaitEvent
     from supplytrace.core.records import ItemRecord
     from supplytrace.service.registry import Registry
 
@@ -73,6 +73,12 @@ def _outside(exc: BaseException) -> str | None:
         if sentence:
             return sentence
     return explain(exc)
+
+
+def report_wait(event: WaitEvent) -> None:
+    """Print what waiting for a transaction went through, one line on stderr: ``waiting for 0x…
+    (12 s, node at block 1234)`` every few seconds, and each replacement of one that sat."""
+    err_console.print(escape(str(event)))
 
 
 def sent(message: str, done: Sent, registry: Registry) -> None:

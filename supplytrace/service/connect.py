@@ -15,13 +15,13 @@ from collections.abc import Callable
 from supplytrace.chain.ape import ApeSigner, load_account, rpc_url
 from supplytrace.chain.deployment import check_deployment
 from supplytrace.chain.rpc import Rpc, hex_int
-from supplytrace.chain.send import Sender
+from supplytrace.chain.send import Sender, WaitEvent
 from supplytrace.core import deployments
 from supplytrace.core.config import Settings
 from supplytrace.core.networks import LOCAL_NETWORK, split_choice
-from supplytrace.service.registry import Registry
+from supplytrace.service.registry import Registry, lock_dir
 
-Waiting = Callable[[str, float], None]  # (tx hash, seconds waited so far)
+Waiting = Callable[[WaitEvent], None]  # what waiting for a transaction reports
 
 
 def network_names(network: str) -> tuple[str, str]:
@@ -45,7 +45,7 @@ def deployer(settings: Settings, network: str, account: str, *, on_wait: Waiting
     rpc = connect_rpc(settings, network)
     signer = signer_for(network, account)
     chain_id = hex_int(rpc.request("eth_chainId", []))
-    return Sender(rpc, signer, chain_id=chain_id, on_wait=on_wait)
+    return Sender(rpc, signer, chain_id=chain_id, on_wait=on_wait, lock_dir=lock_dir(settings))
 
 
 def open_registry(

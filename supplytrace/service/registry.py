@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from supplytrace.chain.history import ChainHistory, HistorySource, LotItem
 from supplytrace.chain.reads import RegistryReads
 from supplytrace.chain.rpc import Rpc, hex_int
-from supplytrace.chain.send import DEFAULT_MINING_TIMEOUT, Sender, Sent, Signer
+from supplytrace.chain.send import DEFAULT_MINING_TIMEOUT, Sender, Sent, Signer, WaitEvent
 from supplytrace.core.config import Settings
 from supplytrace.core.deployments import Deployment
 from supplytrace.core.errors import ChainError, ContractRevertError, SupplytraceError
@@ -108,9 +108,10 @@ class Registry:
         signer: Signer,
         *,
         mining_timeout: float | None = None,
-        on_wait: Callable[[str, float], None] | None = None,
+        on_wait: Callable[[WaitEvent], None] | None = None,
     ) -> Registry:
-        """This registry, writing as ``signer``'s account."""
+        """This registry, writing as ``signer``'s account (its nonces locked under the settings'
+        home, ``<home>/locks``, against other processes sending from it)."""
         current = self.sender
         sender = Sender(
             self.rpc,
@@ -119,6 +120,7 @@ class Registry:
             registry=self.address,
             mining_timeout=mining_timeout or (current.mining_timeout if current else DEFAULT_MINING_TIMEOUT),
             on_wait=on_wait or (current.on_wait if current else None),
+            lock_dir=lock_dir(self.settings),
         )
         return Registry(
             self.rpc, self.deployment, self.settings, links=self.links, sender=sender, history=self._history
@@ -483,6 +485,11 @@ class Registry:
         """Mark items the signer holds as sold to an end customer (they never move again)."""
         ids = self.select(items, Applies(holder=self.account))
         return [Moved((i,), self._send("sell", i)) for i in ids]
+
+
+def lock_dir(settings: Settings) -> Path:
+    """Where the accounts' nonce locks live (one file an account): ``<home>/locks``."""
+    return settings.home / "locks"
 
 
 def _check_funds(sender: Sender) -> None:

@@ -11,8 +11,8 @@ import pytest
 from supplytrace.chain.logs import fetch_logs
 from supplytrace.chain.rpc import RetriesExhaustedError, RetryPolicy, Rpc
 from supplytrace.indexer.fetch import FetchConfig
+from tests.faults import Faults, FaultyProxy
 from tests.indexer.conftest import dump, full_index
-from tests.indexer.proxy import Faults, FaultyProxy
 
 FAST_RETRY = RetryPolicy(attempts=30, base=0.05, cap=0.5)
 

@@ -1,9 +1,18 @@
-"""A faulty JSON-RPC proxy on loopback for the indexer's fault tests (not a test module).
+"""A faulty JSON-RPC proxy on loopback for the fault tests of the indexer and of sending (not a
+test module).
 
 It forwards every request to a real node and, by plan, answers ``eth_getLogs`` like a public
 RPC that caps results or block ranges, lets requests time out, drops connections without an
 answer, answers HTTP 503, stops listening for a while (connections refused), or adds logs that
 were not asked for (``inject``: a node that lies).
+
+For sends, each entry of ``after_send`` is spent by one ``eth_sendRawTransaction``: ``"lost"``
+(the connection closed before the node saw it) or, *after* the node accepted it, ``"502"`` (the
+answer lost to an HTTP 502), ``"drop"`` (the connection closed without an answer) or any other
+text, answered as that JSON-RPC error (``"already known"``,
+``"transaction already imported"``, ``"nonce too low"``). ``stall`` holds a method's answer back
+for some seconds (a call that times out), ``delay`` slows every answer, ``nonce_lag`` makes
+``eth_getTransactionCount`` answer lower (a node behind its peers). ``counts`` says what was done.
 """
 
 from __future__ import annotations
@@ -31,8 +40,29 @@ class Faults:
     hang: float = 1.5
     #: inject(params, logs) -> extra logs added to an eth_getLogs answer (params: the filter asked for)
     inject: Callable[[dict[str, Any], list[dict[str, Any]]], list[dict[str, Any]]] | None = None
+    after_send: list[str] = field(default_factory=list)  # one entry per send, spent after forwarding it
+    stall: dict[str, float] = field(default_factory=dict)  # method -> seconds before forwarding it
+    delay: float = 0.0  # seconds before every answer
+    nonce_lag: int = 0  # eth_getTransactionCount answers this much lower
     counts: dict[str, int] = field(
-        default_factory=lambda: {"timeout": 0, "drop": 0, "503": 0, "refused": 0, "injected": 0}
+        default_factory=lambda: dict.fromkeys(
+            (
+                "timeout",
+                "drop",
+                "503",
+                "refused",
+                "injected",
+                "sent",  # eth_sendRawTransaction forwarded to the node
+                "send_lost",
+                "send_502",
+                "send_drop",
+                "send_error",
+                "stalled",
+                "delayed",
+                "lagged",
+            ),
+            0,
+        )
     )
 
 
@@ -73,16 +103,22 @@ class FaultyProxy:
 
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
-                status, answer = proxy.answer(body)
+                try:
+                    status, answer = proxy.answer(body)
+                except OSError:  # the node went away (the session ends): no answer either
+                    status, answer = 0, b""
                 if status == 0:  # drop: close without a word
                     self.close_connection = True
                     self.connection.shutdown(socket.SHUT_RDWR)
                     return
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(answer)))
+                    self.end_headers()
+                    self.wfile.write(answer)
+                except OSError:  # the client gave up waiting (a stalled call)
+                    self.close_connection = True
 
         class Server(ThreadingHTTPServer):
             allow_reuse_address = True
@@ -119,6 +155,9 @@ class FaultyProxy:
 
     def answer(self, body: bytes) -> tuple[int, bytes]:
         f = self.faults
+        if f.delay:
+            f.counts["delayed"] += 1
+            time.sleep(f.delay)
         n = next(self._requests)
         if f.drop_every and n % f.drop_every == 0:
             f.counts["drop"] += 1
@@ -127,7 +166,21 @@ class FaultyProxy:
             f.counts["503"] += 1
             return 503, b"Service Unavailable"
         message = json.loads(body)
-        if not isinstance(message, dict) or message.get("method") != "eth_getLogs":
+        calls = message if isinstance(message, list) else [message]
+        stalls = [
+            f.stall[c.get("method")] for c in calls if isinstance(c, dict) and c.get("method") in f.stall
+        ]
+        if stalls:
+            f.counts["stalled"] += 1
+            time.sleep(max(stalls))
+        if not isinstance(message, dict):
+            return 200, self._forward(body)
+        method = message.get("method")
+        if method == "eth_sendRawTransaction":
+            return self._send(message, body)
+        if method == "eth_getTransactionCount" and f.nonce_lag:
+            return 200, self._lagging(body)
+        if method != "eth_getLogs":
             return 200, self._forward(body)
         params = message["params"][0]
         span = int(params["toBlock"], 16) - int(params["fromBlock"], 16) + 1
@@ -148,6 +201,34 @@ class FaultyProxy:
                 parsed["result"] = logs + extra
                 answer = json.dumps(parsed).encode()
         return 200, answer
+
+    def _send(self, message: dict[str, Any], body: bytes) -> tuple[int, bytes]:
+        f = self.faults
+        if f.after_send and f.after_send[0] == "lost":  # dropped before the node saw it
+            f.after_send.pop(0)
+            f.counts["send_lost"] += 1
+            return 0, b""
+        answer = self._forward(body)
+        f.counts["sent"] += 1
+        if not f.after_send:
+            return 200, answer
+        fault = f.after_send.pop(0)
+        if fault == "502":
+            f.counts["send_502"] += 1
+            return 502, b"Bad Gateway"
+        if fault == "drop":
+            f.counts["send_drop"] += 1
+            return 0, b""
+        f.counts["send_error"] += 1
+        return 200, _error(message, -32000, fault)
+
+    def _lagging(self, body: bytes) -> bytes:
+        parsed = json.loads(self._forward(body))
+        count = int(parsed.get("result") or "0x0", 16)
+        if count:
+            self.faults.counts["lagged"] += 1
+            parsed["result"] = hex(max(0, count - self.faults.nonce_lag))
+        return json.dumps(parsed).encode()
 
 
 def _error(message: dict[str, Any], code: int, text: str) -> bytes:
