@@ -35,7 +35,7 @@ from supplytrace.core.records import REGISTRAR_ROLE
 from supplytrace.core.story import addresses
 from supplytrace.web.lotdata import MetadataStore
 from supplytrace.web.render import Templates
-from supplytrace.web.views.common import Context, Contract
+from supplytrace.web.views.common import Context, Contract, source_sentence
 from supplytrace.web.views.lot import ITEMS_PER_PAGE
 
 T = TypeVar("T")
@@ -124,6 +124,7 @@ class Page:
                 url=config.links.address(config.registry),
                 chain_id=config.chain_id,
                 network=config.network_label,
+                source=source_sentence(config.deployment.source_check if config.deployment else None),
             ),
             item_url=item_url,
             lot_url=lot_url,
