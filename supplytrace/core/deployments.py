@@ -102,9 +102,6 @@ def save(folder: Path, deployment: Deployment, *, force: bool = False) -> Path:
         )
     folder.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".json.tmp")
-    data = asdict(deployment)
-    if data["source_check"] is None:
-        del data["source_check"]  # records without a check stay as they were
-    tmp.write_text(json.dumps(data, indent=2) + "\n")
+    tmp.write_text(json.dumps(asdict(deployment), indent=2) + "\n")
     tmp.replace(path)
     return path

@@ -167,7 +167,8 @@ def publish_to_sourcify(
         "files": sourcify_files(metadata, standard_input),
         "creatorTxHash": deployment.tx_hash,
     }
-    url = server.rstrip("/") + "/verify"
+    server = server.rstrip("/")  # a Sourcify server's address carries no key: shown whole
+    url = server + "/verify"
     request = urllib.request.Request(
         url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}, method="POST"
     )
@@ -177,14 +178,14 @@ def publish_to_sourcify(
     except urllib.error.HTTPError as exc:
         detail = exc.read()[:300].decode("utf-8", "replace").strip()
         raise PublishError(
-            f"Sourcify at {redacted(server)} refused the sources (HTTP {exc.code}: {detail}); {later}."
+            f"Sourcify at {server} refused the sources (HTTP {exc.code}: {detail}); {later}."
         ) from None
     except (urllib.error.URLError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", exc)
-        raise PublishError(f"could not reach Sourcify at {redacted(server)} ({reason}); {later}.") from None
+        raise PublishError(f"could not reach Sourcify at {server} ({reason}); {later}.") from None
     results = answer.get("result") if isinstance(answer, dict) else None
     status = results[0].get("status") if isinstance(results, list) and results else None
-    return f"Sourcify at {redacted(server)} answered: {status or answer}"
+    return f"Sourcify at {server} answered: {status or answer}"
 
 
 def constructor_arguments(rpc: Rpc, deployment: Deployment) -> str | None:
