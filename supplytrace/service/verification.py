@@ -114,7 +114,8 @@ def sentence(check: SourcesCheck) -> str:
             f"partial match (same code, different metadata): the code at {address} is what these sources "
             "compile to, but the file names, comments or settings differ."
         )
-    reason = f" ({check.result.error_message})" if check.result.error_message else ""
+    said = check.result.error_message if check.result.error_code != "no_match" else None
+    reason = f" ({said.rstrip('.')})" if said else ""  # e.g. no contract at the address
     return f"MISMATCH: the code at {address} is not what these sources compile to{reason}."
 
 

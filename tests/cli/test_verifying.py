@@ -99,6 +99,15 @@ def deployed_registry(cli: Cli) -> Cli:
     return cli
 
 
+def test_deploy__verify_on_the_devnet__full_match_and_nothing_published(deployed_registry: Cli) -> None:
+    result = deployed_registry.run("deploy", "--account", "TEST::0", "--force", "--verify", timeout=600)
+    assert "registry deployed at" in result.stdout
+    assert "full match (exact, metadata included)" in result.stdout
+    assert "not published: Sourcify and the explorers do not know a local network." in result.stderr
+    check = _record(deployed_registry).source_check
+    assert check is not None and check.match == EXACT_MATCH
+
+
 def test_verify_deployment__deployed_registry__full_match_recorded(deployed_registry: Cli) -> None:
     result, seconds = _verify(deployed_registry)
     assert result.returncode == 0, result.stderr
@@ -107,7 +116,7 @@ def test_verify_deployment__deployed_registry__full_match_recorded(deployed_regi
     assert check is not None and check.match == EXACT_MATCH and check.creation_match == EXACT_MATCH
     assert check.compiler.startswith("0.8.37+commit.")
     assert check.sources_commit and len(check.sources_commit.split("+")[0]) == 40
-    print(f"verify-deployment took {seconds:.1f} s")  # shown with -s; reported in the PR
+    print(f"verify-deployment (full match) took {seconds:.1f} s")  # shown with -s
 
 
 def test_verify_deployment__registry_from_changed_code__mismatch_exit_1(
@@ -116,7 +125,8 @@ def test_verify_deployment__registry_from_changed_code__mismatch_exit_1(
     constant = "uint8 private constant _MIN_PREFIX_LENGTH = "
     changed = compile_changed(tmp_path, constant + "4;", constant + "5;")
     record = deploy_and_record(deployed_registry, changed)
-    result, _ = _verify(deployed_registry)
+    result, seconds = _verify(deployed_registry)
+    print(f"verify-deployment (mismatch) took {seconds:.1f} s")
     assert result.returncode == 1, result.stderr
     sentence = f"MISMATCH: the code at {checksum(record.address)} is not what these sources compile to"
     assert sentence in result.stdout
@@ -130,7 +140,8 @@ def test_verify_deployment__registry_from_changed_comment__partial_match_exit_0(
 ) -> None:
     changed = compile_changed(tmp_path, "// GTIN-14 has 14 digits", "// a GTIN-14 has 14 digits")
     deploy_and_record(deployed_registry, changed)
-    result, _ = _verify(deployed_registry)
+    result, seconds = _verify(deployed_registry)
+    print(f"verify-deployment (partial match) took {seconds:.1f} s")
     assert result.returncode == 0, result.stderr
     assert "partial match (same code, different metadata)" in result.stdout
     check = _record(deployed_registry).source_check
