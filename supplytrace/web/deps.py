@@ -15,7 +15,7 @@ import functools
 import logging
 from collections.abc import AsyncIterator, Callable, Collection
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -136,6 +136,15 @@ class Page:
         self._reads: AsyncRegistryReads | None = None
         self._threads: anyio.CapacityLimiter | None = None
         self._roles: dict[tuple[str, int], asyncio.Future[bool]] = {}
+
+    def recorded(self, deployment: Deployment) -> None:
+        """Take a newer record of the same registry (``web.follow``): what it says of the source."""
+        registry = self.context.registry.model_copy(
+            update={"source": source_sentence(deployment.source_check)}
+        )
+        self.config = replace(self.config, deployment=deployment)
+        self.context = replace(self.context, registry=registry)
+        self.templates.env.globals["registry"] = registry
 
     def stale(self, notice: str | None) -> None:
         """Say ``notice`` on every page (the registry this page reads is no longer the one the
