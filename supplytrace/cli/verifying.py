@@ -11,15 +11,16 @@ from rich.markup import escape
 from supplytrace.cli.options import network_option
 from supplytrace.cli.output import console, err_console, friendly_errors
 from supplytrace.core.config import Settings, load_settings
-from supplytrace.service import verification
+from supplytrace.core.sources import SOURCIFY_SERVER
 
 if TYPE_CHECKING:
     from supplytrace.chain.rpc import Rpc
     from supplytrace.core.deployments import Deployment
+    from supplytrace.service.verification import SourcesCheck
 
 sourcify_option = click.option(
     "--sourcify-server",
-    default=verification.SOURCIFY_SERVER,
+    default=SOURCIFY_SERVER,
     envvar="SUPPLYTRACE_SOURCIFY_SERVER",
     show_default=True,
     show_envvar=True,
@@ -68,6 +69,7 @@ def check_and_print(
     from supplytrace.chain.ape import is_local
     from supplytrace.chain.deployment import check_deployment
     from supplytrace.core.deployments import record_path
+    from supplytrace.service import verification
 
     check_deployment(rpc, deployment)
     err_console.print("compiling the sources and comparing them with the code on the chain…")
@@ -90,12 +92,16 @@ def check_and_print(
     return True
 
 
-def _sourcify(checked: verification.SourcesCheck, rpc: Rpc, network: str, server: str) -> str:
+def _sourcify(checked: SourcesCheck, rpc: Rpc, network: str, server: str) -> str:
+    from supplytrace.service import verification
+
     return verification.publish_to_sourcify(
         server, checked.deployment, checked.result.metadata, checked.standard_input
     )
 
 
-def _etherscan(checked: verification.SourcesCheck, rpc: Rpc, network: str, server: str) -> str:
+def _etherscan(checked: SourcesCheck, rpc: Rpc, network: str, server: str) -> str:
+    from supplytrace.service import verification
+
     arguments = verification.constructor_arguments(rpc, checked.deployment)
     return verification.publish_to_etherscan(network, checked.deployment, checked.standard_input, arguments)

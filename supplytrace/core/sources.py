@@ -27,6 +27,9 @@ from typing import Any
 
 from supplytrace.core.errors import SupplytraceError
 
+#: The public Sourcify server ``deploy --verify`` publishes the sources to (``--sourcify-server``).
+SOURCIFY_SERVER = "https://sourcify.dev/server"
+
 #: The contract a deployment holds, as ``(source unit, contract name)``.
 REGISTRY_TARGET = ("contracts/ProvenanceRegistry.sol", "ProvenanceRegistry")
 

@@ -31,8 +31,6 @@ from supplytrace.core.deployments import EXACT_MATCH, MATCH, MISMATCH, Deploymen
 from supplytrace.core.errors import SupplytraceError
 from supplytrace.core.hashing import checksum
 
-#: The public Sourcify server; any other is given with --sourcify-server.
-SOURCIFY_SERVER = "https://sourcify.dev/server"
 TOOL = Path("tools") / "verify-deployment.mjs"
 
 
