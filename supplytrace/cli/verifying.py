@@ -75,9 +75,10 @@ def check_and_print(
     err_console.print("compiling the sources and comparing them with the code on the chain…")
     checked = verification.check_sources(deployment, rpc.url, settings.deployments)
     console.print(verification.sentence(checked), markup=False)
-    console.print(
+    err_console.print(  # stdout holds the one sentence; where it was recorded goes beside it
         f"recorded in {record_path(settings.deployments, deployment.ecosystem, deployment.network)} "
-        f"(sources {checked.check.sources_commit or 'not under git'}, {checked.seconds:.0f} s)"
+        f"(sources {checked.check.sources_commit or 'not under git'}, {checked.seconds:.0f} s)",
+        markup=False,
     )
     if not publish or not checked.check.verified:
         return checked.check.verified
