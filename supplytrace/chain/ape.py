@@ -227,3 +227,47 @@ def explain_ape_error(exc: BaseException) -> str | None:
     if name == "NetworkError" or "No (supported) node found" in text:
         return "the node is not reachable; start the devnet (`supplytrace devnet up`) or check the RPC URL."
     return None
+
+
+def etherscan_verify(
+    network: str,
+    address: str,
+    standard_input: dict[str, Any],
+    *,
+    compiler_version: str,
+    contract_name: str,
+    constructor_arguments: str | None,
+    api_uri: str | None = None,
+) -> str:
+    """Submit ``standard_input`` to the Etherscan-family explorer of ``network`` through the
+    ape-etherscan plugin's client (API key from ``ETHERSCAN_API_KEY``), as standard JSON so that
+    the explorer compiles exactly what the registry was compiled from; returns its answer (a
+    receipt id to poll on the explorer). ``api_uri`` replaces the explorer's API address (tests).
+
+    Only the plugin's HTTP client is used: its ``publish_contract`` would rebuild the input from
+    ape's project and, for Ethereum, flatten it into one file, which changes the metadata.
+    """
+    from ape import config, networks
+    from ape_etherscan.client import ContractClient, get_etherscan_api_uri
+    from ape_etherscan.types import EtherscanInstance
+
+    _ape_logging()
+    with networks.parse_network_choice(network) as provider:
+        net = provider.network
+        uri = api_uri or get_etherscan_api_uri(
+            config.get_config("etherscan"), net.ecosystem.name, net.name, provider.chain_id
+        )
+        instance = EtherscanInstance(
+            ecosystem_name=net.ecosystem.name, network_name=net.name, uri=uri, api_uri=uri
+        )
+        optimizer = standard_input["settings"].get("optimizer", {})
+        receipt = ContractClient(instance, address).verify_source_code(
+            standard_input,
+            compiler_version,
+            contract_name=contract_name,
+            optimization_used=bool(optimizer.get("enabled")),
+            optimization_runs=optimizer.get("runs"),
+            constructor_arguments=constructor_arguments,
+            evm_version=standard_input["settings"].get("evmVersion"),
+        )
+    return f"the explorer accepted the sources for checking (receipt {receipt})"

@@ -6,6 +6,7 @@ import click
 
 from supplytrace.cli.options import account_option, network_option
 from supplytrace.cli.output import console, friendly_errors, report_wait
+from supplytrace.cli.verifying import check_and_print, sourcify_option
 from supplytrace.core.config import load_settings
 
 
@@ -64,9 +65,28 @@ def devnet_status() -> None:
     help="Seconds a transfer of the admin role waits (default: 0 on the local devnet, two days elsewhere).",
 )
 @click.option("--force", is_flag=True, help="Deploy even if a deployment is recorded for this network.")
+@click.option(
+    "--verify",
+    is_flag=True,
+    help="Then check the code against this checkout's sources (as `verify-deployment`) and, on a "
+    "public network, publish them to Sourcify and the network's Etherscan-family explorer.",
+)
+@sourcify_option
 @friendly_errors
-def deploy(network: str, account: str, admin: str | None, admin_delay: int | None, force: bool) -> None:
-    """Deploy the registry and record it in deployments/<ecosystem>-<network>.json."""
+def deploy(
+    network: str,
+    account: str,
+    admin: str | None,
+    admin_delay: int | None,
+    force: bool,
+    verify: bool,
+    sourcify_server: str,
+) -> None:
+    """Deploy the registry and record it in deployments/<ecosystem>-<network>.json.
+
+    With --verify the exit status is 1 if the deployed code is not what the sources compile to;
+    a verifier that cannot be reached is a warning (publish later with
+    `verify-deployment --publish`)."""
     from supplytrace.core.deployments import record_path
     from supplytrace.service.connect import deployer, network_names
     from supplytrace.service.registry import Registry
@@ -79,3 +99,7 @@ def deploy(network: str, account: str, admin: str | None, admin_delay: int | Non
     )
     record, path = registry.deployment, record_path(settings.deployments, ecosystem, name)
     console.print(f"registry deployed at {record.address} (block {record.block}); recorded in {path}")
+    if verify and not check_and_print(
+        settings, sender.rpc, record, network, publish=True, server=sourcify_server
+    ):
+        raise SystemExit(1)

@@ -15,7 +15,7 @@ import functools
 import logging
 from collections.abc import AsyncIterator, Callable, Collection
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -35,7 +35,7 @@ from supplytrace.core.records import REGISTRAR_ROLE
 from supplytrace.core.story import addresses
 from supplytrace.web.lotdata import MetadataStore
 from supplytrace.web.render import Templates
-from supplytrace.web.views.common import Context, Contract
+from supplytrace.web.views.common import Context, Contract, source_sentence
 from supplytrace.web.views.lot import ITEMS_PER_PAGE
 
 T = TypeVar("T")
@@ -124,6 +124,7 @@ class Page:
                 url=config.links.address(config.registry),
                 chain_id=config.chain_id,
                 network=config.network_label,
+                source=source_sentence(config.deployment.source_check if config.deployment else None),
             ),
             item_url=item_url,
             lot_url=lot_url,
@@ -135,6 +136,15 @@ class Page:
         self._reads: AsyncRegistryReads | None = None
         self._threads: anyio.CapacityLimiter | None = None
         self._roles: dict[tuple[str, int], asyncio.Future[bool]] = {}
+
+    def recorded(self, deployment: Deployment) -> None:
+        """Take a newer record of the same registry (``web.follow``): what it says of the source."""
+        registry = self.context.registry.model_copy(
+            update={"source": source_sentence(deployment.source_check)}
+        )
+        self.config = replace(self.config, deployment=deployment)
+        self.context = replace(self.context, registry=registry)
+        self.templates.env.globals["registry"] = registry
 
     def stale(self, notice: str | None) -> None:
         """Say ``notice`` on every page (the registry this page reads is no longer the one the

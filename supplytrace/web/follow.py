@@ -87,6 +87,8 @@ class Follower:
             return
         if config.registry.lower() == old.config.registry.lower():
             old.stale(None)
+            if config.deployment is not None:  # e.g. `verify-deployment` recorded a source check
+                old.recorded(config.deployment)
             return
         page = Page(config, source)
         page.open()

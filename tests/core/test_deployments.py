@@ -7,7 +7,16 @@ from dataclasses import asdict, replace
 
 import pytest
 
-from supplytrace.core.deployments import Deployment, DeploymentError, load, record_path, save
+from supplytrace.core.deployments import (
+    EXACT_MATCH,
+    Deployment,
+    DeploymentError,
+    SourceCheck,
+    load,
+    record_path,
+    save,
+    with_source_check,
+)
 
 RECORD = Deployment(
     ecosystem="ethereum",
@@ -93,3 +102,15 @@ def test_load__valid_json_wrong_fields__raises_deployment_error(tmp_path, conten
     (tmp_path / "ethereum-local.json").write_text(content, encoding="utf-8")
     with pytest.raises(DeploymentError):
         load(tmp_path, "ethereum", "local")
+
+
+def test_with_source_check__record_saved__loads_back_and_older_records_still_load(tmp_path):
+    path = save(tmp_path, RECORD)
+    older = json.loads(path.read_text())
+    assert older.pop("source_check") is None
+    path.write_text(json.dumps(older))  # a record written before verify-deployment existed
+    assert load(tmp_path, "ethereum", "local") == RECORD
+    check = SourceCheck(EXACT_MATCH, EXACT_MATCH, "2026-12-01T08:00:00Z", "ab" * 20, "0.8.37+commit.f401782d")
+    updated = with_source_check(tmp_path, RECORD, check)
+    assert load(tmp_path, "ethereum", "local") == updated == replace(RECORD, source_check=check)
+    assert updated.source_check is not None and updated.source_check.verified

@@ -50,6 +50,7 @@ def test_build_page__recorded_deployment__app_reads_the_chain_and_says_where_his
             "url": f"{BASE}/address/{world.registry.address}",
             "chain_id": world.chain_id,
             "network": "local test network",
+            "source": "The registry's source has not been checked.",  # no verify-deployment yet
         }
 
 

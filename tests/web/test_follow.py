@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from supplytrace.core.config import load_settings
-from supplytrace.core.deployments import Deployment, save
+from supplytrace.core.deployments import EXACT_MATCH, Deployment, SourceCheck, save, with_source_check
 from supplytrace.core.hashing import keccak
 from supplytrace.core.ids import ItemKey, encode_code
 from supplytrace.demo import HONEY_GTIN
@@ -57,3 +57,25 @@ def test_serve__redeployed_registry__next_request_reads_the_new_one_and_a_bad_re
         page = text_of(stale.text)
         assert "The deployment record for this network has changed, but this page cannot read" in page
         assert f"It still shows the registry at {record.address}" in page
+
+
+def test_serve__source_check_recorded_for_the_same_registry__next_request_says_it(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(follow, "LOOK_EVERY", 0.0)
+    settings = replace(load_settings(), home=world.home, deployments=tmp_path / "deployments")
+    save(settings.deployments, world.deployment, force=True)
+    app, _note = build_page(settings, "ethereum:local", world.rpc_url)
+    item = world.key("genuine")
+    with TestClient(app, raise_server_exceptions=False) as client:
+        before = text_of(client.get(f"/item/{item.id_hex}").text)
+        assert "The registry's source has not been checked." in before
+        check = SourceCheck(EXACT_MATCH, EXACT_MATCH, "2026-12-01T08:00:00Z", None, "0.8.37+commit.f401782d")
+        with_source_check(settings.deployments, world.deployment, check)
+        page = text_of(client.get(f"/item/{item.id_hex}").text)
+        sentence = (
+            "The registry's code matches its published source exactly, "
+            "metadata included (checked 2026-12-01)."
+        )
+        assert sentence in page
+        assert "has changed" not in page  # the same registry: not stale

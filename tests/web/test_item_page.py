@@ -4,7 +4,12 @@ reaching it, and every way a code can be wrong."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import replace
 
+import pytest
+
+from supplytrace.core.deployments import EXACT_MATCH, MISMATCH, SourceCheck
 from supplytrace.core.ids import ItemKey
 from supplytrace.demo import HONEY_GTIN, LOT_CODE, LOT_METADATA, RECALL_REASON, RETAILER_DESCRIPTION
 from supplytrace.web.views.common import fmt_date
@@ -286,3 +291,44 @@ def test_check_typed_code__human_readable_line_without_a_serial__400_names_what_
     answer = client.get("/check", params={"code": f"(01) {key.gtin} (10) {key.lot}"})
     assert answer.status_code == 400
     assert "serial" in text_of(answer.text)
+
+
+def test_check_it_yourself__source_never_checked__says_so(client: TestClient, world: World) -> None:
+    page = text_of(client.get(_path(world.key("genuine"))).text)
+    assert "Check it yourself" in page
+    assert "The registry's source has not been checked." in page
+
+
+@pytest.mark.parametrize(
+    ("match", "sentence"),
+    [
+        (
+            EXACT_MATCH,
+            "The registry's code matches its published source exactly, metadata included "
+            "(checked 2026-12-01 against commit 0123456789ab).",
+        ),
+        (
+            MISMATCH,
+            "The registry's code does NOT match the source it was checked against "
+            "(checked 2026-12-01 against commit 0123456789ab).",
+        ),
+    ],
+)
+def test_check_it_yourself__source_check_recorded__says_what_matched_and_when(
+    make_client: Callable[..., TestClient], world: World, match: str, sentence: str
+) -> None:
+    check = SourceCheck(match, match, "2026-12-01T08:00:00Z", "0123456789ab" * 3 + "cdef", "0.8.37")
+    client = make_client(deployment=replace(world.deployment, source_check=check))
+    page = text_of(client.get(_path(world.key("genuine"))).text)
+    assert sentence in page
+    assert "has not been checked" not in page
+
+
+def test_check_it_yourself__hostile_commit_in_record__escaped(
+    make_client: Callable[..., TestClient], world: World
+) -> None:
+    check = SourceCheck(EXACT_MATCH, None, "2026-12-01T08:00:00Z", "<script>x</script>", "0.8.37")
+    client = make_client(deployment=replace(world.deployment, source_check=check))
+    response = client.get(_path(world.key("genuine")))
+    assert "<script>x" not in response.text
+    assert "&lt;script&gt;x" in response.text

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from supplytrace.chain.history import Participant
+from supplytrace.core.deployments import EXACT_MATCH, MATCH, SourceCheck
 from supplytrace.core.events import Logged
 from supplytrace.core.explorers import ExplorerLinks
 from supplytrace.core.story import describe
@@ -115,6 +116,24 @@ class Contract(BaseModel):
     url: str | None
     chain_id: int
     network: str
+    source: str = Field(
+        default="The registry's source has not been checked.",
+        description="Whether the registry's code was found to match its source (`supplytrace "
+        "verify-deployment`, recorded in the deployment record); never checked per request.",
+    )
+
+
+def source_sentence(check: SourceCheck | None) -> str:
+    """What the page says of the registry's source, from the recorded check (no network call)."""
+    if check is None:
+        return "The registry's source has not been checked."
+    commit = (check.sources_commit or "")[:12]
+    day = f"{check.checked_at[:10]} against commit {commit}" if commit else check.checked_at[:10]
+    if check.match == EXACT_MATCH:
+        return f"The registry's code matches its published source exactly, metadata included (checked {day})."
+    if check.match == MATCH:
+        return f"The registry's code matches its published source; only the metadata differs (checked {day})."
+    return f"The registry's code does NOT match the source it was checked against (checked {day})."
 
 
 class IndexState(BaseModel):
