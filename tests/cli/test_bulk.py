@@ -16,13 +16,25 @@ from supplytrace.core.ids import ItemKey
 from tests.cli.conftest import BRAND, DISTRIBUTOR, HONEY_GTIN, RETAILER, Cli
 
 LINK = "http://127.0.0.1:8000/tx/0x"
+BULK_ARGS = ("--max-per-tx", "10", "--yes", "--account", "TEST::1")
 
 
 def new_lot(cli: Cli, tmp_path: Path, code: str, count: int) -> tuple[str, list[str]]:
     """Lot ``code`` of the brand (TEST::1) with ``count`` items: (GTIN:LOT, item ids)."""
     metadata = tmp_path / f"{code}.json"
     metadata.write_text('{"product": "Acacia honey 500 g"}')
-    cli.run("lot", "create", "--gtin", HONEY_GTIN, "--lot", code, "--metadata", str(metadata), "--account", "TEST::1")
+    cli.run(
+        "lot",
+        "create",
+        "--gtin",
+        HONEY_GTIN,
+        "--lot",
+        code,
+        "--metadata",
+        str(metadata),
+        "--account",
+        "TEST::1",
+    )
     rows = tmp_path / f"{code}.csv"
     serials = [f"{code}-{n}" for n in range(count)]
     rows.write_text("gtin,serial,lot\n" + "".join(f"{HONEY_GTIN},{s},{code}\n" for s in serials))
@@ -59,7 +71,9 @@ def test_offer__several_transactions_stdin_closed_without_yes__nothing_sent_and_
 ) -> None:
     lot, ids = new_lot(deployed, tmp_path, "BULK-B", 12)
     before = tx_count(deployed, BRAND)
-    sentence = deployed.error("offer", "--lot", lot, "--to", DISTRIBUTOR, "--max-per-tx", "5", "--account", "TEST::1")
+    sentence = deployed.error(
+        "offer", "--lot", lot, "--to", DISTRIBUTOR, "--max-per-tx", "5", "--account", "TEST::1"
+    )
     assert "12 items in 3 transactions, about" in sentence
     assert "nothing was sent" in sentence and "--yes" in sentence, sentence
     assert tx_count(deployed, BRAND) == before and pending_receiver(deployed, ids[0]) == "None"
@@ -70,7 +84,9 @@ def test_offer_accept__several_transactions_answered_on_stdin__no_sends_nothing_
 ) -> None:
     lot, ids = new_lot(deployed, tmp_path, "BULK-C", 6)
     args = ("--max-per-tx", "3", "--account")
-    refused = deployed.run("offer", "--lot", lot, "--to", DISTRIBUTOR, *args, "TEST::1", input="n\n", ok=False)
+    refused = deployed.run(
+        "offer", "--lot", lot, "--to", DISTRIBUTOR, *args, "TEST::1", input="n\n", ok=False
+    )
     assert refused.returncode == 1 and "nothing was sent" in refused.stderr
     assert pending_receiver(deployed, ids[0]) == "None"
     deployed.run("offer", "--lot", lot, "--to", DISTRIBUTOR, *args, "TEST::1", input="y\n")
@@ -78,7 +94,7 @@ def test_offer_accept__several_transactions_answered_on_stdin__no_sends_nothing_
     assert accepted.stdout.count(LINK) == 2 and "accepted 6 items" in accepted.stdout
 
 
-def test_offer__interrupted_while_the_second_transaction_is_mined__exit_3_then_the_rerun_exit_0_each_item_once(
+def test_offer__interrupted_while_the_second_chunk_is_mined__exit_3_then_the_rerun_exit_0_each_item_once(
     deployed: Cli, tmp_path: Path
 ) -> None:
     lot, ids = new_lot(deployed, tmp_path, "BULK-D", 40)
@@ -86,8 +102,7 @@ def test_offer__interrupted_while_the_second_transaction_is_mined__exit_3_then_t
     deployed.run_rpc("evm_setAutomine", [False])  # each block is mined by the test, one at a time
     try:
         process = subprocess.Popen(
-            [sys.executable, "-m", "supplytrace.cli", "offer", "--lot", lot, "--to", DISTRIBUTOR]
-            + ["--max-per-tx", "10", "--yes", "--account", "TEST::1"],
+            [sys.executable, "-m", "supplytrace.cli", "offer", "--lot", lot, "--to", DISTRIBUTOR, *BULK_ARGS],
             env=deployed.env,
             cwd=deployed.workdir,
             stdin=subprocess.DEVNULL,
@@ -105,10 +120,14 @@ def test_offer__interrupted_while_the_second_transaction_is_mined__exit_3_then_t
         deployed.run_rpc("evm_mine", [])
     assert process.returncode == 3, err
     assert "10 of 40 items were offered" in err and "run the same command again" in err, err
-    rerun = deployed.run("offer", "--lot", lot, "--to", DISTRIBUTOR, "--max-per-tx", "10", "--yes", "--account", "TEST::1")
+    rerun = deployed.run(
+        "offer", "--lot", lot, "--to", DISTRIBUTOR, "--max-per-tx", "10", "--yes", "--account", "TEST::1"
+    )
     assert "20 items were already offered to" in rerun.stdout, rerun.stdout
     assert tx_count(deployed, BRAND) == base + 4  # total transactions = chunks
-    logs = deployed.run_rpc("eth_getLogs", [{"fromBlock": "0x0", "toBlock": "latest", "topics": [topic0(CustodyOffered)]}])
+    logs = deployed.run_rpc(
+        "eth_getLogs", [{"fromBlock": "0x0", "toBlock": "latest", "topics": [topic0(CustodyOffered)]}]
+    )
     assert isinstance(logs, list)
     offers = Counter(log["topics"][1] for log in logs)
     assert [offers[i] for i in ids] == [1] * 40  # no item offered twice
@@ -130,12 +149,26 @@ def test_sign_acceptance_handoff__more_items_than_a_transaction__one_file_handed
     lot, ids = new_lot(deployed, tmp_path, "BULK-E", 7)
     path = tmp_path / "acceptance.txt"
     signed = deployed.run(
-        "sign-acceptance", "--lot", lot, "--from", BRAND, "--max-per-tx", "3", "--output", str(path), "--account", "TEST::3"
+        "sign-acceptance",
+        "--lot",
+        lot,
+        "--from",
+        BRAND,
+        "--max-per-tx",
+        "3",
+        "--output",
+        str(path),
+        "--account",
+        "TEST::3",
     )
     assert "acceptance of 7 items in 3 parts written to" in signed.stdout
     assert len(path.read_text().split()) == 3 and all(p.startswith("st1:") for p in path.read_text().split())
     handed = deployed.run("handoff", str(path), "--yes", "--account", "TEST::1")
-    assert handed.stdout.count(LINK) == 3 and "handed 7 items to" in handed.stdout and "total fee" in handed.stdout
+    assert (
+        handed.stdout.count(LINK) == 3
+        and "handed 7 items to" in handed.stdout
+        and "total fee" in handed.stdout
+    )
     assert "3 transactions, about" in handed.stderr
     assert RETAILER in deployed.run("status", ids[-1]).stdout
 

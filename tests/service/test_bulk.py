@@ -79,7 +79,9 @@ def test_batch_gas__each_batch_function_estimated_on_anvil__within_its_measured_
 
     def within(registry, name: str, *args) -> None:
         sender = registry.sender
-        measured = [sender.estimate(sender.calldata(name, ids[:n], *args), to=registry.address) for n in (2, 40)]
+        measured = [
+            sender.estimate(sender.calldata(name, ids[:n], *args), to=registry.address) for n in (2, 40)
+        ]
         gas = BATCH_GAS[name]
         assert measured[1] - measured[0] <= 38 * gas.per_item, (name, measured)
         assert measured[0] <= gas.gas(2) and measured[1] <= gas.gas(40), (name, measured)
@@ -93,7 +95,9 @@ def test_batch_gas__each_batch_function_estimated_on_anvil__within_its_measured_
     for n in (2, 40):
         (part,) = as_(retailer).sign_acceptance(ids[:n], sender=brand.address).parts
         sender = as_(brand).sender
-        data = sender.calldata("handoffBatch", ids[:n], retailer.address, part.request.deadline, part.signature)
+        data = sender.calldata(
+            "handoffBatch", ids[:n], retailer.address, part.request.deadline, part.signature
+        )
         assert sender.estimate(data, to=sender.registry) <= BATCH_GAS["handoffBatch"].gas(n)
 
 
@@ -102,7 +106,9 @@ def test_batch_gas__each_batch_function_estimated_on_anvil__within_its_measured_
 # ----------------------------------------------------------------------------------------------
 
 
-def test_offer__several_chunks__before_send_told_transactions_gas_and_fee(as_, brand, distributor, register, rpc):
+def test_offer__several_chunks__before_send_told_transactions_gas_and_fee(
+    as_, brand, distributor, register, rpc
+):
     ids = register(*(f"K-{n}" for n in range(5)))
     told: list[Cost] = []
     as_(brand).offer(ids, to=distributor.address, run=RunOptions(max_items_per_tx=2, before_send=told.append))
@@ -137,8 +143,12 @@ def test_offer__interrupted_after_the_first_chunk__exit_3_then_the_rerun_offers_
     ids = register(*(f"I-{n}" for n in range(7)))
     before = nonce(rpc, brand)
     shown: list[tuple[int, int]] = []
-    run = RunOptions(max_items_per_tx=3, on_sent=stop_after_first, on_progress=lambda d, t: shown.append((d, t)))
-    with pytest.raises(InterruptedRunError, match="3 of 7 items were offered.*run the same command again") as caught:
+    run = RunOptions(
+        max_items_per_tx=3, on_sent=stop_after_first, on_progress=lambda d, t: shown.append((d, t))
+    )
+    with pytest.raises(
+        InterruptedRunError, match=r"3 of 7 items were offered.*run the same command again"
+    ) as caught:
         as_(brand).offer(ids, to=distributor.address, run=run)
     assert caught.value.exit_code == 3 and nonce(rpc, brand) == before + 1
     assert shown == [(0, 7), (3, 7)]
@@ -165,7 +175,9 @@ def test_offer__node_fails_after_the_first_chunk__interrupted_and_says_a_rerun_f
         return sent[-1]
 
     monkeypatch.setattr(registry.sender, "transact", flaky)
-    with pytest.raises(InterruptedRunError, match="2 of 4 items were offered.*node is not reachable.*run the same"):
+    with pytest.raises(
+        InterruptedRunError, match=r"2 of 4 items were offered.*node is not reachable.*run the same"
+    ):
         registry.offer(ids, to=distributor.address, run=RunOptions(max_items_per_tx=2))
 
 
