@@ -25,7 +25,7 @@ from supplytrace.chain.reads import RegistryReads
 from supplytrace.chain.rpc import hex_int
 from supplytrace.chain.send import Sender
 from supplytrace.core.errors import ChainError, ContractRevertError, InterruptedRunError, SupplytraceError
-from supplytrace.core.events import ItemObserved, topic0
+from supplytrace.core.events import OBSERVATION, topic0
 from supplytrace.core.hashing import keccak
 from supplytrace.core.records import ItemRecord, ItemStatus
 from supplytrace.service import selection
@@ -75,24 +75,20 @@ class RunOptions:
 @dataclass(frozen=True)
 class Step:
     """What a run sends for a chunk of items: ``call(chunk)`` -> (function, arguments); ``gas``
-    sizes the chunks; ``past`` names what was done ("offered"), ``state`` what is done ("offered
-    to 0x..."), both for sentences."""
+    sizes the chunks; ``past`` names what was done ("offered"), for sentences."""
 
     call: Callable[[Sequence[bytes]], tuple[str, tuple[Any, ...]]]
     gas: BatchGas
     past: str
-    state: str
 
 
-def custody_step(
-    single: str, many: str, extra: tuple[Any, ...], gas: BatchGas, past: str, state: str
-) -> Step:
+def custody_step(single: str, many: str, extra: tuple[Any, ...], gas: BatchGas, past: str) -> Step:
     """A step with a function for one item (``single``) and its batch twin (``many``)."""
 
     def call(chunk: Sequence[bytes]) -> tuple[str, tuple[Any, ...]]:
         return (single, (chunk[0], *extra)) if len(chunk) == 1 else (many, (list(chunk), *extra))
 
-    return Step(call, gas, past, state)
+    return Step(call, gas, past)
 
 
 @dataclass(frozen=True)
@@ -106,12 +102,12 @@ class Custody:
 
 
 def offering(me: str, to: str) -> Custody:
-    step = custody_step("offer", "offerBatch", (to,), BATCH_GAS["offerBatch"], "offered", f"offered to {to}")
+    step = custody_step("offer", "offerBatch", (to,), BATCH_GAS["offerBatch"], "offered")
     return Custody(Applies(holder=me), lambda r: same(r.custodian, me) and same(r.pending_receiver, to), step)
 
 
 def accepting(me: str) -> Custody:
-    step = custody_step("accept", "acceptBatch", (), BATCH_GAS["acceptBatch"], "accepted", "held by you")
+    step = custody_step("accept", "acceptBatch", (), BATCH_GAS["acceptBatch"], "accepted")
     return Custody(
         Applies(offered_to=me), lambda r: r.status is ItemStatus.ACTIVE and same(r.custodian, me), step
     )
@@ -119,7 +115,7 @@ def accepting(me: str) -> Custody:
 
 def rejecting(me: str) -> Custody:
     gas = BATCH_GAS["rejectOfferBatch"]
-    step = custody_step("rejectOffer", "rejectOfferBatch", (), gas, "rejected", "without an open offer")
+    step = custody_step("rejectOffer", "rejectOfferBatch", (), gas, "rejected")
     return Custody(
         Applies(offered_to=me), lambda r: r.status is ItemStatus.ACTIVE and r.pending_receiver is None, step
     )
@@ -127,14 +123,14 @@ def rejecting(me: str) -> Custody:
 
 def cancelling(me: str) -> Custody:
     gas = BATCH_GAS["cancelOfferBatch"]
-    step = custody_step("cancelOffer", "cancelOfferBatch", (), gas, "withdrawn", "without an open offer")
+    step = custody_step("cancelOffer", "cancelOfferBatch", (), gas, "withdrawn")
     return Custody(
         Applies(holder=me, offered=True), lambda r: same(r.custodian, me) and r.pending_receiver is None, step
     )
 
 
 def selling(me: str) -> Custody:
-    step = Step(lambda c: ("sell", (c[0],)), BATCH_GAS["sell"], "sold", "sold")
+    step = Step(lambda c: ("sell", (c[0],)), BATCH_GAS["sell"], "sold")
     return Custody(Applies(holder=me), lambda r: r.status is ItemStatus.SOLD, step)
 
 
@@ -297,15 +293,14 @@ def record(
     home: Path,
     chain_id: int,
     items: Sequence[bytes],
-    step: tuple[str, bytes],
+    word: bytes,
     data_hash: bytes,
     options: RunOptions | None = None,
 ) -> BulkResult:
-    """Record ``step`` (text, word) with ``data_hash`` for ``items``, one transaction each. An
+    """Record the business step ``word`` with ``data_hash`` for ``items``, one transaction each. An
     observation may be repeated on purpose (a second inspection), so a rerun skips only what an
     unfinished run with the same items, step and data recorded: the run keeps a journal (under
     ``home/runs``) naming the block it started at, deleted when it ends."""
-    text, word = step
     ids = list(dict.fromkeys(items))
     key = {"chain": chain_id, "registry": sender.registry, "by": sender.address, "step": word.hex()}
     digest = keccak(json.dumps(key, sort_keys=True).encode() + data_hash + b"".join(ids)).hex()[:24]
@@ -316,12 +311,7 @@ def record(
         journal.parent.mkdir(parents=True, exist_ok=True)
         journal.write_text(json.dumps({"from_block": head + 1, **key}) + "\n")
     todo = [i for i in ids if i not in set(finished)]
-    recorded = Step(
-        lambda c: ("record", (c[0], word, data_hash)),
-        BATCH_GAS["record"],
-        "recorded",
-        f"recorded as {text!r}",
-    )
+    recorded = Step(lambda c: ("record", (c[0], word, data_hash)), BATCH_GAS["record"], "recorded")
     result = run(sender, recorded, todo, done=finished, options=options)
     journal.unlink(missing_ok=True)
     return result
@@ -338,7 +328,7 @@ def _recorded_since(
     if from_block > head:
         return []
     by = "0x" + sender.address[2:].lower().rjust(64, "0")
-    topics: list[object] = [topic0(ItemObserved), None, by, "0x" + word.hex()]
+    topics: list[object] = [topic0(OBSERVATION), None, by, "0x" + word.hex()]
     found = {
         bytes.fromhex(log["topics"][1][2:])
         for log in fetch_logs(sender.rpc.request, sender.registry, topics, from_block, head)

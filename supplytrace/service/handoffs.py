@@ -163,7 +163,7 @@ def hand_over(
             else ("handoff", (chunk[0], *common))
         )
 
-    step = bulk.Step(call, BATCH_GAS["handoffBatch"], "handed over", f"handed over to {acceptance.receiver}")
+    step = bulk.Step(call, BATCH_GAS["handoffBatch"], "handed over")
     sizing = chunk_size(sender.rpc, step.gas)
     return bulk.send_chunks(sender, step, todo, sizing, done=done, options=options, resizable=False)
 

@@ -484,7 +484,7 @@ class Registry:
         bulk.wait_until_settled(self._sender)
         ids = self.select(items, Applies(holder=self.account))
         chain_id = self.deployment.chain_id
-        return bulk.record(self._sender, self.settings.home, chain_id, ids, (step, word), data_hash, run)
+        return bulk.record(self._sender, self.settings.home, chain_id, ids, word, data_hash, run)
 
     def sell(self, items: Items, *, run: RunOptions | None = None) -> BulkResult:
         """Mark items the signer holds as sold to an end customer (they never move again); in a
