@@ -276,6 +276,21 @@ def rpc(chain) -> Iterator[Any]:
     client.close()
 
 
+@pytest.fixture
+def block_gas_limit(chain) -> Iterator[Callable[[int], None]]:
+    """block_gas_limit(gas): lower the node's block gas limit (restored afterwards; snapshots don't)."""
+    provider = chain.provider
+    original = provider.make_request("eth_getBlockByNumber", ["latest", False])["gasLimit"]
+
+    def _set(gas: int) -> None:
+        provider.make_request("evm_setBlockGasLimit", [hex(gas)])
+        provider.make_request("evm_mine", [])
+
+    yield _set
+    provider.make_request("evm_setBlockGasLimit", [original])
+    provider.make_request("evm_mine", [])
+
+
 @pytest.fixture(scope="session")
 def admin(accounts):
     return accounts[0]

@@ -46,7 +46,6 @@ from supplytrace.batch.receipt import (
     RECEIPT_COLUMNS,
     BatchResult,
     ReceiptRow,
-    Sizing,
     TxRecord,
     default_receipt_path,
     find_registrations,
@@ -56,9 +55,7 @@ from supplytrace.batch.receipt import (
 from supplytrace.batch.run import (
     BASE_GAS,
     DEFAULT_PENDING_TIMEOUT,
-    GAS_MARGIN,
     PER_ITEM_GAS,
-    TX_GAS_CAP,
     Progress,
     chunk_size,
     pending_count,
@@ -66,8 +63,9 @@ from supplytrace.batch.run import (
     run_batch,
     wait_for_pending,
 )
+from supplytrace.chain.gas import GAS_MARGIN, Sizing
 from supplytrace.chain.reads import RegistryReads
-from supplytrace.chain.send import Sender
+from supplytrace.chain.send import TX_GAS_CAP, Sender
 
 
 def validate_csv(

@@ -18,6 +18,7 @@ from typing import Any
 from supplytrace.batch.check import ChainCheck
 from supplytrace.batch.errors import BatchError, line_ranges
 from supplytrace.batch.plan import Plan
+from supplytrace.chain.gas import Sizing, ether
 from supplytrace.chain.logs import RawLog, fetch_logs
 from supplytrace.chain.reads import RegistryReads
 from supplytrace.chain.rpc import hex_int
@@ -44,15 +45,6 @@ OUTCOME_RESUMED = "already registered, resumed"
 
 
 @dataclass(frozen=True)
-class Sizing:
-    """How many items go in one transaction and why."""
-
-    gas_cap: int  # min(EIP-7825 cap, block gas limit)
-    gas_budget: int  # what a chunk may use: gas_cap * GAS_MARGIN
-    items_per_tx: int
-
-
-@dataclass(frozen=True)
 class TxRecord:
     tx_hash: str
     block: int
@@ -60,6 +52,7 @@ class TxRecord:
     items: int
     gas_used: int
     gas_limit: int
+    fee_wei: int = 0
 
 
 @dataclass(frozen=True)
@@ -92,7 +85,12 @@ class BatchResult:
         parts = [
             f"registered {self.registered:,} item{'s' if self.registered != 1 else ''} in {txs} "
             f"transaction{'s' if txs != 1 else ''}"
-            + (f" (up to {self.sizing.items_per_tx} items each, {self.gas_used:,} gas)" if txs else "")
+            + (
+                f" (up to {self.sizing.items_per_tx} items each, {self.gas_used:,} gas, total fee "
+                f"{ether(self.fee_wei)})"
+                if txs
+                else ""
+            )
         ]
         if self.resumed:
             parts.append(f"{self.resumed:,} were already registered by an earlier run")
@@ -115,6 +113,10 @@ class BatchResult:
     @property
     def gas_used(self) -> int:
         return sum(t.gas_used for t in self.transactions)
+
+    @property
+    def fee_wei(self) -> int:
+        return sum(t.fee_wei for t in self.transactions)
 
     @property
     def unlocated(self) -> int:

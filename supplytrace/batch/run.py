@@ -18,21 +18,19 @@ from collections.abc import Callable
 from supplytrace.batch.check import ChainCheck, GroupState, check_on_chain
 from supplytrace.batch.errors import BatchError
 from supplytrace.batch.plan import Plan
-from supplytrace.batch.receipt import BatchResult, Sizing, TxRecord, receipt_rows
+from supplytrace.batch.receipt import BatchResult, TxRecord, receipt_rows
+from supplytrace.chain.gas import BATCH_GAS, Sizing
+from supplytrace.chain.gas import chunk_size as gas_chunk_size
 from supplytrace.chain.reads import RegistryReads
 from supplytrace.chain.rpc import Rpc, hex_int
-from supplytrace.chain.send import TX_GAS_CAP, Sender
+from supplytrace.chain.send import Sender
 from supplytrace.core.errors import ContractRevertError
 from supplytrace.core.ids import encode_code
 
-#: Upper bound of the gas one more item adds to ``registerItems`` (measured 24,962 per item in a
-#: batch of 100 with 14-character serials, bench/results.json; a 20-character serial costs 72 more
-#: in calldata). Used to size chunks; each chunk is also estimated before it is sent.
-PER_ITEM_GAS = 25_500
-#: Upper bound of the fixed part of a ``registerItems`` transaction (21,000 intrinsic, the lot read).
-BASE_GAS = 60_000
-#: Fraction of the usable gas a chunk may be sized to (the rest is the safety margin).
-GAS_MARGIN = 0.9
+#: The gas of ``registerItems`` the chunks are sized from (measured; see
+#: :data:`~supplytrace.chain.gas.BATCH_GAS`): per item, and the fixed part of a transaction.
+PER_ITEM_GAS = BATCH_GAS["registerItems"].per_item
+BASE_GAS = BATCH_GAS["registerItems"].base
 DEFAULT_PENDING_TIMEOUT = 180.0
 #: Rounds of "the chain changed under us, read it again" before giving up.
 RETRY_ROUNDS = 5
@@ -66,17 +64,9 @@ def wait_for_pending(
         time.sleep(poll)
 
 
-def block_gas_limit(rpc: Rpc) -> int:
-    return hex_int(rpc.request("eth_getBlockByNumber", ["latest", False])["gasLimit"])
-
-
 def chunk_size(rpc: Rpc, max_items_per_tx: int | None = None) -> Sizing:
-    """Items per transaction from the measured per-item cost, under the tx cap and the block limit."""
-    cap = min(TX_GAS_CAP, block_gas_limit(rpc))
-    budget = int(cap * GAS_MARGIN)
-    by_gas = max(1, (budget - BASE_GAS) // PER_ITEM_GAS)
-    items = by_gas if max_items_per_tx is None else max(1, min(by_gas, max_items_per_tx))
-    return Sizing(gas_cap=cap, gas_budget=budget, items_per_tx=items)
+    """Items per ``registerItems`` transaction, under the tx cap and the block limit."""
+    return gas_chunk_size(rpc, BATCH_GAS["registerItems"], max_items_per_tx)
 
 
 class _ChainChanged(Exception):  # noqa: N818 (a signal inside the run, never seen outside)
@@ -202,7 +192,9 @@ def _register_group(
             raise _ChainChanged(frozenset(i.item_id for i in chunk), reverted=tx_hash)
         for planned in chunk:
             located[planned.item_id] = (tx_hash, sent.block)
-        record = TxRecord(tx_hash, sent.block, state.lot_id, len(chunk), sent.gas_used, gas_limit)
+        record = TxRecord(
+            tx_hash, sent.block, state.lot_id, len(chunk), sent.gas_used, gas_limit, sent.fee_wei
+        )
         transactions.append(record)
         show()
         if on_chunk is not None:

@@ -1,4 +1,10 @@
-"""Custody: offer, accept, reject, cancel, signed handoffs (sign-acceptance, handoff), record, sell."""
+"""Custody: offer, accept, reject, cancel, signed handoffs (sign-acceptance, handoff), record, sell.
+
+Every command that acts on many items sends them in transactions sized under the per-transaction
+gas cap and the block gas limit (sell and record: one per item), shows the cost and asks before
+sending more than one (:data:`~supplytrace.cli.options.CONFIRM_HELP`), shows progress on stderr,
+prints each transaction with its link and fee and the total, and finishes the job when rerun.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +13,24 @@ from typing import TYPE_CHECKING
 
 import click
 
-from supplytrace.cli.options import account_option, item_selection, network_option, registry_session
-from supplytrace.cli.output import count, friendly_errors, say, sent
+from supplytrace.cli.options import (
+    account_option,
+    bulk_options,
+    item_selection,
+    max_per_tx_option,
+    network_option,
+    registry_session,
+    yes_options,
+)
+from supplytrace.cli.output import bulk_run, bulk_summary, count, friendly_errors, say
 
 if TYPE_CHECKING:
+    from supplytrace.service.results import Moved
     from supplytrace.service.selection import ItemSelection
+
+
+def _items(moved: Moved) -> str:
+    return count(moved.items)
 
 
 @click.command()
@@ -19,48 +38,68 @@ if TYPE_CHECKING:
 @account_option
 @item_selection()
 @click.option("--to", "receiver", required=True, help="Address of the receiver.")
+@bulk_options
 @friendly_errors
-def offer(network: str, account: str, selection: ItemSelection, receiver: str) -> None:
+def offer(
+    network: str, account: str, selection: ItemSelection, receiver: str, max_per_tx: int | None, yes: bool
+) -> None:
     """Offer custody of items to --to; custody moves when the receiver accepts."""
-    with registry_session(network, account) as registry:
-        moved = registry.offer(selection, to=receiver)
-        sent(f"offered {count(moved.items)} to {receiver}", moved.sent, registry)
+    did = "offered {items} to " + receiver
+    with (
+        registry_session(network, account) as registry,
+        bulk_run(registry, "offering", yes, lambda m: did.format(items=_items(m)), max_per_tx) as run,
+    ):
+        result = registry.offer(selection, to=receiver, run=run)
+    bulk_summary(result, did, f"offered to {receiver}")
 
 
 @click.command()
 @network_option
 @account_option
 @item_selection()
+@bulk_options
 @friendly_errors
-def accept(network: str, account: str, selection: ItemSelection) -> None:
+def accept(network: str, account: str, selection: ItemSelection, max_per_tx: int | None, yes: bool) -> None:
     """Accept offers made to you; you become the custodian."""
-    with registry_session(network, account) as registry:
-        moved = registry.accept(selection)
-        sent(f"accepted {count(moved.items)}", moved.sent, registry)
+    with (
+        registry_session(network, account) as registry,
+        bulk_run(registry, "accepting", yes, lambda m: f"accepted {_items(m)}", max_per_tx) as run,
+    ):
+        result = registry.accept(selection, run=run)
+    bulk_summary(result, "accepted {items}", "yours")
 
 
 @click.command()
 @network_option
 @account_option
 @item_selection()
+@bulk_options
 @friendly_errors
-def reject(network: str, account: str, selection: ItemSelection) -> None:
+def reject(network: str, account: str, selection: ItemSelection, max_per_tx: int | None, yes: bool) -> None:
     """Decline offers made to you."""
-    with registry_session(network, account) as registry:
-        moved = registry.reject(selection)
-        sent(f"rejected {count(moved.items)}", moved.sent, registry)
+    with (
+        registry_session(network, account) as registry,
+        bulk_run(registry, "rejecting", yes, lambda m: f"rejected {_items(m)}", max_per_tx) as run,
+    ):
+        result = registry.reject(selection, run=run)
+    bulk_summary(result, "rejected {items}", "without an open offer")
 
 
 @click.command()
 @network_option
 @account_option
 @item_selection()
+@bulk_options
 @friendly_errors
-def cancel(network: str, account: str, selection: ItemSelection) -> None:
+def cancel(network: str, account: str, selection: ItemSelection, max_per_tx: int | None, yes: bool) -> None:
     """Withdraw your open offers."""
-    with registry_session(network, account) as registry:
-        moved = registry.cancel(selection)
-        sent(f"cancelled the offer of {count(moved.items)}", moved.sent, registry)
+    each = lambda m: f"cancelled the offer of {_items(m)}"  # noqa: E731
+    with (
+        registry_session(network, account) as registry,
+        bulk_run(registry, "cancelling", yes, each, max_per_tx) as run,
+    ):
+        result = registry.cancel(selection, run=run)
+    bulk_summary(result, "cancelled the offer of {items}", "without an open offer")
 
 
 @click.command("sign-acceptance")
@@ -73,8 +112,9 @@ def cancel(network: str, account: str, selection: ItemSelection) -> None:
     "--output",
     type=click.Path(path_type=Path),
     default=None,
-    help="Write the acceptance to this file (default: print it as one line).",
+    help="Write the acceptance to this file (default: print it, one line per part).",
 )
+@max_per_tx_option
 @friendly_errors
 def sign_acceptance(
     network: str,
@@ -83,30 +123,47 @@ def sign_acceptance(
     sender_address: str,
     valid_for: int,
     output: Path | None,
+    max_per_tx: int | None,
 ) -> None:
-    """As the receiver, sign your acceptance of items from --from (sent over to the custodian)."""
+    """As the receiver, sign your acceptance of items from --from (sent over to the custodian).
+
+    More items than one handoff transaction takes are signed in parts (one signature each, one
+    passphrase), one `st1:` line per part, all in the one text or file that `handoff` takes.
+    """
     with registry_session(network, account) as registry:
-        signed = registry.sign_acceptance(selection, sender=sender_address, valid_for=60 * valid_for)
+        signed = registry.sign_acceptance(
+            selection, sender=sender_address, valid_for=60 * valid_for, max_items_per_tx=max_per_tx
+        )
     if output is None:
         say(signed.text)
         return
     output.write_text(signed.text + "\n")
-    say(f"acceptance of {count(signed.request.items)} written to {output}; send it to {sender_address}.")
+    parts = len(signed.parts)
+    say(
+        f"acceptance of {count(signed.items)}{f' in {parts} parts' if parts > 1 else ''} written to "
+        f"{output}; send it to {sender_address}."
+    )
 
 
 @click.command()
 @network_option
 @account_option
 @click.argument("acceptance")
+@yes_options
 @friendly_errors
-def handoff(network: str, account: str, acceptance: str) -> None:
-    """Hand items over in one transaction with the receiver's signed ACCEPTANCE (file or string)."""
+def handoff(network: str, account: str, acceptance: str, yes: bool) -> None:
+    """Hand items over with the receiver's signed ACCEPTANCE (file or string): one transaction per
+    part of it (parts already used are skipped)."""
     from supplytrace.service.handoffs import read_acceptance
 
     signed = read_acceptance(acceptance)
-    with registry_session(network, account) as registry:
-        moved = registry.handoff(signed)
-        sent(f"handed {count(moved.items)} to {signed.request.receiver}", moved.sent, registry)
+    did = "handed {items} to " + signed.receiver
+    with (
+        registry_session(network, account) as registry,
+        bulk_run(registry, "handing over", yes, lambda m: did.format(items=_items(m))) as run,
+    ):
+        result = registry.handoff(signed, run=run)
+    bulk_summary(result, did, f"handed over to {signed.receiver}")
 
 
 @click.command()
@@ -121,21 +178,33 @@ def handoff(network: str, account: str, acceptance: str) -> None:
     default=None,
     help="File whose keccak256 is recorded (e.g. an inspection report).",
 )
+@yes_options
 @friendly_errors
-def record(network: str, account: str, selection: ItemSelection, step: str, data_file: Path | None) -> None:
-    """Record an observation about an item you hold, without changing custody."""
-    with registry_session(network, account) as registry:
-        for moved in registry.record(selection, step, data_file):
-            sent(f"recorded {step!r} for 0x{moved.items[0].hex()}", moved.sent, registry)
+def record(
+    network: str, account: str, selection: ItemSelection, step: str, data_file: Path | None, yes: bool
+) -> None:
+    """Record an observation about items you hold (one transaction each), without changing custody.
+
+    A rerun of an interrupted run (same items, step and data) skips the items it recorded; once a
+    run has finished, the same command records the observation again.
+    """
+    each = lambda m: f"recorded {step!r} for 0x{m.items[0].hex()}"  # noqa: E731
+    with registry_session(network, account) as registry, bulk_run(registry, "recording", yes, each) as run:
+        result = registry.record(selection, step, data_file, run=run)
+    bulk_summary(result, f"recorded {step!r} for {{items}}", f"recorded as {step!r}")
 
 
 @click.command()
 @network_option
 @account_option
 @item_selection(lot=False)
+@yes_options
 @friendly_errors
-def sell(network: str, account: str, selection: ItemSelection) -> None:
-    """Mark items sold to an end customer (they can never move again)."""
-    with registry_session(network, account) as registry:
-        for moved in registry.sell(selection):
-            sent(f"sold 0x{moved.items[0].hex()}", moved.sent, registry)
+def sell(network: str, account: str, selection: ItemSelection, yes: bool) -> None:
+    """Mark items sold to an end customer (one transaction each; they can never move again)."""
+    with (
+        registry_session(network, account) as registry,
+        bulk_run(registry, "selling", yes, lambda m: f"sold 0x{m.items[0].hex()}") as run,
+    ):
+        result = registry.sell(selection, run=run)
+    bulk_summary(result, "sold {items}", "sold")

@@ -8,10 +8,20 @@ import click
 
 from supplytrace.cli.options import (
     account_option,
+    bulk_options,
     network_option,
     registry_session,
 )
-from supplytrace.cli.output import UserError, friendly_errors, print_fields, progress_bar, say, sent
+from supplytrace.cli.output import (
+    UserError,
+    confirm_cost,
+    friendly_errors,
+    interruptible,
+    print_fields,
+    progress_bar,
+    say,
+    sent,
+)
 
 
 @click.group()
@@ -99,8 +109,7 @@ def register(network: str, account: str, gtin_value: str, serial: str, lot_code:
     default=None,
     help="Receipt CSV to write (default: FILE.receipt.csv).",
 )
-@click.option("--max-per-tx", type=int, default=None, help="At most this many items per transaction.")
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation before sending.")
+@bulk_options
 @friendly_errors
 def register_batch(
     network: str, account: str, csv_file: Path, receipt_path: Path | None, max_per_tx: int | None, yes: bool
@@ -108,23 +117,23 @@ def register_batch(
     """Register every row of a CSV (columns gtin, serial, lot; other columns kept as item metadata).
 
     The whole file is validated first and every bad row is reported by line number; nothing is
-    sent unless all rows are good. A rerun after an interruption finishes the job.
+    sent unless all rows are good.
     """
     from supplytrace.batch import BatchValidationError, format_errors
+    from supplytrace.chain.gas import BATCH_GAS, gas_price
+    from supplytrace.service.bulk import Cost
 
     receipt_path = receipt_path or csv_file.with_suffix(".receipt.csv")
     with registry_session(network, account) as registry:
         signer = registry.sender.signer if registry.sender else None
 
         def confirm(items: int, transactions: int) -> None:
-            if not yes:
-                click.confirm(f"Register {items} item(s) in {transactions} transaction(s)?", abort=True)
-            unlock = getattr(signer, "unlock", None)  # a keystore account: unlock once, not per transaction
-            if unlock is not None:
-                unlock()
+            per_tx = BATCH_GAS["registerItems"]
+            gas = transactions * per_tx.base + items * per_tx.per_item
+            confirm_cost(Cost(items, transactions, gas, gas_price(registry.rpc)), yes, signer)
 
         try:
-            with progress_bar("registering") as show:
+            with interruptible(), progress_bar("registering") as show:
                 result = registry.register_csv(
                     csv_file, receipt_path, max_items_per_tx=max_per_tx, before_send=confirm, on_progress=show
                 )

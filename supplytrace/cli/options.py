@@ -36,6 +36,28 @@ db_option = click.option(
     "default $SUPPLYTRACE_INDEX_DB, else SUPPLYTRACE_HOME/index.db.",
 )
 lot_option = click.option("--lot", "lot_ref", required=True, help="Lot id or GTIN:LOTCODE.")
+max_per_tx_option = click.option(
+    "--max-per-tx", type=int, default=None, help="At most this many items per transaction."
+)
+yes_option = click.option("--yes", is_flag=True, help="Do not ask for confirmation before sending.")
+
+#: What the help of every command that may send many transactions says about the question.
+CONFIRM_HELP = (
+    "Before sending more than one transaction, the command shows what it will cost and asks; --yes "
+    "sends without asking. Without a terminal to answer on (stdin closed) and without --yes, nothing "
+    "is sent. A rerun after an interruption finishes the job: what is done is skipped."
+)
+
+
+def yes_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--yes, and the rule of the question (:data:`CONFIRM_HELP`) in the command's help."""
+    func.__doc__ = (func.__doc__ or "").rstrip() + "\n\n" + CONFIRM_HELP
+    return yes_option(func)
+
+
+def bulk_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--max-per-tx and --yes (:func:`yes_options`)."""
+    return max_per_tx_option(yes_options(func))
 
 
 def item_selection(*, lot: bool = True) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

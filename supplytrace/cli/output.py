@@ -22,7 +22,9 @@ from supplytrace.core.text import ChainText
 if TYPE_CHECKING:
     from supplytrace.chain.send import Sent, WaitEvent
     from supplytrace.core.records import ItemRecord
+    from supplytrace.service.bulk import Cost, RunOptions
     from supplytrace.service.registry import Registry
+    from supplytrace.service.results import BulkResult, Moved
 
 console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -82,16 +84,92 @@ def report_wait(event: WaitEvent) -> None:
 
 
 def sent(message: str, done: Sent, registry: Registry) -> None:
-    """Print what was done, with the transaction, its block, its gas and its explorer link."""
-    message += f" (tx {done.tx_hash}, block {done.block}, {done.gas_used:,} gas)"
+    """Print what was done, with the transaction, its block, its gas, its fee and its explorer link."""
+    from supplytrace.chain.gas import ether
+
+    message += f" (tx {done.tx_hash}, block {done.block}, {done.gas_used:,} gas, fee {ether(done.fee_wei)})"
     link = registry.tx_link(done.tx_hash)
     if link:
         message += f"\n  {link}"
     console.print(message, soft_wrap=True, markup=False)
 
 
-def count(items: Sequence[Any]) -> str:
-    return "1 item" if len(items) == 1 else f"{len(items)} items"
+def count(items: Sequence[Any] | int) -> str:
+    n = items if isinstance(items, int) else len(items)
+    return "1 item" if n == 1 else f"{n:,} items"
+
+
+def confirm_cost(cost: Cost, yes: bool, signer: object = None) -> None:
+    """Before a run of more than one transaction: say what it will cost (stderr) and, unless
+    ``yes``, ask; no answer (stdin closed) or "no" sends nothing. Unlocks a keystore account once."""
+    if cost.transactions > 1:
+        err_console.print(f"this sends {cost.sentence()}.", markup=False)
+        if not yes:
+            try:
+                agreed = click.confirm("Send them?", err=True)
+            except click.Abort:
+                agreed = False
+            if not agreed:
+                raise UserError(
+                    f"nothing was sent ({cost.sentence()}); answer yes at the question, or add --yes "
+                    "to send without asking."
+                )
+    unlock = getattr(signer, "unlock", None)  # a keystore account: unlock once, not per transaction
+    if unlock is not None:
+        unlock()
+
+
+@contextmanager
+def interruptible() -> Iterator[None]:
+    """Ctrl-C raises KeyboardInterrupt inside (a run stops between steps and says what is done),
+    not ape's handler, which exits at once with 130 once ape is imported."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@contextmanager
+def bulk_run(
+    registry: Registry, label: str, yes: bool, each: Callable[[Moved], str], max_per_tx: int | None = None
+) -> Iterator[RunOptions]:
+    """The options of a bulk run: the cost and the question (:func:`confirm_cost`), a progress
+    bar on stderr, and each confirmed transaction printed (``each(moved)`` with :func:`sent`)
+    once the bar is gone, also when the run is interrupted."""
+    from supplytrace.service.bulk import RunOptions
+
+    moves: list[Moved] = []
+    signer = registry.sender.signer if registry.sender else None
+    try:
+        with interruptible(), progress_bar(label) as show:
+            yield RunOptions(max_per_tx, lambda cost: confirm_cost(cost, yes, signer), show, moves.append)
+    finally:
+        for moved in moves:
+            sent(each(moved), moved.sent, registry)
+
+
+def bulk_summary(result: BulkResult, did: str, state: str) -> None:
+    """After a bulk run: what it did in all (``did``: "offered {items} to X") with its gas and
+    total fee when it took more than one transaction, and what an earlier run had already done."""
+    from supplytrace.chain.gas import ether
+
+    if len(result) > 1:
+        say(
+            f"{did.format(items=count(result.items))} in {len(result)} transactions "
+            f"({result.gas_used:,} gas, total fee {ether(result.fee_wei)})"
+        )
+    done = len(result.done)
+    if done and not result.moves:
+        say(f"all {count(done)} {'was' if done == 1 else 'were'} already {state}; nothing to send.")
+    elif done:
+        say(f"{count(done)} {'was' if done == 1 else 'were'} already {state} (by an earlier run).")
 
 
 def safe_name(text: str) -> str:

@@ -389,6 +389,8 @@ LOT_EVENTS: tuple[type[RegistryEvent], ...] = tuple(t for t, s in SPECS.items() 
 REGISTRATION = ItemRegistered
 #: The lot event that names its registrar: the one that brings a lot into being.
 LOT_REGISTRATION = LotRegistered
+#: The item event of an observation (a business step with a data hash), for a rerun of `record`.
+OBSERVATION = ItemObserved
 if [t for t in ITEM_EVENTS if "lot_id" in {f.name for f in fields(t)}] != [REGISTRATION] or [
     t for t in LOT_EVENTS if "registrar" in {f.name for f in fields(t)}
 ] != [LOT_REGISTRATION]:

@@ -18,25 +18,27 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from supplytrace.chain.gas import BATCH_GAS, chunk_size
 from supplytrace.chain.history import ChainHistory, HistorySource, LotItem
 from supplytrace.chain.reads import RegistryReads
-from supplytrace.chain.rpc import Rpc, hex_int
+from supplytrace.chain.rpc import Rpc
 from supplytrace.chain.send import DEFAULT_MINING_TIMEOUT, Sender, Sent, Signer, WaitEvent
 from supplytrace.core.config import Settings
 from supplytrace.core.deployments import Deployment
 from supplytrace.core.errors import ChainError, ContractRevertError, SupplytraceError
 from supplytrace.core.events import LOT_REGISTRATION
 from supplytrace.core.explorers import ExplorerLinks
-from supplytrace.core.handoff import HandoffRequest, make_request
+from supplytrace.core.handoff import HandoffRequest
 from supplytrace.core.hashing import checksum, keccak
 from supplytrace.core.ids import ItemKey, encode_code, normalize_gtin
 from supplytrace.core.metadata import metadata_hash, store_metadata
 from supplytrace.core.networks import default_admin_delay
 from supplytrace.core.records import REGISTRAR_ROLE, ItemRecord, LotRecord
-from supplytrace.service import handoffs, selection
+from supplytrace.service import bulk, handoffs, selection
+from supplytrace.service.bulk import RunOptions
 from supplytrace.service.deploy import deploy_and_record
-from supplytrace.service.handoffs import Acceptance
-from supplytrace.service.results import LotChanged, LotCreated, Moved, Registered, Revoked
+from supplytrace.service.handoffs import Acceptance, Acceptances
+from supplytrace.service.results import BulkResult, LotChanged, LotCreated, Registered, Revoked
 from supplytrace.service.selection import Applies, ItemSelection
 
 if TYPE_CHECKING:  # the batch engine (and biip, which it loads) is imported when a batch runs
@@ -157,7 +159,7 @@ class Registry:
         try:
             return sender.call(function, *args)
         except ContractRevertError:
-            _check_funds(sender)  # an account that cannot pay for any transaction hears that first
+            bulk.check_funds(sender)  # an account that cannot pay for any transaction hears that first
             raise
 
     # -- brands -----------------------------------------------------------------------------------
@@ -389,75 +391,77 @@ class Registry:
             raise selection.nothing_named()
         return ids
 
-    # -- custody --------------------------------------------------------------------------------
+    # -- custody, in gas-sized chunks (supplytrace.service.bulk) ----------------------------------
 
-    def _custody(self, single: str, many: str, items: Items, applies: Applies, *args: Any) -> Moved:
-        """One transaction: the single-item function for one item, the batch function for more."""
-        ids = self.select(items, applies)
-        sent = self._send(single, ids[0], *args) if len(ids) == 1 else self._send(many, ids, *args)
-        return Moved(tuple(ids), sent)
+    def _bulk(self, items: Items, case: bulk.Custody, run: RunOptions | None) -> BulkResult:
+        """Send ``case``'s step for the ``items`` (and lot items it applies to) not yet done."""
+        sender = self._sender
+        bulk.wait_until_settled(sender)
+        named = selection.named_items(items) if isinstance(items, ItemSelection) else list(items)
+        lot = None
+        if isinstance(items, ItemSelection) and items.lot_ref is not None:
+            lot_id = self.resolve_lot(items.lot_ref)
+            lot = (lot_id, [i.item_id for i in self.history.lot_items(lot_id)])
+        todo, done = bulk.split(self.reads, named, lot, case.applies, case.done)
+        return bulk.run(sender, case.step, todo, done=done, options=run)
 
-    def offer(self, items: Items, to: str) -> Moved:
-        """Offer custody of items held by the signer to ``to``; it moves when ``to`` accepts."""
-        return self._custody(
-            "offer", "offerBatch", items, Applies(holder=self.account), selection.address(to)
-        )
+    def offer(self, items: Items, to: str, *, run: RunOptions | None = None) -> BulkResult:
+        """Offer custody of items held by the signer to ``to``; it moves when ``to`` accepts.
+        Items the signer has already offered to ``to`` are done."""
+        return self._bulk(items, bulk.offering(self.account, selection.address(to)), run)
 
-    def accept(self, items: Items) -> Moved:
-        """Accept offers made to the signer; it becomes the custodian."""
-        return self._custody("accept", "acceptBatch", items, Applies(offered_to=self.account))
+    def accept(self, items: Items, *, run: RunOptions | None = None) -> BulkResult:
+        """Accept offers made to the signer; it becomes the custodian (items it holds are done)."""
+        return self._bulk(items, bulk.accepting(self.account), run)
 
-    def reject(self, items: Items) -> Moved:
-        """Decline offers made to the signer."""
-        return self._custody("rejectOffer", "rejectOfferBatch", items, Applies(offered_to=self.account))
+    def reject(self, items: Items, *, run: RunOptions | None = None) -> BulkResult:
+        """Decline offers made to the signer (items without an open offer are done)."""
+        return self._bulk(items, bulk.rejecting(self.account), run)
 
-    def cancel(self, items: Items) -> Moved:
-        """Withdraw the signer's open offers."""
-        return self._custody(
-            "cancelOffer", "cancelOfferBatch", items, Applies(holder=self.account, offered=True)
-        )
+    def cancel(self, items: Items, *, run: RunOptions | None = None) -> BulkResult:
+        """Withdraw the signer's open offers (items it holds without an open offer are done)."""
+        return self._bulk(items, bulk.cancelling(self.account), run)
 
-    # -- signed acceptances (one-transaction handoffs) ------------------------------------------
+    # -- signed acceptances: one handoff transaction per part -----------------------------------
 
     def handoff_request(
         self, items: Items, *, sender: str, valid_for: int = DEFAULT_VALID_FOR
     ) -> HandoffRequest:
         """What the signer (the receiver) signs to accept ``items`` from ``sender`` within
         ``valid_for`` seconds: the items' current custody nonces, this registry and chain."""
-        sender = selection.address(sender)
-        ids = self.select(items, Applies(holder=sender))
-        nonces = [record.custody_nonce for record in self.items(ids)]
-        return make_request(
-            chain_id=self.deployment.chain_id,
-            registry=self.address,
-            items=ids,
-            nonces=nonces,
-            sender=sender,
-            receiver=self.account,
-            deadline=handoffs.now(self.rpc) + max(0, valid_for),
-        )
+        (request,) = handoffs.requests(self, items, sender=sender, valid_for=valid_for, size=0)
+        return request
 
-    def sign_acceptance(self, items: Items, *, sender: str, valid_for: int = DEFAULT_VALID_FOR) -> Acceptance:
-        """The signer's signed acceptance of ``items`` from ``sender`` (its ``text`` goes to
-        ``sender``, who hands the items over with :meth:`handoff`)."""
-        request = self.handoff_request(items, sender=sender, valid_for=valid_for)
-        return handoffs.sign(self._sender.signer, request)
+    def sign_acceptance(
+        self,
+        items: Items,
+        *,
+        sender: str,
+        valid_for: int = DEFAULT_VALID_FOR,
+        max_items_per_tx: int | None = None,
+    ) -> Acceptances:
+        """The signer's signed acceptance of ``items`` from ``sender``, in parts of as many items
+        as one handoff transaction takes, signed together (one passphrase); its ``text`` goes to
+        ``sender``, who hands the items over with :meth:`handoff`."""
+        size = chunk_size(self.rpc, BATCH_GAS["handoffBatch"], max_items_per_tx).items_per_tx
+        requests = handoffs.requests(self, items, sender=sender, valid_for=valid_for, size=size)
+        return handoffs.sign_all(self._sender.signer, requests)
 
-    def handoff(self, acceptance: Acceptance | str) -> Moved:
-        """Hand items over in one transaction with the receiver's signed acceptance (an
-        :class:`Acceptance`, its ``st1:`` text, or the file holding it)."""
+    def handoff(
+        self, acceptance: Acceptances | Acceptance | str, *, run: RunOptions | None = None
+    ) -> BulkResult:
+        """Hand items over with the receiver's signed acceptance (:class:`Acceptances`, one
+        :class:`Acceptance`, their ``st1:`` text, or the file holding it), one transaction per
+        part; parts already used (their items are the receiver's now) are done."""
         if isinstance(acceptance, str):
             acceptance = handoffs.read_acceptance(acceptance)
+        elif isinstance(acceptance, Acceptance):
+            acceptance = Acceptances((acceptance,))
         handoffs.check_handoff(acceptance, sender=self.account, deployment=self.deployment)
-        request = acceptance.request
-        common = (request.receiver, request.deadline, acceptance.signature)
-        if request.is_batch:
-            sent = self._send("handoffBatch", list(request.items), *common)
-        else:
-            sent = self._send("handoff", request.items[0], *common)
-        return Moved(request.items, sent)
+        bulk.wait_until_settled(self._sender)
+        return handoffs.hand_over(self._sender, acceptance, self.items(acceptance.items), run)
 
-    # -- observations, sale ---------------------------------------------------------------------
+    # -- observations, sale: one transaction per item ---------------------------------------------
 
     def record(
         self,
@@ -466,10 +470,11 @@ class Registry:
         data_file: str | os.PathLike[str] | None = None,
         *,
         data: bytes | None = None,
-    ) -> list[Moved]:
+        run: RunOptions | None = None,
+    ) -> BulkResult:
         """Record the business ``step`` (a CBV word such as ``inspecting``; 1-20 GS1 characters)
         for items the signer holds, with the keccak256 of ``data_file`` (e.g. a report) or of
-        ``data``."""
+        ``data``. A rerun of an interrupted run skips what it recorded (:func:`.bulk.record`)."""
         word = encode_code(step, "business step")
         if data_file is not None:
             if not Path(data_file).is_file():
@@ -478,28 +483,20 @@ class Registry:
                 )
             data = Path(data_file).read_bytes()
         data_hash = keccak(data) if data is not None else b"\0" * 32
+        bulk.wait_until_settled(self._sender)
         ids = self.select(items, Applies(holder=self.account))
-        return [Moved((i,), self._send("record", i, word, data_hash)) for i in ids]
+        chain_id = self.deployment.chain_id
+        return bulk.record(self._sender, self.settings.home, chain_id, ids, word, data_hash, run)
 
-    def sell(self, items: Items) -> list[Moved]:
-        """Mark items the signer holds as sold to an end customer (they never move again)."""
-        ids = self.select(items, Applies(holder=self.account))
-        return [Moved((i,), self._send("sell", i)) for i in ids]
+    def sell(self, items: Items, *, run: RunOptions | None = None) -> BulkResult:
+        """Mark items the signer holds as sold to an end customer (they never move again); in a
+        list of more than one, items already sold are done."""
+        return self._bulk(items, bulk.selling(self.account), run)
 
 
 def lock_dir(settings: Settings) -> Path:
     """Where the accounts' nonce locks live (one file an account): ``<home>/locks``."""
     return settings.home / "locks"
-
-
-def _check_funds(sender: Sender) -> None:
-    """Raise when ``sender``'s account cannot pay even the cheapest transaction (21,000 gas)."""
-    balance, price = sender.rpc.batch([("eth_getBalance", [sender.address, "latest"]), ("eth_gasPrice", [])])
-    if hex_int(balance) < 21_000 * hex_int(price):
-        raise SupplytraceError(
-            f"the sending account {sender.address} has too little ether for gas; fund it (a faucet on "
-            "testnets) and retry."
-        )
 
 
 def _prefix(prefix: str) -> tuple[int, int]:

@@ -1,8 +1,9 @@
 """What the Registry's use cases return: the transaction (:class:`~supplytrace.chain.send.Sent`)
-with what it acted on."""
+with what it acted on; a bulk run's transactions with what an earlier run had already done."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +37,37 @@ class Moved:
 
     items: tuple[bytes, ...]
     sent: Sent
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    """A bulk run (offer, accept, reject, cancel, handoff, sell, record): the transactions it
+    sent, in order (each a :class:`Moved`: one chunk of items), and the items it skipped as
+    already done (by an earlier, interrupted run: they were already in the state asked for).
+    Iterating gives the transactions."""
+
+    moves: tuple[Moved, ...]
+    done: tuple[bytes, ...] = ()
+
+    def __iter__(self) -> Iterator[Moved]:
+        return iter(self.moves)
+
+    def __len__(self) -> int:
+        return len(self.moves)
+
+    @property
+    def items(self) -> tuple[bytes, ...]:
+        """Every item this run acted on, in order."""
+        return tuple(i for m in self.moves for i in m.items)
+
+    @property
+    def gas_used(self) -> int:
+        return sum(m.sent.gas_used for m in self.moves)
+
+    @property
+    def fee_wei(self) -> int:
+        """What the run's transactions cost together (wei)."""
+        return sum(m.sent.fee_wei for m in self.moves)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ their live records (``itemStatuses`` first, then ``getItem`` of the active ones,
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from supplytrace.chain.reads import RegistryReads
@@ -117,14 +117,32 @@ def in_lot(reads: RegistryReads, lot_id: int, lot_items: Sequence[bytes], applie
     """The items of lot ``lot_id`` (``lot_items``, from its history) that ``applies`` takes, by
     their live records: ``itemStatuses`` first, then ``getItem`` of the active ones. Raises when
     none applies."""
+    return lot_split(reads, lot_id, lot_items, applies, lambda record: False)[0]
+
+
+def lot_split(
+    reads: RegistryReads,
+    lot_id: int,
+    lot_items: Sequence[bytes],
+    applies: Applies,
+    done: Callable[[ItemRecord], bool],
+) -> tuple[list[bytes], list[bytes]]:
+    """The items of lot ``lot_id`` that ``applies`` takes, and those already ``done`` (in the state
+    a run asks for: an earlier run's work), by their live records. Raises when neither has any."""
     statuses = reads.item_statuses(lot_items)
-    active = [i for i, (status, _lot) in zip(lot_items, statuses, strict=True) if status is ItemStatus.ACTIVE]
-    chosen = [r.item_id for r in records(reads, active) if applies(r)]
-    if not chosen:
+    live = [i for i, (status, _lot) in zip(lot_items, statuses, strict=True) if status is ItemStatus.ACTIVE]
+    chosen: list[bytes] = []
+    finished: list[bytes] = []
+    for record in records(reads, live):
+        if applies(record):
+            chosen.append(record.item_id)
+        elif done(record):
+            finished.append(record.item_id)
+    if not chosen and not finished:
         raise SelectionError(
             f"no item of lot {lot_id} is {applies.describe()}; check the lot and the account (--account)."
         )
-    return chosen
+    return chosen, finished
 
 
 def address(value: str) -> str:

@@ -111,20 +111,6 @@ def assert_registered_once(
 
 
 @pytest.fixture
-def block_gas_limit(provider) -> Iterator[Callable[[int], None]]:
-    """block_gas_limit(gas): lower the node's block gas limit (restored afterwards; snapshots don't)."""
-    original = provider.make_request("eth_getBlockByNumber", ["latest", False])["gasLimit"]
-
-    def _set(gas: int) -> None:
-        provider.make_request("evm_setBlockGasLimit", [hex(gas)])
-        provider.make_request("evm_mine", [])
-
-    yield _set
-    provider.make_request("evm_setBlockGasLimit", [original])
-    provider.make_request("evm_mine", [])
-
-
-@pytest.fixture
 def interval_mining(provider) -> Iterator[Callable[[int], None]]:
     """interval_mining(seconds): mine a block every N seconds instead of per transaction
     (automine is restored afterwards)."""

@@ -40,8 +40,11 @@ class Cli:
     home: Path
     workdir: Path
 
-    def run(self, *args: str, ok: bool = True, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-        """Run `supplytrace ARGS`; with ok=True assert success, with ok=False assert failure."""
+    def run(
+        self, *args: str, ok: bool = True, timeout: float = 120, input: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """Run `supplytrace ARGS` (stdin: ``input``, else closed); with ok=True assert success,
+        with ok=False assert failure."""
         result = subprocess.run(
             [sys.executable, "-m", "supplytrace.cli", *args],
             env=self.env,
@@ -49,7 +52,8 @@ class Cli:
             capture_output=True,
             text=True,
             timeout=timeout,
-            stdin=subprocess.DEVNULL,
+            input=input,
+            stdin=subprocess.DEVNULL if input is None else None,
         )
         if ok and result.returncode != 0:
             raise AssertionError(f"supplytrace {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")

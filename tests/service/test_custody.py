@@ -93,7 +93,7 @@ def test_applies__records__held_offered_and_sold(brand, distributor):
 def test_offer_accept__one_item__single_functions_and_custody_moves(as_, brand, distributor, register):
     (item,) = register("O-1")
     moved = as_(brand).offer([item], to=distributor.address.lower())
-    assert moved.items == (item,) and moved.sent.success
+    assert moved.items == (item,) and [m.sent.success for m in moved.moves] == [True]
     assert custody(as_(brand), item) == (brand.address, distributor.address)
     as_(distributor).accept([item])
     assert custody(as_(brand), item) == (distributor.address, None)
@@ -173,7 +173,8 @@ def test_handoff__signed_acceptance_of_one_item__custody_moves_in_one_transactio
 ):
     (item,) = register("H-1")
     acceptance = as_(distributor).sign_acceptance([item], sender=brand.address, valid_for=600)
-    request = acceptance.request
+    (part,) = acceptance.parts
+    request = part.request
     assert (request.items, request.nonces, request.sender, request.receiver) == (
         (item,), (0,), brand.address, distributor.address
     )  # fmt: skip
@@ -189,7 +190,8 @@ def test_handoff__signed_acceptance_of_one_item__custody_moves_in_one_transactio
 def test_handoff__whole_lot_acceptance_from_a_file__batch_handoff(as_, brand, retailer, register, tmp_path):
     ids = register("B-1", "B-2")
     acceptance = as_(retailer).sign_acceptance(ItemSelection(lot_ref=LOT), sender=brand.address)
-    assert acceptance.request.items == tuple(ids) and acceptance.request.is_batch
+    (part,) = acceptance.parts
+    assert part.request.items == tuple(ids) and part.request.is_batch
     path = tmp_path / "acceptance.txt"
     path.write_text(acceptance.text + "\n")
     assert as_(brand).handoff(str(path)).items == tuple(ids)
@@ -209,7 +211,7 @@ def test_handoff__acceptance_for_another_sender__refused_with_the_fix(
 
 def test_handoff__acceptance_for_another_registry_or_chain__refused(as_, brand, distributor, register):
     (item,) = register("X-2")
-    acceptance = as_(distributor).sign_acceptance([item], sender=brand.address)
+    (acceptance,) = as_(distributor).sign_acceptance([item], sender=brand.address).parts
     elsewhere = Acceptance(replace(acceptance.request, registry="0x" + "11" * 20), acceptance.signature)
     with pytest.raises(AcceptanceError, match=r"for the registry at 0x1111.*; check --network"):
         as_(brand).handoff(elsewhere)
@@ -222,7 +224,7 @@ def test_handoff__expired_acceptance__the_registrys_sentence(as_, brand, distrib
     (item,) = register("X-3")
     acceptance = as_(distributor).sign_acceptance([item], sender=brand.address, valid_for=0)
     head = int(rpc.request("eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
-    rpc.request("evm_increaseTime", [acceptance.request.deadline - head + 120])  # past the deadline
+    rpc.request("evm_increaseTime", [acceptance.parts[0].request.deadline - head + 120])  # past the deadline
     rpc.request("evm_mine", [])
     with pytest.raises(
         ContractRevertError, match=r"signed acceptance expired .* ask the receiver to sign again"
