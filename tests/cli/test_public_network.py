@@ -124,6 +124,7 @@ def test_sell__two_items_in_a_terminal__one_passphrase_prompt(deployed: StandIn)
             "brand",
             "--network",
             SEPOLIA,
+            "--yes",
         ],
         env=s.env(),
         cwd=str(s.project),
