@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 
 from supplytrace.batch.check import ChainCheck, GroupState, check_on_chain
-from supplytrace.batch.errors import BatchError
+from supplytrace.batch.errors import BatchError, BatchInterruptedError
 from supplytrace.batch.plan import Plan
 from supplytrace.batch.receipt import BatchResult, TxRecord, receipt_rows
 from supplytrace.chain.gas import BATCH_GAS, Sizing
@@ -24,7 +24,7 @@ from supplytrace.chain.gas import chunk_size as gas_chunk_size
 from supplytrace.chain.reads import RegistryReads
 from supplytrace.chain.rpc import Rpc, hex_int
 from supplytrace.chain.send import Sender
-from supplytrace.core.errors import ContractRevertError
+from supplytrace.core.errors import ChainError, ContractRevertError
 from supplytrace.core.ids import encode_code
 
 #: The gas of ``registerItems`` the chunks are sized from (measured; see
@@ -131,33 +131,42 @@ def run_batch(
             on_progress(len(current.done | located.keys()), plan.size)
 
     advance()
-    for _round in range(RETRY_ROUNDS):
-        try:
-            for state in current.groups:
-                items_per_tx = _register_group(
-                    state, sender, sizing, items_per_tx, located, transactions, advance, on_chunk
-                )
-            break
-        except _ChainChanged as retry:
-            wait_for_pending(rpc, address, timeout=pending_timeout)
-            current = check_on_chain(plan, reads, address)
-            still = {i.item_id for g in current.groups for i in g.remaining}
-            if retry.reverted and retry.chunk <= still:
-                raise BatchError(
-                    f"transaction {retry.reverted} reverted although none of its items was registered "
-                    "meanwhile; look it up on a block explorer, then run the command again (it registers "
-                    "only what is missing)."
-                ) from None
-            advance()
-    else:
-        raise BatchError(
-            "items of this batch kept being registered by another process while this one ran; "
-            "stop the other process and run the command again."
+    try:
+        for _round in range(RETRY_ROUNDS):
+            try:
+                for state in current.groups:
+                    items_per_tx = _register_group(
+                        state, sender, sizing, items_per_tx, located, transactions, advance, on_chunk
+                    )
+                break
+            except _ChainChanged as retry:
+                wait_for_pending(rpc, address, timeout=pending_timeout)
+                current = check_on_chain(plan, reads, address)
+                still = {i.item_id for g in current.groups for i in g.remaining}
+                if retry.reverted and retry.chunk <= still:
+                    raise BatchError(
+                        f"transaction {retry.reverted} reverted although none of its items was registered "
+                        "meanwhile; look it up on a block explorer, then run the command again (it registers "
+                        "only what is missing)."
+                    ) from None
+                advance()
+        else:
+            raise BatchError(
+                "items of this batch kept being registered by another process while this one ran; "
+                "stop the other process and run the command again."
+            )
+        used = Sizing(sizing.gas_cap, sizing.gas_budget, items_per_tx)
+        rows = receipt_rows(
+            plan, reads, current, located, resolver=resolver, tx_link=tx_link, from_block=from_block
         )
-    used = Sizing(sizing.gas_cap, sizing.gas_budget, items_per_tx)
-    rows = receipt_rows(
-        plan, reads, current, located, resolver=resolver, tx_link=tx_link, from_block=from_block
-    )
+    except ChainError as exc:
+        if not transactions:
+            raise
+        raise BatchInterruptedError(
+            f"the node failed after {len(current.done | located.keys()):,} of {plan.size:,} items were "
+            f"registered ({exc}); run the same command again once it answers: it registers only what "
+            "is missing."
+        ) from exc
     return BatchResult(
         rows=rows, transactions=tuple(transactions), sizing=used, extra_columns=plan.extra_columns
     )

@@ -52,6 +52,44 @@ def test_register_csv__ctrl_c_after_first_chunk__rerun_registers_the_rest_once_r
     assert_registered_once(rpc, registry, lot_id, rows, receipt)
 
 
+def test_register_csv__node_gone_after_first_chunk__interrupted_exit_3_rerun_registers_the_rest_once(
+    registry, lot_id, brand, chain, rpc, write_csv, tmp_path
+):
+    from supplytrace.chain.ape import ApeSigner
+    from supplytrace.chain.rpc import Rpc
+    from supplytrace.chain.send import Sender
+    from tests.faults import Faults, FaultyProxy
+
+    rows = honey_rows(23)
+    path = write_csv(rows)
+    receipt = tmp_path / "receipt.csv"
+    proxy = FaultyProxy(str(chain.provider.http_uri), Faults())
+    through = Rpc(proxy.url, timeout=5)
+    sender = Sender(through, ApeSigner(brand), chain_id=int(chain.chain_id), registry=str(registry.address))
+    try:
+        with pytest.raises(BatchInterruptedError) as caught:
+            register_csv(
+                path,
+                sender,
+                receipt,
+                max_items_per_tx=10,
+                resolver=RESOLVER,
+                on_chunk=lambda tx: proxy.stop(),
+            )
+    finally:
+        proxy.stop()
+        through.close()
+    message = str(caught.value)
+    assert caught.value.exit_code == 3
+    assert "after 10 of 23 items were registered" in message and "cannot reach the node" in message
+    assert "run the same command again" in message
+
+    direct = Sender(rpc, ApeSigner(brand), chain_id=int(chain.chain_id), registry=str(registry.address))
+    result = register_csv(path, direct, receipt, max_items_per_tx=10, resolver=RESOLVER)
+    assert [r.outcome for r in result.rows] == [OUTCOME_RESUMED] * 10 + [OUTCOME_REGISTERED] * 13
+    assert_registered_once(rpc, registry, lot_id, rows, receipt)
+
+
 def test_register_csv__everything_already_registered__no_transaction_receipt_complete(
     registry, lot_id, brand, provider, sender, write_csv, tmp_path
 ):
