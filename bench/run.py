@@ -3,8 +3,9 @@
 Sections: gas and register (each on its own fresh anvil started by ape-foundry), verify (the
 verification page in a process of its own, on a devnet of its own), index (the event indexer
 against ape, web3.py and raw eth_getLogs, on an anvil of its own) and qr (no chain; it never
-connects to a network) and cli (the real command's start-up and `status`, on a devnet of its
-own). Each section returns a flat ``{"section.metric": number}``.
+connects to a network), cli (the real command's start-up and `status`, on a devnet of its
+own) and network (a merchant's commands on a public-testnet stand-in, with and without
+faults). Each section returns a flat ``{"section.metric": number}``.
 """
 
 from __future__ import annotations
@@ -61,6 +62,12 @@ def _verify() -> Mapping[str, object]:
     return verify.measure()  # on a devnet of its own: ape-foundry's step tracing would not hold 100k items
 
 
+def _network() -> Mapping[str, object]:
+    from bench import network
+
+    return network.measure()  # a public-testnet stand-in (2 s blocks) and a fault proxy of its own
+
+
 def _cli() -> Mapping[str, object]:
     from bench import cli
 
@@ -74,6 +81,7 @@ RUNNERS: dict[str, Callable[[], Mapping[str, object]]] = {
     "verify": _verify,
     "index": _index,
     "cli": _cli,
+    "network": _network,
 }
 SECTIONS = tuple(RUNNERS)
 

@@ -6,8 +6,9 @@ RPC that caps results or block ranges, lets requests time out, drops connections
 answer, answers HTTP 503, stops listening for a while (connections refused), or adds logs that
 were not asked for (``inject``: a node that lies).
 
-For sends, each entry of ``after_send`` is spent by one ``eth_sendRawTransaction``: ``"lost"``
-(the connection closed before the node saw it) or, *after* the node accepted it, ``"502"`` (the
+For sends, each entry of ``after_send`` is spent by one ``eth_sendRawTransaction``: ``"ok"`` (no
+fault), ``"lost"`` (the connection closed before the node saw it) or, *after* the node accepted
+it, ``"502"`` (the
 answer lost to an HTTP 502), ``"drop"`` (the connection closed without an answer) or any other
 text, answered as that JSON-RPC error (``"already known"``,
 ``"transaction already imported"``, ``"nonce too low"``). ``stall`` holds a method's answer back
@@ -213,6 +214,8 @@ class FaultyProxy:
         if not f.after_send:
             return 200, answer
         fault = f.after_send.pop(0)
+        if fault == "ok":
+            return 200, answer
         if fault == "502":
             f.counts["send_502"] += 1
             return 502, b"Bad Gateway"
