@@ -27,11 +27,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from supplytrace.chain.history import ChainHistory
-from supplytrace.chain.reads import RegistryReads
-from supplytrace.chain.rpc import Rpc
-from supplytrace.core import deployments
-from supplytrace.core.ids import encode_code
 from tests.faults import Faults, FaultyProxy
 from tests.standin import SEPOLIA, StandIn, standin, write_project
 
@@ -55,10 +50,7 @@ def create_lot(s: StandIn, folder: Path, code: str) -> None:
 
 def counted(s: StandIn, lot: str, serials: list[str], receipt: Path) -> tuple[int, int]:
     """(duplicates, lost rows) of a registration run, from the chain's logs and the receipt."""
-    record = deployments.load(s.project / "deployments", "ethereum", "sepolia")
-    rpc = Rpc(s.node_url)
-    lot_id = RegistryReads(rpc, record.address).lot_id_of(int(GTIN), encode_code(lot, "lot code"))
-    on_chain = [str(i.serial) for i in ChainHistory(rpc, record.address, record.block).lot_items(lot_id)]
+    on_chain = s.lot_serials(GTIN, lot)
     rows = [row["serial"] for row in csv.DictReader(receipt.open())] if receipt.exists() else []
     duplicates = (len(on_chain) - len(set(on_chain))) + (len(rows) - len(set(rows)))
     lost = len(set(serials) - set(on_chain)) + len(set(serials) - set(rows))

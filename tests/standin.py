@@ -109,6 +109,24 @@ class StandIn:
         """``run`` as keystore account ``alias``, its passphrase in the environment."""
         return self.run(*args, "--account", alias, unlocked=(alias,), **kwargs)
 
+    def lot_serials(self, gtin: str, lot: str) -> list[str]:
+        """The serial of every registration log of ``lot`` of ``gtin`` on the recorded registry,
+        one per log (a second registration of an item would show twice)."""
+        from supplytrace.chain.history import ChainHistory
+        from supplytrace.chain.reads import RegistryReads
+        from supplytrace.chain.rpc import Rpc
+        from supplytrace.core import deployments
+        from supplytrace.core.ids import encode_code
+
+        record = deployments.load(self.project / "deployments", "ethereum", "sepolia")
+        rpc = Rpc(self.node_url)
+        try:
+            lot_id = RegistryReads(rpc, record.address).lot_id_of(int(gtin), encode_code(lot, "lot code"))
+            items = ChainHistory(rpc, record.address, record.block).lot_items(lot_id)
+        finally:
+            rpc.close()
+        return [str(item.serial) for item in items]
+
     def nonce(self, alias: str) -> int:
         return int(rpc(self.node_url, "eth_getTransactionCount", [self.address(alias), "latest"]), 16)
 

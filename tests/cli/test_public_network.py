@@ -227,18 +227,9 @@ def _spawn(s: StandIn, alias: str, *args: str) -> subprocess.Popen[str]:
 
 
 def _registered(s: StandIn, lot: str) -> list[str]:
-    """The serial of every item registered into ``lot``, from the chain's logs (the registry
-    refuses a second registration of an item, so what matters is that none is missing)."""
-    from supplytrace.chain.history import ChainHistory
-    from supplytrace.chain.reads import RegistryReads
-    from supplytrace.chain.rpc import Rpc
-    from supplytrace.core import deployments
-    from supplytrace.core.ids import encode_code
-
-    record = deployments.load(s.project / "deployments", "ethereum", "sepolia")
-    rpc = Rpc(s.node_url)
-    lot_id = RegistryReads(rpc, record.address).lot_id_of(int(HONEY_GTIN), encode_code(lot, "lot code"))
-    return [str(item.serial) for item in ChainHistory(rpc, record.address, record.block).lot_items(lot_id)]
+    """The serial of every item registered into ``lot`` (the registry refuses a second
+    registration of an item, so what matters is that none is missing)."""
+    return s.lot_serials(HONEY_GTIN, lot)
 
 
 def test_register_batch__three_processes_one_account__all_exit_0_each_item_once(
