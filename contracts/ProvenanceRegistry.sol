@@ -5,6 +5,7 @@ import {AccessControlDefaultAdminRules} from
     "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 
 import {IProvenanceRegistry} from "./interfaces/IProvenanceRegistry.sol";
@@ -25,6 +26,14 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
         keccak256("Handoff(bytes32 item,uint256 nonce,address from,address to,uint256 deadline)");
     bytes32 private constant _HANDOFF_BATCH_TYPEHASH =
         keccak256("HandoffBatch(bytes32[] items,uint256[] nonces,address from,address to,uint256 deadline)");
+    bytes32 private constant _OFFER_TYPEHASH =
+        keccak256("Offer(bytes32 item,uint256 nonce,address to,uint256 deadline)");
+    bytes32 private constant _ACCEPT_TYPEHASH = keccak256("Accept(bytes32 item,uint256 nonce,uint256 deadline)");
+    bytes32 private constant _REJECT_TYPEHASH = keccak256("Reject(bytes32 item,uint256 nonce,uint256 deadline)");
+    bytes32 private constant _CANCEL_TYPEHASH = keccak256("Cancel(bytes32 item,uint256 nonce,uint256 deadline)");
+    bytes32 private constant _RECORD_TYPEHASH =
+        keccak256("Record(bytes32 item,uint256 nonce,bytes32 bizStep,bytes32 dataHash,uint256 deadline)");
+    bytes32 private constant _SELL_TYPEHASH = keccak256("Sell(bytes32 item,uint256 nonce,uint256 deadline)");
 
     uint256 private constant _GTIN_LIMIT = 1e14; // GTIN-14 has 14 digits
     uint256 private constant _GTIN_BODY_DIGITS = 12; // the digits between indicator and check digit
@@ -44,6 +53,7 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
     mapping(uint256 gtin => address registrar) private _gtinOwners;
     mapping(uint256 prefixKey => address registrar) private _prefixOwners;
     mapping(address registrar => uint40 epoch) private _registrationEpochs;
+    mapping(bytes32 codeRoot => uint32 lotId) private _codeRoots;
     uint32 private _lotCount;
 
     /// @param initialAdmin The admin (DEFAULT_ADMIN_ROLE holder).
@@ -159,6 +169,37 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
     }
 
     /// @inheritdoc IProvenanceRegistry
+    function registerItemsWithCodes(uint32 lotId, bytes32[] calldata serials, bytes32 codeRoot) external {
+        uint256 count = serials.length;
+        if (count == 0) revert EmptyBatch();
+        (uint256 gtin, ItemWord word) = _beginRegistration(lotId);
+        if (codeRoot == bytes32(0) || _codeRoots[codeRoot] != 0) revert InvalidCodeRoot(codeRoot);
+        _codeRoots[codeRoot] = lotId;
+        for (uint256 i; i < count; ++i) {
+            _registerOne(gtin, lotId, serials[i], word);
+        }
+        emit CodesCommitted(lotId, codeRoot, count);
+    }
+
+    /// @inheritdoc IProvenanceRegistry
+    function claim(bytes32 itemId, bytes32 code, bytes32[] calldata proof) external {
+        ItemWord word = _items[itemId];
+        if (!word.isRegistered()) revert UnknownItem(itemId);
+        if (word.isClaimed()) revert ItemAlreadyClaimed(itemId);
+        bytes32 leaf;
+        assembly ("memory-safe") {
+            mstore(0x00, itemId)
+            mstore(0x20, code)
+            mstore(0x00, keccak256(0x00, 0x40))
+            leaf := keccak256(0x00, 0x20)
+        }
+        uint32 lotId = _codeRoots[MerkleProof.processProofCalldata(proof, leaf)];
+        if (lotId == 0 || lotId != word.lotId()) revert InvalidCode(itemId);
+        _items[itemId] = word.claimedAt(block.timestamp);
+        emit ItemClaimed(itemId, word.custodian());
+    }
+
+    /// @inheritdoc IProvenanceRegistry
     function renewLot(uint32 lotId) external {
         Lot storage lot = _lots[lotId];
         LotWord word = lot.word;
@@ -176,60 +217,60 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
 
     /// @inheritdoc IProvenanceRegistry
     function offer(bytes32 itemId, address to) external {
-        _offer(itemId, to);
+        _offer(msg.sender, itemId, to);
     }
 
     /// @inheritdoc IProvenanceRegistry
     function offerBatch(bytes32[] calldata itemIds, address to) external {
         uint256 count = _nonEmpty(itemIds);
         for (uint256 i; i < count; ++i) {
-            _offer(itemIds[i], to);
+            _offer(msg.sender, itemIds[i], to);
         }
     }
 
     /// @inheritdoc IProvenanceRegistry
     function accept(bytes32 itemId) external {
-        _accept(itemId);
+        _accept(msg.sender, itemId);
     }
 
     /// @inheritdoc IProvenanceRegistry
     function acceptBatch(bytes32[] calldata itemIds) external {
         uint256 count = _nonEmpty(itemIds);
         for (uint256 i; i < count; ++i) {
-            _accept(itemIds[i]);
+            _accept(msg.sender, itemIds[i]);
         }
     }
 
     /// @inheritdoc IProvenanceRegistry
     function cancelOffer(bytes32 itemId) external {
-        _cancelOffer(itemId);
+        _cancelOffer(msg.sender, itemId);
     }
 
     /// @inheritdoc IProvenanceRegistry
     function cancelOfferBatch(bytes32[] calldata itemIds) external {
         uint256 count = _nonEmpty(itemIds);
         for (uint256 i; i < count; ++i) {
-            _cancelOffer(itemIds[i]);
+            _cancelOffer(msg.sender, itemIds[i]);
         }
     }
 
     /// @inheritdoc IProvenanceRegistry
     function rejectOffer(bytes32 itemId) external {
-        _rejectOffer(itemId);
+        _rejectOffer(msg.sender, itemId);
     }
 
     /// @inheritdoc IProvenanceRegistry
     function rejectOfferBatch(bytes32[] calldata itemIds) external {
         uint256 count = _nonEmpty(itemIds);
         for (uint256 i; i < count; ++i) {
-            _rejectOffer(itemIds[i]);
+            _rejectOffer(msg.sender, itemIds[i]);
         }
     }
 
     /// @inheritdoc IProvenanceRegistry
     function handoff(bytes32 itemId, address to, uint256 deadline, bytes calldata signature) external {
         _checkDeadline(deadline);
-        ItemWord word = _movableItem(itemId, to);
+        ItemWord word = _movableItem(msg.sender, itemId, to);
         bytes32 digest = _handoffDigest(itemId, word.custodyNonce(), msg.sender, to, deadline);
         _checkSignature(to, digest, signature);
         _items[itemId] = _moved(itemId, word, to);
@@ -245,7 +286,7 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
         ItemWord[] memory words = new ItemWord[](count);
         uint256[] memory nonces = new uint256[](count);
         for (uint256 i; i < count; ++i) {
-            ItemWord word = _movableItem(itemIds[i], to);
+            ItemWord word = _movableItem(msg.sender, itemIds[i], to);
             words[i] = word;
             nonces[i] = word.custodyNonce();
         }
@@ -264,18 +305,88 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
 
     /// @inheritdoc IProvenanceRegistry
     function record(bytes32 itemId, bytes32 bizStep, bytes32 dataHash) external {
-        _custodiedItem(itemId);
-        if (!Gs1Text.isBizStep(bizStep)) revert InvalidBizStep(bizStep);
-        emit ItemObserved(itemId, msg.sender, bizStep, dataHash);
+        _record(msg.sender, itemId, _custodiedItem(msg.sender, itemId), bizStep, dataHash);
     }
 
     /// @inheritdoc IProvenanceRegistry
     function sell(bytes32 itemId) external {
-        ItemWord word = _custodiedItem(itemId);
-        address pending = _pendingReceivers[itemId];
-        if (pending != address(0)) revert OfferPending(itemId, pending);
-        _items[itemId] = word.soldAt(block.timestamp);
-        emit ItemSold(itemId, msg.sender);
+        _sell(msg.sender, itemId);
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Relayed actions (signed by the actor, sent by anyone)
+    // ------------------------------------------------------------------------------------------
+
+    /// @inheritdoc IProvenanceRegistry
+    function offerBySig(bytes32 itemId, address to, uint256 deadline, bytes calldata signature) external {
+        ItemWord word = _items[itemId];
+        address actor = word.custodian();
+        _checkDeadline(deadline);
+        _checkSignature(
+            actor,
+            _hashTypedDataV4(keccak256(abi.encode(_OFFER_TYPEHASH, itemId, word.custodyNonce(), to, deadline))),
+            signature
+        );
+        _offer(actor, itemId, to);
+    }
+
+    /// @inheritdoc IProvenanceRegistry
+    function acceptBySig(bytes32 itemId, uint256 deadline, bytes calldata signature) external {
+        address actor = _signedByReceiver(_ACCEPT_TYPEHASH, itemId, deadline, signature);
+        _accept(actor, itemId);
+    }
+
+    /// @inheritdoc IProvenanceRegistry
+    function rejectBySig(bytes32 itemId, uint256 deadline, bytes calldata signature) external {
+        address actor = _signedByReceiver(_REJECT_TYPEHASH, itemId, deadline, signature);
+        _rejectOffer(actor, itemId);
+    }
+
+    /// @inheritdoc IProvenanceRegistry
+    function cancelBySig(bytes32 itemId, uint256 deadline, bytes calldata signature) external {
+        address actor = _signedByCustodian(_CANCEL_TYPEHASH, itemId, deadline, signature);
+        _cancelOffer(actor, itemId);
+    }
+
+    /// @inheritdoc IProvenanceRegistry
+    function recordBySig(bytes32 itemId, bytes32 bizStep, bytes32 dataHash, uint256 deadline, bytes calldata signature)
+        external
+    {
+        ItemWord word = _items[itemId];
+        address actor = word.custodian();
+        _checkDeadline(deadline);
+        _checkSignature(
+            actor,
+            _hashTypedDataV4(
+                keccak256(abi.encode(_RECORD_TYPEHASH, itemId, word.custodyNonce(), bizStep, dataHash, deadline))
+            ),
+            signature
+        );
+        _record(actor, itemId, _custodiedItem(actor, itemId), bizStep, dataHash);
+    }
+
+    /// @inheritdoc IProvenanceRegistry
+    function sellBySig(bytes32 itemId, uint256 deadline, bytes calldata signature) external {
+        address actor = _signedByCustodian(_SELL_TYPEHASH, itemId, deadline, signature);
+        _sell(actor, itemId);
+    }
+
+    /// @inheritdoc IProvenanceRegistry
+    function handoffBySig(
+        bytes32 itemId,
+        address to,
+        uint256 deadline,
+        bytes calldata fromSignature,
+        bytes calldata toSignature
+    ) external {
+        _checkDeadline(deadline);
+        address from = _items[itemId].custodian();
+        ItemWord word = _movableItem(from, itemId, to);
+        bytes32 digest = _handoffDigest(itemId, word.custodyNonce(), from, to, deadline);
+        _checkSignature(from, digest, fromSignature);
+        _checkSignature(to, digest, toSignature);
+        _items[itemId] = _moved(itemId, word, to);
+        emit CustodyTransferred(itemId, from, to);
     }
 
     /// @inheritdoc IProvenanceRegistry
@@ -361,6 +472,11 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
     /// @inheritdoc IProvenanceRegistry
     function lotIdOf(uint256 gtin, bytes32 lotCode) external view returns (uint32) {
         return _lotIds[_gs1Key(gtin, lotCode)];
+    }
+
+    /// @inheritdoc IProvenanceRegistry
+    function codeRootLot(bytes32 root) external view returns (uint32) {
+        return _codeRoots[root];
     }
 
     /// @inheritdoc IProvenanceRegistry
@@ -464,56 +580,81 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
         if (revoked && role == REGISTRAR_ROLE) _advanceEpoch(account);
     }
 
-    function _offer(bytes32 itemId, address to) private {
-        _movableItem(itemId, to);
+    function _offer(address actor, bytes32 itemId, address to) private {
+        _movableItem(actor, itemId, to);
         _pendingReceivers[itemId] = to;
-        emit CustodyOffered(itemId, msg.sender, to);
+        emit CustodyOffered(itemId, actor, to);
     }
 
-    function _accept(bytes32 itemId) private {
+    function _accept(address actor, bytes32 itemId) private {
         address receiver = _pendingReceivers[itemId];
         if (receiver == address(0)) revert NoPendingOffer(itemId);
-        if (receiver != msg.sender) revert NotPendingReceiver(itemId, msg.sender, receiver);
+        if (receiver != actor) revert NotPendingReceiver(itemId, actor, receiver);
         ItemWord word = _items[itemId];
+        // Claiming does not read offers: an item claimed while offered can no longer be accepted.
+        if (word.isClaimed()) revert ItemAlreadyClaimed(itemId);
         delete _pendingReceivers[itemId];
-        _items[itemId] = _moved(itemId, word, msg.sender);
-        emit CustodyTransferred(itemId, word.custodian(), msg.sender);
+        _items[itemId] = _moved(itemId, word, actor);
+        emit CustodyTransferred(itemId, word.custodian(), actor);
     }
 
-    function _cancelOffer(bytes32 itemId) private {
-        _custodian(itemId);
+    /// @dev A withdrawn offer advances the item's nonce, so a signed offer cannot be replayed.
+    function _cancelOffer(address actor, bytes32 itemId) private {
+        ItemWord word = _custodian(actor, itemId);
         address receiver = _pendingReceivers[itemId];
         if (receiver == address(0)) revert NoPendingOffer(itemId);
         delete _pendingReceivers[itemId];
-        emit OfferCancelled(itemId, msg.sender, receiver);
+        _items[itemId] = _offerEnded(word);
+        emit OfferCancelled(itemId, actor, receiver);
     }
 
-    function _rejectOffer(bytes32 itemId) private {
+    /// @dev A declined offer advances the item's nonce, so a signed offer cannot be replayed.
+    function _rejectOffer(address actor, bytes32 itemId) private {
         address receiver = _pendingReceivers[itemId];
         if (receiver == address(0)) revert NoPendingOffer(itemId);
-        if (receiver != msg.sender) revert NotPendingReceiver(itemId, msg.sender, receiver);
+        if (receiver != actor) revert NotPendingReceiver(itemId, actor, receiver);
         delete _pendingReceivers[itemId];
-        emit OfferRejected(itemId, _items[itemId].custodian(), msg.sender);
+        ItemWord word = _items[itemId];
+        _items[itemId] = _offerEnded(word);
+        emit OfferRejected(itemId, word.custodian(), actor);
     }
 
-    /// @dev Reverts unless the item exists and the caller is its custodian; returns its word.
-    function _custodian(bytes32 itemId) private view returns (ItemWord word) {
+    /// @dev An observation advances the nonce: a signed record (or any earlier signature) works once.
+    function _record(address actor, bytes32 itemId, ItemWord word, bytes32 bizStep, bytes32 dataHash) private {
+        if (!Gs1Text.isBizStep(bizStep)) revert InvalidBizStep(bizStep);
+        _items[itemId] = _nextNonce(itemId, word);
+        emit ItemObserved(itemId, actor, bizStep, dataHash);
+    }
+
+    function _sell(address actor, bytes32 itemId) private {
+        ItemWord word = _custodiedItem(actor, itemId);
+        address pending = _pendingReceivers[itemId];
+        if (pending != address(0)) revert OfferPending(itemId, pending);
+        _items[itemId] = word.soldAt(block.timestamp);
+        emit ItemSold(itemId, actor);
+    }
+
+    /// @dev Reverts unless the item exists and `actor` is its custodian; returns its word.
+    function _custodian(address actor, bytes32 itemId) private view returns (ItemWord word) {
         word = _items[itemId];
         if (!word.isRegistered()) revert UnknownItem(itemId);
         address custodian = word.custodian();
-        if (custodian != msg.sender) revert NotCustodian(itemId, msg.sender, custodian);
+        if (custodian != actor) revert NotCustodian(itemId, actor, custodian);
     }
 
-    /// @dev As `_custodian`, and the item must not be sold.
-    function _custodiedItem(bytes32 itemId) private view returns (ItemWord word) {
-        word = _custodian(itemId);
-        if (word.isSold()) revert ItemAlreadySold(itemId);
+    /// @dev As `_custodian`, and the item must be neither sold nor claimed.
+    function _custodiedItem(address actor, bytes32 itemId) private view returns (ItemWord word) {
+        word = _custodian(actor, itemId);
+        if (!word.isActive()) {
+            if (word.isClaimed()) revert ItemAlreadyClaimed(itemId);
+            revert ItemAlreadySold(itemId);
+        }
     }
 
     /// @dev As `_custodiedItem`, plus a valid receiver and no open offer.
-    function _movableItem(bytes32 itemId, address to) private view returns (ItemWord word) {
-        word = _custodiedItem(itemId);
-        if (to == address(0) || to == msg.sender) revert InvalidReceiver(to);
+    function _movableItem(address actor, bytes32 itemId, address to) private view returns (ItemWord word) {
+        word = _custodiedItem(actor, itemId);
+        if (to == address(0) || to == actor) revert InvalidReceiver(to);
         address pending = _pendingReceivers[itemId];
         if (pending != address(0)) revert OfferPending(itemId, pending);
     }
@@ -522,6 +663,54 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
     function _moved(bytes32 itemId, ItemWord word, address to) private view returns (ItemWord) {
         if (word.isNonceExhausted()) revert CustodyNonceExhausted(itemId);
         return word.movedTo(to, block.timestamp);
+    }
+
+    /// @dev The word after an offer ended: nonce + 1, except at the last nonce, where it stays (an
+    /// offer is always withdrawable; no offer made at the last nonce can be accepted anyway).
+    function _offerEnded(ItemWord word) private pure returns (ItemWord) {
+        return word.isNonceExhausted() ? word : word.withNextNonce();
+    }
+
+    /// @dev The word after a change that moves nothing: nonce + 1.
+    function _nextNonce(bytes32 itemId, ItemWord word) private pure returns (ItemWord) {
+        if (word.isNonceExhausted()) revert CustodyNonceExhausted(itemId);
+        return word.withNextNonce();
+    }
+
+    /// @dev Checks `deadline` and the custodian's signature of `typeHash(item, nonce, deadline)`;
+    /// returns the custodian. An unknown item's custodian is address(0), which no signature matches.
+    function _signedByCustodian(bytes32 typeHash, bytes32 itemId, uint256 deadline, bytes calldata signature)
+        private
+        view
+        returns (address actor)
+    {
+        ItemWord word = _items[itemId];
+        actor = word.custodian();
+        _checkSigned(actor, typeHash, itemId, word, deadline, signature);
+    }
+
+    /// @dev As {_signedByCustodian}, for the receiver of the item's open offer.
+    function _signedByReceiver(bytes32 typeHash, bytes32 itemId, uint256 deadline, bytes calldata signature)
+        private
+        view
+        returns (address actor)
+    {
+        actor = _pendingReceivers[itemId];
+        if (actor == address(0)) revert NoPendingOffer(itemId);
+        _checkSigned(actor, typeHash, itemId, _items[itemId], deadline, signature);
+    }
+
+    function _checkSigned(
+        address actor,
+        bytes32 typeHash,
+        bytes32 itemId,
+        ItemWord word,
+        uint256 deadline,
+        bytes calldata signature
+    ) private view {
+        _checkDeadline(deadline);
+        bytes32 structHash = keccak256(abi.encode(typeHash, itemId, word.custodyNonce(), deadline));
+        _checkSignature(actor, _hashTypedDataV4(structHash), signature);
     }
 
     function _nonEmpty(bytes32[] calldata itemIds) private pure returns (uint256 count) {
@@ -535,12 +724,12 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
 
     /// @dev `to` accepts if it signed `digest` with its key (EOA, checked first: no account access)
     /// or, for a contract wallet, if its ERC-1271 `isValidSignature` says so.
-    function _checkSignature(address to, bytes32 digest, bytes calldata signature) private view {
+    function _checkSignature(address signer, bytes32 digest, bytes calldata signature) private view {
         (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecoverCalldata(digest, signature);
-        if (err == ECDSA.RecoverError.NoError && recovered == to) return;
-        if (to.code.length == 0 || !SignatureChecker.isValidERC1271SignatureNowCalldata(to, digest, signature)) {
-            revert InvalidSignature(to);
-        }
+        if (err == ECDSA.RecoverError.NoError && recovered == signer) return;
+        if (
+            signer.code.length == 0 || !SignatureChecker.isValidERC1271SignatureNowCalldata(signer, digest, signature)
+        ) revert InvalidSignature(signer);
     }
 
     /// @dev The word of an existing lot; reverts with `UnknownLot` otherwise.

@@ -382,6 +382,46 @@ def sign_handoff(registry, chain) -> Callable[..., bytes]:
 
 
 @pytest.fixture(scope="module")
+def register_with_codes(registry, lot_id, brand) -> Callable[..., tuple[list[bytes], dict[bytes, str], Any]]:
+    """register_with_codes(*serials, lot=None) -> (item ids, code of each id, CodeTree): the
+    items registered by the brand with fresh hidden codes committed as one root."""
+    from supplytrace.core.codes import CodeTree, leaf, new_code
+
+    def _register(*serials: str, lot: int | None = None):
+        ids = [item_id(HONEY_GTIN, s) for s in serials]
+        codes = {i: new_code() for i in ids}
+        tree = CodeTree.of(leaf(i, c) for i, c in codes.items())
+        serial_words = [encode_code(s) for s in serials]
+        registry.registerItemsWithCodes(lot or lot_id, serial_words, tree.root, sender=brand)
+        return ids, codes, tree
+
+    return _register
+
+
+@pytest.fixture(scope="module")
+def sign_action(registry, chain) -> Callable[..., bytes]:
+    """sign_action(signer, kind, item, deadline, **fields) -> 65-byte signature of a relayed
+    action (``supplytrace.core.actions``) at the item's current nonce (or ``nonce=``)."""
+    from supplytrace.core.actions import SignedAction
+
+    def _sign(
+        signer, kind: str, item: bytes, deadline: int, nonce: int | None = None, **fields: Any
+    ) -> bytes:
+        action = SignedAction(
+            kind=kind,  # type: ignore[arg-type]
+            chain_id=chain.chain_id,
+            registry=registry.address,
+            item=item,
+            nonce=registry.getItem(item).custodyNonce if nonce is None else nonce,
+            deadline=deadline,
+            **{k: (str(v) if k in ("to", "sender") else v) for k, v in fields.items()},
+        )
+        return signer.sign_message(action.signable()).encode_rsv()
+
+    return _sign
+
+
+@pytest.fixture(scope="module")
 def other_lot_id(registry, lot_id, brand) -> int:
     """A second lot of the brand (same GTIN, another lot code)."""
     registry.registerLot(

@@ -50,7 +50,8 @@ interface IProvenanceRegistry {
     enum ItemStatus {
         Unknown, // never registered
         Active, // registered, in the supply chain
-        Sold // sold to an end customer; can no longer move
+        Sold, // sold to an end customer; can no longer move
+        Claimed // its hidden code was used (the pack was opened by its buyer); can no longer move
     }
 
     /// @notice Everything the chain knows about an item now, in one read.
@@ -63,7 +64,7 @@ interface IProvenanceRegistry {
         uint256 gtin; // GTIN-14 as an integer
         bytes32 lotCode; // GS1 AI 10, CSET 82 ASCII left-aligned, zero-padded
         bytes32 lotMetadataHash; // keccak256 of the lot's canonical (RFC 8785) metadata JSON
-        uint16 custodyNonce; // number of custody changes so far; part of every signed handoff
+        uint16 custodyNonce; // custody changes so far (moves, ended offers, records); signatures sign it
         uint40 updatedAt; // block timestamp of registration or of the last change of custody or status
         bool recalled;
         uint40 recalledAt; // 0 unless recalled
@@ -124,6 +125,12 @@ interface IProvenanceRegistry {
     event LotRenewed(uint32 indexed lotId, address indexed by);
     /// @notice The lot's registrar or the admin recalled a lot; every item of it reads as recalled.
     event LotRecalled(uint32 indexed lotId, address indexed by, string reason);
+    /// @notice The lot's registrar committed the hidden codes of the `count` items registered with
+    /// this event (same transaction) as the Merkle root `root` (see {claim}).
+    event CodesCommitted(uint32 indexed lotId, bytes32 indexed root, uint256 count);
+    /// @notice Someone holding the item's hidden code claimed it: the pack was opened by its buyer.
+    /// `custodian` held the item then (a retailer, or the seller of a sold item).
+    event ItemClaimed(bytes32 indexed itemId, address indexed custodian);
 
     // ------------------------------------------------------------------------------------------
     // Errors
@@ -188,8 +195,14 @@ interface IProvenanceRegistry {
     error InvalidReceiver(address receiver);
     /// @notice The signed acceptance expired at `deadline` (block time is `timestamp`).
     error SignatureExpired(uint256 deadline, uint256 timestamp);
-    /// @notice The signature is not `receiver`'s acceptance of this handoff.
-    error InvalidSignature(address receiver);
+    /// @notice The signature is not `signer`'s: the receiver's acceptance of a handoff, or the actor's relayed action.
+    error InvalidSignature(address signer);
+    /// @notice `itemId`'s hidden code (or its proof) is wrong; a wrong code of any kind reads the same.
+    error InvalidCode(bytes32 itemId);
+    /// @notice The item's hidden code was already claimed: it can no longer move or be claimed.
+    error ItemAlreadyClaimed(bytes32 itemId);
+    /// @notice A code root must be non-zero and new.
+    error InvalidCodeRoot(bytes32 root);
     /// @notice A batch call needs at least one item.
     error EmptyBatch();
     /// @notice The item has changed custody 65,535 times; it cannot move again.
@@ -303,8 +316,67 @@ interface IProvenanceRegistry {
     function handoffBatch(bytes32[] calldata itemIds, address to, uint256 deadline, bytes calldata signature)
         external;
 
+    /// @notice Registers `serials` into lot `lotId` (as {registerItems}) and commits their hidden
+    /// codes: `codeRoot` is the root of the OpenZeppelin Merkle tree (sorted pairs, double-hashed
+    /// leaves) of `keccak256(abi.encode(itemId, code))` over the batch's items, so the chain holds
+    /// one word per batch and nothing per item. Emits `CodesCommitted` after the items.
+    function registerItemsWithCodes(uint32 lotId, bytes32[] calldata serials, bytes32 codeRoot) external;
+
+    /// @notice Claims `itemId` with its hidden `code` (ASCII, left-aligned, zero-padded) and the
+    /// Merkle `proof` of its leaf: the item becomes `Claimed` and can no longer move. Anyone may
+    /// send it (the code is the authority; a front-runner gets the same result). Reverts with
+    /// `InvalidCode` for a wrong code, a wrong proof, or a code committed for another lot.
+    function claim(bytes32 itemId, bytes32 code, bytes32[] calldata proof) external;
+
+    /// @notice The lot a hidden-code root was committed for, or 0.
+    function codeRootLot(bytes32 root) external view returns (uint32);
+
+    // Relayed actions. Anyone may send these, carrying the actor's EIP-712 signature (domain
+    // "supplytrace", version "1"; ERC-1271 contract wallets and EIP-7702 delegated accounts
+    // accepted). The actor is not an argument: it is the item's custodian (offer, cancel, record,
+    // sell, handoff) or the receiver of its open offer (accept, reject). `nonce` is the item's
+    // `custodyNonce`, which every one of these actions advances (an offer is consumed by its
+    // acceptance, rejection or cancellation), so a signature works once. Each emits the action's
+    // own event, the same as the direct call's: the transaction's sender is the payer. Types:
+    //   Offer(bytes32 item,uint256 nonce,address to,uint256 deadline)
+    //   Accept(bytes32 item,uint256 nonce,uint256 deadline)
+    //   Reject(bytes32 item,uint256 nonce,uint256 deadline)
+    //   Cancel(bytes32 item,uint256 nonce,uint256 deadline)
+    //   Record(bytes32 item,uint256 nonce,bytes32 bizStep,bytes32 dataHash,uint256 deadline)
+    //   Sell(bytes32 item,uint256 nonce,uint256 deadline)
+    //   Handoff(bytes32 item,uint256 nonce,address from,address to,uint256 deadline)  (both sign)
+
+    /// @notice {offer}, signed by the custodian.
+    function offerBySig(bytes32 itemId, address to, uint256 deadline, bytes calldata signature) external;
+
+    /// @notice {accept}, signed by the receiver of the open offer.
+    function acceptBySig(bytes32 itemId, uint256 deadline, bytes calldata signature) external;
+
+    /// @notice {rejectOffer}, signed by the receiver of the open offer.
+    function rejectBySig(bytes32 itemId, uint256 deadline, bytes calldata signature) external;
+
+    /// @notice {cancelOffer}, signed by the custodian.
+    function cancelBySig(bytes32 itemId, uint256 deadline, bytes calldata signature) external;
+
+    /// @notice {record}, signed by the custodian.
+    function recordBySig(bytes32 itemId, bytes32 bizStep, bytes32 dataHash, uint256 deadline, bytes calldata signature)
+        external;
+
+    /// @notice {sell}, signed by the custodian.
+    function sellBySig(bytes32 itemId, uint256 deadline, bytes calldata signature) external;
+
+    /// @notice {handoff} sent by anyone: the custodian and `to` both sign the same `Handoff`.
+    function handoffBySig(
+        bytes32 itemId,
+        address to,
+        uint256 deadline,
+        bytes calldata fromSignature,
+        bytes calldata toSignature
+    ) external;
+
     /// @notice Records an observation (`bizStep`, e.g. "inspecting": 1-32 bytes of printable ASCII,
     /// left-aligned, zero-padded) with the hash of its data, without changing custody. Custodian only.
+    /// Advances `custodyNonce`, as every signed action does.
     function record(bytes32 itemId, bytes32 bizStep, bytes32 dataHash) external;
 
     /// @notice Marks the item sold to an end customer. Custodian only; no open offer.

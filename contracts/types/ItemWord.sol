@@ -8,10 +8,11 @@ import {IProvenanceRegistry} from "../interfaces/IProvenanceRegistry.sol";
 ///     bits     [0, 160)   custodian     who holds the item now
 ///              [160, 192) lotId         the item's lot (its brand, GTIN and lot code live there)
 ///              [192, 232) updatedAt     block time of registration or of the last change
-///              [232, 248) custodyNonce  custody changes so far (signed handoffs sign it)
+///              [232, 248) custodyNonce  custody changes so far: moves, withdrawn or declined
+///                                       offers and observations (signatures sign it)
 ///              [248, 256) status        IProvenanceRegistry.ItemStatus
 ///
-/// A registered item's word is never zero (status Active or Sold); an unknown item's is.
+/// A registered item's word is never zero (status Active, Sold or Claimed); an unknown item's is.
 type ItemWord is uint256;
 
 using ItemWordLibrary for ItemWord global;
@@ -31,6 +32,7 @@ library ItemWordLibrary {
     uint256 private constant _STATUS_MASK = uint256(type(uint8).max) << _STATUS_SHIFT;
     uint256 private constant _ACTIVE = uint256(uint8(IProvenanceRegistry.ItemStatus.Active)) << _STATUS_SHIFT;
     uint256 private constant _SOLD = uint256(uint8(IProvenanceRegistry.ItemStatus.Sold)) << _STATUS_SHIFT;
+    uint256 private constant _CLAIMED = uint256(uint8(IProvenanceRegistry.ItemStatus.Claimed)) << _STATUS_SHIFT;
 
     /// @dev The word of an item just registered into `lotId` by `custodian` at time `timestamp`:
     /// status Active, custody nonce 0.
@@ -64,8 +66,13 @@ library ItemWordLibrary {
         return IProvenanceRegistry.ItemStatus(uint8(ItemWord.unwrap(word) >> _STATUS_SHIFT));
     }
 
-    function isSold(ItemWord word) internal pure returns (bool) {
-        return ItemWord.unwrap(word) & _STATUS_MASK == _SOLD;
+    /// @dev True while the item is in the supply chain (neither sold nor claimed): it may move.
+    function isActive(ItemWord word) internal pure returns (bool) {
+        return ItemWord.unwrap(word) & _STATUS_MASK == _ACTIVE;
+    }
+
+    function isClaimed(ItemWord word) internal pure returns (bool) {
+        return ItemWord.unwrap(word) & _STATUS_MASK == _CLAIMED;
     }
 
     /// @dev True when the custody nonce is at its maximum: the item cannot move again.
@@ -84,5 +91,18 @@ library ItemWordLibrary {
     function soldAt(ItemWord word, uint256 timestamp) internal pure returns (ItemWord) {
         uint256 kept = ItemWord.unwrap(word) & ~(_STATUS_MASK | _UPDATED_MASK);
         return ItemWord.wrap(kept | (timestamp << _UPDATED_SHIFT) | _SOLD);
+    }
+
+    /// @dev The word after a change that moves nothing (an offer withdrawn or declined, a signed
+    /// observation): nonce + 1, so signatures made before it no longer work. Same caveat as
+    /// {movedTo} about {isNonceExhausted}.
+    function withNextNonce(ItemWord word) internal pure returns (ItemWord) {
+        return ItemWord.wrap(ItemWord.unwrap(word) + _NONCE_ONE);
+    }
+
+    /// @dev The word after the item's hidden code is claimed at `timestamp` (from Active or Sold).
+    function claimedAt(ItemWord word, uint256 timestamp) internal pure returns (ItemWord) {
+        uint256 kept = ItemWord.unwrap(word) & ~(_STATUS_MASK | _UPDATED_MASK);
+        return ItemWord.wrap(kept | (timestamp << _UPDATED_SHIFT) | _CLAIMED);
     }
 }

@@ -13,6 +13,7 @@ One ``ObjectEvent`` per fact, with CBV 2.0 business steps and dispositions:
 |                             |         |                  |               | gets its shipping event       |
 | ItemObserved                | OBSERVE | the recorded step (CBV term, else a URN) | — | data hash       |
 | ItemSold                    | OBSERVE | retail_selling   | retail_sold   |                               |
+| ItemClaimed                 | OBSERVE | decommissioning  | inactive      | the holder before the claim   |
 | LotRecalled                 | OBSERVE | —                | recalled      | the reason (a disposition     |
 |                             |         |                  |               | change of every item listed)  |
 
@@ -21,7 +22,8 @@ them in ``epcList``); parties by ``did:pkh:eip155:<chain id>:<address>`` (posses
 Every event carries where it is on chain in ``supplytrace:`` extension fields (chain id,
 registry, transaction hash, block number, log index), and a stable ``eventID`` derived from
 them, so an export can always be checked against the chain. Lots' own registration and closing,
-names, roles and GTIN assignments are not physical events and are left out.
+names, roles and GTIN assignments and committed hidden codes are not physical events and are left
+out. A relayed action is the same event as a direct one: its actor is the signer it names.
 """
 
 from __future__ import annotations
@@ -36,12 +38,14 @@ from urllib.parse import quote
 from supplytrace.core.events import (
     BrandNamed,
     BrandUnnamed,
+    CodesCommitted,
     CompanyPrefixAssigned,
     CompanyPrefixReleased,
     CustodyOffered,
     CustodyTransferred,
     GtinAssigned,
     GtinReleased,
+    ItemClaimed,
     ItemObserved,
     ItemRegistered,
     ItemSold,
@@ -208,6 +212,16 @@ class _Builder:
                             sourceList=seller,
                         )
                     )  # fmt: skip
+                case ItemClaimed():
+                    holder = [{"type": "possessing_party", "source": self.party(event.custodian)}]
+                    out.append(
+                        self.event(
+                            log, epc, "OBSERVE", bizStep="decommissioning", disposition="inactive",
+                            sourceList=holder,
+                        )
+                    )  # fmt: skip
+                case CodesCommitted():
+                    pass  # a commitment of codes is not a physical event
                 case LotRecalled() | LotRegistered() | LotClosed() | LotRenewed():
                     pass  # a recall is one event for every exported item of the lot; the rest is not physical
                 case BrandNamed() | BrandUnnamed() | ParticipantDescribed() | RoleGranted() | RoleRevoked():

@@ -160,8 +160,18 @@ _SENTENCES: dict[str, Callable[[_Args], str]] = {
         "ask the receiver to sign again (`supplytrace sign-acceptance`)."
     ),
     "InvalidSignature": lambda a: (
-        f"the signature is not {a['receiver']}'s acceptance of this handoff (wrong signer, item, "
-        "sender or an already used signature); ask the receiver to sign again."
+        f"the signature is not {a['signer']}'s for this step (wrong signer, item or receiver, or a "
+        "signature already used: the item changed since); ask its signer to sign again."
+    ),
+    "InvalidCode": lambda a: (
+        f"that code does not open item {_hex(a['itemId'])}; check the code inside the pack and try again."
+    ),
+    "ItemAlreadyClaimed": lambda a: (
+        f"item {_hex(a['itemId'])} was already claimed with its hidden code: it was opened by its buyer "
+        "and can no longer move."
+    ),
+    "InvalidCodeRoot": lambda a: (
+        f"the hidden codes' root {_hex(a['root'])} is zero or already used; generate new codes for the batch."
     ),
     "EmptyBatch": lambda a: "the batch is empty; give at least one item.",
     "CustodyNonceExhausted": lambda a: (

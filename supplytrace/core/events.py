@@ -192,6 +192,25 @@ class LotRecalled:
 
 
 @dataclass(frozen=True, slots=True)
+class CodesCommitted:
+    """The lot's registrar committed the hidden codes of the ``count`` items registered with this
+    event (same transaction) as one Merkle root."""
+
+    lot_id: int
+    root: bytes
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class ItemClaimed:
+    """Someone holding the item's hidden code claimed it: the pack was opened by its buyer.
+    ``custodian`` held the item then."""
+
+    item_id: bytes
+    custodian: Address
+
+
+@dataclass(frozen=True, slots=True)
 class RoleGranted:
     """OpenZeppelin AccessControl: ``account`` now holds ``role`` (brands hold REGISTRAR_ROLE)."""
 
@@ -229,6 +248,8 @@ RegistryEvent: TypeAlias = (
     | LotClosed
     | LotRenewed
     | LotRecalled
+    | CodesCommitted
+    | ItemClaimed
     | RoleGranted
     | RoleRevoked
 )

@@ -25,6 +25,7 @@ class ItemStatus(IntEnum):
     UNKNOWN = 0  # never registered
     ACTIVE = 1  # registered, in the supply chain
     SOLD = 2  # sold to an end customer; can no longer move
+    CLAIMED = 3  # its hidden code was used (the pack opened by its buyer); can no longer move
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +42,7 @@ class ItemRecord:
     gtin: int
     lot_code: ChainText
     lot_metadata_hash: bytes
-    custody_nonce: int
+    custody_nonce: int  # changes so far: moves, withdrawn or declined offers, observations
     updated_at: int  # block time of registration or of the last change of custody or status
     recalled: bool
     recalled_at: int  # 0 unless recalled
@@ -54,6 +55,10 @@ class ItemRecord:
     @property
     def sold(self) -> bool:
         return self.status is ItemStatus.SOLD
+
+    @property
+    def claimed(self) -> bool:
+        return self.status is ItemStatus.CLAIMED
 
     @property
     def gtin14(self) -> str | None:

@@ -22,12 +22,14 @@ from supplytrace.core.errors import SupplytraceError
 from supplytrace.core.events import (
     BrandNamed,
     BrandUnnamed,
+    CodesCommitted,
     CompanyPrefixAssigned,
     CompanyPrefixReleased,
     CustodyOffered,
     CustodyTransferred,
     GtinAssigned,
     GtinReleased,
+    ItemClaimed,
     ItemObserved,
     ItemRegistered,
     ItemSold,
@@ -199,8 +201,10 @@ class State:
                 self._register(event, log, timestamp)
             case CustodyOffered() | OfferCancelled() | OfferRejected() | CustodyTransferred():
                 self._change(event, log, timestamp)
-            case ItemObserved() | ItemSold():
+            case ItemObserved() | ItemSold() | ItemClaimed():
                 self._change(event, log, timestamp)
+            case CodesCommitted():
+                pass  # the codes' items are registered by their own events
             case LotRegistered():
                 self.lots[event.lot_id] = LotRow(
                     lot_id=event.lot_id,
@@ -318,14 +322,23 @@ def _time(log: Logged) -> int:
 # ----------------------------------------------------------------------------------------------
 
 #: An item's events after its registration.
-ItemEvent = CustodyOffered | OfferCancelled | OfferRejected | CustodyTransferred | ItemObserved | ItemSold
+ItemEvent = (
+    CustodyOffered
+    | OfferCancelled
+    | OfferRejected
+    | CustodyTransferred
+    | ItemObserved
+    | ItemSold
+    | ItemClaimed
+)
 
 
 @dataclass(slots=True)
 class Transfer:
     """A custody transfer, as the item's ``custody`` row records it (its ``seq`` is the item's
-    custody nonce after it)."""
+    custody nonce after it: the nonce before the run of events plus ``step``)."""
 
+    step: int  # the item's nonce advances in the run of events up to and including this one
     holder: str
     previous: str
     block_number: int
@@ -345,8 +358,9 @@ class ItemChange:
     pending_set: bool = False  # an offer was made or ended (a transfer ends it)
     pending: str | None = None  # then: the open offer's receiver, or None
     transfers: list[Transfer] = field(default_factory=list)
-    sold: bool = False
-    updated_at: int | None = None  # the block time of the last transfer or sale
+    steps: int = 0  # how far the events advance the item's nonce (moves, ended offers, records)
+    status: ItemStatus | None = None  # SOLD or CLAIMED when the run sells or claims the item
+    updated_at: int | None = None  # the block time of the last transfer, sale or claim
 
     def add(
         self, event: ItemEvent, block_number: int, log_index: int, tx_hash: bytes, timestamp: int
@@ -357,42 +371,46 @@ class ItemChange:
                 self.pending_set, self.pending = True, event.to
             case OfferCancelled() | OfferRejected():
                 self.pending_set, self.pending = True, None
+                self.steps += 1
             case CustodyTransferred():
                 self.custodian = event.to
                 self.pending_set, self.pending = True, None
+                self.steps += 1
                 self.transfers.append(
-                    Transfer(event.to, event.from_, block_number, log_index, tx_hash, timestamp)
+                    Transfer(self.steps, event.to, event.from_, block_number, log_index, tx_hash, timestamp)
                 )
                 self.updated_at = timestamp
             case ItemSold():
-                self.sold = True
+                self.status = ItemStatus.SOLD
+                self.updated_at = timestamp
+            case ItemClaimed():
+                self.status = ItemStatus.CLAIMED
                 self.updated_at = timestamp
             case ItemObserved():
-                pass  # an observation changes no state
+                self.steps += 1  # an observation advances the nonce only
             case _:
                 assert_never(event)
 
     @property
     def changes_row(self) -> bool:
-        return self.pending_set or self.sold or bool(self.transfers)
+        return self.pending_set or self.status is not None or self.steps > 0
 
     def apply(self, row: ItemRow) -> list[CustodyRow]:
         """Change ``row`` in place; returns the custody rows of the transfers."""
-        custody = []
-        for transfer in self.transfers:
-            row.custody_nonce += 1
-            custody.append(
-                CustodyRow(
-                    row.item_id, row.custody_nonce, transfer.holder, transfer.previous,
-                    transfer.block_number, transfer.log_index, transfer.tx_hash, transfer.since,
-                )
-            )  # fmt: skip
+        custody = [
+            CustodyRow(
+                row.item_id, row.custody_nonce + transfer.step, transfer.holder, transfer.previous,
+                transfer.block_number, transfer.log_index, transfer.tx_hash, transfer.since,
+            )
+            for transfer in self.transfers
+        ]  # fmt: skip
+        row.custody_nonce += self.steps
         if self.custodian is not None:
             row.custodian = self.custodian
         if self.pending_set:
             row.pending_receiver = self.pending
-        if self.sold:
-            row.status = ItemStatus.SOLD
+        if self.status is not None:
+            row.status = self.status
         if self.updated_at is not None:
             row.updated_at = self.updated_at
         return custody
@@ -401,7 +419,14 @@ class ItemChange:
 def item_event(event: RegistryEvent) -> ItemEvent | None:
     """``event`` if it is an item event after registration (what :class:`ItemChange` folds)."""
     if isinstance(
-        event, CustodyOffered | OfferCancelled | OfferRejected | CustodyTransferred | ItemObserved | ItemSold
+        event,
+        CustodyOffered
+        | OfferCancelled
+        | OfferRejected
+        | CustodyTransferred
+        | ItemObserved
+        | ItemSold
+        | ItemClaimed,
     ):
         return event
     return None
@@ -419,7 +444,9 @@ class Replay:
     registered: bool
     serial: ChainText | None
     transfers: int
+    steps: int  # how far the events advanced the item's nonce
     sold: bool
+    claimed: bool
     recalled: bool
     recall_reason: ChainText | None
     last_holder: str | None  # the last transfer's receiver, else the lot's registrar
@@ -429,7 +456,7 @@ class Replay:
 def replay(item_id: bytes, history: Iterable[Logged]) -> Replay:
     """Fold an item's history the way :class:`State` would, leniently (a history that lacks
     steps is read as far as it goes, never an error)."""
-    registered = sold = recalled = foreign = False
+    registered = sold = claimed = recalled = foreign = False
     serial: ChainText | None = None
     reason: ChainText | None = None
     registrar: str | None = None
@@ -446,7 +473,7 @@ def replay(item_id: bytes, history: Iterable[Logged]) -> Replay:
                 registered, serial = True, event.serial
             case LotRecalled():
                 recalled, reason = True, event.reason
-            case LotClosed() | LotRenewed():
+            case LotClosed() | LotRenewed() | CodesCommitted():
                 pass
             case (
                 CustodyOffered() | OfferCancelled() | OfferRejected() | CustodyTransferred() | ItemObserved()
@@ -455,11 +482,12 @@ def replay(item_id: bytes, history: Iterable[Logged]) -> Replay:
                     foreign = True
                     continue
                 change.add(event, log.block_number, log.log_index, b"", log.timestamp or 0)
-            case ItemSold():
+            case ItemSold() | ItemClaimed():
                 if bytes(event.item_id) != item_id:
                     foreign = True
                     continue
-                sold = True
+                sold = sold or isinstance(event, ItemSold)
+                claimed = claimed or isinstance(event, ItemClaimed)
             case BrandNamed() | BrandUnnamed() | ParticipantDescribed() | RoleGranted() | RoleRevoked():
                 pass
             case GtinAssigned() | GtinReleased() | CompanyPrefixAssigned() | CompanyPrefixReleased():
@@ -467,7 +495,10 @@ def replay(item_id: bytes, history: Iterable[Logged]) -> Replay:
             case _:
                 assert_never(event)
     last_holder = change.custodian or registrar
-    return Replay(registered, serial, len(change.transfers), sold, recalled, reason, last_holder, foreign)
+    return Replay(
+        registered, serial, len(change.transfers), change.steps, sold, claimed, recalled, reason, last_holder,
+        foreign,
+    )  # fmt: skip
 
 
 def verdict(record: ItemRecord, history: Iterable[Logged]) -> str | None:
@@ -481,14 +512,16 @@ def verdict(record: ItemRecord, history: Iterable[Logged]) -> str | None:
     if not seen.registered:
         return "behind"
     if (
-        seen.transfers > record.custody_nonce
-        or (seen.sold and not record.sold)
+        seen.steps > record.custody_nonce
+        or (seen.sold and not (record.sold or record.claimed))
+        or (seen.claimed and not record.claimed)
         or (seen.recalled and not record.recalled)
     ):
         return "wrong"
     if (
-        seen.transfers < record.custody_nonce
+        seen.steps < record.custody_nonce
         or (record.sold and not seen.sold)
+        or (record.claimed and not seen.claimed)
         or (record.recalled and not seen.recalled)
     ):
         return "behind"

@@ -14,12 +14,14 @@ from typing import Literal, assert_never
 from supplytrace.core.events import (
     BrandNamed,
     BrandUnnamed,
+    CodesCommitted,
     CompanyPrefixAssigned,
     CompanyPrefixReleased,
     CustodyOffered,
     CustodyTransferred,
     GtinAssigned,
     GtinReleased,
+    ItemClaimed,
     ItemObserved,
     ItemRegistered,
     ItemSold,
@@ -36,7 +38,7 @@ from supplytrace.core.events import (
 )
 from supplytrace.core.records import DEFAULT_ADMIN_ROLE, REGISTRAR_ROLE, ItemRecord
 
-Status = Literal["genuine", "sold", "recalled", "unknown"]
+Status = Literal["genuine", "sold", "claimed", "recalled", "unknown"]
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,13 @@ def describe(
             )
         case ItemSold():
             return Step(event.seller, "sold it to a customer", item_id=event.item_id)
+        case ItemClaimed():
+            return Step(
+                None, "claimed by its buyer with the code inside the pack; it was last held by",
+                event.custodian, item_id=event.item_id,
+            )  # fmt: skip
+        case CodesCommitted():
+            return Step(None, f"hidden codes were sealed inside the packs of {event.count} items of the lot")
         case LotRecalled():
             reason = f"Reason: {_code(event.reason)}" if event.reason else None
             return Step(event.by, "recalled the whole lot", detail=reason)
@@ -154,11 +163,13 @@ def addresses(events: Iterable[RegistryEvent]) -> set[str]:
 
 
 def status_of(record: ItemRecord) -> Status:
-    """What a shopper is told first: unknown, recalled (over sold), sold, or genuine."""
+    """What a shopper is told first: unknown, recalled (over all else), claimed, sold, or genuine."""
     if not record.registered:
         return "unknown"
     if record.recalled:
         return "recalled"
+    if record.claimed:
+        return "claimed"
     if record.sold:
         return "sold"
     return "genuine"

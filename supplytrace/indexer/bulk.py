@@ -63,8 +63,9 @@ def _staging(conn: Connection) -> None:
 # staging table outside, the IN (...) gives the UPDATE its key lookups. PostgreSQL plans them
 # as it likes.
 
-#: Custody rows of staged transfers: the k-th transfer of an item in a chunk begins custody
-#: period ``custody_nonce + k`` (``items`` still holds the nonce before the chunk).
+#: Custody rows of staged transfers: a transfer after which the item's nonce has advanced k
+#: steps in the chunk begins custody period ``custody_nonce + k`` (``items`` still holds the
+#: nonce before the chunk).
 _ADD_CUSTODY = """
     INSERT INTO custody (chain_id, item_id, seq, holder, previous, block_number, log_index, tx_hash, since)
     SELECT {chain}, t.item_id, i.custody_nonce + t.k, t.holder, t.previous, t.block_number, t.log_index,
@@ -77,8 +78,8 @@ _CHANGE_ITEMS = """
     UPDATE items SET
         custodian = COALESCE(c.custodian, items.custodian),
         pending_receiver = CASE WHEN c.pending_set = 1 THEN c.pending ELSE items.pending_receiver END,
-        custody_nonce = items.custody_nonce + c.transfers,
-        status = CASE WHEN c.sold = 1 THEN {sold} ELSE items.status END,
+        custody_nonce = items.custody_nonce + c.steps,
+        status = CASE WHEN c.status > 0 THEN c.status ELSE items.status END,
         updated_at = COALESCE(c.updated_at, items.updated_at)
     FROM item_changes AS c
     WHERE items.chain_id = {chain} AND items.item_id = c.item_id
@@ -95,9 +96,9 @@ def apply_changes(conn: Connection, chain_id: int, changes: dict[bytes, ItemChan
         return
     _staging(conn)
     transfers = [
-        (item_id, k, t.holder, t.previous, t.block_number, t.log_index, t.tx_hash, t.since)
+        (item_id, t.step, t.holder, t.previous, t.block_number, t.log_index, t.tx_hash, t.since)
         for item_id, change in changes.items()
-        for k, t in enumerate(change.transfers, 1)
+        for t in change.transfers
     ]
     if transfers:
         bulk(conn, schema.transfer_changes, transfers)
@@ -106,11 +107,11 @@ def apply_changes(conn: Connection, chain_id: int, changes: dict[bytes, ItemChan
         if added != len(transfers):
             raise IndexCorruptError(f"{len(transfers) - added} transfers name items the index does not hold")
     rows = [
-        (i, c.custodian, int(c.pending_set), c.pending, len(c.transfers), int(c.sold), c.updated_at)
+        (i, c.custodian, int(c.pending_set), c.pending, c.steps, int(c.status or 0), c.updated_at)
         for i, c in changes.items()
     ]
     bulk(conn, schema.item_changes, rows)
-    changed = conn.execute(text(_CHANGE_ITEMS.format(chain=chain_id, sold=int(ItemStatus.SOLD)))).rowcount
+    changed = conn.execute(text(_CHANGE_ITEMS.format(chain=chain_id))).rowcount
     conn.execute(delete(schema.item_changes))
     if changed != len(changes):
         raise IndexCorruptError(f"events name {len(changes) - changed} items the index does not hold")

@@ -214,8 +214,8 @@ item_changes = Table(
     Column("custodian", Address),
     Column("pending_set", Integer, nullable=False),
     Column("pending", Address),
-    Column("transfers", Integer, nullable=False),
-    Column("sold", Integer, nullable=False),
+    Column("steps", Integer, nullable=False),  # how far the chunk advances the item's nonce
+    Column("status", Integer, nullable=False),  # the new status (sold, claimed), or 0
     Column("updated_at", BigInteger),
     prefixes=["TEMPORARY"],
     postgresql_on_commit="DELETE ROWS",
@@ -225,7 +225,7 @@ transfer_changes = Table(
     "transfer_changes",
     staging,
     Column("item_id", Hash, primary_key=True),
-    Column("k", Integer, primary_key=True, autoincrement=False),  # the item's k-th transfer in the chunk
+    Column("k", Integer, primary_key=True, autoincrement=False),  # nonce after it, less the chunk's start
     Column("holder", Address, nullable=False),
     Column("previous", Address, nullable=False),
     Column("block_number", BigInteger, nullable=False),

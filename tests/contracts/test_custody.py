@@ -83,7 +83,7 @@ def test_cancel_offer__by_custodian__offer_withdrawn(registry, register, brand, 
     tx = registry.cancelOffer(iid, sender=brand)
 
     assert_emitted(tx, registry.OfferCancelled(iid, brand, distributor))
-    assert custody(registry, iid) == (brand, ZERO_ADDRESS, 0)
+    assert custody(registry, iid) == (brand, ZERO_ADDRESS, 1)  # the nonce advances: no replay
     with reverts_with(registry.NoPendingOffer, itemId=iid):
         registry.accept(iid, sender=distributor)
 
@@ -95,7 +95,7 @@ def test_reject_offer__by_receiver__offer_withdrawn(registry, register, brand, d
     tx = registry.rejectOffer(iid, sender=distributor)
 
     assert_emitted(tx, registry.OfferRejected(iid, brand, distributor))
-    assert custody(registry, iid) == (brand, ZERO_ADDRESS, 0)
+    assert custody(registry, iid) == (brand, ZERO_ADDRESS, 1)  # the nonce advances: no replay
     registry.offer(iid, retailer, sender=brand)  # the custodian may offer again
 
 
@@ -214,7 +214,7 @@ def test_cancel_offer_batch__pallet__every_offer_withdrawn(registry, register, b
     tx = registry.cancelOfferBatch(items, sender=brand)
 
     assert_emitted(tx, *(registry.OfferCancelled(i, brand, distributor) for i in items))
-    assert [custody(registry, i) for i in items] == [(brand, ZERO_ADDRESS, 0)] * 2
+    assert [custody(registry, i) for i in items] == [(brand, ZERO_ADDRESS, 1)] * 2
 
 
 def test_reject_offer_batch__pallet__every_offer_declined(registry, register, brand, distributor):
@@ -224,7 +224,7 @@ def test_reject_offer_batch__pallet__every_offer_declined(registry, register, br
     tx = registry.rejectOfferBatch(items, sender=distributor)
 
     assert_emitted(tx, *(registry.OfferRejected(i, brand, distributor) for i in items))
-    assert [custody(registry, i) for i in items] == [(brand, ZERO_ADDRESS, 0)] * 2
+    assert [custody(registry, i) for i in items] == [(brand, ZERO_ADDRESS, 1)] * 2
 
 
 @pytest.mark.parametrize(
@@ -413,7 +413,7 @@ def test_move__after_65535_moves__reverts_custody_nonce_exhausted(
     assert chain.revert_data(handoff, retailer) == exhausted
     chain.send(functions.offer(iid, distributor.address), retailer)  # an offer is still possible, ...
     assert chain.revert_data(functions.accept(iid), distributor) == exhausted  # ... not its acceptance
-    chain.send(functions.cancelOffer(iid), retailer)
+    chain.send(functions.cancelOffer(iid), retailer)  # always withdrawable: the nonce stays at its last
     assert chain.custody(registry, iid) == (retailer.address, ZERO_ADDRESS, MAX_NONCE)
 
 

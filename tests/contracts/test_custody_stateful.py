@@ -179,25 +179,33 @@ class CustodyModel:
             return error
         if self.items[i].pending is None:
             return "NoPendingOffer", {"itemId": self.item_ids[i]}
-        self.items[i].pending = None
+        self._end_offer(i)
         return None
 
     def reject(self, i: int, actor: str) -> Outcome:
         if error := self._pending_receiver(i, actor):
             return error
-        self.items[i].pending = None
+        self._end_offer(i)
         return None
+
+    def _end_offer(self, i: int) -> None:
+        """A withdrawn or declined offer advances the nonce (a signed offer cannot be replayed)."""
+        item = self.items[i]
+        item.pending, item.nonce = None, item.nonce + 1
 
     def handoff(self, i: int, actor: str, to: str, signer: str) -> Outcome:
         if error := self._movable(i, actor, to):
             return error
         if signer != to:
-            return "InvalidSignature", {"receiver": to}
+            return "InvalidSignature", {"signer": to}
         self._move(i, to)
         return None
 
     def record(self, i: int, actor: str) -> Outcome:
-        return self._custodied(i, actor)
+        if error := self._custodied(i, actor):
+            return error
+        self.items[i].nonce += 1  # an observation advances the nonce (signatures work once)
+        return None
 
     def sell(self, i: int, actor: str) -> Outcome:
         if error := self._custodied(i, actor):
@@ -362,6 +370,7 @@ class CustodyMachine(RuleBasedStateMachine):
         self.address["zero"] = ZERO_ADDRESS
         self.observed = [_unknown_record() for _ in SERIALS]  # getItem after the previous step
         self.consents: set[tuple[int, str]] = set()  # (item, receiver) consents given in this step
+        self.recorded: set[int] = set()  # items observed in this step
 
     def teardown(self) -> None:
         self.env.chain.restore(self.snapshot)
@@ -379,6 +388,7 @@ class CustodyMachine(RuleBasedStateMachine):
 
     def _send(self, expected: Outcome, sender: str, function: str, *args: Any) -> None:
         self.consents.clear()
+        self.recorded.clear()
         actual = self.env.registry.transact(sender, function, *args)
         expected = None if expected is None else (expected[0], normalized(expected[1]))
         call = f"{function}{readable(args)} from {sender}"
@@ -448,6 +458,8 @@ class CustodyMachine(RuleBasedStateMachine):
         actor = self._actor(who, self._custodian(i))
         expected = self.model.record(i, actor)
         self._send(expected, actor, "record", self.model.item_ids[i], encode_code("inspecting"), b"\1" * 32)
+        if expected is None:
+            self.recorded.add(i)
 
     @rule(i=items, who=actors)
     def sell(self, i: int, who: str) -> None:
@@ -536,8 +548,12 @@ class CustodyMachine(RuleBasedStateMachine):
                 f"item {i} moved to {now['custodian']} without consent"
             )
             assert now["custodyNonce"] == before["custodyNonce"] + 1
+        elif before["pendingReceiver"] != ZERO_ADDRESS and now["pendingReceiver"] == ZERO_ADDRESS:
+            assert now["custodyNonce"] == before["custodyNonce"] + 1, f"item {i}: an ended offer, one step"
+        elif i in self.recorded:
+            assert now["custodyNonce"] == before["custodyNonce"] + 1, f"item {i}: an observation, one step"
         else:
-            assert now["custodyNonce"] == before["custodyNonce"], f"item {i}: nonce moved without a move"
+            assert now["custodyNonce"] == before["custodyNonce"], f"item {i}: nonce moved without a step"
 
     def _check_recalls(self, records: list[dict[str, Any]]) -> None:
         for lot in self.model.lots:

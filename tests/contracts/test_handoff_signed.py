@@ -107,7 +107,7 @@ def test_handoff__signature_replayed__reverts_invalid_signature(
     registry.offer(iid, brand, sender=distributor)  # the item comes back to the brand
     registry.accept(iid, sender=brand)
 
-    with reverts_with(registry.InvalidSignature, receiver=distributor):  # its nonce moved on: 0 -> 2
+    with reverts_with(registry.InvalidSignature, signer=distributor):  # its nonce moved on: 0 -> 2
         registry.handoff(iid, distributor, deadline, signature, sender=brand)
     assert custody(registry, iid) == (brand, ZERO_ADDRESS, 2)
 
@@ -121,7 +121,7 @@ def test_handoff_batch__signature_replayed__reverts_invalid_signature(
     registry.offerBatch(items, brand, sender=distributor)
     registry.acceptBatch(items, sender=brand)
 
-    with reverts_with(registry.InvalidSignature, receiver=distributor):
+    with reverts_with(registry.InvalidSignature, signer=distributor):
         registry.handoffBatch(items, distributor, deadline, signature, sender=brand)
 
 
@@ -185,7 +185,7 @@ def test_handoff__signature_does_not_match__reverts_invalid_signature(
             signed["registry"] = rogue.address
     signature = signer.sign_message(make_request(**signed).signable()).encode_rsv()
 
-    with reverts_with(registry.InvalidSignature, receiver=distributor):
+    with reverts_with(registry.InvalidSignature, signer=distributor):
         registry.handoff(item, distributor, deadline, signature, sender=brand)
     assert custody(registry, item) == (brand, ZERO_ADDRESS, 0)
 
@@ -196,7 +196,7 @@ def test_handoff_batch__signature_of_other_items__reverts_invalid_signature(
     items = register("JAR-1", "JAR-2", "JAR-3")
     signature = sign_handoff(distributor, items[:2], brand, distributor, deadline)
 
-    with reverts_with(registry.InvalidSignature, receiver=distributor):
+    with reverts_with(registry.InvalidSignature, signer=distributor):
         registry.handoffBatch(items, distributor, deadline, signature, sender=brand)
 
 
@@ -205,7 +205,7 @@ def test_handoff__garbage_signature__reverts_invalid_signature(
 ):
     (iid,) = register("JAR-1")
 
-    with reverts_with(registry.InvalidSignature, receiver=distributor):
+    with reverts_with(registry.InvalidSignature, signer=distributor):
         registry.handoff(iid, distributor, deadline, b"\x01" * 65, sender=brand)
 
 
@@ -318,7 +318,7 @@ def test_handoff__to_wallet_signed_by_non_owner__reverts_invalid_signature(
     (iid,) = register("JAR-1")
     signature = sign_handoff(distributor, [iid], brand, wallet, deadline)
 
-    with reverts_with(registry.InvalidSignature, receiver=wallet):
+    with reverts_with(registry.InvalidSignature, signer=wallet):
         registry.handoff(iid, wallet, deadline, signature, sender=brand)
 
 
@@ -329,7 +329,7 @@ def test_handoff__wallet_owner_signs_for_itself__does_not_authorize_wallet(
     (iid,) = register("JAR-1")
     signature = sign_handoff(retailer, [iid], brand, retailer, deadline)
 
-    with reverts_with(registry.InvalidSignature, receiver=wallet):
+    with reverts_with(registry.InvalidSignature, signer=wallet):
         registry.handoff(iid, wallet, deadline, signature, sender=brand)
 
 

@@ -109,16 +109,18 @@ def test_get_item__life_cycle__nonce_counts_custody_changes_updated_at_follows_c
     registry.offer(iid, distributor, sender=brand)
     registry.cancelOffer(iid, sender=brand)
     registry.offer(iid, distributor, sender=brand)
-    assert nonce_and_updated_at() == (0, registered_at)  # offers are not custody changes
+    # an ended offer (declined, withdrawn) advances the nonce, so its signature cannot be replayed;
+    # an open offer does not, and none of them is a move: the time stays
+    assert nonce_and_updated_at() == (2, registered_at)
     accept = registry.accept(iid, sender=distributor)
-    assert nonce_and_updated_at() == (1, accept.timestamp)
+    assert nonce_and_updated_at() == (3, accept.timestamp)
     registry.record(iid, encode_code("inspecting", "bizStep"), b"\0" * 32, sender=distributor)
-    assert nonce_and_updated_at() == (1, accept.timestamp)
+    assert nonce_and_updated_at() == (4, accept.timestamp)  # an observation: a step, not a move
     signature = sign_handoff(retailer, [iid], distributor, retailer, deadline)
     handoff = registry.handoff(iid, retailer, deadline, signature, sender=distributor)
-    assert nonce_and_updated_at() == (2, handoff.timestamp)
+    assert nonce_and_updated_at() == (5, handoff.timestamp)
     sale = registry.sell(iid, sender=retailer)
-    assert nonce_and_updated_at() == (2, sale.timestamp)  # a status change stamps the time too
+    assert nonce_and_updated_at() == (5, sale.timestamp)  # a status change stamps the time too
 
 
 def test_item_statuses__mixed_batch__status_and_lot_of_each(registry, register, lot_id, other_lot_id, brand):

@@ -69,7 +69,9 @@ def inputs_for(error: str) -> dict:
 
 
 def test_interface__errors_parsed__the_known_count():
-    assert len(ERRORS) == 30  # 27, then LotNeedsRenewal, InvalidBizStep, EmptyBrandName (issue #11)
+    # 27, then LotNeedsRenewal, InvalidBizStep, EmptyBrandName (issue #11), then InvalidCode,
+    # ItemAlreadyClaimed, InvalidCodeRoot (issue #13)
+    assert len(ERRORS) == 33
     assert ERRORS["GtinNotOwned"] == [("uint256", "gtin"), ("address", "account"), ("address", "owner")]
     assert ERRORS["EmptyBatch"] == []
 

@@ -56,7 +56,7 @@ class Party(BaseModel):
 
 #: What a page's banner says: an item's status, or that the scanned code names another lot than
 #: the item's own (the label does not match the item: never shown as genuine).
-PageStatus = Literal["genuine", "sold", "recalled", "unknown", "wrong-lot"]
+PageStatus = Literal["genuine", "sold", "claimed", "recalled", "unknown", "wrong-lot"]
 
 
 class Banner(BaseModel):

@@ -213,6 +213,16 @@ def banner(
                     f"ask the shop, and tell {brand_text}."
                 ),
             )
+        case "claimed":
+            return Banner(
+                status=status,
+                title="Already opened by its buyer",
+                message=(
+                    f"This item's inner code was used on {fmt_date(record.updated_at)}. If your pack "
+                    "was sealed when you bought it, its outer code is a copy."
+                ),
+                advice=f"Ask the shop, and tell {brand_text}.",
+            )
         case "recalled":
             reason = f" Reason: {recall_reason}" if recall_reason else ""
             sold = f" It was sold on {fmt_date(record.updated_at)}." if record.sold else ""

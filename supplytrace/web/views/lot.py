@@ -77,6 +77,8 @@ def item_status(status: ItemStatus, recalled: bool) -> Status:
         return "unknown"
     if recalled:
         return "recalled"
+    if status is ItemStatus.CLAIMED:
+        return "claimed"
     return "sold" if status is ItemStatus.SOLD else "genuine"
 
 
