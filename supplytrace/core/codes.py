@@ -18,6 +18,8 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import PurePath
+from typing import Any
 
 from supplytrace.core.hashing import keccak
 
@@ -125,3 +127,43 @@ def process_proof(leaf_: bytes, proof: Sequence[bytes]) -> bytes:
     for sibling in proof:
         node = _pair(node, bytes(sibling))
     return node
+
+
+# ----------------------------------------------------------------------------------------------
+# What the brand keeps: one tree document per committed root
+# ----------------------------------------------------------------------------------------------
+
+#: Where the brand's tree documents live, under ``SUPPLYTRACE_HOME`` (the page server that relays
+#: claims reads the same place, or its own copy of it): ``codes/<chain id>/<registry>/<root>.json``.
+TREES_DIR = "codes"
+
+
+def tree_path(home: PurePath, chain_id: int, registry: str, root: bytes) -> PurePath:
+    """The tree document of ``root`` under ``home`` (``registry`` in lower case, ``root`` in hex)."""
+    return home / TREES_DIR / str(chain_id) / registry.lower() / f"{bytes(root).hex()}.json"
+
+
+def tree_document(tree: CodeTree, lot_id: int) -> dict[str, Any]:
+    """The JSON document of a committed tree: its root, its lot and its sorted leaves (no codes)."""
+    return {
+        "root": "0x" + tree.root.hex(),
+        "lot_id": lot_id,
+        "leaves": ["0x" + x.hex() for x in tree.leaves],
+    }
+
+
+def tree_from_document(document: Any) -> tuple[int, CodeTree]:
+    """(lot id, tree) of a tree document; ValueError when it is malformed or its leaves do not
+    make its root."""
+    try:
+        lot_id = int(document["lot_id"])
+        leaves = [bytes.fromhex(str(x).removeprefix("0x")) for x in document["leaves"]]
+        root = bytes.fromhex(str(document["root"]).removeprefix("0x"))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"not a code tree document: {exc}") from None
+    if any(len(x) != 32 for x in leaves):
+        raise ValueError("not a code tree document: a leaf is not 32 bytes.")
+    tree = CodeTree.of(leaves)
+    if tree.root != root:
+        raise ValueError("the code tree document's leaves do not make its root.")
+    return lot_id, tree
