@@ -30,17 +30,17 @@ class BatchGas:
 
 #: Measured on anvil (estimates of 2 and 40 items; chunks of 10 and 200 agree): registerItems
 #: 24,962 per item with 14-character serials (a 20-character serial adds 72 in calldata); offer
-#: 27,374 (a new pending-receiver slot); accept 13,224, cancel 10,068, reject 10,013 (their
-#: refunds make the estimate ~25% above the gas used); handoff 11,049 per item plus the signature
-#: check; the fixed part (21,000 intrinsic, the first cold reads) 22,000-29,500.
+#: 27,374 (a new pending-receiver slot); accept 13,224, cancel and reject ~13,300 since an
+#: ended offer advances the nonce (their refunds make the estimate ~25% above the gas used);
+#: handoff 11,049 per item plus the signature check; the fixed part (21,000 intrinsic, the first cold reads) 22,000-29,500.
 BATCH_GAS: dict[str, BatchGas] = {
     "registerItems": BatchGas(per_item=25_500, base=60_000),
     "offerBatch": BatchGas(per_item=28_000, base=30_000),
     "acceptBatch": BatchGas(per_item=13_500, base=30_000),
-    "cancelOfferBatch": BatchGas(per_item=10_500, base=30_000),
-    "rejectOfferBatch": BatchGas(per_item=10_500, base=30_000),
+    "cancelOfferBatch": BatchGas(per_item=13_500, base=30_000),
+    "rejectOfferBatch": BatchGas(per_item=13_500, base=30_000),
     "handoffBatch": BatchGas(per_item=11_500, base=40_000),
-    # One item per transaction (no batch function): sell 30,921 gas used, record 27,381.
+    # One item per transaction (no batch function): sell 31,236 gas used, record 30,732.
     "sell": BatchGas(per_item=0, base=35_000, max_items=1),
     "record": BatchGas(per_item=0, base=32_000, max_items=1),
 }

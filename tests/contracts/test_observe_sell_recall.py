@@ -19,14 +19,15 @@ DATA_HASH = b"\xda" * 32
 # ----------------------------------------------------------------------------------------------
 
 
-def test_record__by_custodian__emits_item_observed_and_changes_nothing(registry, register, brand):
+def test_record__by_custodian__emits_item_observed_and_changes_only_the_nonce(registry, register, brand):
     (iid,) = register("JAR-1")
     before = item_record(registry, iid)
 
     tx = registry.record(iid, INSPECTING, DATA_HASH, sender=brand)
 
     assert_emitted(tx, registry.ItemObserved(iid, brand, INSPECTING, DATA_HASH))
-    assert item_record(registry, iid) == before
+    # an observation advances the nonce (a signed record works once); nothing else changes
+    assert item_record(registry, iid) == before | {"custodyNonce": before["custodyNonce"] + 1}
 
 
 def test_record__by_non_custodian__reverts_not_custodian(registry, register, brand, distributor):
