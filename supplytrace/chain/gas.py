@@ -32,7 +32,8 @@ class BatchGas:
 #: 24,962 per item with 14-character serials (a 20-character serial adds 72 in calldata); offer
 #: 27,374 (a new pending-receiver slot); accept 13,224, cancel and reject ~13,300 since an
 #: ended offer advances the nonce (their refunds make the estimate ~25% above the gas used);
-#: handoff 11,049 per item plus the signature check; the fixed part (21,000 intrinsic, the first cold reads) 22,000-29,500.
+#: handoff 11,049 per item plus the signature check; the fixed part (21,000 intrinsic, the
+#: first cold reads) 22,000-29,500.
 BATCH_GAS: dict[str, BatchGas] = {
     "registerItems": BatchGas(per_item=25_500, base=60_000),
     "offerBatch": BatchGas(per_item=28_000, base=30_000),
