@@ -83,15 +83,15 @@ def parse_request(body: Any, *, chain_id: int, registry: str) -> RelayRequest:
     wanted = FIELDS[kind]
     extra = sorted(str(k)[:40] for k in fields if k not in wanted)
     if extra:
-        raise RequestError(f"a {kind} takes no fields {extra}; it takes {list(wanted) or 'none'}.")
+        raise RequestError(f"{_a(kind)} takes no fields {extra}; it takes {list(wanted) or 'none'}.")
     absent = [k for k in wanted if k not in fields]
     if absent:
-        raise RequestError(f"a {kind} needs the fields {absent}.")
+        raise RequestError(f"{_a(kind)} needs the fields {absent}.")
     to_signature = body.get("to_signature")
     if kind == "handoff" and to_signature is None:
         raise RequestError("a handoff needs the receiver's signature too (to_signature).")
     if kind != "handoff" and to_signature is not None:
-        raise RequestError(f"a {kind} takes one signature; send no to_signature.")
+        raise RequestError(f"{_a(kind)} takes one signature; send no to_signature.")
     action = SignedAction(
         kind=cast(ActionKind, kind),  # checked against KINDS above
         chain_id=chain_id,
@@ -135,6 +135,10 @@ def wire(action: SignedAction, signature: bytes, to_signature: bytes | None = No
     if to_signature is not None:
         body["to_signature"] = "0x" + to_signature.hex()
     return body
+
+
+def _a(kind: str) -> str:
+    return ("an " if kind[0] in "aeiou" else "a ") + kind
 
 
 def _check_target(body: dict[str, Any], chain_id: int, registry: str) -> None:

@@ -89,7 +89,10 @@ def poster(url: str, *, timeout: float = RELAY_TIMEOUT, client: Any = None) -> P
         import httpx
 
         try:
-            answer = (client or httpx).post(endpoint, json=body, timeout=timeout)
+            if client is not None:
+                answer = client.post(endpoint, json=body)
+            else:
+                answer = httpx.post(endpoint, json=body, timeout=timeout)
         except httpx.HTTPError as exc:
             raise RelayError(
                 f"the relayer at {url} is not reachable ({type(exc).__name__}); check --relay and that "
