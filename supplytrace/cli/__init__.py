@@ -9,6 +9,7 @@ calling the :class:`~supplytrace.service.registry.Registry` (or an engine) and p
 - :mod:`.reading` — ``status``, ``history``, ``export-epcis``
 - :mod:`.printing` — ``qr``, ``labels``
 - :mod:`.indexing` — ``index``; :mod:`.serving` — ``serve``, ``demo``
+- :mod:`.relaying` — ``relay`` (the brand's relayer), and the custody commands' ``--relay URL``
 - :mod:`.verifying` — ``verify-deployment`` (and ``deploy --verify``)
 - :mod:`.options` (shared options, the registry a command works on), :mod:`.output` (printing
   and the one error boundary)
@@ -28,6 +29,7 @@ from supplytrace.cli.lots import lot, recall, register, register_batch
 from supplytrace.cli.node import deploy, devnet
 from supplytrace.cli.printing import labels, qr
 from supplytrace.cli.reading import export_epcis, history, status
+from supplytrace.cli.relaying import relay
 from supplytrace.cli.serving import demo, serve
 from supplytrace.cli.verifying import verify_deployment
 from supplytrace.core.config import prepare_environment
@@ -35,7 +37,7 @@ from supplytrace.core.config import prepare_environment
 COMMANDS = (
     devnet, deploy, brand, gtin, lot, register, register_batch, offer, accept, reject, cancel,
     sign_acceptance, handoff, record, sell, recall, status, history, qr, labels, demo, serve, index,
-    export_epcis, verify_deployment,
+    export_epcis, verify_deployment, relay,
 )  # fmt: skip
 
 
@@ -75,6 +77,7 @@ __all__ = [
     "register",
     "register_batch",
     "reject",
+    "relay",
     "sell",
     "serve",
     "sign_acceptance",

@@ -23,6 +23,7 @@ from supplytrace.cli.options import (
     yes_options,
 )
 from supplytrace.cli.output import bulk_run, bulk_summary, count, friendly_errors, say
+from supplytrace.cli.relaying import relay_option, relayed
 
 if TYPE_CHECKING:
     from supplytrace.service.results import Moved
@@ -39,11 +40,23 @@ def _items(moved: Moved) -> str:
 @item_selection()
 @click.option("--to", "receiver", required=True, help="Address of the receiver.")
 @bulk_options
+@relay_option
 @friendly_errors
 def offer(
-    network: str, account: str, selection: ItemSelection, receiver: str, max_per_tx: int | None, yes: bool
+    network: str,
+    account: str,
+    selection: ItemSelection,
+    receiver: str,
+    max_per_tx: int | None,
+    yes: bool,
+    relay_url: str | None,
 ) -> None:
     """Offer custody of items to --to; custody moves when the receiver accepts."""
+    if relay_url:
+        return relayed(
+            network, account, relay_url, "offer", "offered {item} to " + receiver, f"offered to {receiver}",
+            items=selection, to=receiver,
+        )  # fmt: skip
     did = "offered {items} to " + receiver
     with (
         registry_session(network, account) as registry,
@@ -58,9 +71,19 @@ def offer(
 @account_option
 @item_selection()
 @bulk_options
+@relay_option
 @friendly_errors
-def accept(network: str, account: str, selection: ItemSelection, max_per_tx: int | None, yes: bool) -> None:
+def accept(
+    network: str,
+    account: str,
+    selection: ItemSelection,
+    max_per_tx: int | None,
+    yes: bool,
+    relay_url: str | None,
+) -> None:
     """Accept offers made to you; you become the custodian."""
+    if relay_url:
+        return relayed(network, account, relay_url, "accept", "accepted {item}", "yours", items=selection)
     with (
         registry_session(network, account) as registry,
         bulk_run(registry, "accepting", yes, lambda m: f"accepted {_items(m)}", max_per_tx) as run,
@@ -74,9 +97,21 @@ def accept(network: str, account: str, selection: ItemSelection, max_per_tx: int
 @account_option
 @item_selection()
 @bulk_options
+@relay_option
 @friendly_errors
-def reject(network: str, account: str, selection: ItemSelection, max_per_tx: int | None, yes: bool) -> None:
+def reject(
+    network: str,
+    account: str,
+    selection: ItemSelection,
+    max_per_tx: int | None,
+    yes: bool,
+    relay_url: str | None,
+) -> None:
     """Decline offers made to you."""
+    if relay_url:
+        return relayed(
+            network, account, relay_url, "reject", "rejected {item}", "without an open offer", items=selection
+        )
     with (
         registry_session(network, account) as registry,
         bulk_run(registry, "rejecting", yes, lambda m: f"rejected {_items(m)}", max_per_tx) as run,
@@ -90,9 +125,27 @@ def reject(network: str, account: str, selection: ItemSelection, max_per_tx: int
 @account_option
 @item_selection()
 @bulk_options
+@relay_option
 @friendly_errors
-def cancel(network: str, account: str, selection: ItemSelection, max_per_tx: int | None, yes: bool) -> None:
+def cancel(
+    network: str,
+    account: str,
+    selection: ItemSelection,
+    max_per_tx: int | None,
+    yes: bool,
+    relay_url: str | None,
+) -> None:
     """Withdraw your open offers."""
+    if relay_url:
+        return relayed(
+            network,
+            account,
+            relay_url,
+            "cancel",
+            "cancelled the offer of {item}",
+            "without an open offer",
+            items=selection,
+        )
     each = lambda m: f"cancelled the offer of {_items(m)}"  # noqa: E731
     with (
         registry_session(network, account) as registry,
@@ -150,11 +203,21 @@ def sign_acceptance(
 @account_option
 @click.argument("acceptance")
 @yes_options
+@relay_option
 @friendly_errors
-def handoff(network: str, account: str, acceptance: str, yes: bool) -> None:
+def handoff(network: str, account: str, acceptance: str, yes: bool, relay_url: str | None) -> None:
     """Hand items over with the receiver's signed ACCEPTANCE (file or string): one transaction per
-    part of it (parts already used are skipped)."""
+    part of it (parts already used are skipped).
+
+    With --relay, each part must be of one item (the receiver signs with `sign-acceptance
+    --max-per-tx 1`): you sign each item's handoff too, and the relayer sends both signatures.
+    """
     from supplytrace.service.handoffs import read_acceptance
+
+    if relay_url:
+        return relayed(
+            network, account, relay_url, "handoff", "handed over {item}", "handed over", acceptance=acceptance
+        )
 
     signed = read_acceptance(acceptance)
     did = "handed {items} to " + signed.receiver
@@ -179,15 +242,27 @@ def handoff(network: str, account: str, acceptance: str, yes: bool) -> None:
     help="File whose keccak256 is recorded (e.g. an inspection report).",
 )
 @yes_options
+@relay_option
 @friendly_errors
 def record(
-    network: str, account: str, selection: ItemSelection, step: str, data_file: Path | None, yes: bool
+    network: str,
+    account: str,
+    selection: ItemSelection,
+    step: str,
+    data_file: Path | None,
+    yes: bool,
+    relay_url: str | None,
 ) -> None:
     """Record an observation about items you hold (one transaction each), without changing custody.
 
     A rerun of an interrupted run (same items, step and data) skips the items it recorded; once a
     run has finished, the same command records the observation again.
     """
+    if relay_url:
+        return relayed(
+            network, account, relay_url, "record", f"recorded {step!r} for {{item}}", "",
+            items=selection, step=step, data_file=data_file,
+        )  # fmt: skip
     each = lambda m: f"recorded {step!r} for 0x{m.items[0].hex()}"  # noqa: E731
     with registry_session(network, account) as registry, bulk_run(registry, "recording", yes, each) as run:
         result = registry.record(selection, step, data_file, run=run)
@@ -199,9 +274,12 @@ def record(
 @account_option
 @item_selection(lot=False)
 @yes_options
+@relay_option
 @friendly_errors
-def sell(network: str, account: str, selection: ItemSelection, yes: bool) -> None:
+def sell(network: str, account: str, selection: ItemSelection, yes: bool, relay_url: str | None) -> None:
     """Mark items sold to an end customer (one transaction each; they can never move again)."""
+    if relay_url:
+        return relayed(network, account, relay_url, "sell", "sold {item}", "sold", items=selection)
     with (
         registry_session(network, account) as registry,
         bulk_run(registry, "selling", yes, lambda m: f"sold 0x{m.items[0].hex()}") as run,
