@@ -122,8 +122,8 @@ class CodeBook:
         loose: list[PlannedItem] = []
         for planned in state.remaining:
             self.codes.setdefault(planned.item_id, new_code())
-            root = self.roots.get(planned.item_id)
-            kept = root is not None and len(members[root]) <= items_per_tx and set(members[root]) <= remaining
+            tree = members.get(self.roots.get(planned.item_id, b""), [])
+            kept = tree and len(tree) <= items_per_tx and set(tree) <= remaining
             if not kept:
                 loose.append(planned)
         for start in range(0, len(loose), items_per_tx):
