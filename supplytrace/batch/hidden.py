@@ -40,7 +40,7 @@ from supplytrace.chain.reads import RegistryReads
 from supplytrace.core.codes import CodeTree, leaf, new_code, normalize, printed, tree_document, tree_path
 
 CODES_COLUMNS = ("serial", "digital_link", "code", "item_id", "code_root")
-#: ``registerItemsWithCodes``: ``registerItems`` plus the root's slot and the CodesCommitted event
+#: ``registerItemsWithCodes``: ``registerItems`` plus the root's slot and its event
 #: (measured 25,393 gas an item; the fixed part ~25k above registerItems').
 WITH_CODES_GAS = BatchGas(per_item=26_000, base=90_000)
 
