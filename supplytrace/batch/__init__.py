@@ -19,6 +19,10 @@ module each:
 4. :mod:`.receipt` — :func:`write_receipt`: one row per CSV row, those done by an earlier run
    included (their transaction is found in the registry's logs), written atomically.
 
+With hidden codes (``codes_home``), :mod:`.hidden` gives every item a secret code and every
+chunk one code tree (``registerItemsWithCodes``), all written to the printer's codes file before
+anything is sent, and keeps the tree document of each committed root for claims.
+
 :func:`register_csv` runs all four; rerunning it after any interruption finishes the job without
 registering anything twice and without losing a row. Problems are :mod:`.errors`. Nothing here
 imports ape or prints: signing is the Sender's signer, progress a callback.
@@ -29,6 +33,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Callable
+from pathlib import Path
 
 from supplytrace.batch.check import ChainCheck, GroupState, check_on_chain
 from supplytrace.batch.csvfile import REQUIRED_COLUMNS, CsvFile, Row, parse_rows, read_rows
@@ -39,6 +44,7 @@ from supplytrace.batch.errors import (
     RowError,
     format_errors,
 )
+from supplytrace.batch.hidden import CODES_COLUMNS, CodeBook, default_codes_path
 from supplytrace.batch.plan import Group, Plan, PlannedItem, plan_batch
 from supplytrace.batch.receipt import (
     OUTCOME_REGISTERED,
@@ -111,17 +117,34 @@ def register_csv(
     before_send: Callable[[int, int], None] | None = None,
     on_progress: Progress | None = None,
     pending_timeout: float = DEFAULT_PENDING_TIMEOUT,
+    codes_home: str | os.PathLike[str] | None = None,
 ) -> BatchResult:
     """Validate ``path`` completely, register what is not on chain yet with ``sender``, write the
     receipt (Digital Links on ``resolver``).
 
+    With ``codes_home`` every item gets a hidden code (:mod:`.hidden`): the codes file
+    (``<name>.codes.csv`` beside the receipt, for the printer) is written before anything is sent,
+    and the tree document of every committed root goes under ``codes_home`` (the brand's
+    ``SUPPLYTRACE_HOME``).
+
     Returns the result; its ``receipt_path`` is where the receipt went (default:
-    ``<name>.receipt.csv`` next to the CSV).
+    ``<name>.receipt.csv`` next to the CSV), its ``codes_path`` the codes file.
     Raises :class:`BatchValidationError` (nothing sent), :class:`BatchInterruptedError` on Ctrl-C
     (rerun to finish) or another :class:`~supplytrace.core.errors.SupplytraceError`.
     """
     reads = reads or registry_reads(sender)
     plan, check = validate_csv(path, sender, reads=reads, pending_timeout=pending_timeout)
+    receipt_path = receipt_path or default_receipt_path(path)
+    codes = None
+    if codes_home is not None:
+        codes = CodeBook.open(
+            default_codes_path(receipt_path),
+            plan,
+            resolver=resolver,
+            home=Path(codes_home),
+            chain_id=sender.chain_id,
+            registry=reads.address,
+        )
     try:
         result = run_batch(
             plan,
@@ -136,18 +159,28 @@ def register_csv(
             before_send=before_send,
             on_progress=on_progress,
             pending_timeout=pending_timeout,
+            codes=codes,
         )
     except KeyboardInterrupt:
         raise BatchInterruptedError(
             f"interrupted; the items confirmed so far stay registered. Run the same command again to "
             f"register the rest of {path} (nothing is registered twice)."
         ) from None
-    target = write_receipt(result, receipt_path or default_receipt_path(path), jsonl=jsonl)
-    return dataclasses.replace(result, receipt_path=target)
+    target = write_receipt(result, receipt_path, jsonl=jsonl)
+    if codes is None:
+        return dataclasses.replace(result, receipt_path=target)
+    return dataclasses.replace(
+        result,
+        receipt_path=target,
+        codes_path=codes.path,
+        coded=len(codes.codes),
+        trees=tuple(dict.fromkeys(codes.trees_written)),
+    )
 
 
 __all__ = [
     "BASE_GAS",
+    "CODES_COLUMNS",
     "DEFAULT_PENDING_TIMEOUT",
     "GAS_MARGIN",
     "OUTCOME_REGISTERED",
@@ -161,6 +194,7 @@ __all__ = [
     "BatchResult",
     "BatchValidationError",
     "ChainCheck",
+    "CodeBook",
     "CsvFile",
     "Group",
     "GroupState",
@@ -174,6 +208,7 @@ __all__ = [
     "TxRecord",
     "check_on_chain",
     "chunk_size",
+    "default_codes_path",
     "default_receipt_path",
     "find_registrations",
     "format_errors",

@@ -78,6 +78,9 @@ class BatchResult:
     sizing: Sizing
     extra_columns: tuple[str, ...] = ()
     receipt_path: Path | None = None  # set by register_csv
+    codes_path: Path | None = None  # with hidden codes: the printer's (secret) codes file
+    coded: int = 0  # items with a hidden code in it
+    trees: tuple[Path, ...] = ()  # tree documents of the committed roots
 
     def summary(self) -> str:
         """What happened, in one or two sentences."""
@@ -249,14 +252,14 @@ def write_receipt(result: BatchResult, path: str | os.PathLike[str], *, jsonl: b
             *(row.extra.get(c, "") for c in result.extra_columns),
         ]
         writer.writerow([spreadsheet_safe(cell) if isinstance(cell, str) else cell for cell in cells])
-    _atomic_write(target, buffer.getvalue())
+    atomic_write(target, buffer.getvalue())
     if jsonl:
         lines = []
         for row in result.rows:
             data = {c: getattr(row, c) for c in RECEIPT_COLUMNS}
             data["metadata"] = dict(row.extra)
             lines.append(json.dumps(data, ensure_ascii=False))
-        _atomic_write(target.with_name(target.name + ".jsonl"), "\n".join(lines) + "\n")
+        atomic_write(target.with_name(target.name + ".jsonl"), "\n".join(lines) + "\n")
     return target
 
 
@@ -266,7 +269,7 @@ def spreadsheet_safe(cell: str) -> str:
     return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
 
 
-def _atomic_write(target: Path, text: str) -> None:
+def atomic_write(target: Path, text: str) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     umask = os.umask(0)

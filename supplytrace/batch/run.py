@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from supplytrace.batch.check import ChainCheck, GroupState, check_on_chain
 from supplytrace.batch.errors import BatchError, BatchInterruptedError
-from supplytrace.batch.plan import Plan
+from supplytrace.batch.plan import Plan, PlannedItem
 from supplytrace.batch.receipt import BatchResult, TxRecord, receipt_rows
 from supplytrace.chain.gas import BATCH_GAS, Sizing
 from supplytrace.chain.gas import chunk_size as gas_chunk_size
@@ -26,6 +27,9 @@ from supplytrace.chain.rpc import Rpc, hex_int
 from supplytrace.chain.send import Sender
 from supplytrace.core.errors import ChainError, ContractRevertError
 from supplytrace.core.ids import encode_code
+
+if TYPE_CHECKING:
+    from supplytrace.batch.hidden import CodeBook
 
 #: The gas of ``registerItems`` the chunks are sized from (measured; see
 #: :data:`~supplytrace.chain.gas.BATCH_GAS`): per item, and the fixed part of a transaction.
@@ -64,8 +68,13 @@ def wait_for_pending(
         time.sleep(poll)
 
 
-def chunk_size(rpc: Rpc, max_items_per_tx: int | None = None) -> Sizing:
-    """Items per ``registerItems`` transaction, under the tx cap and the block limit."""
+def chunk_size(rpc: Rpc, max_items_per_tx: int | None = None, *, with_codes: bool = False) -> Sizing:
+    """Items per ``registerItems`` (``with_codes``: ``registerItemsWithCodes``) transaction, under
+    the tx cap and the block limit."""
+    if with_codes:
+        from supplytrace.batch.hidden import WITH_CODES_GAS
+
+        return gas_chunk_size(rpc, WITH_CODES_GAS, max_items_per_tx)
     return gas_chunk_size(rpc, BATCH_GAS["registerItems"], max_items_per_tx)
 
 
@@ -99,9 +108,14 @@ def run_batch(
     before_send: Callable[[int, int], None] | None = None,
     on_progress: Progress | None = None,
     pending_timeout: float = DEFAULT_PENDING_TIMEOUT,
+    codes: CodeBook | None = None,
 ) -> BatchResult:
     """Register every item of ``plan`` not yet on chain with ``sender`` and return one receipt row
     per item (Digital Links on ``resolver``).
+
+    With ``codes`` (:mod:`.hidden`) every chunk is one code tree, sent with
+    ``registerItemsWithCodes``; the trees are planned and written to the codes file before
+    anything is sent.
 
     ``check`` is the result of :func:`check_on_chain` if the caller has just run it (after
     :func:`wait_for_pending`); otherwise both run here. ``from_block`` (the registry's deployment
@@ -116,10 +130,15 @@ def run_batch(
     if check is None:
         wait_for_pending(rpc, address, timeout=pending_timeout)
         check = check_on_chain(plan, reads, address)
-    sizing = chunk_size(rpc, max_items_per_tx)
+    sizing = chunk_size(rpc, max_items_per_tx, with_codes=codes is not None)
     _check_funds(rpc, address, check.remaining_count, sizing)
+    if codes is not None:
+        codes.prepare(check, reads, sizing.items_per_tx)
     if before_send is not None and check.remaining_count:
-        planned = sum(-(-len(g.remaining) // sizing.items_per_tx) for g in check.groups)
+        if codes is not None:
+            planned = sum(len(codes.chunks(g.remaining)) for g in check.groups)
+        else:
+            planned = sum(-(-len(g.remaining) // sizing.items_per_tx) for g in check.groups)
         before_send(check.remaining_count, planned)
     located: dict[bytes, tuple[str, int]] = {}  # item id -> (tx hash, block), sent by this run
     transactions: list[TxRecord] = []
@@ -136,12 +155,14 @@ def run_batch(
             try:
                 for state in current.groups:
                     items_per_tx = _register_group(
-                        state, sender, sizing, items_per_tx, located, transactions, advance, on_chunk
+                        state, sender, sizing, items_per_tx, located, transactions, advance, on_chunk, codes
                     )
                 break
             except _ChainChanged as retry:
                 wait_for_pending(rpc, address, timeout=pending_timeout)
                 current = check_on_chain(plan, reads, address)
+                if codes is not None:
+                    codes.prepare(current, reads, items_per_tx)
                 still = {i.item_id for g in current.groups for i in g.remaining}
                 if retry.reverted and retry.chunk <= still:
                     raise BatchError(
@@ -181,17 +202,26 @@ def _register_group(
     transactions: list[TxRecord],
     show: Callable[[], None],
     on_chunk: Callable[[TxRecord], None] | None,
+    codes: CodeBook | None = None,
 ) -> int:
-    """Register the group's remaining items in chunks; returns the chunk size it ended with (a
-    chunk estimated above the budget shrinks it)."""
+    """Register the group's remaining items in chunks (with ``codes``: one code tree each);
+    returns the chunk size it ended with (a chunk estimated above the budget shrinks it, and the
+    chunks after it are cut anew: with codes, into new trees written before they are sent)."""
     todo = [i for i in state.remaining if i.item_id not in located]
-    start = 0
-    while start < len(todo):
-        chunk = todo[start : start + items_per_tx]
-        data = sender.calldata("registerItems", state.lot_id, [encode_code(i.key.serial) for i in chunk])
+    queue = codes.chunks(todo) if codes is not None else _cut(todo, items_per_tx)
+    while queue:
+        chunk = queue.pop(0)
+        serials = [encode_code(i.key.serial) for i in chunk]
+        if codes is not None:
+            data = sender.calldata("registerItemsWithCodes", state.lot_id, serials, codes.root_of(chunk))
+        else:
+            data = sender.calldata("registerItems", state.lot_id, serials)
         estimate = _estimate(sender, data)
         if estimate > sizing.gas_budget and len(chunk) > 1:
             items_per_tx = max(1, len(chunk) * sizing.gas_budget // estimate)
+            queue = _cut([i for c in [chunk, *queue] for i in c], items_per_tx)
+            if codes is not None:
+                codes.replan(queue)
             continue
         gas_limit = min(sizing.gas_cap, estimate + estimate // 5)
         sent = sender.wait(sender.send(data, to=sender.registry, gas_limit=gas_limit), gas_limit=gas_limit)
@@ -201,6 +231,8 @@ def _register_group(
             raise _ChainChanged(frozenset(i.item_id for i in chunk), reverted=tx_hash)
         for planned in chunk:
             located[planned.item_id] = (tx_hash, sent.block)
+        if codes is not None:
+            codes.committed(chunk, state.lot_id)
         record = TxRecord(
             tx_hash, sent.block, state.lot_id, len(chunk), sent.gas_used, gas_limit, sent.fee_wei
         )
@@ -208,8 +240,11 @@ def _register_group(
         show()
         if on_chunk is not None:
             on_chunk(record)
-        start += len(chunk)
     return items_per_tx
+
+
+def _cut(items: list[PlannedItem], size: int) -> list[list[PlannedItem]]:
+    return [items[start : start + size] for start in range(0, len(items), size)]
 
 
 def _estimate(sender: Sender, data: bytes) -> int:

@@ -4,6 +4,7 @@ calling the :class:`~supplytrace.service.registry.Registry` (or an engine) and p
 - :mod:`.node` — ``devnet up|down|status``, ``deploy``
 - :mod:`.brands` — ``brand …``, ``gtin …`` (the admin)
 - :mod:`.lots` — ``lot create|show|close``, ``register``, ``register-batch``, ``recall`` (brands)
+- :mod:`.claims` — ``claim`` (an item with its hidden code)
 - :mod:`.custody` — ``offer``, ``accept``, ``reject``, ``cancel``, ``sign-acceptance``,
   ``handoff``, ``record``, ``sell``
 - :mod:`.reading` — ``status``, ``history``, ``export-epcis``
@@ -23,6 +24,7 @@ from __future__ import annotations
 import click
 
 from supplytrace.cli.brands import brand, gtin
+from supplytrace.cli.claims import claim
 from supplytrace.cli.custody import accept, cancel, handoff, offer, record, reject, sell, sign_acceptance
 from supplytrace.cli.indexing import index
 from supplytrace.cli.lots import lot, recall, register, register_batch
@@ -36,8 +38,8 @@ from supplytrace.core.config import prepare_environment
 
 COMMANDS = (
     devnet, deploy, brand, gtin, lot, register, register_batch, offer, accept, reject, cancel,
-    sign_acceptance, handoff, record, sell, recall, status, history, qr, labels, demo, serve, index,
-    export_epcis, verify_deployment, relay,
+    sign_acceptance, handoff, record, sell, recall, claim, status, history, qr, labels, demo, serve,
+    index, export_epcis, verify_deployment, relay,
 )  # fmt: skip
 
 
@@ -59,6 +61,7 @@ __all__ = [
     "accept",
     "brand",
     "cancel",
+    "claim",
     "demo",
     "deploy",
     "devnet",

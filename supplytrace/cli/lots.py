@@ -109,17 +109,31 @@ def register(network: str, account: str, gtin_value: str, serial: str, lot_code:
     default=None,
     help="Receipt CSV to write (default: FILE.receipt.csv).",
 )
+@click.option(
+    "--hidden-codes",
+    is_flag=True,
+    help="Give every item a secret code to print inside its pack (written to FILE.codes.csv beside "
+    "the receipt, for the printer only); buyers claim the item with it.",
+)
 @bulk_options
 @friendly_errors
 def register_batch(
-    network: str, account: str, csv_file: Path, receipt_path: Path | None, max_per_tx: int | None, yes: bool
+    network: str,
+    account: str,
+    csv_file: Path,
+    receipt_path: Path | None,
+    hidden_codes: bool,
+    max_per_tx: int | None,
+    yes: bool,
 ) -> None:
     """Register every row of a CSV (columns gtin, serial, lot; other columns kept as item metadata).
 
     The whole file is validated first and every bad row is reported by line number; nothing is
-    sent unless all rows are good.
+    sent unless all rows are good. With --hidden-codes the codes file is written before anything
+    is sent, and a rerun reuses its codes.
     """
     from supplytrace.batch import BatchValidationError, format_errors
+    from supplytrace.batch.hidden import WITH_CODES_GAS
     from supplytrace.chain.gas import BATCH_GAS, gas_price
     from supplytrace.service.bulk import Cost
 
@@ -128,14 +142,19 @@ def register_batch(
         signer = registry.sender.signer if registry.sender else None
 
         def confirm(items: int, transactions: int) -> None:
-            per_tx = BATCH_GAS["registerItems"]
+            per_tx = WITH_CODES_GAS if hidden_codes else BATCH_GAS["registerItems"]
             gas = transactions * per_tx.base + items * per_tx.per_item
             confirm_cost(Cost(items, transactions, gas, gas_price(registry.rpc)), yes, signer)
 
         try:
             with interruptible(), progress_bar("registering") as show:
                 result = registry.register_csv(
-                    csv_file, receipt_path, max_items_per_tx=max_per_tx, before_send=confirm, on_progress=show
+                    csv_file,
+                    receipt_path,
+                    max_items_per_tx=max_per_tx,
+                    before_send=confirm,
+                    on_progress=show,
+                    hidden_codes=hidden_codes,
                 )
         except BatchValidationError as exc:
             for line in format_errors(exc.errors, limit=200):
@@ -143,6 +162,15 @@ def register_batch(
             raise UserError(f"{csv_file}: {len(exc.errors)} problem(s) found; nothing was sent.") from None
     say(result.summary())
     say(f"receipt: {receipt_path}")
+    if result.codes_path is not None:
+        trees = len(result.trees)
+        say(
+            f"hidden codes of {result.coded:,} items: {result.codes_path}\n"
+            "  SECRET: whoever has this file can claim every item. Send it to the printer only, "
+            "never with the receipt, and do not publish it.\n"
+            f"  code trees ({trees} committed root{'s' if trees != 1 else ''}) kept under "
+            f"{registry.settings.home} for claims."
+        )
 
 
 @click.command()

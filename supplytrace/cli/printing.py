@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,6 +14,7 @@ from supplytrace.cli.output import UserError, friendly_errors, safe_name, say
 from supplytrace.core.config import load_settings
 
 if TYPE_CHECKING:
+    from supplytrace.core.ids import ItemKey
     from supplytrace.service.selection import ItemSelection
 
 out_option = click.option(
@@ -50,8 +52,16 @@ def qr(selection: ItemSelection, lot_code: str | None, out_dir: Path, formats: t
 @network_option
 @lot_option
 @out_option
+@click.option(
+    "--codes",
+    "codes_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="The codes file of `register-batch --hidden-codes`: also write the inner labels (each item's "
+    "hidden code, in the same order as the outer labels).",
+)
 @friendly_errors
-def labels(network: str, lot_ref: str, out_dir: Path) -> None:
+def labels(network: str, lot_ref: str, out_dir: Path, codes_file: Path | None) -> None:
     """Write a printable label sheet (SVG and PDF) with a QR code for every item of a lot."""
     from supplytrace.labels.sheet import write_label_sheet
 
@@ -67,3 +77,30 @@ def labels(network: str, lot_ref: str, out_dir: Path) -> None:
         title=f"GTIN {gtin14} lot {code}",
     )  # fmt: skip
     say(f"{len(keys)} labels: " + ", ".join(str(p) for p in written))
+    if codes_file is not None:
+        _inner_labels(keys, codes_file, out_dir / f"inner-{stem.name}", f"GTIN {gtin14} lot {code}")
+
+
+def _inner_labels(keys: Sequence[ItemKey], codes_file: Path, stem: Path, title: str) -> None:
+    from supplytrace.labels.inner import InnerLabel, read_codes, write_inner_sheet
+
+    resolver = load_settings().resolver
+    try:
+        codes = read_codes(codes_file)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise UserError(
+            f"{codes_file} cannot be read as a codes file ({exc}); give the FILE.codes.csv."
+        ) from None
+    links = [key.digital_link(resolver) for key in keys]
+    inner = [InnerLabel(codes[link], link) for link in links if link in codes]
+    if not inner:
+        raise UserError(f"{codes_file} holds no code of this lot's items; give the codes file of its batch.")
+    written = write_inner_sheet(
+        inner, stem.with_suffix(".svg"), stem.with_suffix(".pdf"), title=f"{title} (inner, secret)"
+    )
+    missing = len(keys) - len(inner)
+    say(
+        f"{len(inner)} inner labels (SECRET, for the printer only): "
+        + ", ".join(str(p) for p in written)
+        + (f"; {missing} items of the lot have no hidden code in {codes_file}" if missing else "")
+    )

@@ -167,3 +167,30 @@ def tree_from_document(document: Any) -> tuple[int, CodeTree]:
     if tree.root != root:
         raise ValueError("the code tree document's leaves do not make its root.")
     return lot_id, tree
+
+
+def lot_trees(documents: Iterable[Any], lot_id: int) -> list[CodeTree]:
+    """The trees of lot ``lot_id`` among tree ``documents`` (as loaded from their JSON files);
+    malformed documents are skipped (a document is hostile bytes like any file)."""
+    trees = []
+    for document in documents:
+        try:
+            if not isinstance(document, dict) or int(document.get("lot_id", -1)) != lot_id:
+                continue
+            _lot, tree = tree_from_document(document)
+        except (TypeError, ValueError, OverflowError):
+            continue
+        trees.append(tree)
+    return trees
+
+
+def find_proof(trees: Iterable[CodeTree], item_id: bytes, code: str) -> tuple[bytes, list[bytes]] | None:
+    """(root, proof) of the item's ``code`` in the first of ``trees`` holding its leaf, or None when
+    no tree does (a wrong code, or an item without hidden codes here). ``trees`` are one lot's
+    (:func:`lot_trees`): a claim's proof must lead to a root committed for the item's lot."""
+    wanted = leaf(item_id, code)
+    for tree in trees:
+        proof = tree.proof(wanted)
+        if proof is not None:
+            return tree.root, proof
+    return None

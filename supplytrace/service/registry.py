@@ -34,7 +34,7 @@ from supplytrace.core.ids import ItemKey, encode_code, normalize_gtin
 from supplytrace.core.metadata import metadata_hash, store_metadata
 from supplytrace.core.networks import default_admin_delay
 from supplytrace.core.records import REGISTRAR_ROLE, ItemRecord, LotRecord
-from supplytrace.service import bulk, handoffs, selection
+from supplytrace.service import bulk, claims, handoffs, selection
 from supplytrace.service.bulk import RunOptions
 from supplytrace.service.deploy import deploy_and_record
 from supplytrace.service.handoffs import Acceptance, Acceptances
@@ -344,9 +344,11 @@ class Registry:
         before_send: Callable[[int, int], None] | None = None,
         on_progress: batch.Progress | None = None,
         on_chunk: Callable[[batch.TxRecord], None] | None = None,
+        hidden_codes: bool = False,
     ) -> batch.BatchResult:
         """Register every row of a CSV (see :mod:`supplytrace.batch`); the receipt's links are on
-        the configured resolver and this network's explorer."""
+        the configured resolver and this network's explorer. ``hidden_codes``: every item gets a
+        secret code (:mod:`supplytrace.batch.hidden`), its trees kept under the settings' home."""
         from supplytrace import batch
 
         return batch.register_csv(
@@ -362,7 +364,12 @@ class Registry:
             before_send=before_send,
             on_progress=on_progress,
             on_chunk=on_chunk,
+            codes_home=self.settings.home if hidden_codes else None,
         )
+
+    def claim(self, item_id: bytes, code: str) -> claims.Claimed:
+        """Claim an item with its hidden code (:func:`supplytrace.service.claims.claim`)."""
+        return claims.claim(self, item_id, code)
 
     # -- items ----------------------------------------------------------------------------------
 
