@@ -83,7 +83,7 @@ def test_get_openapi__description__lists_the_api_with_schemas(client: TestClient
     }
     assert "404" in item["responses"]
     status = spec["components"]["schemas"]["ItemView"]["properties"]["status"]
-    assert set(status["enum"]) == {"genuine", "sold", "recalled", "unknown", "wrong-lot"}
+    assert set(status["enum"]) == {"genuine", "sold", "claimed", "recalled", "unknown", "wrong-lot"}
     item_status = spec["components"]["schemas"]["ItemView"]["properties"]["item_status"]
     assert set(item_status["enum"]) == {"genuine", "sold", "recalled", "unknown"}
 
