@@ -85,7 +85,7 @@ def test_get_openapi__description__lists_the_api_with_schemas(client: TestClient
     status = spec["components"]["schemas"]["ItemView"]["properties"]["status"]
     assert set(status["enum"]) == {"genuine", "sold", "claimed", "recalled", "unknown", "wrong-lot"}
     item_status = spec["components"]["schemas"]["ItemView"]["properties"]["item_status"]
-    assert set(item_status["enum"]) == {"genuine", "sold", "recalled", "unknown"}
+    assert set(item_status["enum"]) == {"genuine", "sold", "claimed", "recalled", "unknown"}
 
 
 def test_get_healthz__running__reports_the_chain_head(client: TestClient, world: World, chain) -> None:

@@ -50,7 +50,10 @@ def test_open_coded_item__unclaimed__page_asks_for_the_code_inside_the_lid(
     page = claim_client().get(coded.keys[0].digital_link(BASE)[len(BASE) :])
     assert page.status_code == 200 and banner_of(page.text)[0] == "genuine"
     assert CLAIM_INVITATION in text_of(page.text)
-    assert f'<form class="check-code" action="/item/0x{coded.keys[0].id.hex()}/claim" method="post">' in page.text
+    assert (
+        f'<form class="check-code" action="/item/0x{coded.keys[0].id.hex()}/claim" method="post">'
+        in page.text
+    )
     assert '<label for="code">Code inside the lid</label>' in page.text
     assert 'inputmode="text" autocomplete="off"' in page.text
 
@@ -225,5 +228,7 @@ def test_two_pages__one_postgresql__one_rate_limit_and_one_scan_count(
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
         answers = list(pool.map(lambda n: _post(pages[n % 2], coded.keys[0], wrong).status_code, range(24)))
     assert sorted(answers) == [400] * ITEM_LIMITS[0][1] + [429] * (24 - ITEM_LIMITS[0][1])
-    assert _post(pages[0], coded.keys[0], coded.code()).content == _post(pages[1], coded.keys[0], wrong).content
+    assert (
+        _post(pages[0], coded.keys[0], coded.code()).content == _post(pages[1], coded.keys[0], wrong).content
+    )
     assert head_block(world) == before
