@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
@@ -45,6 +46,20 @@ def demo() -> None:
     show_default=True,
     help="Processes serving the page (each with its own connections); about one per core.",
 )
+@click.option(
+    "--codes-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder of the brands' code tree documents (<chain id>/<registry>/<root>.json) the page "
+    "checks codes inside lids against (default: SUPPLYTRACE_HOME/codes).",
+)
+@click.option(
+    "--relayer",
+    default=None,
+    metavar="ALIAS",
+    help="ape account that sends buyers' claims (pays their gas; passphrase from "
+    "SUPPLYTRACE_PASSPHRASE_<ALIAS>). Without it the page takes no codes.",
+)
 @db_option
 @friendly_errors
 def serve(**options: Any) -> None:
@@ -56,6 +71,12 @@ def serve(**options: Any) -> None:
     lags; without a usable index it comes from the chain's logs. Which one is decided when the
     page starts (it prints it): build the index first with `supplytrace index`, and keep it
     current with `supplytrace index --follow`.
+
+    With --relayer, an unclaimed item whose lot has hidden codes asks for the code inside the lid
+    and sends the claim from that account; wrong codes are rate-limited per item and per client
+    and send nothing. Checks of each item are counted per day in the index database (no IP or
+    user agent is stored). Page processes on other machines sharing one database should share
+    SUPPLYTRACE_PAGE_SECRET (16 characters or more).
     """
     from supplytrace.web import server
 
@@ -72,6 +93,8 @@ def _serve(
     stop: bool,
     db: str | None,
     workers: int = 1,
+    codes_dir: Path | None = None,
+    relayer: str | None = None,
 ) -> None:
     from supplytrace.chain import devnet as devnet_ops
 
@@ -82,7 +105,15 @@ def _serve(
         return
     if background:
         started = server.start_background(
-            settings, network=network, rpc_url=rpc_url, host=host, port=port, db=db, workers=workers
+            settings,
+            network=network,
+            rpc_url=rpc_url,
+            host=host,
+            port=port,
+            db=db,
+            workers=workers,
+            codes_dir=codes_dir,
+            relayer=relayer,
         )
         console.print(f"verification page at {started.url} (pid {started.pid}, log {started.log})")
         console.print("stop it with `supplytrace serve --stop` (or `make demo-stop`).")
@@ -100,8 +131,16 @@ def _serve(
 
             rpc_url = network_url(network, settings)
     from supplytrace.service.page import build_page
+    from supplytrace.web.claims import page_secret
 
-    app, history = build_page(settings, network, rpc_url, db=db)
+    secret = page_secret()  # one for every worker: they share the clients' rate limit
+
+    def make() -> tuple[Any, str]:
+        return build_page(
+            settings, network, rpc_url, db=db, codes_dir=codes_dir, relayer=relayer, secret=secret
+        )
+
+    app, history = make()
     listen_host, listen_port = server.listen_address(settings.resolver, host, port)
     console.print(f"verification page for {network} at http://{listen_host}:{listen_port} (Ctrl-C stops it)")
     console.print(history, soft_wrap=True, markup=False)
@@ -110,5 +149,5 @@ def _serve(
         listen_host,
         listen_port,
         workers=workers,
-        make_app=lambda: build_page(settings, network, rpc_url, db=db)[0],
+        make_app=lambda: make()[0],
     )

@@ -17,6 +17,15 @@ items). Everything else is derived from it in the same transaction that inserts 
 - ``blocks``: number, hash and parent hash of the last indexed blocks (the reorg window);
 - ``checkpoint``: the registry indexed and the last indexed block (number + hash).
 
+Two tables are the verification page's own, not derived from events (a reset or rebuild of the
+index leaves them; ``supplytrace.indexer.scans`` reads and writes them):
+
+- ``scans``: how many times each item's page was viewed, per UTC day (no IP, no user agent,
+  nothing about who looked: a count per item per day);
+- ``claim_attempts``: hidden-code claims tried per item and per client in a time window, for the
+  page's rate limit. A client is a keyed hash (HMAC, a secret the page holds in memory and
+  rotates daily, never stored) of its IP address, truncated to 8 bytes: no IP is stored.
+
 Every table starts with ``chain_id``, so one PostgreSQL database can hold several networks.
 Hashes and ids are raw bytes; addresses are checksummed text. Everything else the chain holds is
 kept as the chain holds it, never as text: serials and lot codes as their 32-byte words,
@@ -203,6 +212,27 @@ checkpoint = Table(
     Column("updated_at", BigInteger, nullable=False),  # wall clock, seconds
 )
 
+scans = Table(
+    "scans",
+    metadata,
+    Column("chain_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("item_id", Hash, primary_key=True),
+    Column("day", Integer, primary_key=True, autoincrement=False),  # days since 1970-01-01, UTC
+    Column("count", BigInteger, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+claim_attempts = Table(
+    "claim_attempts",
+    metadata,
+    Column("chain_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("scope", String(16), primary_key=True),  # what is counted: "item:3600", "client:3600", ...
+    Column("key", LargeBinary(32), primary_key=True),  # the item id, or the client's keyed hash
+    Column("window_start", BigInteger, primary_key=True, autoincrement=False),  # unix seconds
+    Column("count", Integer, nullable=False),
+    sqlite_with_rowid=False,
+)
+
 # Staging tables of one connection: a chunk's item changes (core.reducer.ItemChange) are written
 # here, then applied to ``items`` and ``custody`` by two set-based statements (bulk.apply_changes).
 staging = MetaData()
@@ -239,3 +269,5 @@ transfer_changes = Table(
 #: Derived tables, rebuilt from ``events`` by a reorg rollback or ``rebuild``.
 DERIVED = (items, custody, lots, participants, assignments)
 ALL = (events, *DERIVED, blocks, checkpoint)
+#: The page's own tables (not derived from events: a reset or rebuild keeps them).
+PAGE = (scans, claim_attempts)

@@ -5,6 +5,8 @@ the app (:func:`supplytrace.web.app.create_app`). ``supplytrace serve`` runs wha
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import FastAPI
 
 from supplytrace.chain.deployment import check_deployment
@@ -13,8 +15,10 @@ from supplytrace.chain.rpc import Rpc
 from supplytrace.core.config import Settings
 from supplytrace.core.deployments import load, record_path
 from supplytrace.core.networks import split_choice
+from supplytrace.service.claiming import open_claims
 from supplytrace.service.history import open_history
 from supplytrace.web.app import create_app
+from supplytrace.web.claims import page_secret
 from supplytrace.web.deps import HISTORY_MARGIN, LIVE_READ_TIMEOUT, PageConfig
 from supplytrace.web.follow import Follow
 
@@ -25,6 +29,9 @@ def build_page(
     rpc_url: str,
     *,
     db: str | None = None,
+    codes_dir: Path | None = None,
+    relayer: str | None = None,
+    secret: bytes | None = None,
 ) -> tuple[FastAPI, str]:
     """The page of the registry recorded for ``network`` (ecosystem:network[:provider]), reading
     the chain at ``rpc_url``, and one line saying where its history comes from. The page follows
@@ -33,6 +40,11 @@ def build_page(
     Raises :class:`~supplytrace.core.deployments.DeploymentError` when no registry is recorded
     for the network or the node does not hold it (another chain, a reset devnet), and
     :class:`~supplytrace.chain.rpc.RpcError` when the node cannot be read.
+
+    Hidden codes are taken from the tree documents in ``codes_dir`` (default
+    ``SUPPLYTRACE_HOME/codes``) and sent as claims by ape account ``relayer`` (none: the page
+    takes no codes); ``secret`` keys the clients' hashes (``web.claims``; pages sharing one
+    database should share it: default ``SUPPLYTRACE_PAGE_SECRET``, else random).
     """
     ecosystem, name, _provider = split_choice(network)
 
@@ -56,4 +68,14 @@ def build_page(
 
     config, source, reason = parts()
     follow = Follow(record_path(settings.deployments, ecosystem, name), rebuild)
-    return create_app(config, source, follow), f"history: {reason}"
+    claims, where = open_claims(
+        settings,
+        network,
+        rpc_url,
+        config.chain_id,
+        db=db,
+        codes_dir=codes_dir,
+        relayer=relayer,
+        secret=secret or page_secret(),
+    )
+    return create_app(config, source, follow, claims), f"history: {reason}\n{where}"

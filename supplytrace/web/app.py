@@ -5,6 +5,7 @@ Routes (``web.routes``):
 
 - ``/01/{gtin}[/10/{lot}]/21/{serial}``: what a phone opens from the QR code (query ignored);
 - ``/item/{id}``, ``/lot/{id}``: the same page by item id, and a lot's page;
+- ``POST /item/{id}/claim``: the code inside the lid, from the item page's form (``web.claims``);
 - ``/tx/{hash}``, ``/address/{addr}``: the devnet's stand-in for a block explorer (on public
   networks the links go to the network's explorer instead, see ``supplytrace.core.explorers``);
 - ``/api/items/{id}``, ``/api/lots/{id}``: the page's data as JSON; ``/healthz``.
@@ -31,11 +32,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from supplytrace.chain.codec import CodecError
 from supplytrace.chain.history import HistorySource
 from supplytrace.core.errors import ChainError, ContractRevertError
+from supplytrace.web.claims import Claims
 from supplytrace.web.deps import Page, PageConfig
 from supplytrace.web.errors import PageError, wants_json
 from supplytrace.web.follow import Follow, Follower
 from supplytrace.web.render import CSP, SECURITY_HEADERS, json_answer
-from supplytrace.web.routes import explorer, home, items, lots
+from supplytrace.web.routes import claim, explorer, home, items, lots
 
 #: Failures of a live read: the node is down, timed out, or answered what is not the registry's.
 CHAIN_FAILURES = (ChainError, CodecError, ContractRevertError)
@@ -63,10 +65,13 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def create_app(config: PageConfig, source: HistorySource, follow: Follow | None = None) -> FastAPI:
+def create_app(
+    config: PageConfig, source: HistorySource, follow: Follow | None = None, claims: Claims | None = None
+) -> FastAPI:
     """The ASGI app for one deployment of the registry and one history source; with ``follow``,
-    it follows the network's deployment record to a new deployment (``web.follow``)."""
-    page = Page(config, source)
+    it follows the network's deployment record to a new deployment (``web.follow``); with
+    ``claims``, it takes hidden codes and counts checks (``web.claims``)."""
+    page = Page(config, source, claims)
     follower = Follower(page, follow) if follow is not None else None
 
     @asynccontextmanager
@@ -92,7 +97,7 @@ def create_app(config: PageConfig, source: HistorySource, follow: Follow | None 
     app.state.page = page
     app.state.follower = follower
     app.add_middleware(SecurityHeaders)
-    for module in (items, lots, explorer, home):
+    for module in (items, claim, lots, explorer, home):
         app.include_router(module.router)
     _handle_errors(app, lambda: follower.page if follower is not None else page)
     return app
@@ -137,6 +142,7 @@ def _handle_errors(app: FastAPI, current: Callable[[], Page]) -> None:
             )
         elif exc.status_code == 405:
             error = PageError(405, "Not allowed", "This page can only be read.")
+
         else:
             error = PageError(exc.status_code, "Request not understood", str(exc.detail))
         return answer(request, error)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import time
 from collections.abc import AsyncIterator, Callable, Collection
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
@@ -33,6 +34,7 @@ from supplytrace.core.hashing import checksum
 from supplytrace.core.networks import LOCAL_NETWORK, default_confirmations
 from supplytrace.core.records import REGISTRAR_ROLE
 from supplytrace.core.story import addresses
+from supplytrace.web.claims import BUSY_DAY, Claims, day_of
 from supplytrace.web.lotdata import MetadataStore
 from supplytrace.web.render import Templates
 from supplytrace.web.views.common import Context, Contract, source_sentence
@@ -113,9 +115,13 @@ def lot_url(lot_id: int) -> str:
 class Page:
     """Everything a route reads: one per app, in ``app.state.page``."""
 
-    def __init__(self, config: PageConfig, source: HistorySource) -> None:
+    def __init__(self, config: PageConfig, source: HistorySource, claims: Claims | None = None) -> None:
         self.config = config
         self.source = source
+        #: Hidden-code claims and scan history (``web.claims``); None: the page has neither.
+        self.claims = claims
+        #: The wall clock of scan days and attempt windows (tests move it).
+        self.clock: Callable[[], float] = time.time
         self.metadata = MetadataStore(config.metadata_folder)
         self.context = Context(
             links=config.links,
@@ -257,6 +263,21 @@ class Page:
             return {}
         nobody: dict[str, Participant] = {}
         found, _answered = await self._ask(deadline, self.source.participants, wanted, default=nobody)
+        return found
+
+    async def scan_tally(
+        self, item_id: bytes, *, count: bool, claimed_at: int | None, deadline: float
+    ) -> tuple[int, int | None, int, int] | None:
+        """Count one check of the item today (``count``), then its tally
+        (``web.claims.Book.scanned``); None without a book or when it fails (the page goes on)."""
+        book = self.claims.book if self.claims is not None else None
+        if book is None:
+            return None
+        day = day_of(self.clock()) if count else None
+        after = day_of(claimed_at) if claimed_at else None
+        read = functools.partial(book.scanned, item_id, day, busy=BUSY_DAY, after_day=after)
+        nothing: tuple[int, int | None, int, int] | None = None
+        found, _answered = await self._ask(deadline, read, default=nothing)
         return found
 
     # The index's mark is read *before* the history, so the lag shown is never smaller than the truth.

@@ -90,7 +90,8 @@ class Follower:
             if config.deployment is not None:  # e.g. `verify-deployment` recorded a source check
                 old.recorded(config.deployment)
             return
-        page = Page(config, source)
+        page = Page(config, source, old.claims)
+        page.clock = old.clock
         page.open()
         self.page = page
         logger.warning("the deployment record now names %s: the page reads it", config.registry)

@@ -158,7 +158,15 @@ RPC_URL_ENV = SERVE_RPC_URL_ENV
 
 
 def background_command(
-    *, network: str, rpc_url: str | None, host: str, port: int, db: str | None, workers: int = 1
+    *,
+    network: str,
+    rpc_url: str | None,
+    host: str,
+    port: int,
+    db: str | None,
+    workers: int = 1,
+    codes_dir: Path | None = None,
+    relayer: str | None = None,
 ) -> tuple[list[str], dict[str, str]]:
     """The command line and environment of a background page: the RPC URL goes in the
     environment (:data:`RPC_URL_ENV`), never in the arguments."""
@@ -168,6 +176,10 @@ def background_command(
         command += ["--db", db]
     if workers > 1:
         command += ["--workers", str(workers)]
+    if codes_dir is not None:
+        command += ["--codes-dir", str(codes_dir)]
+    if relayer:
+        command += ["--relayer", relayer]
     env = {key: value for key, value in os.environ.items() if key != RPC_URL_ENV}
     if rpc_url:
         env[RPC_URL_ENV] = rpc_url
@@ -183,6 +195,8 @@ def start_background(
     port: int | None = None,
     db: str | None = None,
     workers: int = 1,
+    codes_dir: Path | None = None,
+    relayer: str | None = None,
     timeout: float = 90.0,
 ) -> Background:
     """Start ``supplytrace serve`` as a background process and wait until it answers."""
@@ -197,7 +211,14 @@ def start_background(
             "SUPPLYTRACE_RESOLVER to another port."
         )
     command, env = background_command(
-        network=network, rpc_url=rpc_url, host=host, port=port, db=db, workers=workers
+        network=network,
+        rpc_url=rpc_url,
+        host=host,
+        port=port,
+        db=db,
+        workers=workers,
+        codes_dir=codes_dir,
+        relayer=relayer,
     )
     pid_file.parent.mkdir(parents=True, exist_ok=True)
     with log_file.open("wb") as log:  # a fresh log per start: its last line explains a failed start

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import html
 import itertools
+import json
 import re
 import socket
 import warnings
@@ -363,3 +364,118 @@ class MalformedIndex(StaleIndex):
     def item_history(self, item_id: bytes) -> list[Logged]:
         row: Any = {"itemId": item_id}
         return [Logged(row, 1, 0, "0x" + "00" * 32, "0x" + "00" * 32, 0)]
+
+
+# ----------------------------------------------------------------------------------------------
+# Hidden codes: items registered with codes, the brand's tree documents, a page that takes codes
+# ----------------------------------------------------------------------------------------------
+
+#: The relayer's account (ape test account): none of the story's cast.
+RELAYER = 6
+_coded_serials = itertools.count(1)
+
+
+@dataclass
+class Coded:
+    """Items registered with hidden codes into the world's open lot."""
+
+    keys: list[Any]
+    codes: dict[bytes, str]  # item id -> code
+
+    def code(self, n: int = 0) -> str:
+        return self.codes[self.keys[n].id]
+
+
+@pytest.fixture(scope="module")
+def codes_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the page reads the brand's tree documents (``serve --codes-dir``)."""
+    return tmp_path_factory.mktemp("codes")
+
+
+@pytest.fixture(scope="module")
+def register_coded(world: World, accounts: Any, codes_folder: Path) -> Callable[[int], Coded]:
+    """register_coded(n) -> n new items of the world's lot with hidden codes, committed as one
+    root, and the tree document written where the page reads it."""
+    from supplytrace.core.codes import CodeTree, leaf, new_code, tree_document
+    from supplytrace.core.ids import ItemKey, encode_code
+    from supplytrace.demo import HONEY_GTIN, LOT_CODE
+    from supplytrace.web.claims import CodeTrees
+
+    def _register(n: int) -> Coded:
+        serials = [f"CODED{next(_coded_serials):04d}" for _ in range(n)]
+        keys = [ItemKey.create(HONEY_GTIN, s, LOT_CODE) for s in serials]
+        codes = {k.id: new_code() for k in keys}
+        tree = CodeTree.of(leaf(i, c) for i, c in codes.items())
+        world.registry.registerItemsWithCodes(
+            world.story.lot_id, [encode_code(s) for s in serials], tree.root, sender=accounts[1]
+        )
+        path = CodeTrees(codes_folder).path(world.chain_id, str(world.registry.address), tree.root)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(tree_document(tree, world.story.lot_id)))
+        return Coded(keys, codes)
+
+    return _register
+
+
+@pytest.fixture(scope="module")
+def relayer(world: World, accounts: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The page's relayer: a Sender of an ape test account that none of the story uses."""
+    from supplytrace.chain.send import Sender
+
+    return Sender(
+        Rpc(world.rpc_url, timeout=10),
+        ApeSigner(accounts[RELAYER]),
+        chain_id=world.chain_id,
+        lock_dir=tmp_path_factory.mktemp("locks"),
+        mining_timeout=30,
+    )
+
+
+SECRET = b"a test secret of the page, 32 b."
+
+
+@pytest.fixture
+def claims_of(codes_folder: Path, relayer: Any, world: World) -> Iterator[Callable[..., Any]]:
+    """claims_of(db=None, relay=True) -> the page's Claims: its book in the database at ``db``
+    (each call its own engine, as each page process has) or in memory."""
+    from supplytrace.indexer.scans import PageBook
+    from supplytrace.web.claims import Claims, ClientKeys, CodeTrees
+
+    books: list[Any] = []
+
+    def _claims(db: str | None = None, relay: bool = True) -> Any:
+        book = PageBook.open(db, world.chain_id) if db else PageBook.in_memory(world.chain_id)
+        books.append(book)
+        return Claims(book, CodeTrees(codes_folder), relayer if relay else None, ClientKeys(SECRET))
+
+    yield _claims
+    for book in books:
+        book.close()
+
+
+@pytest.fixture
+def claim_client(world: World, claims_of: Callable[..., Any]) -> Iterator[Callable[..., TestClient]]:
+    """claim_client(claims=None) -> a started TestClient of a page that takes codes (its clock
+    is ``client.app.state.page.clock``, for tests to move)."""
+    clients: list[TestClient] = []
+
+    def _make(claims: Any = None) -> TestClient:
+        app = create_app(world.config(), world.history(), claims=claims or claims_of())
+        client = TestClient(
+            app,
+            base_url=BASE,
+            raise_server_exceptions=False,
+            follow_redirects=False,
+            headers={"Origin": BASE},
+        )
+        client.__enter__()
+        clients.append(client)
+        return client
+
+    yield _make
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
+def head_block(world: World) -> int:
+    return int(Rpc(world.rpc_url).request("eth_blockNumber", []), 16)

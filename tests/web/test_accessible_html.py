@@ -90,7 +90,7 @@ def test_render_item_page__headers__never_cached_and_nothing_external(
     assert response.headers["cache-control"] == "no-store"
     csp = response.headers["content-security-policy"]
     assert "default-src 'none'" in csp and "style-src 'sha256-" in csp
-    assert response.headers["referrer-policy"] == "no-referrer"
+    assert response.headers["referrer-policy"] == "same-origin"
     assert not re.search(r'(src|href)="(https?:)?//(?!testserver)', response.text)
 
 

@@ -10,12 +10,16 @@ asked for the item's history at the same time.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 
+import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from supplytrace.core.events import CodesCommitted, Logged
 from supplytrace.core.ids import IdentityError, ItemKey
-from supplytrace.core.story import addresses
+from supplytrace.core.records import ItemRecord
+from supplytrace.core.story import addresses, status_of
 from supplytrace.web.deps import Page, PageDep
 from supplytrace.web.errors import (
     NOT_A_PRODUCT_CODE,
@@ -26,35 +30,64 @@ from supplytrace.web.errors import (
     wants_json,
 )
 from supplytrace.web.render import json_answer
+from supplytrace.web.views.claim import checks_and_warning, claim_form
 from supplytrace.web.views.item import ItemView, item_view
+
+Tally = tuple[int, int | None, int, int]
 
 router = APIRouter()
 
 
-async def build_item(page: Page, item_id: bytes, key: ItemKey | None) -> ItemView:
+@dataclass(frozen=True)
+class ItemRead:
+    """An item page's view, and what the claim form needs of the reads behind it."""
+
+    view: ItemView
+    record: ItemRecord
+    #: Roots of the lot's hidden codes whose tree documents this server holds.
+    roots: list[bytes]
+
+
+async def build_item(page: Page, item_id: bytes, key: ItemKey | None, *, scan: bool = False) -> ItemView:
+    """The item's view; ``scan``: count this as a check of the item (an HTML page view)."""
+    return (await read_item(page, item_id, key, scan=scan)).view
+
+
+async def read_item(
+    page: Page, item_id: bytes, key: ItemKey | None, *, scan: bool = False, error: str | None = None,
+    typed: str = "",
+) -> ItemRead:  # fmt: skip
     gtin = int(key.gtin) if key else None
     reads = page.reads
     async with page.deadline() as deadline:
         # The live record and the history are read at the same time; the status comes from the
-        # former. The brand's role is asked as soon as the record names the brand.
+        # former. The brand's role and the checks are asked as soon as the record names the item.
         reading = asyncio.ensure_future(page.item_history(item_id, deadline))
         role: asyncio.Future[bool | None] | None = None
+        tallying: asyncio.Future[Tally | None] | None = None
         try:
             record, head, gtin_owner = await reads.run(reads.item_at_head_read(item_id, gtin))
             role = asyncio.ensure_future(page.registrar_at(record.brand if record.registered else None, head))
+            if record.registered:
+                claimed_at = record.updated_at if status_of(record) == "claimed" else None
+                tallying = asyncio.ensure_future(
+                    page.scan_tally(item_id, count=scan, claimed_at=claimed_at, deadline=deadline)
+                )
             found = await reading
             parties = {record.brand, record.custodian, record.pending_receiver, gtin_owner}
             others = {a for a in parties if a} - addresses(e.event for e in found.events)
             # Rarely needed: the history names them all (the GTIN's owner may not be in it).
             more = await page.names(others, deadline) if others and found.answered else {}
             brand_registrar = await role
+            tally = await tallying if tallying is not None else None
+            roots = await _held_roots(page, record, found.events if found.answered else None)
         finally:
-            for task in (reading, role):
+            for task in (reading, role, tallying):
                 if task is not None and not task.done():
                     task.cancel()
     history, indexed, answered = found.events, found.indexed, found.answered
     names = found.names | more
-    return item_view(
+    view = item_view(
         page.context,
         record=record,
         head=head,
@@ -69,6 +102,33 @@ async def build_item(page: Page, item_id: bytes, key: ItemKey | None) -> ItemVie
         history_available=answered,
         brand_registrar=brand_registrar,
     )
+    form = None
+    if page.claims is not None:
+        relayer = page.claims.relayer is not None
+        form = claim_form(view.item_id, view.item_status, has_codes=bool(roots), relayer=relayer)
+        if form is not None and error is not None:
+            form = form.model_copy(update={"error": error, "typed": typed})
+    checks, warning = checks_and_warning(tally, view.item_status)
+    update = {"claim": form, "checks": checks, "warnings": [*view.warnings, *([warning] if warning else [])]}
+    return ItemRead(view.model_copy(update=update), record, roots)
+
+
+async def _held_roots(page: Page, record: ItemRecord, events: list[Logged] | None) -> list[bytes]:
+    """Roots of the item's lot's hidden codes whose tree documents the page holds: the lot's
+    CodesCommitted events in the history (already read), or, when the history is unavailable,
+    the documents held for the lot."""
+    trees = page.claims.trees if page.claims is not None else None
+    if trees is None or not record.registered:
+        return []
+    chain_id, registry = page.config.chain_id, page.config.registry
+    if events is None:
+        return await anyio.to_thread.run_sync(trees.roots_of_lot, chain_id, registry, record.lot_id)
+    roots = [
+        e.event.root
+        for e in events
+        if isinstance(e.event, CodesCommitted) and e.event.lot_id == record.lot_id
+    ]
+    return [r for r in dict.fromkeys(roots) if trees.path(chain_id, registry, r).is_file()]
 
 
 def item_page(page: Page, view: ItemView) -> HTMLResponse:
@@ -89,10 +149,11 @@ async def digital_link(request: Request, rest: str, page: PageDep) -> Response:
             "be looked up. If you scanned it from a product, the label may be damaged or fake.",
             plain_identity_error(exc),
         ) from None
-    view = await build_item(page, key.id, key)
+    html = not wants_json(request)
+    view = await build_item(page, key.id, key, scan=html and request.method == "GET")
     # One URI, two answers by the Accept header (GS1 Digital Link): caches must keep them apart.
     answer: Response
-    if wants_json(request):
+    if not html:
         answer = json_answer(view.model_dump(mode="json"), status=200 if view.registered else 404)
     else:
         answer = item_page(page, view)
@@ -101,8 +162,9 @@ async def digital_link(request: Request, rest: str, page: PageDep) -> Response:
 
 
 @router.api_route("/item/{item_id}", methods=["GET", "HEAD"], include_in_schema=False)
-async def item(item_id: str, page: PageDep) -> HTMLResponse:
-    return item_page(page, await build_item(page, item_id_param(item_id), None))
+async def item(request: Request, item_id: str, page: PageDep) -> HTMLResponse:
+    scan = request.method == "GET"
+    return item_page(page, await build_item(page, item_id_param(item_id), None, scan=scan))
 
 
 @router.get(

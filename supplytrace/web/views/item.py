@@ -23,6 +23,7 @@ from supplytrace.core.reducer import replay, verdict
 from supplytrace.core.story import Status, status_of
 from supplytrace.core.text import ChainText
 from supplytrace.web.lotdata import LotMetadata
+from supplytrace.web.views.claim import Checks, ClaimForm
 from supplytrace.web.views.common import (
     HISTORY_UNAVAILABLE,
     REASON_LIMIT,
@@ -113,6 +114,9 @@ class ItemView(BaseModel):
     registry: Contract
     index: IndexState
     warnings: list[str] = Field(default_factory=list)
+    # The page's own, not the item's record: left out of the JSON.
+    claim: ClaimForm | None = Field(default=None, exclude=True)
+    checks: Checks | None = Field(default=None, exclude=True)
 
 
 def derivation(
