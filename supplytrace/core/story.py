@@ -25,6 +25,7 @@ from supplytrace.core.events import (
     ItemObserved,
     ItemRegistered,
     ItemSold,
+    Logged,
     LotClosed,
     LotRecalled,
     LotRegistered,
@@ -173,3 +174,13 @@ def status_of(record: ItemRecord) -> Status:
     if record.sold:
         return "sold"
     return "genuine"
+
+
+def code_roots(logs: Iterable[Logged], lot_id: int) -> list[bytes]:
+    """The hidden-code roots committed for lot ``lot_id`` in ``logs``, first seen first."""
+    roots = [
+        bytes(log.event.root)
+        for log in logs
+        if isinstance(log.event, CodesCommitted) and log.event.lot_id == lot_id
+    ]
+    return list(dict.fromkeys(roots))

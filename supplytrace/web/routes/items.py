@@ -16,10 +16,10 @@ import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from supplytrace.core.events import CodesCommitted, Logged
+from supplytrace.core.events import Logged
 from supplytrace.core.ids import IdentityError, ItemKey
 from supplytrace.core.records import ItemRecord
-from supplytrace.core.story import addresses, status_of
+from supplytrace.core.story import addresses, code_roots, status_of
 from supplytrace.web.deps import Page, PageDep
 from supplytrace.web.errors import (
     NOT_A_PRODUCT_CODE,
@@ -123,12 +123,7 @@ async def _held_roots(page: Page, record: ItemRecord, events: list[Logged] | Non
     chain_id, registry = page.config.chain_id, page.config.registry
     if events is None:
         return await anyio.to_thread.run_sync(trees.roots_of_lot, chain_id, registry, record.lot_id)
-    roots = [
-        e.event.root
-        for e in events
-        if isinstance(e.event, CodesCommitted) and e.event.lot_id == record.lot_id
-    ]
-    return [r for r in dict.fromkeys(roots) if trees.path(chain_id, registry, r).is_file()]
+    return [r for r in code_roots(events, record.lot_id) if trees.path(chain_id, registry, r).is_file()]
 
 
 def item_page(page: Page, view: ItemView) -> HTMLResponse:
