@@ -115,7 +115,7 @@ async def read_item(
 
 async def _held_roots(page: Page, record: ItemRecord, events: list[Logged] | None) -> list[bytes]:
     """Roots of the item's lot's hidden codes whose tree documents the page holds: the lot's
-    CodesCommitted events in the history (already read), or, when the history is unavailable,
+    committed roots in the history (already read), or, when the history is unavailable,
     the documents held for the lot."""
     trees = page.claims.trees if page.claims is not None else None
     if trees is None or not record.registered:
