@@ -3,12 +3,14 @@
 A beekeeper brand (verified name, its own GTIN) registers a lot of honey jars with its metadata
 (origin, harvest date, a lab-test certificate hash). One pallet goes to a distributor by offer
 and accept, the other by a signed one-transaction handoff; the distributor hands the first
-pallet on to a retailer, who records an inspection and sells a jar. A second lot is recalled.
+pallet on to a retailer, who records an inspection and sells a jar. A second lot is recalled. A
+third lot of sealed jars carries a hidden code under each lid: one is sold, and its buyer claims it
+with the code, so a copy of its outer QR code reads "claimed".
 Then the event index is built (``SUPPLYTRACE_HOME/index.db``, or ``$SUPPLYTRACE_INDEX_DB``), QR
 codes and a label sheet go to the project's ``demo-output/`` (only the demo's own files are
 replaced there: the README walk-through's ``demo-output/walkthrough/`` stays), the verification
 page starts in the background on ``SUPPLYTRACE_RESOLVER`` (reading history from that index), and
-the URL of each case (genuine, sold, recalled, unknown) is printed and written to
+the URL of each case (genuine, sold, claimed, recalled, unknown) is printed and written to
 ``demo-output/summary.json``. Every chain step is a use case of the one
 :class:`~supplytrace.service.registry.Registry`.
 
@@ -18,11 +20,12 @@ The devnet and the page keep running afterwards; ``make demo-stop`` stops both.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rich.console import Console
@@ -77,8 +80,10 @@ RETAILER_DESCRIPTION = "Corner Grocery, Timișoara"
 JARS = 24
 RECALLED_JARS = 6
 INSPECTION_REPORT = b"Corner Grocery inspection: seal intact, label legible, stored at 18 C.\n"
-#: The four cases a consumer can meet, in the order they are printed.
-CASES = ("genuine", "sold", "recalled", "unknown")
+SEALED_LOT_CODE = "ACACIA-2026-08"
+SEALED_JARS = 8
+#: The cases a consumer can meet, in the order they are printed.
+CASES = ("genuine", "sold", "claimed", "recalled", "unknown")
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,7 @@ class Story:
     lot_keys: list[ItemKey]
     items: list[DemoItem]
     names: dict[str, str]
+    sealed_lot_id: int = 0  # the lot of sealed jars with hidden codes (:func:`tell_claim`)
 
 
 def tell_story(cast: tuple[Registry, Registry, Registry, Registry], say: Callable[[str], None]) -> Story:
@@ -163,6 +169,37 @@ def tell_story(cast: tuple[Registry, Registry, Registry, Registry], say: Callabl
     return Story(admin, lot_id, recalled_lot, keys, items, names)
 
 
+def tell_claim(
+    story: Story, cast: tuple[Registry, Registry, Registry, Registry], work: Path, say: Callable[[str], None]
+) -> Story:
+    """Sealed jars with hidden codes: the beekeeper registers a lot of them from a CSV with
+    ``hidden_codes`` (the printer's codes file in ``work``), one goes to the retailer and is sold,
+    and its buyer opens it and enters the code inside the lid. Every copy of its outer QR code
+    now reads "claimed". Returns ``story`` with the claimed jar among its cases."""
+    _, beekeeper, _, retailer = cast
+    sealed = beekeeper.create_lot(HONEY_GTIN, SEALED_LOT_CODE, {**LOT_METADATA, "harvestDate": "2026-08-02"})
+    serials = [f"JAR{n:05d}" for n in range(801, 801 + SEALED_JARS)]
+    work.mkdir(parents=True, exist_ok=True)
+    rows = "".join(f"{HONEY_GTIN},{serial},{SEALED_LOT_CODE}\n" for serial in serials)
+    (work / "sealed.csv").write_text("gtin,serial,lot\n" + rows, encoding="utf-8")
+    result = beekeeper.register_csv(work / "sealed.csv", hidden_codes=True)
+    keys = [ItemKey.create(HONEY_GTIN, s, SEALED_LOT_CODE) for s in serials]
+    say(
+        f"lot {SEALED_LOT_CODE}: {SEALED_JARS} sealed jars with a hidden code each under the lid "
+        f"(one Merkle root on chain; the printer's codes file: {result.codes_path})"
+    )
+    jar = keys[0]
+    beekeeper.handoff(retailer.sign_acceptance([jar.id], sender=beekeeper.account))
+    retailer.sell([jar.id])
+    with open(result.codes_path or "", encoding="utf-8", newline="") as codes:
+        code = next(row["code"] for row in csv.DictReader(codes) if row["serial"] == jar.serial)
+    beekeeper.claim(jar.id, code)
+    say(f"retailer sold {jar.serial}; its buyer opened it and entered the code inside the lid: claimed")
+    return replace(
+        story, items=[*story.items, DemoItem("claimed", jar, "claimed")], sealed_lot_id=sealed.lot_id
+    )
+
+
 def output_folder(settings: Settings | None = None) -> Path:
     """Where the demo writes: ``$SUPPLYTRACE_DEMO_OUTPUT``, else the project's ``demo-output/``."""
     default = settings.project / "demo-output" if settings is not None else Path("demo-output")
@@ -224,7 +261,9 @@ def run(settings: Settings) -> None:
     beekeeper, distributor, retailer = (
         admin.acting_as(signer_for(DEVNET_NETWORK, f"TEST::{n}")) for n in (1, 2, 3)
     )
-    story = tell_story((admin, beekeeper, distributor, retailer), console.print)
+    cast = (admin, beekeeper, distributor, retailer)
+    story = tell_claim(tell_story(cast, console.print), cast, settings.home / "demo", console.print)
+    story = replace(story, items=sorted(story.items, key=lambda i: CASES.index(i.case)))
 
     table = Table(title=f"the demo's cases on chain {record.chain_id}")
     for column in ("case", "serial", "lot", "custodian", "status", "recalled"):
@@ -257,7 +296,9 @@ def run(settings: Settings) -> None:
     )
     console.print(f"QR codes in {out / 'qr'}; label sheet {', '.join(str(p) for p in sheet)}")
 
-    page = server.start_background(settings, network=DEVNET_NETWORK)
+    # The page relays claims from the devnet's first test account: a shopper who opens one of the
+    # other sealed jars can enter its code on the page (the codes file is under the demo's home).
+    page = server.start_background(settings, network=DEVNET_NETWORK, relayer="TEST::0")
     console.print(f"verification page at {page.url} (pid {page.pid}, log {page.log})")
 
     items = [
@@ -279,7 +320,7 @@ def run(settings: Settings) -> None:
         "chain_id": record.chain_id,
         "network": f"{record.ecosystem}:{record.network}",
         "rpc_url": settings.devnet_url,
-        "lots": {"genuine": story.lot_id, "recalled": story.recalled_lot_id},
+        "lots": {"genuine": story.lot_id, "claimed": story.sealed_lot_id, "recalled": story.recalled_lot_id},
         "label_sheet": [str(p) for p in sheet],
         "items": items,
     }

@@ -107,7 +107,7 @@ def test_run_demo__fresh_devnet__summary_lists_every_case_with_its_qr_code(demo:
     )
     record = json.loads((demo.work / "deployments" / "ethereum-local.json").read_text())
     assert (summary["contract"], summary["chain_id"]) == (record["address"], record["chain_id"])
-    assert set(summary["lots"]) == {"genuine", "recalled"}
+    assert set(summary["lots"]) == {"genuine", "claimed", "recalled"}
     for item in summary["items"]:
         key = ItemKey.create(item["gtin"], item["serial"], item["lot"])
         assert item["gtin"] == HONEY_GTIN and item["item_id"] == key.id_hex
@@ -130,5 +130,10 @@ def test_run_demo__fresh_devnet__each_case_has_the_status_it_promises(demo: Demo
             continue
         fields = dict(line.split(": ", 1) for line in demo.cli("status", item["item_id"]).stdout.splitlines())
         status = {k.strip(): v.strip() for k, v in fields.items()}
-        expected = {"genuine": ("active", "False"), "sold": ("sold", "False"), "recalled": ("active", "True")}
+        expected = {
+            "genuine": ("active", "False"),
+            "sold": ("sold", "False"),
+            "claimed": ("claimed", "False"),
+            "recalled": ("active", "True"),
+        }
         assert (status["status"], status["recalled"]) == expected[item["case"]], item["case"]

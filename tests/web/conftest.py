@@ -33,7 +33,7 @@ from supplytrace.core.config import load_settings
 from supplytrace.core.deployments import Deployment
 from supplytrace.core.events import ItemSold, Logged
 from supplytrace.core.explorers import ExplorerLinks
-from supplytrace.demo import Story, tell_story
+from supplytrace.demo import Story, tell_claim, tell_story
 from supplytrace.indexer.run import Indexer, IndexerConfig
 from supplytrace.indexer.store import Header, IndexStore, make_engine
 from supplytrace.service.history import open_history
@@ -159,6 +159,8 @@ def tell_world(container: Any, accounts: Any, chain: Any, tmp_path_factory: Any)
     service = Registry(Rpc(rpc_url), deployment, replace(load_settings(), home=home))
     cast = tuple(service.acting_as(ApeSigner(accounts[n])) for n in range(4))  # admin, beekeeper, ...
     story = tell_story(cast, lambda _line: None)
+    if "registerItemsWithCodes" in registry.contract_type.methods:  # not in a legacy registry
+        story = tell_claim(story, cast, home / "demo", lambda _line: None)
     return World(registry, story, home, from_block, rpc_url, int(chain.chain_id), deployment)
 
 

@@ -33,6 +33,7 @@ from tests.web.conftest import ARTIFACTS, ROOT, WIDTH, free_port
 TITLES = {
     "genuine": "Genuine and in the supply chain",
     "sold": "Already sold",
+    "claimed": "Already opened by its buyer",
     "recalled": "Recalled: do not use",
     "unknown": "Unknown code: likely counterfeit",
 }
