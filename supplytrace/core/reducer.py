@@ -14,6 +14,7 @@ as raw bytes (:class:`~supplytrace.core.text.ChainText` renders them).
 from __future__ import annotations
 
 import operator
+import typing
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar, assert_never
@@ -333,6 +334,9 @@ ItemEvent = (
 )
 
 
+_ITEM_EVENT_TYPES: tuple[type, ...] = typing.get_args(ItemEvent)
+
+
 @dataclass(slots=True)
 class Transfer:
     """A custody transfer, as the item's ``custody`` row records it (its ``seq`` is the item's
@@ -418,18 +422,7 @@ class ItemChange:
 
 def item_event(event: RegistryEvent) -> ItemEvent | None:
     """``event`` if it is an item event after registration (what :class:`ItemChange` folds)."""
-    if isinstance(
-        event,
-        CustodyOffered
-        | OfferCancelled
-        | OfferRejected
-        | CustodyTransferred
-        | ItemObserved
-        | ItemSold
-        | ItemClaimed,
-    ):
-        return event
-    return None
+    return typing.cast(ItemEvent, event) if isinstance(event, _ITEM_EVENT_TYPES) else None
 
 
 # ----------------------------------------------------------------------------------------------
