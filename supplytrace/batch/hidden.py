@@ -35,14 +35,13 @@ from supplytrace.batch.check import ChainCheck, GroupState
 from supplytrace.batch.errors import BatchError
 from supplytrace.batch.plan import Plan, PlannedItem
 from supplytrace.batch.receipt import atomic_write, spreadsheet_safe
-from supplytrace.chain.gas import BatchGas
+from supplytrace.chain.gas import BATCH_GAS
 from supplytrace.chain.reads import RegistryReads
 from supplytrace.core.codes import CodeTree, leaf, new_code, normalize, printed, tree_document, tree_path
 
 CODES_COLUMNS = ("serial", "digital_link", "code", "item_id", "code_root")
-#: ``registerItemsWithCodes``: ``registerItems`` plus the root's slot and its event
-#: (measured 25,393 gas an item; the fixed part ~25k above registerItems').
-WITH_CODES_GAS = BatchGas(per_item=26_000, base=90_000)
+#: ``registerItemsWithCodes``: measured with the other batch functions (:mod:`supplytrace.chain.gas`).
+WITH_CODES_GAS = BATCH_GAS["registerItemsWithCodes"]
 
 
 def default_codes_path(receipt_path: str | os.PathLike[str]) -> Path:

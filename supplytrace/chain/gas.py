@@ -36,6 +36,8 @@ class BatchGas:
 #: first cold reads) 22,000-29,500.
 BATCH_GAS: dict[str, BatchGas] = {
     "registerItems": BatchGas(per_item=25_500, base=60_000),
+    # registerItems plus the root's slot and its event: 25,393 gas an item in a batch of 100.
+    "registerItemsWithCodes": BatchGas(per_item=26_000, base=90_000),
     "offerBatch": BatchGas(per_item=28_000, base=30_000),
     "acceptBatch": BatchGas(per_item=13_500, base=30_000),
     "cancelOfferBatch": BatchGas(per_item=13_500, base=30_000),

@@ -101,6 +101,25 @@ def test_batch_gas__each_batch_function_estimated_on_anvil__within_its_measured_
         assert sender.estimate(data, to=sender.registry) <= BATCH_GAS["handoffBatch"].gas(n)
 
 
+def test_batch_gas__register_items_with_codes_estimated_on_anvil__within_its_measured_constants(
+    as_, brand, lot_id
+):
+    """Hidden-code batches are sized from ``registerItemsWithCodes``' constants too."""
+    from supplytrace.core.codes import CodeTree, leaf, new_code
+    from supplytrace.core.ids import encode_code, item_id
+
+    sender = as_(brand).sender
+    measured = []
+    for n in (2, 40):
+        serials = [f"W{n}-{k}" for k in range(n)]
+        tree = CodeTree.of(leaf(item_id(HONEY_GTIN, s), new_code()) for s in serials)
+        data = sender.calldata("registerItemsWithCodes", lot_id, [encode_code(s) for s in serials], tree.root)
+        measured.append(sender.estimate(data, to=sender.registry))
+    gas = BATCH_GAS["registerItemsWithCodes"]
+    assert measured[1] - measured[0] <= 38 * gas.per_item, measured
+    assert measured[0] <= gas.gas(2) and measured[1] <= gas.gas(40), measured
+
+
 # ----------------------------------------------------------------------------------------------
 # The cost, told before anything is sent
 # ----------------------------------------------------------------------------------------------
