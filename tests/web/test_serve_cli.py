@@ -6,12 +6,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from supplytrace.web.server import RPC_URL_ENV, background_command, listen_address
-from tests.web.conftest import ROOT, World, free_port
+from tests.indexer.conftest import pg_server  # noqa: F401  (a real PostgreSQL server)
+from tests.indexer.postgres import create_database
+from tests.web.conftest import RELAYER, ROOT, Coded, World, free_port, head_block
 
 
 def _serve(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -153,3 +156,85 @@ def test_serve__two_workers__both_answer_and_a_sigterm_ends_every_process(
     finally:
         if process.poll() is None:
             process.kill()
+
+
+def test_serve__two_processes_one_postgresql__one_rate_limit_and_one_scan_count(
+    world: World,
+    register_coded: Callable[[int], Coded],
+    codes_folder: Path,
+    pg_server: str,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """Two `supplytrace serve` processes (a brand outgrowing one server, behind a load balancer)
+    on one PostgreSQL database: one count of checks and one limit of wrong codes between them."""
+    import concurrent.futures
+    import time
+
+    import httpx
+
+    from supplytrace.core.deployments import save
+    from supplytrace.web.claims import ITEM_LIMITS
+
+    coded = register_coded(1)
+    db = create_database(pg_server, "supplytrace_two_page_processes")
+    save(tmp_path / "deployments", world.deployment, force=True)
+    ports = [free_port(), free_port()]
+    processes = []
+    for port in ports:
+        env = dict(os.environ)
+        env.update(
+            SUPPLYTRACE_HOME=str(world.home),
+            SUPPLYTRACE_DEPLOYMENTS=str(tmp_path / "deployments"),
+            SUPPLYTRACE_RESOLVER=f"http://127.0.0.1:{port}",
+            SUPPLYTRACE_PAGE_SECRET="one secret for every page server of the brand",
+            PYTHONPATH=str(ROOT),
+        )
+        command = [sys.executable, "-m", "supplytrace.cli", "serve", "--network", "ethereum:local"]
+        options = ["--rpc-url", world.rpc_url, "--db", db, "--codes-dir", str(codes_folder)]
+        processes.append(
+            subprocess.Popen(
+                [*command, *options, "--relayer", f"TEST::{RELAYER}"],
+                env=env,
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                stdin=subprocess.DEVNULL,
+            )
+        )
+    try:
+        urls = [f"http://127.0.0.1:{port}" for port in ports]
+        for url, process in zip(urls, processes, strict=True):
+            deadline = time.monotonic() + 90
+            while time.monotonic() < deadline and process.poll() is None:
+                try:
+                    if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.3)
+            assert process.poll() is None, f"the page at {url} did not start"
+        clients = [httpx.Client(base_url=url, timeout=60, headers={"Origin": url}) for url in urls]
+        item = f"/item/0x{coded.keys[0].id.hex()}"
+        assert clients[0].get(item).status_code == clients[1].get(item).status_code == 200
+        assert "Checked 3 times since" in " ".join(clients[0].get(item).text.split())
+        code = coded.code()
+        wrong = ("2" if code[0] != "2" else "3") + code[1:]
+        before = head_block(world)
+
+        def post(n: int) -> int:
+            return clients[n % 2].post(f"{item}/claim", data={"code": wrong}).status_code
+
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(post, range(24)))
+        allowed = ITEM_LIMITS[0][1]
+        assert sorted(answers) == [400] * allowed + [429] * (24 - allowed)
+        assert head_block(world) == before  # no wrong code sent anything
+        for client in clients:
+            client.close()
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
