@@ -148,6 +148,25 @@ def test_accept_by_sig__erc1271_wallet__accepted(
     assert custody(registry, item) == (wallet.address, ZERO_ADDRESS, 1)
 
 
+def test_accept_by_sig__eip7702_delegated_account__accepted(
+    registry, register, sign_action, brand, retailer, stranger, deadline, chain
+):
+    """An EOA delegated under EIP-7702 has code (the designator 0xef0100 || target) but still
+    signs with its key: the key's signature is checked first, so its code never stands in the way."""
+    (item,) = register("JAR-1")
+    registry.offer(item, retailer, sender=brand)
+    signature = sign_action(retailer, "accept", item, deadline)
+    delegate = "0xef0100" + "11" * 20  # delegated to a contract with no isValidSignature
+    chain.provider.make_request("anvil_setCode", [retailer.address, delegate])
+    try:
+        assert chain.provider.web3.eth.get_code(retailer.address).hex().removeprefix("0x") == delegate[2:]
+        registry.acceptBySig(item, deadline, signature, sender=stranger)
+    finally:
+        chain.provider.make_request("anvil_setCode", [retailer.address, "0x"])
+
+    assert custody(registry, item) == (retailer.address, ZERO_ADDRESS, 1)
+
+
 # ----------------------------------------------------------------------------------------------
 # Replay and expiry, for every action
 # ----------------------------------------------------------------------------------------------
