@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import typing
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -220,6 +220,18 @@ class RegistryReads(_Reads):
 
     def head(self) -> int:
         return hex_int(self.rpc.request("eth_blockNumber", []))
+
+    def senders(self, tx_hashes: Iterable[str]) -> dict[str, str]:
+        """The sender (``from``) of each transaction, in one batch; a transaction the node does not
+        know, or answers oddly, is left out."""
+        hashes = list(dict.fromkeys(tx_hashes))
+        answers = self.rpc.batch([("eth_getTransactionByHash", [h]) for h in hashes], raise_errors=False)
+        found = {}
+        for tx_hash, answer in zip(hashes, answers, strict=True):
+            sender = answer.get("from") if isinstance(answer, dict) else None
+            if isinstance(sender, str) and len(sender) == 42:
+                found[tx_hash] = checksum(sender)
+        return found
 
 
 class AsyncRegistryReads(_Reads):

@@ -37,6 +37,7 @@ from supplytrace.core.events import (
     RoleGranted,
     RoleRevoked,
 )
+from supplytrace.core.hashing import checksum
 from supplytrace.core.records import DEFAULT_ADMIN_ROLE, REGISTRAR_ROLE, ItemRecord
 
 Status = Literal["genuine", "sold", "claimed", "recalled", "unknown"]
@@ -184,3 +185,22 @@ def code_roots(logs: Iterable[Logged], lot_id: int) -> list[bytes]:
         if isinstance(log.event, CodesCommitted) and log.event.lot_id == lot_id
     ]
     return list(dict.fromkeys(roots))
+
+
+def relayed_by(event: RegistryEvent, sender: str) -> str | None:
+    """Who sent, and paid for, a custody action signed by its actor (a relayed action): the
+    transaction's ``sender`` when it is none of the parties the event names; None otherwise
+    (a direct call, or an event that is not a custody action)."""
+    match event:
+        case CustodyOffered() | OfferCancelled() | OfferRejected() | CustodyTransferred():
+            parties = {event.from_, event.to}
+        case ItemObserved():
+            parties = {event.by}
+        case ItemSold():
+            parties = {event.seller}
+        case _:
+            return None
+    if not sender:
+        return None
+    payer = checksum(sender)
+    return None if payer in parties else payer

@@ -88,6 +88,10 @@ def test_relay_option__zero_balance_keystore_accepts_records_offers__relayer_pai
     assert keystore.address in status and RETAILER in status
     assert balance(deployed, keystore.address) == 0
     assert balance(deployed, RELAYER) < relayer_before
+    # history names the relayer as the payer of the three relayed steps, and of none other
+    history = deployed.run("history", ITEM).stdout
+    assert history.count(f"signed by its actor; sent, and paid for, by {RELAYER}") == 3, history
+    assert history.count("paid for, by") == 3, history
 
 
 def test_relay_option__unreachable_relayer__one_sentence(merchant: tuple[Cli, Keystore]) -> None:
