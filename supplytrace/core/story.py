@@ -187,6 +187,13 @@ def code_roots(logs: Iterable[Logged], lot_id: int) -> list[bytes]:
     return list(dict.fromkeys(roots))
 
 
+def relayable(event: RegistryEvent) -> bool:
+    """Whether ``event`` records a custody action that may have been relayed (see :func:`relayed_by`)."""
+    return isinstance(
+        event, CustodyOffered | OfferCancelled | OfferRejected | CustodyTransferred | ItemObserved | ItemSold
+    )
+
+
 def relayed_by(event: RegistryEvent, sender: str) -> str | None:
     """Who sent, and paid for, a custody action signed by its actor (a relayed action): the
     transaction's ``sender`` when it is none of the parties the event names; None otherwise

@@ -14,7 +14,7 @@ import asyncio
 import functools
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Collection
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -33,7 +33,7 @@ from supplytrace.core.explorers import ExplorerLinks
 from supplytrace.core.hashing import checksum
 from supplytrace.core.networks import LOCAL_NETWORK, default_confirmations
 from supplytrace.core.records import REGISTRAR_ROLE
-from supplytrace.core.story import addresses
+from supplytrace.core.story import addresses, relayable, relayed_by
 from supplytrace.web.claims import BUSY_DAY, Claims, day_of
 from supplytrace.web.lotdata import MetadataStore
 from supplytrace.web.render import Templates
@@ -47,6 +47,9 @@ LIVE_READ_TIMEOUT = 5.0
 #: The history gives up this long before the request's deadline, so that a slow history never
 #: costs the live status (the page goes on without history and says so).
 HISTORY_MARGIN = 1.0
+#: Transaction senders a page keeps (for the payers of relayed steps), and reads at most per request.
+SENDERS_KEPT = 100_000
+SENDERS_PER_REQUEST = 64
 #: History reads running at once in worker threads (their drivers block). Beyond this, requests
 #: wait for a thread within their deadline, never behind a queue that outlives it; a stalled node
 #: holds at most this many threads, each until its own timeout (the deadline).
@@ -142,6 +145,7 @@ class Page:
         self._reads: AsyncRegistryReads | None = None
         self._threads: anyio.CapacityLimiter | None = None
         self._roles: dict[tuple[str, int], asyncio.Future[bool]] = {}
+        self._senders: dict[str, str] = {}  # transaction hash -> its sender (a hash names it for good)
 
     def recorded(self, deployment: Deployment) -> None:
         """Take a newer record of the same registry (``web.follow``): what it says of the source."""
@@ -264,6 +268,31 @@ class Page:
         nobody: dict[str, Participant] = {}
         found, _answered = await self._ask(deadline, self.source.participants, wanted, default=nobody)
         return found
+
+    async def payers(self, events: Sequence[Logged], deadline: float) -> dict[str, str]:
+        """The payer of each relayed custody step among ``events``, by transaction hash
+        (:func:`core.story.relayed_by`). Senders are read in one batch and kept (at most
+        :data:`SENDERS_KEPT`); {} when the node does not answer in time (the page goes on)."""
+        steps = [e for e in events if relayable(e.event)]
+        missing = list(dict.fromkeys(e.tx_hash for e in steps if e.tx_hash not in self._senders))
+        if missing:
+            calls = [("eth_getTransactionByHash", [h]) for h in missing[:SENDERS_PER_REQUEST]]
+            try:
+                async with asyncio.timeout_at(deadline - HISTORY_MARGIN):
+                    answers = await self.rpc.batch(calls, raise_errors=False)
+            except Exception:
+                return {}
+            if len(self._senders) > SENDERS_KEPT:
+                self._senders.clear()
+            for (_method, (tx_hash,)), answer in zip(calls, answers, strict=True):
+                sender = answer.get("from") if isinstance(answer, dict) else None
+                if isinstance(sender, str) and len(sender) == 42:
+                    self._senders[tx_hash] = sender
+        return {
+            e.tx_hash: payer
+            for e in steps
+            if (payer := relayed_by(e.event, self._senders.get(e.tx_hash, "")))
+        }
 
     async def scan_tally(
         self, item_id: bytes, *, count: bool, claimed_at: int | None, deadline: float

@@ -78,6 +78,7 @@ async def read_item(
             others = {a for a in parties if a} - addresses(e.event for e in found.events)
             # Rarely needed: the history names them all (the GTIN's owner may not be in it).
             more = await page.names(others, deadline) if others and found.answered else {}
+            payers = await page.payers(found.events, deadline) if found.answered else {}
             brand_registrar = await role
             tally = await tallying if tallying is not None else None
             roots = await _held_roots(page, record, found.events if found.answered else None)
@@ -101,6 +102,7 @@ async def read_item(
         gtin_owner=gtin_owner,
         history_available=answered,
         brand_registrar=brand_registrar,
+        payers=payers,
     )
     form = None
     if page.claims is not None:

@@ -109,6 +109,9 @@ class TimelineRow(BaseModel):
     tx_url: str | None = None
     item_id: str | None = None
     item_url: str | None = None
+    paid_by: Party | None = Field(
+        default=None, description="Who sent a relayed step (signed by its actor) and paid its fee."
+    )
 
 
 class Contract(BaseModel):
@@ -222,6 +225,7 @@ class Context:
         brand: str | None = None,
         lot_codes: Mapping[int, str] | None = None,
         with_item: bool = False,
+        payer: str | None = None,
     ) -> TimelineRow:
         """One event as a row of a page's timeline, in the words of :func:`core.story.describe`."""
         step = describe(logged.event, brand=brand, lot_codes=lot_codes)
@@ -245,6 +249,7 @@ class Context:
             tx_url=self.links.tx(logged.tx_hash),
             item_id=item_id,
             item_url=self.item_url(item_id) if item_id else None,
+            paid_by=self.party(payer, names) if payer else None,
         )
 
 

@@ -271,6 +271,7 @@ def item_view(
     gtin_owner: str | None = None,
     history_available: bool = True,
     brand_registrar: bool | None = None,
+    payers: Mapping[str, str] | None = None,
 ) -> ItemView:
     shown_id = record.item_id_hex
     status = status_of(record)
@@ -295,7 +296,11 @@ def item_view(
     if record.registered and brand_registrar is False:
         warnings.insert(0, REVOKED)
     lot_codes = {record.lot_id: str(record.lot_code)} if record.registered else {}
-    rows = [ctx.timeline_row(e, names, brand=record.brand, lot_codes=lot_codes) for e in history]
+    paid = payers or {}
+    rows = [
+        ctx.timeline_row(e, names, brand=record.brand, lot_codes=lot_codes, payer=paid.get(e.tx_hash))
+        for e in history
+    ]
     lot = lot_details(record.lot_metadata_hash, metadata, brand) if record.registered and metadata else None
     link_key, steps = None, None
     if gtin14 and serial is not None:
