@@ -11,14 +11,14 @@ from ape import chain, project
 from supplytrace.core.actions import SignedAction
 from supplytrace.core.codes import CodeTree, code_word, leaf, new_code
 from supplytrace.core.handoff import make_request
-from supplytrace.core.ids import encode_code, item_id
+from supplytrace.core.ids import container_id, encode_code, item_id, sscc_with_check_digit
 
 GTIN = "09506000134352"
 BATCH = 100
 
 
-def _sign(receiver, registry, items, sender, deadline) -> bytes:
-    nonces = [registry.getItem(i).custodyNonce for i in items]
+def _sign(receiver, registry, items, sender, deadline, nonces=None) -> bytes:
+    nonces = nonces or [registry.getItem(i).custodyNonce for i in items]
     request = make_request(
         chain_id=chain.chain_id,
         registry=registry.address,
@@ -84,6 +84,73 @@ def _codes(registry, lot, brand, relayer) -> dict[str, int]:
     return gas
 
 
+GRAM = 2  # IProvenanceRegistry.QuantityUnit.Gram
+PALLET_ITEMS = 1000
+CASE_ITEMS = 250
+
+
+def _lineage(registry, admin, brand, distributor) -> dict[str, int]:
+    """Measured lots (a batch drawing on the stock), a blend of three harvests, and a pallet of
+    four cases of 250 items: packing and unpacking per item, and the pallet handed over by offer +
+    accept and by a signed handoff (each moving all 1,000 items in one write)."""
+    gas: dict[str, int] = {}
+    gtin = int(GTIN)
+    harvests = []
+    for n in range(3):
+        code = encode_code(f"HARVEST-{n}", "lot")
+        registry.registerMeasuredLot(gtin, code, b"\x33" * 32, 2_000_000, 500, GRAM, sender=brand)
+        harvests.append(registry.lotCount())
+    tx = registry.registerTransformedLot(
+        gtin, encode_code("BLEND-1", "lot"), b"\x44" * 32, harvests, [600_000, 400_000, 500_000],
+        1_500_000, 500, sender=brand,
+    )
+    gas["gas.blend_3_inputs"] = tx.gas_used
+    blend = registry.lotCount()
+    registry.registerItem(blend, encode_code("MWARMUP"), sender=brand)
+    serials = [f"MS{n:012d}" for n in range(BATCH)]
+    tx = registry.registerItems(blend, [encode_code(s) for s in serials], sender=brand)
+    gas["gas.register_batch_per_item_measured"] = round(tx.gas_used / BATCH)
+
+    registry.assignCompanyPrefix(9506000, 7, brand, sender=admin)
+    pallet_items = [f"PAL{n:010d}" for n in range(PALLET_ITEMS)]
+    for start in range(0, PALLET_ITEMS, 500):
+        chunk = pallet_items[start : start + 500]
+        registry.registerItems(blend, [encode_code(s) for s in chunk], sender=brand)
+    ids = [item_id(GTIN, s) for s in pallet_items]
+    cases = [sscc_with_check_digit(f"0950600000000{n:04d}") for n in range(1, 5)]
+    pallet = sscc_with_check_digit("19506000000000001")
+    # The first case's packing creates it; the next three are measured after creation is paid.
+    registry.pack(int(cases[0]), ids[:CASE_ITEMS], sender=brand)
+    per_item, marginal = [], []
+    for n, case in enumerate(cases[1:], start=1):
+        registry.pack(int(case), ids[n * CASE_ITEMS : n * CASE_ITEMS + 1], sender=brand)  # creates it
+        one = registry.pack(int(case), ids[n * CASE_ITEMS + 1 : n * CASE_ITEMS + 2], sender=brand).gas_used
+        tx = registry.pack(int(case), ids[n * CASE_ITEMS + 2 : (n + 1) * CASE_ITEMS], sender=brand)
+        per_item.append(tx.gas_used / (CASE_ITEMS - 2))
+        marginal.append((tx.gas_used - one) / (CASE_ITEMS - 3))
+    # Per item: the marginal cost (a 249-item packing less a 1-item one, over 247); the whole
+    # transaction over its items (intrinsic 21,000 and the container's own write included) too.
+    gas["gas.pack_per_item"] = round(max(marginal))
+    gas["gas.pack_per_item_tx_248"] = round(max(per_item))
+    registry.pack(int(pallet), [container_id(c) for c in cases], sender=brand)
+    pallet_id = container_id(pallet)
+    offer = registry.offer(pallet_id, distributor, sender=brand).gas_used
+    accept = registry.accept(pallet_id, sender=distributor).gas_used
+    gas["gas.pallet_handoff_1000"] = offer + accept
+    deadline = chain.pending_timestamp + 3600
+    nonce = registry.getContainer(pallet_id).custodyNonce
+    signature = _sign(brand, registry, [pallet_id], distributor, deadline, [nonce])
+    tx = registry.handoff(pallet_id, brand, deadline, signature, sender=distributor)
+    gas["gas.pallet_handoff_signed_1000"] = tx.gas_used
+    registry.unpack(pallet_id, [container_id(cases[0])], sender=brand)
+    case_id = container_id(cases[0])
+    one = registry.unpack(case_id, ids[:1], sender=brand).gas_used
+    tx = registry.unpack(case_id, ids[1:CASE_ITEMS], sender=brand)
+    gas["gas.unpack_per_item"] = round((tx.gas_used - one) / (CASE_ITEMS - 2))
+    gas["gas.unpack_per_item_tx_249"] = round(tx.gas_used / (CASE_ITEMS - 1))
+    return gas
+
+
 def measure(accounts) -> dict[str, int]:
     admin, brand, distributor, retailer, other = accounts[:5]
     registry = project.ProvenanceRegistry.deploy(admin, 0, sender=admin)
@@ -120,6 +187,7 @@ def measure(accounts) -> dict[str, int]:
     gas["gas.sell"] = tx.gas_used
     gas.update(_relayed(registry, ids, brand, distributor, other, deadline))
     gas.update(_codes(registry, lot, brand, other))
+    gas.update(_lineage(registry, admin, brand, distributor))
     tx = registry.recallLot(lot, "Lab test found residues; return to the store for a refund.", sender=brand)
     gas["gas.recall_lot"] = tx.gas_used
 

@@ -36,25 +36,32 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
     bytes32 private constant _SELL_TYPEHASH = keccak256("Sell(bytes32 item,uint256 nonce,uint256 deadline)");
 
     uint256 private constant _GTIN_LIMIT = 1e14; // GTIN-14 has 14 digits
+    uint256 private constant _SSCC_LIMIT = 1e18; // an SSCC has 18 digits
     uint256 private constant _GTIN_BODY_DIGITS = 12; // the digits between indicator and check digit
     uint256 private constant _GTIN_BODY_LIMIT = 1e12;
     uint8 private constant _MIN_PREFIX_LENGTH = 4;
 
     struct Lot {
-        LotWord word; // registrar, GTIN, registration epoch or recall time, recalled, closed
-        bytes32 lotCode;
+        LotWord word; // registrar, GTIN, registration epoch or recall time, recalled, closed, unit
+        bytes20 lotCode; // one word with the next two: a GS1 lot code has at most 20 characters
+        uint64 stock; // what is left of a measured lot's quantity
+        uint32 itemQuantity; // each item's net quantity in a measured lot
         bytes32 metadataHash;
     }
 
+    /// @dev An open offer: receiver in bits [0, 160), the item's custody nonce when it was made
+    /// above. An offer whose nonce is no longer the item's (it was packed since) is no offer.
+    mapping(bytes32 itemId => uint256 offer) private _offers;
     mapping(bytes32 itemId => ItemWord word) private _items;
-    mapping(bytes32 itemId => address receiver) private _pendingReceivers;
     mapping(uint32 lotId => Lot) private _lots;
     mapping(bytes32 lotKey => uint32 lotId) private _lotIds;
     mapping(uint256 gtin => address registrar) private _gtinOwners;
     mapping(uint256 prefixKey => address registrar) private _prefixOwners;
     mapping(address registrar => uint40 epoch) private _registrationEpochs;
     mapping(bytes32 codeRoot => uint32 lotId) private _codeRoots;
+    mapping(uint32 containerNumber => uint256 sscc) private _containerSsccs;
     uint32 private _lotCount;
+    uint32 private _containerCount;
 
     /// @param initialAdmin The admin (DEFAULT_ADMIN_ROLE holder).
     /// @param adminTransferDelay Seconds between starting and accepting an admin transfer.
@@ -133,6 +140,69 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
 
     /// @inheritdoc IProvenanceRegistry
     function registerLot(uint256 gtin, bytes32 lotCode, bytes32 metadataHash) external returns (uint32 lotId) {
+        lotId = _openLot(gtin, lotCode, metadataHash, QuantityUnit.None, 0, 0);
+    }
+
+    /// @inheritdoc IProvenanceRegistry
+    function registerMeasuredLot(
+        uint256 gtin,
+        bytes32 lotCode,
+        bytes32 metadataHash,
+        uint64 quantity,
+        uint32 itemQuantity,
+        QuantityUnit unit
+    ) external returns (uint32 lotId) {
+        if (unit == QuantityUnit.None) revert InvalidQuantity();
+        lotId = _openLot(gtin, lotCode, metadataHash, unit, quantity, itemQuantity);
+        emit LotQuantityDeclared(lotId, quantity, itemQuantity, unit);
+    }
+
+    /// @inheritdoc IProvenanceRegistry
+    function registerTransformedLot(
+        uint256 gtin,
+        bytes32 lotCode,
+        bytes32 metadataHash,
+        uint32[] calldata inputLotIds,
+        uint64[] calldata inputQuantities,
+        uint64 quantity,
+        uint32 itemQuantity
+    ) external returns (uint32 lotId) {
+        uint256 count = inputLotIds.length;
+        if (count == 0 || count != inputQuantities.length) revert InvalidQuantity();
+        QuantityUnit unit = _lots[inputLotIds[0]].word.unit();
+        uint256 consumed;
+        for (uint256 i; i < count; ++i) {
+            uint32 inputId = inputLotIds[i];
+            Lot storage input = _lots[inputId];
+            LotWord word = input.word;
+            address registrar = word.registrar();
+            if (registrar != msg.sender) {
+                if (registrar == address(0)) revert UnknownLot(inputId);
+                revert NotLotRegistrar(inputId, msg.sender, registrar);
+            }
+            if (word.recalled()) revert LotIsRecalled(inputId);
+            if (unit == QuantityUnit.None || word.unit() != unit) revert UnitMismatch(inputId, word.unit(), unit);
+            uint64 amount = inputQuantities[i];
+            if (amount == 0) revert InvalidQuantity();
+            _draw(inputId, input, amount);
+            consumed += amount;
+        }
+        if (quantity > consumed) revert OutputExceedsInputs(quantity, consumed);
+        lotId = _openLot(gtin, lotCode, metadataHash, unit, quantity, itemQuantity);
+        emit LotTransformed(lotId, inputLotIds, inputQuantities, quantity, itemQuantity, unit);
+    }
+
+    /// @dev Registers a lot (the checks and event of {registerLot}); a measured one (`unit` not
+    /// None) with its quantity as stock.
+    function _openLot(
+        uint256 gtin,
+        bytes32 lotCode,
+        bytes32 metadataHash,
+        QuantityUnit unit,
+        uint64 quantity,
+        uint32 itemQuantity
+    ) private returns (uint32 lotId) {
+        if (unit != QuantityUnit.None && (quantity == 0 || itemQuantity == 0)) revert InvalidQuantity();
         _checkRegistrar();
         _checkGtin(gtin);
         address owner = _gtinOwner(gtin);
@@ -145,8 +215,10 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
         lotId = ++_lotCount;
         _lotIds[key] = lotId;
         _lots[lotId] = Lot({
-            word: LotWordLibrary.opened(msg.sender, gtin, _registrationEpochs[msg.sender]),
-            lotCode: lotCode,
+            word: LotWordLibrary.opened(msg.sender, gtin, _registrationEpochs[msg.sender]).withUnit(unit),
+            lotCode: bytes20(lotCode),
+            stock: quantity,
+            itemQuantity: itemQuantity,
             metadataHash: metadataHash
         });
         emit LotRegistered(lotId, gtin, msg.sender, lotCode, metadataHash);
@@ -154,7 +226,7 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
 
     /// @inheritdoc IProvenanceRegistry
     function registerItem(uint32 lotId, bytes32 serial) external returns (bytes32 itemId) {
-        (uint256 gtin, ItemWord word) = _beginRegistration(lotId);
+        (uint256 gtin, ItemWord word) = _beginRegistration(lotId, 1);
         itemId = _registerOne(gtin, lotId, serial, word);
     }
 
@@ -162,7 +234,7 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
     function registerItems(uint32 lotId, bytes32[] calldata serials) external {
         uint256 count = serials.length;
         if (count == 0) revert EmptyBatch();
-        (uint256 gtin, ItemWord word) = _beginRegistration(lotId);
+        (uint256 gtin, ItemWord word) = _beginRegistration(lotId, count);
         for (uint256 i; i < count; ++i) {
             _registerOne(gtin, lotId, serials[i], word);
         }
@@ -172,7 +244,7 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
     function registerItemsWithCodes(uint32 lotId, bytes32[] calldata serials, bytes32 codeRoot) external {
         uint256 count = serials.length;
         if (count == 0) revert EmptyBatch();
-        (uint256 gtin, ItemWord word) = _beginRegistration(lotId);
+        (uint256 gtin, ItemWord word) = _beginRegistration(lotId, count);
         if (codeRoot == bytes32(0) || _codeRoots[codeRoot] != 0) revert InvalidCodeRoot(codeRoot);
         _codeRoots[codeRoot] = lotId;
         for (uint256 i; i < count; ++i) {
@@ -194,7 +266,7 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
             leaf := keccak256(0x00, 0x20)
         }
         uint32 lotId = _codeRoots[MerkleProof.processProofCalldata(proof, leaf)];
-        if (lotId == 0 || lotId != word.lotId()) revert InvalidCode(itemId);
+        if (lotId == 0 || lotId != word.lotId() || word.isContainer()) revert InvalidCode(itemId);
         _items[itemId] = word.claimedAt(block.timestamp);
         emit ItemClaimed(itemId, word.custodian());
     }
@@ -313,6 +385,51 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
         _sell(msg.sender, itemId);
     }
 
+    /// @inheritdoc IProvenanceRegistry
+    function pack(uint256 sscc, bytes32[] calldata contents) external returns (bytes32 containerId) {
+        uint256 count = _nonEmpty(contents);
+        containerId = _gs1Key(0, bytes32(sscc));
+        ItemWord box = _items[containerId];
+        if (box.isRegistered()) {
+            _checkCustodian(msg.sender, containerId, box);
+            _checkNoOffer(containerId, box);
+        } else {
+            box = _createContainer(containerId, sscc);
+        }
+        uint256 tag = ItemWordLibrary.packTag(box.number(), block.timestamp);
+        uint256 itemsSlot = _itemsSlot();
+        uint8 level = 1; // the lowest level a container holding anything has
+        for (uint256 i = ItemWordLibrary.packRun(contents, 0, itemsSlot, msg.sender, tag); i < count;) {
+            bytes32 id = contents[i];
+            ItemWord word = _items[id];
+            if (!word.isHeldActiveBy(msg.sender)) _refusePacking(id, word);
+            level = _packedInner(containerId, id, word, level);
+            _items[id] = word.packedWith(tag);
+            i = ItemWordLibrary.packRun(contents, i + 1, itemsSlot, msg.sender, tag);
+        }
+        if (level > box.level()) box = box.withLevel(level);
+        _items[containerId] = _nextNonce(containerId, box);
+        _emitContents(ContainerPacked.selector, containerId, contents);
+    }
+
+    /// @inheritdoc IProvenanceRegistry
+    function unpack(bytes32 containerId, bytes32[] calldata contents) external {
+        uint256 count = _nonEmpty(contents);
+        ItemWord box = _custodian(msg.sender, containerId);
+        if (!box.isContainer()) revert NotInContainer(contents[0], containerId);
+        _checkNoOffer(containerId, box);
+        uint32 number = box.number();
+        uint256 tag = ItemWordLibrary.unpackTag(msg.sender, block.timestamp);
+        uint256 stoppedAt = ItemWordLibrary.unpackRun(contents, _itemsSlot(), number, tag);
+        if (stoppedAt < count) {
+            bytes32 id = contents[stoppedAt];
+            if (_items[id].isNonceExhausted()) revert CustodyNonceExhausted(id);
+            revert NotInContainer(id, containerId);
+        }
+        _items[containerId] = _nextNonce(containerId, box);
+        _emitContents(ContainerUnpacked.selector, containerId, contents);
+    }
+
     // ------------------------------------------------------------------------------------------
     // Relayed actions (signed by the actor, sent by anyone)
     // ------------------------------------------------------------------------------------------
@@ -414,17 +531,18 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
     /// @inheritdoc IProvenanceRegistry
     function getItem(bytes32 itemId) external view returns (ItemRecord memory item) {
         ItemWord word = _items[itemId];
-        if (!word.isRegistered()) return item;
+        if (!word.isRegistered() || word.isContainer()) return item;
         uint32 lotId = word.lotId();
         Lot storage lot = _lots[lotId];
         LotWord lotWord = lot.word;
         item.status = word.status();
-        item.custodian = word.custodian();
-        item.pendingReceiver = _pendingReceivers[itemId];
+        if (word.isPacked()) (item.container, item.custodian) = _outermost(word);
+        else item.custodian = word.custodian();
+        item.pendingReceiver = _openOffer(itemId, word);
         item.brand = lotWord.registrar();
         item.lotId = lotId;
         item.gtin = lotWord.gtin();
-        item.lotCode = lot.lotCode;
+        item.lotCode = bytes32(lot.lotCode);
         item.lotMetadataHash = lot.metadataHash;
         item.custodyNonce = word.custodyNonce();
         item.updatedAt = word.updatedAt();
@@ -456,11 +574,32 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
         return LotRecord({
             registrar: word.registrar(),
             gtin: word.gtin(),
-            lotCode: lot.lotCode,
+            lotCode: bytes32(lot.lotCode),
             metadataHash: lot.metadataHash,
             recalledAt: word.recalledAt(),
-            closed: word.closed()
+            closed: word.closed(),
+            unit: word.unit(),
+            stock: lot.stock,
+            itemQuantity: lot.itemQuantity
         });
+    }
+
+    /// @inheritdoc IProvenanceRegistry
+    function getContainer(bytes32 containerId) external view returns (ContainerRecord memory box) {
+        ItemWord word = _items[containerId];
+        if (!word.isContainer()) return box;
+        box.sscc = _containerSsccs[word.number()];
+        if (word.isPacked()) (box.container, box.custodian) = _outermost(word);
+        else box.custodian = word.custodian();
+        box.pendingReceiver = _openOffer(containerId, word);
+        box.custodyNonce = word.custodyNonce();
+        box.updatedAt = word.updatedAt();
+        box.level = word.level();
+    }
+
+    /// @inheritdoc IProvenanceRegistry
+    function containerIdOf(uint256 sscc) external pure returns (bytes32) {
+        return _gs1Key(0, bytes32(sscc));
     }
 
     /// @inheritdoc IProvenanceRegistry
@@ -520,19 +659,28 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
     // Internals
     // ------------------------------------------------------------------------------------------
 
-    /// @dev Checks the caller may register into `lotId` (one read of the lot's word and one of the
-    /// caller's registration epoch); returns the lot's GTIN and the item word every new item of
+    /// @dev Checks the caller may register `count` items into `lotId` (one read of the lot's word
+    /// and one of the caller's registration epoch; a measured lot's stock drawn on); returns the lot's GTIN and the item word every new item of
     /// this call starts with (custodian = caller, status Active, nonce 0).
-    function _beginRegistration(uint32 lotId) private view returns (uint256 gtin, ItemWord word) {
-        LotWord lot = _lots[lotId].word;
+    function _beginRegistration(uint32 lotId, uint256 count) private returns (uint256 gtin, ItemWord word) {
+        Lot storage stored = _lots[lotId];
+        LotWord lot = stored.word;
         address registrar = lot.registrar();
         if (registrar != msg.sender) {
             if (registrar == address(0)) revert UnknownLot(lotId);
             revert NotLotRegistrar(lotId, msg.sender, registrar);
         }
         if (!lot.acceptsItemsAt(_registrationEpochs[msg.sender])) _refuseRegistration(lotId, lot);
+        if (lot.isMeasured()) _draw(lotId, stored, count * stored.itemQuantity);
         gtin = lot.gtin();
         word = ItemWordLibrary.registered(msg.sender, lotId, block.timestamp);
+    }
+
+    /// @dev Takes `amount` from the stock of measured lot `lotId`, all or nothing.
+    function _draw(uint32 lotId, Lot storage lot, uint256 amount) private {
+        uint64 stock = lot.stock;
+        if (amount > stock) revert QuantityExceeded(lotId, amount, stock);
+        lot.stock = stock - uint64(amount);
     }
 
     /// @dev Why a lot of the caller's does not take items (its word is not at the caller's
@@ -581,19 +729,19 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
     }
 
     function _offer(address actor, bytes32 itemId, address to) private {
-        _movableItem(actor, itemId, to);
-        _pendingReceivers[itemId] = to;
+        ItemWord word = _movableItem(actor, itemId, to);
+        _offers[itemId] = uint256(uint160(to)) | (uint256(word.custodyNonce()) << 160);
         emit CustodyOffered(itemId, actor, to);
     }
 
     function _accept(address actor, bytes32 itemId) private {
-        address receiver = _pendingReceivers[itemId];
+        ItemWord word = _items[itemId];
+        address receiver = _openOffer(itemId, word);
         if (receiver == address(0)) revert NoPendingOffer(itemId);
         if (receiver != actor) revert NotPendingReceiver(itemId, actor, receiver);
-        ItemWord word = _items[itemId];
         // Claiming does not read offers: an item claimed while offered can no longer be accepted.
         if (word.isClaimed()) revert ItemAlreadyClaimed(itemId);
-        delete _pendingReceivers[itemId];
+        delete _offers[itemId];
         _items[itemId] = _moved(itemId, word, actor);
         emit CustodyTransferred(itemId, word.custodian(), actor);
     }
@@ -601,20 +749,20 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
     /// @dev A withdrawn offer advances the item's nonce, so a signed offer cannot be replayed.
     function _cancelOffer(address actor, bytes32 itemId) private {
         ItemWord word = _custodian(actor, itemId);
-        address receiver = _pendingReceivers[itemId];
+        address receiver = _openOffer(itemId, word);
         if (receiver == address(0)) revert NoPendingOffer(itemId);
-        delete _pendingReceivers[itemId];
+        delete _offers[itemId];
         _items[itemId] = _offerEnded(word);
         emit OfferCancelled(itemId, actor, receiver);
     }
 
     /// @dev A declined offer advances the item's nonce, so a signed offer cannot be replayed.
     function _rejectOffer(address actor, bytes32 itemId) private {
-        address receiver = _pendingReceivers[itemId];
+        ItemWord word = _items[itemId];
+        address receiver = _openOffer(itemId, word);
         if (receiver == address(0)) revert NoPendingOffer(itemId);
         if (receiver != actor) revert NotPendingReceiver(itemId, actor, receiver);
-        delete _pendingReceivers[itemId];
-        ItemWord word = _items[itemId];
+        delete _offers[itemId];
         _items[itemId] = _offerEnded(word);
         emit OfferRejected(itemId, word.custodian(), actor);
     }
@@ -628,8 +776,8 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
 
     function _sell(address actor, bytes32 itemId) private {
         ItemWord word = _custodiedItem(actor, itemId);
-        address pending = _pendingReceivers[itemId];
-        if (pending != address(0)) revert OfferPending(itemId, pending);
+        if (word.isContainer()) revert NotAnItem(itemId);
+        _checkNoOffer(itemId, word);
         _items[itemId] = word.soldAt(block.timestamp);
         emit ItemSold(itemId, actor);
     }
@@ -637,26 +785,113 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
     /// @dev Reverts unless the item exists and `actor` is its custodian; returns its word.
     function _custodian(address actor, bytes32 itemId) private view returns (ItemWord word) {
         word = _items[itemId];
+        _checkCustodian(actor, itemId, word);
+    }
+
+    /// @dev Reverts unless `word` (of `itemId`) is registered, not packed and held by `actor`.
+    function _checkCustodian(address actor, bytes32 itemId, ItemWord word) private view {
         if (!word.isRegistered()) revert UnknownItem(itemId);
         address custodian = word.custodian();
-        if (custodian != actor) revert NotCustodian(itemId, actor, custodian);
+        if (custodian != actor || word.isPacked()) {
+            if (word.isPacked()) revert ItemPacked(itemId, _containerAt(word.parent()));
+            revert NotCustodian(itemId, actor, custodian);
+        }
+    }
+
+    /// @dev The receiver of the open offer of `itemId` (whose word is `word`), or address(0).
+    function _openOffer(bytes32 itemId, ItemWord word) private view returns (address) {
+        uint256 offer_ = _offers[itemId];
+        return offer_ >> 160 == word.custodyNonce() ? address(uint160(offer_)) : address(0);
+    }
+
+    function _checkNoOffer(bytes32 itemId, ItemWord word) private view {
+        address pending = _openOffer(itemId, word);
+        if (pending != address(0)) revert OfferPending(itemId, pending);
+    }
+
+    /// @dev The id of container number `number`.
+    function _containerAt(uint32 number) private view returns (bytes32) {
+        return _gs1Key(0, bytes32(_containerSsccs[number]));
+    }
+
+    /// @dev The container a packed `word` is in and the custodian of its outermost container
+    /// (at most {ItemWordLibrary.MAX_LEVEL} reads: each container's level exceeds its contents').
+    function _outermost(ItemWord word) private view returns (bytes32 container, address custodian) {
+        container = _containerAt(word.parent());
+        ItemWord outer = _items[container];
+        while (outer.isPacked()) {
+            outer = _items[_containerAt(outer.parent())];
+        }
+        custodian = outer.custodian();
     }
 
     /// @dev As `_custodian`, and the item must be neither sold nor claimed.
     function _custodiedItem(address actor, bytes32 itemId) private view returns (ItemWord word) {
         word = _custodian(actor, itemId);
-        if (!word.isActive()) {
-            if (word.isClaimed()) revert ItemAlreadyClaimed(itemId);
-            revert ItemAlreadySold(itemId);
+        if (!word.isActive()) _refuseInactive(itemId, word);
+    }
+
+    /// @dev Reverts with why the item cannot move: claimed or sold.
+    function _refuseInactive(bytes32 itemId, ItemWord word) private pure {
+        if (word.isClaimed()) revert ItemAlreadyClaimed(itemId);
+        revert ItemAlreadySold(itemId);
+    }
+
+    /// @dev Emits `ContainerPacked` or `ContainerUnpacked` (`topic0`) for the caller: the ABI
+    /// encoding of `contents` is copied from calldata in one go (the events' gas is per item).
+    function _emitContents(bytes32 topic0, bytes32 containerId, bytes32[] calldata contents) private {
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            let size := shl(5, contents.length)
+            mstore(m, 0x20)
+            mstore(add(m, 0x20), contents.length)
+            calldatacopy(add(m, 0x40), contents.offset, size)
+            log3(m, add(0x40, size), topic0, containerId, caller())
         }
+    }
+
+    /// @dev The storage slot of the `_items` mapping (for the packing loops).
+    function _itemsSlot() private pure returns (uint256 slot) {
+        assembly ("memory-safe") {
+            slot := _items.slot
+        }
+    }
+
+    /// @dev Why `id` (word `word`) cannot be packed by the caller; always reverts.
+    function _refusePacking(bytes32 id, ItemWord word) private view {
+        _checkCustodian(msg.sender, id, word);
+        _refuseInactive(id, word);
+    }
+
+    /// @dev Checks a container or nonce-exhausted word about to be packed into `containerId`;
+    /// returns the container level needed so far.
+    function _packedInner(bytes32 containerId, bytes32 id, ItemWord word, uint8 level) private pure returns (uint8) {
+        if (word.isNonceExhausted()) revert CustodyNonceExhausted(id);
+        if (id == containerId) revert NotAnItem(id);
+        uint8 inner = word.level();
+        if (inner >= level) level = inner + 1;
+        if (level > ItemWordLibrary.MAX_LEVEL) revert ContainerTooDeep(containerId);
+        return level;
+    }
+
+    /// @dev The word of the new container `containerId` for SSCC `sscc` (valid, its company prefix
+    /// the caller's), numbered next; the caller writes it.
+    function _createContainer(bytes32 containerId, uint256 sscc) private returns (ItemWord) {
+        if (sscc >= _SSCC_LIMIT || !_hasCheckDigit(sscc, 17)) revert InvalidSscc(sscc);
+        // The first 12 of the 16 digits between extension digit and check digit hold the prefix.
+        address owner = _prefixOwner((sscc / 1e5) % _GTIN_BODY_LIMIT, _GTIN_BODY_DIGITS);
+        if (owner != msg.sender) revert SsccNotOwned(sscc, msg.sender, owner);
+        uint32 number = ++_containerCount;
+        _containerSsccs[number] = sscc;
+        emit ContainerCreated(containerId, sscc, msg.sender);
+        return ItemWordLibrary.created(msg.sender, number, block.timestamp);
     }
 
     /// @dev As `_custodiedItem`, plus a valid receiver and no open offer.
     function _movableItem(address actor, bytes32 itemId, address to) private view returns (ItemWord word) {
         word = _custodiedItem(actor, itemId);
         if (to == address(0) || to == actor) revert InvalidReceiver(to);
-        address pending = _pendingReceivers[itemId];
-        if (pending != address(0)) revert OfferPending(itemId, pending);
+        _checkNoOffer(itemId, word);
     }
 
     /// @dev The word after custody moves to `to`: new custodian, nonce + 1, updatedAt = now.
@@ -695,9 +930,10 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
         view
         returns (address actor)
     {
-        actor = _pendingReceivers[itemId];
+        ItemWord word = _items[itemId];
+        actor = _openOffer(itemId, word);
         if (actor == address(0)) revert NoPendingOffer(itemId);
-        _checkSigned(actor, typeHash, itemId, _items[itemId], deadline, signature);
+        _checkSigned(actor, typeHash, itemId, word, deadline, signature);
     }
 
     function _checkSigned(
@@ -816,16 +1052,21 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
         return (uint256(length) << 64) | prefix;
     }
 
-    /// @dev GTIN-14 check digit: weights 3,1,3,... from the digit left of the check digit.
     function _checkGtin(uint256 gtin) private pure {
-        if (gtin == 0 || gtin >= _GTIN_LIMIT) revert InvalidGtin(gtin);
-        uint256 rest = gtin / 10;
+        if (gtin >= _GTIN_LIMIT || !_hasCheckDigit(gtin, 13)) revert InvalidGtin(gtin);
+    }
+
+    /// @dev GS1 check digit of a nonzero number of `digits` digits plus its check digit: weights
+    /// 3,1,3,... from the digit left of the check digit.
+    function _hasCheckDigit(uint256 value, uint256 digits) private pure returns (bool) {
+        if (value == 0) return false;
+        uint256 rest = value / 10;
         uint256 sum;
-        for (uint256 i; i < 13; ++i) {
+        for (uint256 i; i < digits; ++i) {
             sum += (rest % 10) * (i % 2 == 0 ? 3 : 1);
             rest /= 10;
         }
-        if ((10 - (sum % 10)) % 10 != gtin % 10) revert InvalidGtin(gtin);
+        return (10 - (sum % 10)) % 10 == value % 10;
     }
 
     /// @dev keccak256(abi.encode(gtin, code)): the item id for a serial, the lot key for a lot code.

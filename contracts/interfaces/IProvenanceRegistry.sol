@@ -41,6 +41,23 @@ pragma solidity 0.8.37;
 /// GTIN it still owns (one `renewLot` each); the price of a single read per registration.
 /// Closing and recalling a lot check the role itself: a registrar without REGISTRAR_ROLE may do
 /// neither (the admin always may); one that only lost the lot's GTIN may still recall it.
+///
+/// Quantities. A measured lot (`registerMeasuredLot`, `registerTransformedLot`) declares how much
+/// it holds (an integer count of its unit: grams, millilitres or each) and each item's net
+/// quantity; the lot keeps its stock, and registering items into it or using it as an input of a
+/// transformation draws on the stock, all or nothing (`QuantityExceeded`). A transformation (a
+/// blend of harvests) makes a new lot from lots of the caller's, in one unit, and may not make
+/// more than it consumed: the mass balance is on chain. Lots of `registerLot` declare nothing.
+///
+/// Containers. A logistic unit (a case, a pallet) is identified by its GS1 SSCC (AI 00, 18
+/// digits); its id is `keccak256(abi.encode(uint256(0), uint256 sscc))` (GTIN 0 names no GTIN,
+/// so no item or lot key collides). The custodian packs items or containers it holds into a
+/// container (`pack`, creating it on first use: the SSCC's company prefix must be assigned to the
+/// caller) and takes them out (`unpack`); each is one write per item. Every custody action works
+/// on a container id as on an item id and moves all it holds in one write; a packed item reads as
+/// held by its outermost container's custodian and cannot move, be sold or be observed on its own
+/// until unpacked. Packing and unpacking advance the nonce of the container and of each item, so
+/// offers and signatures made before no longer work. Containers nest up to 7 levels.
 interface IProvenanceRegistry {
     // ------------------------------------------------------------------------------------------
     // Types
@@ -52,6 +69,14 @@ interface IProvenanceRegistry {
         Active, // registered, in the supply chain
         Sold, // sold to an end customer; can no longer move
         Claimed // its hidden code was used (the pack was opened by its buyer); can no longer move
+    }
+
+    /// @notice The unit a measured lot counts its quantity in (UN/CEFACT Rec. 20: GRM, MLT, H87).
+    enum QuantityUnit {
+        None, // no declared quantity
+        Each,
+        Gram,
+        Millilitre
     }
 
     /// @notice Everything the chain knows about an item now, in one read.
@@ -69,6 +94,18 @@ interface IProvenanceRegistry {
         bool recalled;
         uint40 recalledAt; // 0 unless recalled
         bool lotClosed; // no more items can be registered into the lot
+        bytes32 container; // the container it is packed in (its custodian is the outermost's), or 0
+    }
+
+    /// @notice A container (GS1 SSCC) now; all zero if it was never created.
+    struct ContainerRecord {
+        uint256 sscc;
+        address custodian; // the custodian of its outermost container
+        address pendingReceiver;
+        bytes32 container; // the container it is packed in, or 0
+        uint16 custodyNonce;
+        uint40 updatedAt;
+        uint8 level; // 1 + the highest level ever packed into it; an item's is 0
     }
 
     /// @notice A lot: one GTIN, one lot code, one registrar.
@@ -79,6 +116,9 @@ interface IProvenanceRegistry {
         bytes32 metadataHash;
         uint40 recalledAt; // 0 unless recalled
         bool closed; // no more items can be registered into the lot
+        QuantityUnit unit; // None: the lot declared no quantity
+        uint64 stock; // what is left of its quantity (in `unit`)
+        uint32 itemQuantity; // each item's net quantity, drawn from the stock at registration
     }
 
     // ------------------------------------------------------------------------------------------
@@ -131,6 +171,24 @@ interface IProvenanceRegistry {
     /// @notice Someone holding the item's hidden code claimed it: the pack was opened by its buyer.
     /// `custodian` held the item then (a retailer, or the seller of a sold item).
     event ItemClaimed(bytes32 indexed itemId, address indexed custodian);
+    /// @notice A measured lot declared its quantity (see "Quantities").
+    event LotQuantityDeclared(uint32 indexed lotId, uint64 quantity, uint32 itemQuantity, QuantityUnit unit);
+    /// @notice Lot `lotId` (registered just before, same transaction) was made from `inputLotIds`,
+    /// consuming `inputQuantities` of them; it holds `quantity` (at most their sum) in `unit`.
+    event LotTransformed(
+        uint32 indexed lotId,
+        uint32[] inputLotIds,
+        uint64[] inputQuantities,
+        uint64 quantity,
+        uint32 itemQuantity,
+        QuantityUnit unit
+    );
+    /// @notice Container `containerId` (SSCC `sscc`) was created by its first packing.
+    event ContainerCreated(bytes32 indexed containerId, uint256 indexed sscc, address indexed custodian);
+    /// @notice `custodian` packed `contents` (items or containers) into `containerId`.
+    event ContainerPacked(bytes32 indexed containerId, address indexed custodian, bytes32[] contents);
+    /// @notice `custodian` took `contents` out of `containerId`; it now holds each of them.
+    event ContainerUnpacked(bytes32 indexed containerId, address indexed custodian, bytes32[] contents);
 
     // ------------------------------------------------------------------------------------------
     // Errors
@@ -207,6 +265,27 @@ interface IProvenanceRegistry {
     error EmptyBatch();
     /// @notice The item has changed custody 65,535 times; it cannot move again.
     error CustodyNonceExhausted(bytes32 itemId);
+    /// @notice A quantity must be positive, an item quantity at least 1, a unit not None, and a
+    /// transformation's inputs and quantities must be non-empty lists of the same length.
+    error InvalidQuantity();
+    /// @notice Lot `lotId` has `stock` left, less than the `requested` quantity.
+    error QuantityExceeded(uint32 lotId, uint256 requested, uint256 stock);
+    /// @notice Lot `lotId` declared no quantity (or another unit than the transformation's).
+    error UnitMismatch(uint32 lotId, QuantityUnit unit, QuantityUnit expected);
+    /// @notice A transformation may not make more (`quantity`) than it consumed (`consumed`).
+    error OutputExceedsInputs(uint256 quantity, uint256 consumed);
+    /// @notice `sscc` is not an 18-digit SSCC with a valid check digit.
+    error InvalidSscc(uint256 sscc);
+    /// @notice The company prefix of `sscc` is not assigned to `account` (it is `owner`'s).
+    error SsccNotOwned(uint256 sscc, address account, address owner);
+    /// @notice `id` is packed in container `containerId`: act on the container, or unpack it.
+    error ItemPacked(bytes32 id, bytes32 containerId);
+    /// @notice `id` is not packed in container `containerId`.
+    error NotInContainer(bytes32 id, bytes32 containerId);
+    /// @notice `id` is a container: it cannot be sold, claimed or packed into itself.
+    error NotAnItem(bytes32 id);
+    /// @notice Packing would nest containers deeper than 7 levels.
+    error ContainerTooDeep(bytes32 containerId);
 
     // ------------------------------------------------------------------------------------------
     // Administration (DEFAULT_ADMIN_ROLE; two-step transfer via AccessControlDefaultAdminRules)
@@ -258,6 +337,31 @@ interface IProvenanceRegistry {
     /// (see "Texts"). The lot records the caller's registration epoch. Emits `LotRegistered`.
     /// @return lotId The new lot's id (1, 2, 3, ...).
     function registerLot(uint256 gtin, bytes32 lotCode, bytes32 metadataHash) external returns (uint32 lotId);
+
+    /// @notice As {registerLot}, declaring the lot's `quantity` in `unit` and each item's net
+    /// `itemQuantity` (see "Quantities"). Emits `LotRegistered`, then `LotQuantityDeclared`.
+    function registerMeasuredLot(
+        uint256 gtin,
+        bytes32 lotCode,
+        bytes32 metadataHash,
+        uint64 quantity,
+        uint32 itemQuantity,
+        QuantityUnit unit
+    ) external returns (uint32 lotId);
+
+    /// @notice As {registerLot}, for a lot made from the caller's measured lots `inputLotIds`
+    /// (a blend; repeated ids draw twice), consuming `inputQuantities` of each; all share one unit,
+    /// which the new lot gets, and `quantity` is at most their sum. Inputs may not be recalled.
+    /// Emits `LotRegistered`, then `LotTransformed`.
+    function registerTransformedLot(
+        uint256 gtin,
+        bytes32 lotCode,
+        bytes32 metadataHash,
+        uint32[] calldata inputLotIds,
+        uint64[] calldata inputQuantities,
+        uint64 quantity,
+        uint32 itemQuantity
+    ) external returns (uint32 lotId);
 
     /// @notice Registers one item with serial `serial` into lot `lotId`; the caller becomes custodian.
     /// @dev The caller must be the lot's registrar and still hold REGISTRAR_ROLE and own the lot's
@@ -374,6 +478,17 @@ interface IProvenanceRegistry {
         bytes calldata toSignature
     ) external;
 
+    /// @notice Packs `contents` (items or containers the caller holds, none packed, none sold or
+    /// claimed) into the container with SSCC `sscc`, creating it on first use (the SSCC's company
+    /// prefix must be assigned to the caller; emits `ContainerCreated`). The container must be
+    /// held by the caller, not packed itself and have no open offer. Emits `ContainerPacked`.
+    /// @return containerId The container's id (see "Containers").
+    function pack(uint256 sscc, bytes32[] calldata contents) external returns (bytes32 containerId);
+
+    /// @notice Takes `contents` out of container `containerId` (held by the caller, not packed,
+    /// no open offer); the caller holds each of them. Emits `ContainerUnpacked`.
+    function unpack(bytes32 containerId, bytes32[] calldata contents) external;
+
     /// @notice Records an observation (`bizStep`, e.g. "inspecting": 1-32 bytes of printable ASCII,
     /// left-aligned, zero-padded) with the hash of its data, without changing custody. Custodian only.
     /// Advances `custodyNonce`, as every signed action does.
@@ -413,6 +528,12 @@ interface IProvenanceRegistry {
     /// registrar lost REGISTRAR_ROLE or a GTIN after the lot was registered or last renewed (see
     /// "Registration epochs"). Reverts with `UnknownLot` if there is no such lot.
     function lotNeedsRenewal(uint32 lotId) external view returns (bool);
+
+    /// @notice A container's record (all zero if it was never created).
+    function getContainer(bytes32 containerId) external view returns (ContainerRecord memory);
+
+    /// @notice The id of the container with SSCC `sscc` (whether or not it exists).
+    function containerIdOf(uint256 sscc) external pure returns (bytes32);
 
     /// @notice The id of the lot with `gtin` and `lotCode`, or 0 if there is none.
     function lotIdOf(uint256 gtin, bytes32 lotCode) external view returns (uint32);

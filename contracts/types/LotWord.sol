@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.37;
 
+import {IProvenanceRegistry} from "../interfaces/IProvenanceRegistry.sol";
+
 /// @dev The first storage word of a lot: all that registering an item into it reads.
 ///
 ///     bits     [0, 160)   registrar   the brand that registered the lot; zero: no such lot
@@ -10,13 +12,16 @@ pragma solidity 0.8.37;
 ///                                     last renewed); once recalled: the recall's block time
 ///              248        recalled
 ///              249        closed
+///              [250, 252) unit        IProvenanceRegistry.QuantityUnit: None for a lot without a
+///                                     declared quantity (no mass balance); else the unit its
+///                                     quantity, stock and item quantity are counted in
 ///
 /// The stamp is one field for two values because a recall is final: a recalled lot never takes
 /// items again, so its epoch no longer matters. 40 bits hold any epoch: only the admin's
 /// revocations, releases and reassignments (and a registrar renouncing its role) advance one.
-/// The bits above the GTIN (`word >> 208`) of a lot that takes items equal its registrar's
-/// current epoch exactly: recalled and closed set bits above the stamp, so {acceptsItemsAt} is
-/// one comparison.
+/// The bits above the GTIN (`word >> 208`, the unit masked out) of a lot that takes items equal
+/// its registrar's current epoch exactly: recalled and closed set bits above the stamp, so
+/// {acceptsItemsAt} is one comparison.
 type LotWord is uint256;
 
 using LotWordLibrary for LotWord global;
@@ -30,10 +35,26 @@ library LotWordLibrary {
     uint256 private constant _CLOSED_BIT = 1 << 249;
     uint256 private constant _GTIN_MASK = (1 << 48) - 1;
     uint256 private constant _STAMP_MASK = uint256(type(uint40).max) << _STAMP_SHIFT;
+    uint256 private constant _UNIT_SHIFT = 250;
+    uint256 private constant _UNIT_MASK = uint256(3) << _UNIT_SHIFT;
 
     /// @dev The word of a lot `registrar` registers for `gtin` at registration epoch `epoch`.
     function opened(address registrar_, uint256 gtin_, uint40 epoch_) internal pure returns (LotWord) {
         return LotWord.wrap(uint256(uint160(registrar_)) | (gtin_ << _GTIN_SHIFT) | (uint256(epoch_) << _STAMP_SHIFT));
+    }
+
+    /// @dev The lot word with quantity unit `unit_` (set once, when the lot is opened).
+    function withUnit(LotWord word, IProvenanceRegistry.QuantityUnit unit_) internal pure returns (LotWord) {
+        return LotWord.wrap(LotWord.unwrap(word) | (uint256(uint8(unit_)) << _UNIT_SHIFT));
+    }
+
+    function unit(LotWord word) internal pure returns (IProvenanceRegistry.QuantityUnit) {
+        return IProvenanceRegistry.QuantityUnit(uint8(LotWord.unwrap(word) >> _UNIT_SHIFT) & 3);
+    }
+
+    /// @dev True when the lot declared a quantity: items and transformations draw on its stock.
+    function isMeasured(LotWord word) internal pure returns (bool) {
+        return LotWord.unwrap(word) & _UNIT_MASK != 0;
     }
 
     /// @dev The lot's registrar; address(0) if there is no such lot.
@@ -61,7 +82,7 @@ library LotWordLibrary {
     /// @dev True when the lot is neither recalled nor closed and was registered or last renewed at
     /// registration epoch `epoch` (its registrar's current one): it takes items.
     function acceptsItemsAt(LotWord word, uint40 epoch_) internal pure returns (bool) {
-        return LotWord.unwrap(word) >> _STAMP_SHIFT == epoch_;
+        return (LotWord.unwrap(word) & ~_UNIT_MASK) >> _STAMP_SHIFT == epoch_;
     }
 
     /// @dev The word of the lot renewed at registration epoch `epoch` (the lot is not recalled).

@@ -177,6 +177,38 @@ _SENTENCES: dict[str, Callable[[_Args], str]] = {
     "CustodyNonceExhausted": lambda a: (
         f"item {_hex(a['itemId'])} has moved 65,535 times and cannot move again."
     ),
+    "InvalidQuantity": lambda a: (
+        "a quantity must be a positive whole number of its unit, an item's quantity at least 1, and a "
+        "blend needs as many input quantities as input lots; correct the numbers."
+    ),
+    "QuantityExceeded": lambda a: (
+        f"lot {a['lotId']} has {a['stock']} left, less than the {a['requested']} asked for; "
+        "register fewer items or draw less from it."
+    ),
+    "UnitMismatch": lambda a: (
+        f"lot {a['lotId']} counts in {_unit(a['unit'])}, not {_unit(a['expected'])}; "
+        "blend only lots with a declared quantity in one unit."
+    ),
+    "OutputExceedsInputs": lambda a: (
+        f"the new lot's quantity {a['quantity']} is more than the {a['consumed']} taken from its inputs; "
+        "declare at most what went in."
+    ),
+    "InvalidSscc": lambda a: (
+        f"SSCC {a['sscc']:018d} is not valid (18 digits with a GS1 check digit); copy it from the label again."
+    ),
+    "SsccNotOwned": lambda a: (
+        f"the company prefix of SSCC {a['sscc']:018d} is {_holder(a['owner'])}, not yours ({a['account']}); "
+        "build SSCCs from your own prefix, or ask the registry admin to assign it."
+    ),
+    "ItemPacked": lambda a: (
+        f"{_hex(a['id'])} is packed in container {_hex(a['containerId'])}; move the container, "
+        "or unpack it first (`supplytrace unpack`)."
+    ),
+    "NotInContainer": lambda a: f"{_hex(a['id'])} is not packed in container {_hex(a['containerId'])}.",
+    "NotAnItem": lambda a: f"{_hex(a['id'])} is a container; sell, claim or pack the items in it instead.",
+    "ContainerTooDeep": lambda a: (
+        f"packing into container {_hex(a['containerId'])} would nest containers more than 7 deep."
+    ),
     "AccessControlBadConfirmation": lambda a: "only an account can renounce its own role.",
     "AccessControlEnforcedDefaultAdminRules": lambda a: (
         "the admin role moves only by the two-step admin transfer "
@@ -197,6 +229,15 @@ _SENTENCES: dict[str, Callable[[_Args], str]] = {
         f"{a['account']} lacks the role this needs (the registry admin's); sign with the admin account."
     ),
 }
+
+
+def _holder(owner: Any) -> str:
+    return "assigned to nobody" if int(str(owner), 16) == 0 else f"{owner}'s"
+
+
+def _unit(value: Any) -> str:
+    names = {0: "no declared quantity", 1: "units", 2: "grams", 3: "millilitres"}
+    return names.get(int(value), f"unit {value}")
 
 
 def explain_custom_error(name: str, args: Mapping[str, Any]) -> str | None:

@@ -79,6 +79,38 @@ def item_id(gtin: str | int, serial: str) -> bytes:
     return item_id_of(normalize_gtin(gtin), check_code(serial))
 
 
+def normalize_sscc(value: str | int) -> str:
+    """The 18 digits of a GS1 SSCC (AI 00, a case's or pallet's code), check digit verified."""
+    from biip import ParseError
+    from biip.sscc import Sscc
+
+    text = str(value).strip()
+    if not (text.isascii() and text.isdigit()) or len(text) != 18:
+        raise IdentityError(f"SSCC {text!r} must be 18 digits (the number after (00) on the label).")
+    try:
+        Sscc.parse(text)
+    except ParseError as exc:
+        raise IdentityError(f"SSCC {text!r} is not valid: {exc}") from None
+    if int(text) == 0:
+        raise IdentityError("SSCC 0 is not an SSCC; use the code printed on the case or pallet.")
+    return text
+
+
+def container_id(sscc: str | int) -> bytes:
+    """The registry's id of the container with SSCC ``sscc``: ``keccak256(abi.encode(0, sscc))``
+    (GTIN 0 names no GTIN, so no item key collides); ``ProvenanceRegistry.containerIdOf``."""
+    return keccak((0).to_bytes(32, "big") + int(normalize_sscc(sscc)).to_bytes(32, "big"))
+
+
+def sscc_with_check_digit(body: str) -> str:
+    """The SSCC of its first 17 digits (extension digit, company prefix, serial reference)."""
+    from biip.checksums import gs1_standard_check_digit
+
+    if not (body.isascii() and body.isdigit()) or len(body) != 17:
+        raise IdentityError(f"{body!r} must be the 17 digits of an SSCC before its check digit.")
+    return body + str(gs1_standard_check_digit(body))
+
+
 def parse_item_id(value: str) -> bytes:
     """A 0x-prefixed 64-hex-digit item id as bytes."""
     text = value.strip().lower()

@@ -49,7 +49,8 @@ class Dependency:
 
 @dataclass(frozen=True)
 class SolidityConfig:
-    """``solidity`` of ``ape-config.yaml``: version ``0.8.37``, EVM version, optimizer runs."""
+    """``solidity`` of ``ape-config.yaml``: version ``0.8.37``, EVM version, optimizer runs, and
+    the IR pipeline (``via_ir``)."""
 
     project: Path
     version: str
@@ -59,12 +60,15 @@ class SolidityConfig:
     contracts_folder: str
     remappings: tuple[tuple[str, str], ...]  # (prefix, source unit prefix) as ape rewrites them
     dependencies: tuple[tuple[str, Dependency], ...]  # (source unit prefix, dependency)
+    via_ir: bool = False
 
     def settings(self) -> dict[str, Any]:
         """solc's ``settings`` (without ``outputSelection`` and ``remappings``)."""
         settings: dict[str, Any] = {"optimizer": {"enabled": self.optimize, "runs": self.runs}}
         if self.evm_version:
             settings["evmVersion"] = self.evm_version
+        if self.via_ir:
+            settings["viaIR"] = True
         return settings
 
 
@@ -108,6 +112,7 @@ def solidity_config(project: Path) -> SolidityConfig:
         contracts_folder=contracts_folder,
         remappings=tuple(remappings),
         dependencies=tuple(dependencies),
+        via_ir=bool(solidity.get("via_ir", False)),
     )
 
 

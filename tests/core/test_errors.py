@@ -70,8 +70,10 @@ def inputs_for(error: str) -> dict:
 
 def test_interface__errors_parsed__the_known_count():
     # 27, then LotNeedsRenewal, InvalidBizStep, EmptyBrandName (issue #11), then InvalidCode,
-    # ItemAlreadyClaimed, InvalidCodeRoot (issue #13)
-    assert len(ERRORS) == 33
+    # ItemAlreadyClaimed, InvalidCodeRoot (issue #13), then InvalidQuantity, QuantityExceeded,
+    # UnitMismatch, OutputExceedsInputs, InvalidSscc, SsccNotOwned, ItemPacked, NotInContainer,
+    # NotAnItem, ContainerTooDeep (issue #14)
+    assert len(ERRORS) == 43
     assert ERRORS["GtinNotOwned"] == [("uint256", "gtin"), ("address", "account"), ("address", "owner")]
     assert ERRORS["EmptyBatch"] == []
 
