@@ -12,7 +12,8 @@ network: the layers above (``supplytrace.chain``, then the indexer, the page, ba
 - :mod:`.records` — ``ItemStatus``, ``ItemRecord``, ``LotRecord``, roles.
 - :mod:`.reducer` — how events change items, lots, participants and assignments.
 - :mod:`.story` — an event as a plain-language step; an item's status in words.
-- :mod:`.epcis` — the GS1 EPCIS 2.0 mapping.
+- :mod:`.epcis` — the GS1 EPCIS 2.0 mapping; :mod:`.epcis_builders` builds its events,
+  :mod:`.epcis_validation` checks a document against GS1's schema (:mod:`.epcis_schema`).
 - :mod:`.ids` — GS1 keys, item ids, Digital Link URIs, the row validators of batch files.
 - :mod:`.errors` — ``SupplytraceError`` and the sentences of the contract's custom errors.
 """

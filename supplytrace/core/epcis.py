@@ -1,40 +1,71 @@
 """GS1 EPCIS 2.0 JSON-LD export of items' (or a lot's) histories.
 
-One ``ObjectEvent`` per fact, with CBV 2.0 business steps and dispositions:
+One EPCIS event per fact, with CBV 2.0 business steps and dispositions (the events themselves
+are built in :mod:`supplytrace.core.epcis_builders`):
 
-| registry event              | action  | bizStep          | disposition   | also                          |
-|-----------------------------|---------|------------------|---------------|-------------------------------|
-| ItemRegistered              | ADD     | commissioning    | active        | ilmd lot number               |
-| CustodyOffered              | OBSERVE | shipping         | in_transit    | source / destination parties  |
-| OfferCancelled, OfferRejected | OBSERVE | void_shipping  | active        | source / destination parties  |
-| CustodyTransferred          | OBSERVE | receiving        | in_progress   | source / destination parties; |
-|                             |         |                  |               | a signed one-transaction      |
-|                             |         |                  |               | handoff (no open offer) also  |
-|                             |         |                  |               | gets its shipping event       |
-| ItemObserved                | OBSERVE | the recorded step (CBV term, else a URN) | — | data hash       |
-| ItemSold                    | OBSERVE | retail_selling   | retail_sold   |                               |
-| ItemClaimed                 | OBSERVE | decommissioning  | inactive      | the holder before the claim   |
-| LotRecalled                 | OBSERVE | —                | recalled      | the reason (a disposition     |
-|                             |         |                  |               | change of every item listed)  |
+| registry event         | EPCIS ...Event     | bizStep           | disposition | also                       |
+|------------------------|--------------------|-------------------|-------------|----------------------------|
+| ItemRegistered         | Object ADD         | commissioning     | active      | ilmd lot number            |
+| CustodyOffered         | Object OBSERVE     | shipping          | in_transit  | source, destination        |
+| OfferCancelled,        | Object OBSERVE     | void_shipping     | active      | source, destination        |
+| OfferRejected          |                    |                   |             |                            |
+| CustodyTransferred     | Object OBSERVE     | receiving         | in_progress | source, destination; a     |
+|                        |                    |                   |             | signed one-transaction     |
+|                        |                    |                   |             | handoff (no open offer)    |
+|                        |                    |                   |             | also gets its shipping     |
+| ItemObserved           | Object OBSERVE     | the recorded step | —           | data hash; the step: its   |
+|                        |                    |                   |             | CBV term, else a URN       |
+| ItemSold               | Object OBSERVE     | retail_selling    | retail_sold |                            |
+| ItemClaimed            | Object OBSERVE     | decommissioning   | inactive    | the holder then            |
+| LotRecalled            | Object OBSERVE     | —                 | recalled    | the reason; every item     |
+|                        |                    |                   |             | of the lot exported        |
+| a blend (a new lot)    | Transformation     | commissioning     | active      | input / output lots and    |
+|                        |                    |                   |             | quantities (GRM, MLT, n)   |
+| packing a container    | Aggregation ADD    | packing           | in_progress | parentID: its SSCC;        |
+| unpacking it           | Aggregation DELETE | unpacking         | in_progress | childEPCs: its contents    |
+| a container's custody  | Object OBSERVE     | as an item        | as an item  | epcList: the SSCC alone;   |
+| step (offer, ...)      |                    |                   |             | the contents move with it  |
+
+A container's contents move with it and are not listed again. EPCIS defines an aggregation as
+objects so strongly linked that they "will all occupy the same location at the same time, until
+such time as they are disaggregated": from the ``AggregationEvent`` ADD (``packing``) until its
+DELETE (``unpacking``) the children are wherever the parent is. So a pallet's custody step is one
+``ObjectEvent`` on its SSCC, the usual EPCIS practice (aggregation inference): a reader finds
+which items moved from the packing and unpacking events, and the chain keeps no other list.
+``AggregationEvent`` OBSERVE (a count of a container's contents) is not used: the chain records
+packing and unpacking, not recounts.
 
 Items are identified by their GS1 Digital Link URI on ``https://id.gs1.org`` (EPCIS 2.0 accepts
-them in ``epcList``); parties by ``did:pkh:eip155:<chain id>:<address>`` (possessing party).
+them in ``epcList``), lots by their class-level link (``/01/{gtin}/10/{lot}``), containers by
+``/00/{sscc}``; parties by ``did:pkh:eip155:<chain id>:<address>`` (possessing party).
 Every event carries where it is on chain in ``supplytrace:`` extension fields (chain id,
 registry, transaction hash, block number, log index), and a stable ``eventID`` derived from
 them, so an export can always be checked against the chain. Lots' own registration and closing,
 names, roles and GTIN assignments and committed hidden codes are not physical events and are left
 out. A relayed action is the same event as a direct one: its actor is the signer it names.
+:func:`supplytrace.core.epcis_validation.validate_epcis` checks a document against GS1's
+EPCIS 2.0 JSON Schema (tests check every mapping above with it).
 """
 
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, assert_never
 from urllib.parse import quote
 
+from supplytrace.core.epcis_builders import (
+    EPCIS_CONTEXT,
+    EXTENSION_NAMESPACE,
+    EXTENSION_PREFIX,
+    ID_RESOLVER,
+    OnChain,
+    custody_event,
+    event_time,
+    item_link,
+    object_event,
+)
 from supplytrace.core.events import (
     BrandNamed,
     BrandUnnamed,
@@ -62,11 +93,15 @@ from supplytrace.core.events import (
 )
 from supplytrace.core.ids import ItemKey
 
-EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/epcis-context.jsonld"
-EXTENSION_PREFIX = "supplytrace"
-EXTENSION_NAMESPACE = "urn:supplytrace:epcis:"
-ID_RESOLVER = "https://id.gs1.org"
-_EVENT_ID_NAMESPACE = uuid.UUID("6f1c1f3e-4b8e-5c7a-9d3e-2a4b5c6d7e8f")
+__all__ = [
+    "CBV_BIZ_STEPS",
+    "EPCIS_CONTEXT",
+    "EXTENSION_NAMESPACE",
+    "EXTENSION_PREFIX",
+    "ID_RESOLVER",
+    "ItemStory",
+    "epcis_document",
+]
 
 #: CBV 2.0 business steps a recorded observation may name (anything else becomes a URN).
 CBV_BIZ_STEPS = frozenset(
@@ -90,16 +125,6 @@ class ItemStory:
     events: Sequence[Logged]  # chain order, block times set
 
 
-def _epc(key: ItemKey) -> str:
-    """The item's canonical identifier: its Digital Link on id.gs1.org, GTIN + serial only (the
-    lot goes in the commissioning event's ilmd)."""
-    return ItemKey(key.gtin, key.serial).digital_link(ID_RESOLVER)
-
-
-def _time(timestamp: int) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(timestamp))
-
-
 def _biz_step(raw: bytes) -> str:
     """A recorded business step: its CBV term, else a URN of its bytes (percent-encoded, so any
     byte a custodian chose stays valid, distinct and readable)."""
@@ -114,109 +139,59 @@ class _Builder:
         self.chain_id = chain_id
         self.registry = registry
 
-    def party(self, address: str) -> str:
-        return f"did:pkh:eip155:{self.chain_id}:{address}"
-
-    def event(
-        self, source: Logged, epcs: list[str], action: str, *, part: str = "", **fields: Any
-    ) -> dict[str, Any]:
-        event_id = uuid.uuid5(
-            _EVENT_ID_NAMESPACE,
-            f"{self.chain_id}:{self.registry.lower()}:{source.tx_hash}:{source.log_index}:{part}:{','.join(epcs)}",
-        )
-        out: dict[str, Any] = {
-            "type": "ObjectEvent",
-            "eventID": f"urn:uuid:{event_id}",
-            "eventTime": _time(source.timestamp or 0),
-            "eventTimeZoneOffset": "+00:00",
-            "epcList": epcs,
-            "action": action,
-        }
-        out.update({k: v for k, v in fields.items() if v is not None})
-        p = EXTENSION_PREFIX
-        out.update(
-            {
-                f"{p}:event": source.name,
-                f"{p}:chainId": self.chain_id,
-                f"{p}:registry": self.registry,
-                f"{p}:transactionHash": source.tx_hash,
-                f"{p}:blockNumber": source.block_number,
-                f"{p}:logIndex": source.log_index,
-            }
-        )
-        return out
-
-    def parties(self, sender: str, receiver: str) -> dict[str, Any]:
-        return {
-            "sourceList": [{"type": "possessing_party", "source": self.party(sender)}],
-            "destinationList": [{"type": "possessing_party", "destination": self.party(receiver)}],
-        }
+    def place(self, log: Logged) -> OnChain:
+        return OnChain.of(log, chain_id=self.chain_id, registry=self.registry)
 
     def item_events(self, story: ItemStory) -> list[dict[str, Any]]:
         """The item's physical events; a lot recall is added once per document (:func:`epcis_document`)."""
-        epc = [_epc(story.key)]
+        epc = item_link(story.key)
         out: list[dict[str, Any]] = []
         offered = False
         for log in story.events:
             event = log.event
+            place = self.place(log)
             match event:
                 case ItemRegistered():
                     lot = {"cbvmda:lotNumber": story.key.lot} if story.key.lot else None
                     out.append(
-                        self.event(log, epc, "ADD", bizStep="commissioning", disposition="active", ilmd=lot)
+                        object_event(
+                            place, [epc], "ADD", bizStep="commissioning", disposition="active", ilmd=lot
+                        )
                     )
                 case CustodyOffered():
                     offered = True
-                    parties = self.parties(event.from_, event.to)
-                    out.append(
-                        self.event(
-                            log, epc, "OBSERVE", bizStep="shipping", disposition="in_transit", **parties
-                        )
-                    )
+                    out.append(custody_event(place, epc, "shipping", event.from_, event.to))
                 case OfferCancelled() | OfferRejected():
                     offered = False
-                    parties = self.parties(event.from_, event.to)
-                    out.append(
-                        self.event(
-                            log, epc, "OBSERVE", bizStep="void_shipping", disposition="active", **parties
-                        )
-                    )
+                    out.append(custody_event(place, epc, "void_shipping", event.from_, event.to))
                 case CustodyTransferred():
-                    parties = self.parties(event.from_, event.to)
                     if not offered:  # a signed one-transaction handoff: shipped and received at once
                         out.append(
-                            self.event(
-                                log, epc, "OBSERVE", part="shipping", bizStep="shipping",
-                                disposition="in_transit", **parties,
-                            )
-                        )  # fmt: skip
-                    offered = False
-                    out.append(
-                        self.event(
-                            log, epc, "OBSERVE", bizStep="receiving", disposition="in_progress", **parties
+                            custody_event(place, epc, "shipping", event.from_, event.to, part="shipping")
                         )
-                    )
+                    offered = False
+                    out.append(custody_event(place, epc, "receiving", event.from_, event.to))
                 case ItemObserved():
                     extra = {
-                        f"{EXTENSION_PREFIX}:observer": self.party(event.by),
+                        f"{EXTENSION_PREFIX}:observer": place.party(event.by),
                         f"{EXTENSION_PREFIX}:dataHash": "0x" + event.data_hash.hex(),
                     }
                     out.append(
-                        self.event(log, epc, "OBSERVE", bizStep=_biz_step(event.biz_step.raw), **extra)
+                        object_event(place, [epc], "OBSERVE", bizStep=_biz_step(event.biz_step.raw), **extra)
                     )
                 case ItemSold():
-                    seller = [{"type": "possessing_party", "source": self.party(event.seller)}]
+                    seller = [{"type": "possessing_party", "source": place.party(event.seller)}]
                     out.append(
-                        self.event(
-                            log, epc, "OBSERVE", bizStep="retail_selling", disposition="retail_sold",
+                        object_event(
+                            place, [epc], "OBSERVE", bizStep="retail_selling", disposition="retail_sold",
                             sourceList=seller,
                         )
                     )  # fmt: skip
                 case ItemClaimed():
-                    holder = [{"type": "possessing_party", "source": self.party(event.custodian)}]
+                    holder = [{"type": "possessing_party", "source": place.party(event.custodian)}]
                     out.append(
-                        self.event(
-                            log, epc, "OBSERVE", bizStep="decommissioning", disposition="inactive",
+                        object_event(
+                            place, [epc], "OBSERVE", bizStep="decommissioning", disposition="inactive",
                             sourceList=holder,
                         )
                     )  # fmt: skip
@@ -233,36 +208,52 @@ class _Builder:
         return out
 
     def recall(self, log: Logged, by: str, reason: str, epcs: list[str]) -> dict[str, Any]:
-        extra = {f"{EXTENSION_PREFIX}:recalledBy": self.party(by), f"{EXTENSION_PREFIX}:reason": reason}
-        return self.event(log, epcs, "OBSERVE", disposition="recalled", **extra)
+        place = self.place(log)
+        extra = {f"{EXTENSION_PREFIX}:recalledBy": place.party(by), f"{EXTENSION_PREFIX}:reason": reason}
+        return object_event(place, epcs, "OBSERVE", disposition="recalled", **extra)
+
+
+def _chain_order(event: dict[str, Any]) -> tuple[int, int]:
+    return event[f"{EXTENSION_PREFIX}:blockNumber"], event[f"{EXTENSION_PREFIX}:logIndex"]
 
 
 def epcis_document(
-    stories: Iterable[ItemStory], *, chain_id: int, registry: str, created_at: int | None = None
+    stories: Iterable[ItemStory],
+    *,
+    chain_id: int,
+    registry: str,
+    created_at: int | None = None,
+    extra: Iterable[dict[str, Any]] = (),
 ) -> dict[str, Any]:
     """The EPCIS 2.0 JSON-LD document of these items' histories, events in chain order.
 
-    A recall of a lot appears once, listing every exported item of the lot.
+    A recall of a lot appears once, listing every exported item of the lot. ``extra`` are events
+    made by :mod:`supplytrace.core.epcis_builders` (blends, packing, a container's custody
+    steps); they take their place in chain order, and one given twice (the same ``eventID``: a
+    pallet's event reached from two of its items) appears once.
     """
     builder = _Builder(chain_id, registry)
     rows: list[tuple[tuple[int, int, int], dict[str, Any]]] = []
     recalls: dict[tuple[int, int], tuple[Logged, LotRecalled, list[str]]] = {}
     for story in stories:
         for n, event in enumerate(builder.item_events(story)):
-            rows.append(
-                ((event[f"{EXTENSION_PREFIX}:blockNumber"], event[f"{EXTENSION_PREFIX}:logIndex"], n), event)
-            )
+            rows.append(((*_chain_order(event), n), event))
         for log in story.events:
             if isinstance(log.event, LotRecalled):
                 entry = recalls.setdefault(log.position, (log, log.event, []))
-                entry[2].append(_epc(story.key))
+                entry[2].append(item_link(story.key))
     for (block, log_index), (log, recall, epcs) in recalls.items():
         rows.append(((block, log_index, 0), builder.recall(log, recall.by, str(recall.reason), epcs)))
+    seen: set[str] = set()
+    for n, event in enumerate(extra):
+        if event["eventID"] not in seen:
+            seen.add(event["eventID"])
+            rows.append(((*_chain_order(event), n), event))
     rows.sort(key=lambda r: r[0])
     return {
         "@context": [EPCIS_CONTEXT, {EXTENSION_PREFIX: EXTENSION_NAMESPACE}],
         "type": "EPCISDocument",
         "schemaVersion": "2.0",
-        "creationDate": _time(int(time.time()) if created_at is None else created_at),
+        "creationDate": event_time(int(time.time()) if created_at is None else created_at),
         "epcisBody": {"eventList": [event for _, event in rows]},
     }

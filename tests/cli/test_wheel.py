@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -24,11 +25,10 @@ def run(args: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The ``supplytrace`` executable of a fresh virtual environment holding the built wheel
-    (its dependencies are this environment's, added as a plain path: not the checkout)."""
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The wheel built from a copy of the sources (building in the checkout would leave build/)."""
     base = tmp_path_factory.mktemp("wheel")
-    source = base / "source"  # a copy: building in the checkout would leave build/ behind
+    source = base / "source"
     source.mkdir()
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, source / name)
@@ -37,8 +37,15 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
          "-w", str(base / "dist"), str(source)])  # fmt: skip
-    (wheel,) = (base / "dist").glob("supplytrace-*.whl")
-    venv = base / "venv"
+    (built,) = (base / "dist").glob("supplytrace-*.whl")
+    return built
+
+
+@pytest.fixture(scope="module")
+def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The ``supplytrace`` executable of a fresh virtual environment holding the built wheel
+    (its dependencies are this environment's, added as a plain path: not the checkout)."""
+    venv = tmp_path_factory.mktemp("venv") / "venv"
     run([sys.executable, "-m", "venv", "--without-pip", str(venv)])
     python = venv / "bin" / "python"
     purelib = run(
@@ -47,6 +54,28 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (Path(purelib) / "dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-deps", str(wheel)])
     return venv / "bin" / "supplytrace"
+
+
+EPCIS_SCHEMA_FILES = {
+    f"supplytrace/core/epcis_schema/{name}" for name in ("EPCIS-JSON-Schema.json", "LICENSE", "README.md")
+}
+CHECK_AN_EVENT = """
+from supplytrace.core.epcis_builders import OnChain, sscc_link, custody_event
+from supplytrace.core.epcis_validation import validate_epcis
+event = custody_event(OnChain(1, "0x00", "CustodyOffered", "0x01", 1, 0, 0), sscc_link(106141411234567897),
+                      "shipping", "0x02", "0x03")
+validate_epcis({"@context": ["https://ref.gs1.org/standards/epcis/epcis-context.jsonld"], **event})
+import supplytrace; print(supplytrace.__file__)
+"""
+
+
+def test_wheel__built__ships_gs1s_epcis_schema_and_its_licence_read_from_the_install(
+    wheel: Path, installed: Path, tmp_path: Path
+) -> None:
+    assert set(zipfile.ZipFile(wheel).namelist()) >= EPCIS_SCHEMA_FILES
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PYTHON")}
+    checked = run([str(installed.with_name("python")), "-c", CHECK_AN_EVENT], cwd=tmp_path, env=env)
+    assert checked.stdout.startswith(str(installed.parents[1])), checked.stdout  # not the checkout
 
 
 def test_wheel__installed_in_a_fresh_venv__runs_the_story_from_any_folder(

@@ -1,10 +1,12 @@
 """The EPCIS export from any history source: the event index (plus the chain after it) and the
-chain's logs give the same document; items a registrar gave hostile bytes export too."""
+chain's logs give the same document, valid EPCIS 2.0; items a registrar gave hostile bytes export
+too."""
 
 from __future__ import annotations
 
 import pytest
 
+from supplytrace.core.epcis_validation import validate_epcis
 from supplytrace.core.hashing import keccak
 from supplytrace.service.exports import ExportError, export_epcis
 
@@ -37,6 +39,7 @@ def test_export_epcis__items_and_a_lot__the_same_document_from_the_index_and_the
     assert sum(e.get("bizStep") == "commissioning" for e in events) == len(lot_items)
     (recall,) = [e for e in events if e.get("disposition") == "recalled"]
     assert len(recall["epcList"]) == len(lot_items) and recall["supplytrace:reason"] == "Residue found."
+    validate_epcis(from_index)  # GS1's EPCIS 2.0 JSON Schema, on the chain's own events
     alone = export_epcis(index, reads, item_ids=[work.items[-1]], **options)
     assert alone == export_epcis(chain, reads, item_ids=[work.items[-1]], **options)
 
