@@ -176,6 +176,63 @@ class _Reads:
         return Read(calls, parse)
 
 
+@dataclass(frozen=True, slots=True)
+class ContainerRecord:
+    """A container (SSCC) as ``getContainer`` returns it: ``sscc`` 0 if it was never created;
+    ``container``: the container it is packed in, or 32 zero bytes. (Read here until
+    ``core.records`` has a container record of its own.)"""
+
+    container_id: bytes
+    sscc: int
+    custodian: str | None
+    pending_receiver: str | None
+    container: bytes
+    custody_nonce: int
+    updated_at: int
+    level: int
+
+    @property
+    def exists(self) -> bool:
+        return self.sscc != 0
+
+    def as_item(self) -> ItemRecord:
+        """Its custody as an item record (active, no lot): what the custody use cases and the
+        relayer read of what they move (custodian, open offer, custody nonce)."""
+        return dataclasses.replace(
+            ItemRecord.unknown(self.container_id),
+            status=ItemStatus.ACTIVE if self.exists else ItemStatus.UNKNOWN,
+            custodian=self.custodian,
+            pending_receiver=self.pending_receiver,
+            custody_nonce=self.custody_nonce,
+            updated_at=self.updated_at,
+        )
+
+
+def container_read(address: str, container_id: bytes) -> Read[ContainerRecord]:
+    """``getContainer`` of ``container_id`` at the registry at ``address``."""
+
+    def parse(results: list[Any]) -> ContainerRecord:
+        struct = _returned("getContainer", results[0])
+        return as_record(ContainerRecord, struct, container_id=bytes(container_id))
+
+    return Read([_call(address, "getContainer", bytes(container_id))], parse)
+
+
+def packed_in_read(address: str, item_id: bytes) -> Read[bytes]:
+    """The container an item or container is packed in (32 zero bytes: none), from ``getItem``
+    and ``getContainer`` (an id is one or the other)."""
+    calls = [_call(address, "getItem", bytes(item_id)), _call(address, "getContainer", bytes(item_id))]
+
+    def parse(results: list[Any]) -> bytes:
+        item = _returned("getItem", results[0])
+        outer = (
+            item["container"] if int(item["status"]) else _returned("getContainer", results[1])["container"]
+        )
+        return bytes(outer)
+
+    return Read(calls, parse)
+
+
 def _quantity(value: Any) -> int:
     if isinstance(value, RpcError):
         raise value

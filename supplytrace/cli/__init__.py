@@ -3,10 +3,11 @@ calling the :class:`~supplytrace.service.registry.Registry` (or an engine) and p
 
 - :mod:`.node` — ``devnet up|down|status``, ``deploy``
 - :mod:`.brands` — ``brand …``, ``gtin …`` (the admin)
-- :mod:`.lots` — ``lot create|show|close``, ``register``, ``register-batch``, ``recall`` (brands)
+- :mod:`.lots` — ``lot create|blend|show|close``, ``register``, ``register-batch``, ``recall`` (brands)
 - :mod:`.claims` — ``claim`` (an item with its hidden code)
 - :mod:`.custody` — ``offer``, ``accept``, ``reject``, ``cancel``, ``sign-acceptance``,
   ``handoff``, ``record``, ``sell``
+- :mod:`.containers` — ``pack``, ``unpack`` (cases and pallets by SSCC)
 - :mod:`.reading` — ``status``, ``history``, ``export-epcis``
 - :mod:`.printing` — ``qr``, ``labels``
 - :mod:`.indexing` — ``index``; :mod:`.serving` — ``serve``, ``demo``
@@ -25,6 +26,7 @@ import click
 
 from supplytrace.cli.brands import brand, gtin
 from supplytrace.cli.claims import claim
+from supplytrace.cli.containers import pack, unpack
 from supplytrace.cli.custody import accept, cancel, handoff, offer, record, reject, sell, sign_acceptance
 from supplytrace.cli.indexing import index
 from supplytrace.cli.lots import lot, recall, register, register_batch
@@ -38,8 +40,8 @@ from supplytrace.core.config import prepare_environment
 
 COMMANDS = (
     devnet, deploy, brand, gtin, lot, register, register_batch, offer, accept, reject, cancel,
-    sign_acceptance, handoff, record, sell, recall, claim, status, history, qr, labels, demo, serve,
-    index, export_epcis, verify_deployment, relay,
+    sign_acceptance, handoff, record, sell, recall, pack, unpack, claim, status, history, qr, labels,
+    demo, serve, index, export_epcis, verify_deployment, relay,
 )  # fmt: skip
 
 
@@ -74,6 +76,7 @@ __all__ = [
     "lot",
     "main",
     "offer",
+    "pack",
     "qr",
     "recall",
     "record",
@@ -85,5 +88,6 @@ __all__ = [
     "serve",
     "sign_acceptance",
     "status",
+    "unpack",
     "verify_deployment",
 ]  # fmt: skip

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -23,10 +24,28 @@ from supplytrace.cli.output import (
     sent,
 )
 
+if TYPE_CHECKING:
+    from supplytrace.service.measured import MeasuredLot
+    from supplytrace.service.registry import Registry
+
 
 @click.group()
 def lot() -> None:
-    """Lots: create, show, close."""
+    """Lots: create, blend, show, close."""
+
+
+def _metadata_option(func: Any) -> Any:
+    return click.option(
+        "--metadata",
+        type=click.Path(path_type=Path),
+        required=True,
+        help="JSON file: product name, origin, harvest/production date, certificates.",
+    )(func)
+
+
+item_quantity_option = click.option(
+    "--item-quantity", default=None, help="Each item's net quantity, in the lot's kind of unit (e.g. 500g)."
+)
 
 
 @lot.command("create")
@@ -34,19 +53,40 @@ def lot() -> None:
 @account_option
 @click.option("--gtin", "gtin_value", required=True, help="GTIN of the lot's product.")
 @click.option("--lot", "lot_code", required=True, help="GS1 lot code (AI 10), 1-20 characters.")
+@_metadata_option
 @click.option(
-    "--metadata",
-    type=click.Path(path_type=Path),
-    required=True,
-    help="JSON file: product name, origin, harvest/production date, certificates.",
+    "--quantity",
+    default=None,
+    help="How much the lot holds (1200kg, 500g, 750l, 300units): registering items draws on it.",
 )
+@item_quantity_option
 @friendly_errors
-def lot_create(network: str, account: str, gtin_value: str, lot_code: str, metadata: Path) -> None:
-    """Register a lot; its metadata is hashed canonically (RFC 8785) and kept under .supplytrace/metadata/."""
-    from supplytrace.core.metadata import load_metadata
+def lot_create(
+    network: str,
+    account: str,
+    gtin_value: str,
+    lot_code: str,
+    metadata: Path,
+    quantity: str | None,
+    item_quantity: str | None,
+) -> None:
+    """Register a lot; its metadata is hashed canonically (RFC 8785) and kept under .supplytrace/metadata/.
 
+    With --quantity (and --item-quantity) the lot declares how much it holds, and the registry
+    refuses items beyond it; kilograms are kept as grams, litres as millilitres.
+    """
+    from supplytrace.core.metadata import load_metadata
+    from supplytrace.core.quantities import measure
+
+    if (quantity is None) != (item_quantity is None):
+        raise UserError("--quantity and --item-quantity go together; give both (e.g. 1200kg and 500g).")
+    measured = measure(quantity, item_quantity) if quantity and item_quantity else None
     data = load_metadata(metadata)
     with registry_session(network, account) as registry:
+        if measured is not None:
+            made = registry.create_measured_lot(gtin_value, lot_code, data, measured)
+            _made(f"lot {made.lot_id} created: GTIN {gtin_value}, lot {lot_code}", made, registry)
+            return
         created = registry.create_lot(gtin_value, lot_code, data)
     stored = created.metadata_path
     say(
@@ -55,18 +95,78 @@ def lot_create(network: str, account: str, gtin_value: str, lot_code: str, metad
     )
 
 
+def _made(what: str, made: MeasuredLot, registry: Registry) -> None:
+    """A measured or blended lot: what it holds, what each input gave, and its transaction."""
+    stock = made.stock
+    lines = [f"{what}; holds {stock.left}, items of {stock.item_quantity:,} {stock.unit.symbol}"]
+    lines += [f"  drew {d.quantity} from lot {d.lot_id} ({d.lot_ref}); {d.left} left" for d in made.drawn]
+    lines.append(f"  metadata {made.metadata_path.name} in {made.metadata_path.parent}")
+    if made.sent is None:
+        say("\n".join([lines[0] + " (already created by an earlier run; nothing sent)", *lines[1:]]))
+    else:
+        sent("\n".join(lines), made.sent, registry)
+
+
+@lot.command("blend")
+@network_option
+@account_option
+@click.option("--gtin", "gtin_value", required=True, help="GTIN of the blend's product.")
+@click.option("--lot", "lot_code", required=True, help="The blend's GS1 lot code (AI 10), 1-20 characters.")
+@_metadata_option
+@click.option(
+    "--from",
+    "inputs",
+    multiple=True,
+    required=True,
+    help="An input lot and what is drawn from it: GTIN:LOT=QUANTITY (e.g. 09506000134352:RO-2026=600kg); "
+    "repeat for each input.",
+)
+@click.option("--quantity", required=True, help="How much the blend holds: at most what went in.")
+@click.option(
+    "--item-quantity", required=True, help="Each item's net quantity, in the same kind of unit (e.g. 500g)."
+)
+@friendly_errors
+def lot_blend(
+    network: str,
+    account: str,
+    gtin_value: str,
+    lot_code: str,
+    metadata: Path,
+    inputs: tuple[str, ...],
+    quantity: str,
+    item_quantity: str,
+) -> None:
+    """Register a lot made from your measured lots (a blend of harvests), drawing on each input's
+    stock; the registry keeps the balance (no more out than went in). A rerun sends nothing."""
+    from supplytrace.core.metadata import load_metadata
+    from supplytrace.core.quantities import parse_quantity
+    from supplytrace.service.measured import Input
+
+    parsed = [Input.parse(text) for text in inputs]
+    total, each = parse_quantity(quantity), parse_quantity(item_quantity, "item quantity")
+    data = load_metadata(metadata)
+    with registry_session(network, account) as registry:
+        made = registry.blend(gtin_value, lot_code, data, parsed, total, each)
+        _made(f"lot {made.lot_id} blended: GTIN {gtin_value}, lot {lot_code}", made, registry)
+
+
 @lot.command("show")
 @network_option
 @click.argument("lot_ref")
 @friendly_errors
 def lot_show(network: str, lot_ref: str) -> None:
     """Show a lot (LOT_REF: lot id or GTIN:LOTCODE)."""
+    from supplytrace.service.measured import stock
+
     with registry_session(network) as registry:
         lot = registry.lot(lot_ref)
+        left = stock(registry, lot.lot_id)
     print_fields({
         "lot_id": lot.lot_id, "registrar": lot.registrar, "gtin": lot.gtin14, "lot_code": lot.lot_code,
         "metadata_hash": "0x" + lot.metadata_hash.hex(), "recalled_at": lot.recalled_at, "closed": lot.closed,
     })  # fmt: skip
+    if left.unit:
+        print_fields({"stock": str(left.left), "item_quantity": f"{left.item_quantity:,} {left.unit.symbol}"})
 
 
 @lot.command("close")

@@ -111,6 +111,19 @@ def sscc_with_check_digit(body: str) -> str:
     return body + str(gs1_standard_check_digit(body))
 
 
+_CONTAINER = re.compile(r"(?:\(00\)|00)?(\d{18})")
+_CONTAINER_LINK = re.compile(r"https?://[^?#]*/00/(\d{18})(?:[/?#].*)?")
+
+
+def sscc_of(text: str) -> str | None:
+    """The SSCC (18 digits, check digit verified) that ``text`` names a container by: ``(00)``
+    and 18 digits, ``00`` and 18 digits, the 18 digits alone, or a GS1 Digital Link URI with
+    ``/00/`` and 18 digits; None if ``text`` names no container (an item, say)."""
+    compact = "".join(str(text).split())
+    match = _CONTAINER.fullmatch(compact) or _CONTAINER_LINK.fullmatch(compact)
+    return normalize_sscc(match.group(1)) if match else None
+
+
 def parse_item_id(value: str) -> bytes:
     """A 0x-prefixed 64-hex-digit item id as bytes."""
     text = value.strip().lower()

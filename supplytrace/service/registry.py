@@ -33,8 +33,9 @@ from supplytrace.core.hashing import checksum, keccak
 from supplytrace.core.ids import ItemKey, encode_code, normalize_gtin
 from supplytrace.core.metadata import metadata_hash, store_metadata
 from supplytrace.core.networks import default_admin_delay
+from supplytrace.core.quantities import Measure, Quantity
 from supplytrace.core.records import REGISTRAR_ROLE, ItemRecord, LotRecord
-from supplytrace.service import bulk, claims, handoffs, selection
+from supplytrace.service import bulk, claims, containers, handoffs, measured, selection
 from supplytrace.service.bulk import RunOptions
 from supplytrace.service.deploy import deploy_and_record
 from supplytrace.service.handoffs import Acceptance, Acceptances
@@ -265,6 +266,26 @@ class Registry:
             )
         return LotCreated(lot_ids[0], stored, sent)
 
+    def create_measured_lot(
+        self, gtin: str, lot_code: str, metadata: dict[str, Any], measure: Measure
+    ) -> measured.MeasuredLot:
+        """Register a lot declaring its quantity and each item's (:func:`.measured.create_measured`);
+        a rerun finds the lot it made and sends nothing."""
+        return measured.create_measured(self, gtin, lot_code, metadata, measure)
+
+    def blend(
+        self,
+        gtin: str,
+        lot_code: str,
+        metadata: dict[str, Any],
+        inputs: Sequence[measured.Input],
+        quantity: Quantity,
+        item_quantity: Quantity,
+    ) -> measured.MeasuredLot:
+        """Register a lot made from the signer's measured lots, drawing each input's quantity
+        (:func:`.measured.blend`); a rerun finds the lot it made and sends nothing."""
+        return measured.blend(self, gtin, lot_code, metadata, inputs, quantity, item_quantity)
+
     def close_lot(self, lot_ref: str | int) -> LotChanged:
         """Close a lot to new items. The lot's brand or the admin."""
         lot_id = self.resolve_lot(lot_ref)
@@ -428,6 +449,19 @@ class Registry:
     def cancel(self, items: Items, *, run: RunOptions | None = None) -> BulkResult:
         """Withdraw the signer's open offers (items it holds without an open offer are done)."""
         return self._bulk(items, bulk.cancelling(self.account), run)
+
+    # -- containers (GS1 SSCC): packed and unpacked in gas-sized chunks ---------------------------
+
+    def pack(self, sscc: str, contents: Items, *, run: RunOptions | None = None) -> BulkResult:
+        """Pack items or containers the signer holds into container ``sscc`` (created by its
+        first packing); contents already in it are done (:func:`.containers.pack`)."""
+        return containers.pack(self, sscc, contents, run)
+
+    def unpack(
+        self, sscc: str, contents: Items | None = None, *, run: RunOptions | None = None
+    ) -> BulkResult:
+        """Take ``contents`` (default: all) out of container ``sscc``; contents already out are done."""
+        return containers.unpack(self, sscc, contents, run)
 
     # -- signed acceptances: one handoff transaction per part -----------------------------------
 

@@ -1,5 +1,7 @@
 """Which items a use case acts on: GS1 Digital Link URIs or 0x item ids, a GTIN and a serial, or
-every item of a lot that applies to the account (held by it, or offered to it).
+every item of a lot that applies to the account (held by it, or offered to it). Wherever an item
+is named a container may be, by its SSCC (``00`` or ``(00)`` and 18 digits, or a Digital Link
+URI with ``/00/``): custody moves it as one, with its own custody nonce (:func:`records`).
 
 :func:`named_items` reads what the user named (no chain); :func:`in_lot` filters a lot's items by
 their live records (``itemStatuses`` first, then ``getItem`` of the active ones, batched).
@@ -10,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from supplytrace.chain.reads import RegistryReads
+from supplytrace.chain.reads import ContainerRecord, RegistryReads, container_read
+from supplytrace.chain.rpc import RpcError
 from supplytrace.core.errors import SupplytraceError
 from supplytrace.core.hashing import checksum, is_address
-from supplytrace.core.ids import ItemKey, parse_item_id
+from supplytrace.core.ids import ItemKey, container_id, parse_item_id, sscc_of
 from supplytrace.core.records import ItemRecord, ItemStatus
 
 #: getItem calls per JSON-RPC batch when reading many items.
@@ -81,9 +84,19 @@ def key_of(text: str) -> ItemKey:
     return ItemKey.from_digital_link(text)
 
 
+def named_id(text: str) -> bytes:
+    """The id of one named item or container: a 0x id (of either), a container's SSCC (``00`` or
+    ``(00)`` and 18 digits, the 18 digits, or a Digital Link URI with ``/00/``), or an item's
+    Digital Link URI."""
+    if text.startswith("0x") and "/" not in text:
+        return parse_item_id(text)
+    sscc = sscc_of(text)
+    return container_id(sscc) if sscc is not None else key_of(text).id
+
+
 def named_items(selection: ItemSelection) -> list[bytes]:
-    """Item ids of the URIs, 0x ids and GTIN + serial of ``selection`` (its lot aside), in order."""
-    ids = [parse_item_id(t) if t.startswith("0x") and "/" not in t else key_of(t).id for t in selection.items]
+    """Ids of the URIs, 0x ids, SSCCs and GTIN + serial of ``selection`` (its lot aside), in order."""
+    ids = [named_id(t) for t in selection.items]
     if gtin_and_serial(selection):
         ids.append(ItemKey.create(selection.gtin or "", selection.serial or "").id)
     return ids
@@ -98,19 +111,39 @@ def gtin_and_serial(selection: ItemSelection) -> bool:
 
 def nothing_named() -> SelectionError:
     return SelectionError(
-        "name at least one item: a Digital Link URI, a 0x item id, --gtin/--serial, or --lot."
+        "name at least one item: a Digital Link URI, a 0x item id, --gtin/--serial, --lot, or a "
+        "container's SSCC ((00) and 18 digits)."
     )
 
 
 def records(reads: RegistryReads, item_ids: Sequence[bytes]) -> list[ItemRecord]:
     """The live records of ``item_ids``, in order: ``getItem`` calls, :data:`ITEMS_PER_BATCH`
-    to a JSON-RPC batch."""
+    to a JSON-RPC batch. An id no item has that is a container's gets the container's custody
+    (``ContainerRecord.as_item``), so every custody use case takes containers as it takes items."""
     out: list[ItemRecord] = []
     for start in range(0, len(item_ids), ITEMS_PER_BATCH):
         item_reads = [reads.item_read(i) for i in item_ids[start : start + ITEMS_PER_BATCH]]
         answers = reads.rpc.batch([call for r in item_reads for call in r.calls], raise_errors=False)
         out.extend(r.parse([answer]) for r, answer in zip(item_reads, answers, strict=True))
+    unknown = [n for n, record in enumerate(out) if record.status is ItemStatus.UNKNOWN]
+    for start in range(0, len(unknown), ITEMS_PER_BATCH):
+        places = unknown[start : start + ITEMS_PER_BATCH]
+        found = containers(reads, [out[n].item_id for n in places])
+        for n, container in zip(places, found, strict=True):
+            if container is not None and container.exists:
+                out[n] = container.as_item()
     return out
+
+
+def containers(reads: RegistryReads, ids: Sequence[bytes]) -> list[ContainerRecord | None]:
+    """``getContainer`` of each of ``ids`` (all zero for an id no container has; None where the
+    registry has no containers: one deployed before issue #14), in one batch."""
+    container_reads = [container_read(reads.address, i) for i in ids]
+    answers = reads.rpc.batch([call for r in container_reads for call in r.calls], raise_errors=False)
+    return [
+        None if isinstance(answer, RpcError) else r.parse([answer])
+        for r, answer in zip(container_reads, answers, strict=True)
+    ]
 
 
 def in_lot(reads: RegistryReads, lot_id: int, lot_items: Sequence[bytes], applies: Applies) -> list[bytes]:

@@ -1,0 +1,179 @@
+"""Registry use cases of containers (GS1 SSCC): a pallet of cases of items packed, offered and
+accepted, handed over with a signed acceptance and through a relayer, unpacked, and its items sold
+one by one; a packed item does not move alone. Reruns skip what is done."""
+
+from __future__ import annotations
+
+import pytest
+
+from supplytrace.core.errors import ContractRevertError, SupplytraceError
+from supplytrace.core.ids import container_id, sscc_with_check_digit
+from supplytrace.service.containers import ever_packed, file_items, sscc
+from supplytrace.service.relaying import poster, relay_handoff, relay_steps
+from supplytrace.service.selection import ItemSelection
+from tests.conftest import HONEY_GTIN, LOT_CODE
+from tests.service.test_relaying import URL, book, relayer_for  # noqa: F401 (fixtures)
+
+PREFIX = 9506000
+CASE_A = sscc_with_check_digit("09506000000000001")
+CASE_B = sscc_with_check_digit("09506000000000002")
+PALLET = sscc_with_check_digit("19506000000000001")
+
+
+@pytest.fixture
+def prefix(registry, admin, brand) -> None:
+    """The brand holds GS1 company prefix 9506000: it builds SSCCs from it."""
+    registry.assignCompanyPrefix(PREFIX, 7, brand, sender=admin)
+
+
+def named(*texts: str) -> ItemSelection:
+    return ItemSelection(items=texts)
+
+
+@pytest.fixture
+def pallet(as_, brand, register, prefix) -> tuple[list[bytes], list[bytes]]:
+    """(items of case A, items of case B): two cases of three jars on a pallet, all the brand's."""
+    a = register("CA-1", "CA-2", "CA-3")
+    b = register("CB-1", "CB-2", "CB-3")
+    registry = as_(brand)
+    registry.pack(CASE_A, a)
+    registry.pack(f"(00){CASE_B}", named(*("0x" + i.hex() for i in b)))
+    registry.pack(PALLET, named(f"(00){CASE_A}", f"00{CASE_B}"))
+    return a, b
+
+
+def test_sscc__forms__the_18_digits_or_a_sentence():
+    link = f"https://id.example.com/00/{PALLET}"
+    assert {sscc(t) for t in (PALLET, f"(00){PALLET}", f"00{PALLET}", link, f" (00) {PALLET} ")} == {PALLET}
+    with pytest.raises(SupplytraceError, match="'12' is not an SSCC; give the container's 18 digits"):
+        sscc("12")
+    with pytest.raises(SupplytraceError, match="is not valid"):
+        sscc(PALLET[:-1] + str((int(PALLET[-1]) + 1) % 10))
+
+
+def test_pack__pallet_of_cases_of_items__each_in_its_container_and_held_by_the_brand(
+    pallet, reader, registry, brand
+):
+    a, b = pallet
+    assert {bytes(registry.getItem(i).container) for i in a} == {container_id(CASE_A)}
+    assert {bytes(registry.getItem(i).container) for i in b} == {container_id(CASE_B)}
+    case = registry.getContainer(container_id(CASE_A))
+    assert bytes(case.container) == container_id(PALLET)
+    assert {reader.item(i).custodian for i in a + b} == {brand.address}
+    assert ever_packed(reader, container_id(PALLET)) == [container_id(CASE_A), container_id(CASE_B)]
+
+
+def test_pack__rerun_and_lot__what_is_in_it_is_done_loose_lot_items_packed(
+    as_, brand, register, prefix, registry
+):
+    a = register("R-1", "R-2")
+    loose = register("R-3")
+    registry_ = as_(brand)
+    registry_.pack(CASE_A, a)
+
+    again = registry_.pack(CASE_A, a)
+    assert (again.moves, again.done) == ((), tuple(a))
+    by_lot = registry_.pack(CASE_A, ItemSelection(lot_ref=f"{HONEY_GTIN}:{LOT_CODE}"))
+    assert (by_lot.items, set(by_lot.done)) == (tuple(loose), set(a))
+
+
+def test_pack__many_items_in_small_chunks__several_transactions_a_rerun_sends_nothing(
+    as_, brand, register, prefix, registry
+):
+    items = register(*(f"M-{n}" for n in range(7)))
+    from supplytrace.service.bulk import RunOptions
+
+    result = as_(brand).pack(CASE_A, items, run=RunOptions(max_items_per_tx=3))
+    assert [len(m.items) for m in result] == [3, 3, 1]
+    assert {bytes(registry.getItem(i).container) for i in items} == {container_id(CASE_A)}
+    assert len(as_(brand).pack(CASE_A, items).done) == 7
+
+
+def test_pack__into_itself_or_a_foreign_prefix__one_sentence(as_, brand, rogue, register, prefix):
+    with pytest.raises(SupplytraceError, match=f"container {CASE_A} cannot be packed into itself"):
+        as_(brand).pack(CASE_A, named(CASE_A))
+    (item,) = register("F-1")
+    with pytest.raises(ContractRevertError, match=f"the company prefix of SSCC {CASE_A}"):
+        as_(rogue).pack(CASE_A, [item])
+
+
+def test_offer_accept__the_pallet_by_its_sscc__every_item_moves_with_it(
+    pallet, as_, reader, brand, distributor
+):
+    a, b = pallet
+    offered = as_(brand).offer(named(f"(00){PALLET}"), to=distributor.address)
+    assert offered.items == (container_id(PALLET),)
+    accepted = as_(distributor).accept(named(f"https://id.example.com/00/{PALLET}"))
+    assert accepted.items == (container_id(PALLET),)
+    assert {reader.item(i).custodian for i in a + b} == {distributor.address}
+    again = as_(distributor).accept([container_id(PALLET), container_id(CASE_A)])
+    assert again.done == (container_id(PALLET), container_id(CASE_A))  # the case came with it
+
+
+def test_handoff__signed_acceptance_of_the_pallet__nonce_from_the_container(
+    pallet, as_, reader, registry, brand, retailer
+):
+    a, _b = pallet
+    acceptance = as_(retailer).sign_acceptance(named(f"00{PALLET}"), sender=brand.address)
+    nonce = registry.getContainer(container_id(PALLET)).custodyNonce
+    assert acceptance.parts[0].request.nonces == (nonce,)
+
+    as_(brand).handoff(acceptance)
+
+    assert reader.item(a[0]).custodian == retailer.address
+    assert as_(brand).handoff(acceptance).done == (container_id(PALLET),)
+
+
+def test_relay__offer_and_handoff_of_a_pallet__the_container_signed_at_its_nonce(
+    pallet,
+    as_,
+    reader,
+    brand,
+    distributor,
+    retailer,
+    relayer_for,  # noqa: F811 (fixture)
+):
+    a, _b = pallet
+    _, client = relayer_for()
+    post = poster(URL, client=client)
+    run = relay_steps(as_(brand), post, "offer", named(f"(00){PALLET}"), to=distributor.address)
+    assert [r.status for r in run.relayed] == ["success"]
+    relay_steps(as_(distributor), post, "accept", named(PALLET))
+    acceptance = as_(retailer).sign_acceptance(named(PALLET), sender=distributor.address)
+    relay_handoff(as_(distributor), post, acceptance)
+    assert reader.item(a[0]).custodian == retailer.address
+
+
+def test_unpack__everything_then_a_case__items_loose_sold_one_by_one_rerun_sends_nothing(
+    pallet, as_, reader, registry, brand, retailer
+):
+    a, b = pallet
+    acceptance = as_(retailer).sign_acceptance(named(PALLET), sender=brand.address)
+    as_(brand).handoff(acceptance)
+    shop = as_(retailer)
+
+    cases = shop.unpack(PALLET)
+    assert set(cases.items) == {container_id(CASE_A), container_id(CASE_B)}
+    jars = shop.unpack(f"(00){CASE_A}")
+    assert set(jars.items) == set(a)
+    assert shop.unpack(CASE_A).done == tuple(a)
+    for item in a:
+        shop.sell([item])
+    assert {reader.item(i).sold for i in a} == {True}
+    assert {reader.item(i).custodian for i in b} == {retailer.address}
+
+
+def test_offer__a_packed_item_alone__refused_naming_its_container(pallet, as_, brand, distributor):
+    a, _b = pallet
+    with pytest.raises(ContractRevertError, match=f"is packed in container 0x{container_id(CASE_A).hex()}"):
+        as_(brand).offer([a[0]], to=distributor.address)
+    with pytest.raises(ContractRevertError, match="move the container, or unpack it first"):
+        as_(brand).sell([a[0]])
+
+
+def test_file_items__lines_and_comments__the_names_in_order(tmp_path):
+    path = tmp_path / "contents.txt"
+    path.write_text(f"# pallet 1\n(00){CASE_A}\n\n  0x{'ab' * 32}  \n")
+    assert file_items(path) == (f"(00){CASE_A}", "0x" + "ab" * 32)
+    with pytest.raises(SupplytraceError, match="does not exist"):
+        file_items(tmp_path / "missing.txt")
