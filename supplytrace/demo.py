@@ -5,7 +5,8 @@ A beekeeper brand (verified name, its own GTIN) registers a lot of honey jars wi
 and accept, the other by a signed one-transaction handoff; the distributor hands the first
 pallet on to a retailer, who records an inspection and sells a jar. A second lot is recalled. A
 third lot of sealed jars carries a hidden code under each lid: one is sold, and its buyer claims it
-with the code, so a copy of its outer QR code reads "claimed".
+with the code, so a copy of its outer QR code reads "claimed". Two measured harvests (RO, BG)
+are blended into a fourth lot, whose jars go in two cases on a pallet handed to the distributor.
 Then the event index is built (``SUPPLYTRACE_HOME/index.db``, or ``$SUPPLYTRACE_INDEX_DB``), QR
 codes and a label sheet go to the project's ``demo-output/`` (only the demo's own files are
 replaced there: the README walk-through's ``demo-output/walkthrough/`` stays), the verification
@@ -82,6 +83,20 @@ RECALLED_JARS = 6
 INSPECTION_REPORT = b"Corner Grocery inspection: seal intact, label legible, stored at 18 C.\n"
 SEALED_LOT_CODE = "ACACIA-2026-08"
 SEALED_JARS = 8
+HARVESTS = (
+    ("HARVEST-RO-2026", "1200kg", {"country": "RO", "region": "Banat", "apiary": "Hillside #3"}),
+    ("HARVEST-BG-2026", "800kg", {"country": "BG", "region": "Vratsa", "apiary": "Danube Bees co-op"}),
+)
+BLEND_LOT_CODE = "BLEND-2026-09"
+BLEND_METADATA = {
+    "product": "Wildflower honey blend, 500 g jar",
+    "brand": "Hillside Apiaries",
+    "origin": "Blend of EU honeys (RO, BG)",
+    "blendDate": "2026-09-01",
+}
+BLEND_JARS = 12
+#: The beekeeper's GS1 company prefix (its GTIN's), from which it builds its cases' and pallets' SSCCs.
+COMPANY_PREFIX = "9506000"
 #: The cases a consumer can meet, in the order they are printed.
 CASES = ("genuine", "sold", "claimed", "recalled", "unknown")
 
@@ -102,6 +117,8 @@ class Story:
     items: list[DemoItem]
     names: dict[str, str]
     sealed_lot_id: int = 0  # the lot of sealed jars with hidden codes (:func:`tell_claim`)
+    blend_lot_id: int = 0  # the blend of two harvests (:func:`tell_lineage`)
+    pallet: str = ""  # the SSCC of the blend's pallet, handed to the distributor
 
 
 def tell_story(cast: tuple[Registry, Registry, Registry, Registry], say: Callable[[str], None]) -> Story:
@@ -200,6 +217,47 @@ def tell_claim(
     )
 
 
+def tell_lineage(
+    story: Story, cast: tuple[Registry, Registry, Registry, Registry], say: Callable[[str], None]
+) -> Story:
+    """Lineage: two measured harvests (RO and BG, their origin in the metadata) are blended into
+    one lot, the registry keeping the balance; its jars go into two cases on one pallet (SSCCs from
+    the beekeeper's company prefix), and the pallet goes to the distributor in one signed handoff
+    that moves every jar. Returns ``story`` with the blend's lot and the pallet's SSCC."""
+    from supplytrace.core.ids import container_id, sscc_with_check_digit
+    from supplytrace.core.quantities import measure, parse_quantity
+    from supplytrace.service.measured import Input
+
+    admin, beekeeper, distributor, _ = cast
+    inputs = []
+    for code, quantity, origin in HARVESTS:
+        metadata = {**LOT_METADATA, "origin": origin, "certificates": []}
+        harvest = beekeeper.create_measured_lot(HONEY_GTIN, code, metadata, measure(quantity, "500g"))
+        say(f"lot {harvest.lot_id} ({code}, {origin['country']}): {harvest.stock.left} of honey, measured")
+        inputs.append(Input(f"{HONEY_GTIN}:{code}", parse_quantity("600kg" if "RO" in code else "400kg")))
+    blend = beekeeper.blend(
+        HONEY_GTIN, BLEND_LOT_CODE, BLEND_METADATA, inputs, parse_quantity("1000kg"), parse_quantity("500g")
+    )
+    drawn = ", ".join(f"{d.quantity} from {d.lot_ref.split(':')[1]} ({d.left} left)" for d in blend.drawn)
+    say(f"lot {blend.lot_id} ({BLEND_LOT_CODE}): blended {drawn}")
+    serials = [f"BLEND{n:05d}" for n in range(1, BLEND_JARS + 1)]
+    beekeeper.register_items(HONEY_GTIN, BLEND_LOT_CODE, serials)
+    ids = [ItemKey.create(HONEY_GTIN, s, BLEND_LOT_CODE).id for s in serials]
+    admin.assign_prefix(COMPANY_PREFIX, beekeeper.account)
+    cases = [sscc_with_check_digit(f"0{COMPANY_PREFIX}00000000{n}") for n in (1, 2)]
+    pallet = sscc_with_check_digit(f"1{COMPANY_PREFIX}000000001")
+    half = BLEND_JARS // 2
+    beekeeper.pack(cases[0], ids[:half])
+    beekeeper.pack(cases[1], ids[half:])
+    beekeeper.pack(pallet, [container_id(c) for c in cases])
+    beekeeper.handoff(distributor.sign_acceptance([container_id(pallet)], sender=beekeeper.account))
+    say(
+        f"{BLEND_JARS} jars of the blend in cases (00){cases[0]} and (00){cases[1]} on pallet (00){pallet}; "
+        "the pallet: beekeeper -> distributor (one signed handoff moves every jar)"
+    )
+    return replace(story, blend_lot_id=blend.lot_id, pallet=pallet)
+
+
 def output_folder(settings: Settings | None = None) -> Path:
     """Where the demo writes: ``$SUPPLYTRACE_DEMO_OUTPUT``, else the project's ``demo-output/``."""
     default = settings.project / "demo-output" if settings is not None else Path("demo-output")
@@ -263,6 +321,7 @@ def run(settings: Settings) -> None:
     )
     cast = (admin, beekeeper, distributor, retailer)
     story = tell_claim(tell_story(cast, console.print), cast, settings.home / "demo", console.print)
+    story = tell_lineage(story, cast, console.print)
     story = replace(story, items=sorted(story.items, key=lambda i: CASES.index(i.case)))
 
     table = Table(title=f"the demo's cases on chain {record.chain_id}")
@@ -320,7 +379,13 @@ def run(settings: Settings) -> None:
         "chain_id": record.chain_id,
         "network": f"{record.ecosystem}:{record.network}",
         "rpc_url": settings.devnet_url,
-        "lots": {"genuine": story.lot_id, "claimed": story.sealed_lot_id, "recalled": story.recalled_lot_id},
+        "lots": {
+            "genuine": story.lot_id,
+            "claimed": story.sealed_lot_id,
+            "recalled": story.recalled_lot_id,
+            "blend": story.blend_lot_id,
+        },
+        "pallet": story.pallet,
         "label_sheet": [str(p) for p in sheet],
         "items": items,
     }

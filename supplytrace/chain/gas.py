@@ -43,10 +43,10 @@ BATCH_GAS: dict[str, BatchGas] = {
     "cancelOfferBatch": BatchGas(per_item=13_500, base=30_000),
     "rejectOfferBatch": BatchGas(per_item=13_500, base=30_000),
     "handoffBatch": BatchGas(per_item=11_500, base=40_000),
-    # Packing writes each content's container (one slot); unpacking clears it. Upper bounds until
-    # `make bench` measures them (every chunk is estimated before it is sent, and split if above).
-    "pack": BatchGas(per_item=30_000, base=80_000),
-    "unpack": BatchGas(per_item=15_000, base=50_000),
+    # Packing writes each content's container, unpacking clears it: ~6,000 an item either way on
+    # anvil (estimates of 2 and 40 items); a pack's base includes creating the container (~95,000).
+    "pack": BatchGas(per_item=7_000, base=105_000),
+    "unpack": BatchGas(per_item=7_000, base=40_000),
     # One item per transaction (no batch function): sell 31,236 gas used, record 30,732.
     "sell": BatchGas(per_item=0, base=35_000, max_items=1),
     "record": BatchGas(per_item=0, base=32_000, max_items=1),

@@ -107,7 +107,8 @@ def test_run_demo__fresh_devnet__summary_lists_every_case_with_its_qr_code(demo:
     )
     record = json.loads((demo.work / "deployments" / "ethereum-local.json").read_text())
     assert (summary["contract"], summary["chain_id"]) == (record["address"], record["chain_id"])
-    assert set(summary["lots"]) == {"genuine", "claimed", "recalled"}
+    assert set(summary["lots"]) == {"genuine", "claimed", "recalled", "blend"}
+    assert len(summary["pallet"]) == 18
     for item in summary["items"]:
         key = ItemKey.create(item["gtin"], item["serial"], item["lot"])
         assert item["gtin"] == HONEY_GTIN and item["item_id"] == key.id_hex
@@ -137,3 +138,19 @@ def test_run_demo__fresh_devnet__each_case_has_the_status_it_promises(demo: Demo
             "recalled": ("active", "True"),
         }
         assert (status["status"], status["recalled"]) == expected[item["case"]], item["case"]
+
+
+def test_run_demo__lineage__two_harvests_blended_and_the_pallet_with_the_distributor(demo: Demo) -> None:
+    from supplytrace.demo import BLEND_LOT_CODE
+
+    out = " ".join(demo.result.stdout.split())
+    assert (
+        "blended 600,000 g from HARVEST-RO-2026 (600,000 g left), 400,000 g from HARVEST-BG-2026 "
+        "(400,000 g left)"
+    ) in out, out
+    summary = json.loads((demo.out / "summary.json").read_text())
+    jar = ItemKey.create(HONEY_GTIN, "BLEND00001", BLEND_LOT_CODE).id_hex
+    status = demo.cli("status", jar)
+    assert status.returncode == 0, status.stderr
+    assert "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC" in status.stdout  # TEST::2, the distributor
+    assert len(summary["pallet"]) == 18
