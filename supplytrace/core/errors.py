@@ -62,6 +62,12 @@ def _hex(value: Any) -> str:
     return "0x" + bytes(value).hex() if isinstance(value, bytes | bytearray) else str(value)
 
 
+def _container(args: _Args) -> str:
+    """A container by its SSCC when the caller looked it up (``containerSscc``), else its id."""
+    sscc = args.get("containerSscc")
+    return f"(00){int(sscc):018d}" if sscc else _hex(args["containerId"])
+
+
 def _prefix(args: _Args) -> str:
     return f"{int(args['prefix']):0{int(args['length'])}d}"
 
@@ -202,13 +208,13 @@ _SENTENCES: dict[str, Callable[[_Args], str]] = {
         "build SSCCs from your own prefix, or ask the registry admin to assign it."
     ),
     "ItemPacked": lambda a: (
-        f"{_hex(a['id'])} is packed in container {_hex(a['containerId'])}; move the container, "
+        f"{_hex(a['id'])} is packed in container {_container(a)}; move the container, "
         "or unpack it first (`supplytrace unpack`)."
     ),
-    "NotInContainer": lambda a: f"{_hex(a['id'])} is not packed in container {_hex(a['containerId'])}.",
+    "NotInContainer": lambda a: f"{_hex(a['id'])} is not packed in container {_container(a)}.",
     "NotAnItem": lambda a: f"{_hex(a['id'])} is a container; sell, claim or pack the items in it instead.",
     "ContainerTooDeep": lambda a: (
-        f"packing into container {_hex(a['containerId'])} would nest containers more than 7 deep."
+        f"packing into container {_container(a)} would nest containers more than 7 deep."
     ),
     "AccessControlBadConfirmation": lambda a: "only an account can renounce its own role.",
     "AccessControlEnforcedDefaultAdminRules": lambda a: (

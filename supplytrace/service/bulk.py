@@ -265,9 +265,11 @@ def _checked(sender: Sender, action: Callable[..., Any], *args: Any, **kwargs: A
     """``action(...)``; when the registry refuses, an account that cannot pay hears that first."""
     try:
         return action(*args, **kwargs)
-    except ContractRevertError:
+    except ContractRevertError as exc:
         check_funds(sender)
-        raise
+        if sender.registry is None:
+            raise
+        raise selection.with_sscc(RegistryReads(sender.rpc, sender.registry), exc) from None
 
 
 def check_funds(sender: Sender) -> None:

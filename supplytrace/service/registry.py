@@ -159,9 +159,9 @@ class Registry:
         sender = self._sender
         try:
             return sender.call(function, *args)
-        except ContractRevertError:
+        except ContractRevertError as exc:
             bulk.check_funds(sender)  # an account that cannot pay for any transaction hears that first
-            raise
+            raise selection.with_sscc(self.reads, exc) from None
 
     # -- brands -----------------------------------------------------------------------------------
 

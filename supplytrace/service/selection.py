@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from supplytrace.chain.reads import ContainerRecord, RegistryReads, container_read
 from supplytrace.chain.rpc import RpcError
-from supplytrace.core.errors import SupplytraceError
+from supplytrace.core.errors import ContractRevertError, SupplytraceError
 from supplytrace.core.hashing import checksum, is_address
 from supplytrace.core.ids import ItemKey, container_id, parse_item_id, sscc_of
 from supplytrace.core.records import ItemRecord, ItemStatus
@@ -144,6 +144,21 @@ def containers(reads: RegistryReads, ids: Sequence[bytes]) -> list[ContainerReco
         None if isinstance(answer, RpcError) else r.parse([answer])
         for r, answer in zip(container_reads, answers, strict=True)
     ]
+
+
+def with_sscc(reads: RegistryReads, error: ContractRevertError) -> ContractRevertError:
+    """``error`` naming its container by SSCC rather than by id (``ItemPacked`` and the like),
+    when the registry knows the container; else ``error`` itself."""
+    container = error.arguments.get("containerId")
+    if not isinstance(container, bytes | bytearray) or "containerSscc" in error.arguments:
+        return error
+    try:
+        record = reads.run(container_read(reads.address, bytes(container)))
+    except (RpcError, SupplytraceError):
+        return error
+    if not record.exists:
+        return error
+    return ContractRevertError(error.name, {**error.arguments, "containerSscc": record.sscc})
 
 
 def in_lot(reads: RegistryReads, lot_id: int, lot_items: Sequence[bytes], applies: Applies) -> list[bytes]:

@@ -44,7 +44,7 @@ def test_pallet__packed_moved_signed_unpacked_sold__each_step_by_sscc(deployed: 
     assert f"all 2 items were already in {CASE_A}; nothing to send." in again, again
 
     alone = cli.error("offer", jars[0], "--to", DISTRIBUTOR, "--account", "TEST::1")
-    assert "is packed in container 0x" in alone and "unpack it first" in alone, alone
+    assert f"is packed in container (00){CASE_A}; move the container, or unpack it first" in alone, alone
 
     cli.run("offer", f"(00){PALLET}", "--to", DISTRIBUTOR, "--account", "TEST::1")
     cli.run("accept", f"https://id.example.com/00/{PALLET}", "--account", "TEST::2")
@@ -65,7 +65,7 @@ def test_pallet__packed_moved_signed_unpacked_sold__each_step_by_sscc(deployed: 
         cli.run("sell", jar, "--account", "TEST::3")
     assert "sold" in cli.run("status", jars[0]).stdout
     still = cli.error("sell", jars[2], "--account", "TEST::3")
-    assert "is packed in container 0x" in still, still
+    assert f"is packed in container (00){CASE_B}" in still, still
 
 
 def test_pack__not_an_sscc__one_sentence(deployed: Cli) -> None:

@@ -128,3 +128,10 @@ def test_explain_custom_error__hostile_biz_step__rendered_safely():
 
     assert sentence is not None and "\n" not in sentence
     assert sentence.endswith("(for example 'inspecting').")
+
+
+def test_explain_custom_error__container_with_its_sscc__named_by_the_sscc_else_its_id():
+    args = {"id": b"\1" * 32, "containerId": b"\2" * 32}
+    assert "container 0x0202" in explain_custom_error("ItemPacked", args)
+    named = explain_custom_error("ItemPacked", {**args, "containerSscc": 95060000000000015})
+    assert "is packed in container (00)095060000000000015; move the container" in named
