@@ -25,12 +25,27 @@ if TYPE_CHECKING:
 @item_selection(lot=False)
 @friendly_errors
 def status(network: str, selection: ItemSelection) -> None:
-    """Show an item's current on-chain record (ITEM: Digital Link URI, 0x id, or --gtin/--serial)."""
+    """Show an item's current on-chain record (ITEM: Digital Link URI, 0x id, or --gtin/--serial),
+    or a container's (its SSCC: (00) and 18 digits)."""
     with registry_session(network) as registry:  # the live record (getItem): no index is opened
         records = registered(registry, selection)
         for record in records:
-            print_fields(item_fields(record))
+            print_fields(item_fields(record) if record.gtin else container_fields(registry, record.item_id))
     records.exit_if_missing()
+
+
+def container_fields(registry: Registry, container_id: bytes) -> dict[str, object]:
+    """A container's live record by field (an SSCC named where an item may be)."""
+    found = registry.container(container_id)
+    return {
+        "container_id": "0x" + container_id.hex(),
+        "sscc": f"(00){found.sscc:018d}",
+        "custodian": found.custodian,
+        "pending_receiver": found.pending_receiver,
+        "packed_in": "0x" + found.container.hex() if any(found.container) else None,
+        "custody_nonce": found.custody_nonce,
+        "updated_at": found.updated_at,
+    }
 
 
 @click.command()

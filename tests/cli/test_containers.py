@@ -49,6 +49,8 @@ def test_pallet__packed_moved_signed_unpacked_sold__each_step_by_sscc(deployed: 
     cli.run("offer", f"(00){PALLET}", "--to", DISTRIBUTOR, "--account", "TEST::1")
     cli.run("accept", f"https://id.example.com/00/{PALLET}", "--account", "TEST::2")
     assert _custodian(cli, jars[3]) == DISTRIBUTOR
+    pallet = cli.run("status", f"00{PALLET}").stdout
+    assert f"sscc: (00){PALLET}" in pallet and f"custodian: {DISTRIBUTOR}" in pallet, pallet
 
     acceptance = cli.run(
         "sign-acceptance", f"00{PALLET}", "--from", DISTRIBUTOR, "--account", "TEST::3"
