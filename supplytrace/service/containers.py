@@ -8,14 +8,12 @@ nothing named takes out everything in the container, found from its ``ContainerP
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from supplytrace.chain.codec import decode
 from supplytrace.chain.gas import BATCH_GAS
 from supplytrace.chain.logs import fetch_logs
-from supplytrace.chain.reads import RegistryReads, packed_in_read
 from supplytrace.core import abi
 from supplytrace.core.errors import SupplytraceError
 from supplytrace.core.hashing import keccak_text
@@ -27,8 +25,6 @@ from supplytrace.service.selection import Applies, ItemSelection
 
 if TYPE_CHECKING:
     from supplytrace.service.registry import Items, Registry
-
-NO_CONTAINER = b"\0" * 32
 
 
 def sscc(text: str) -> str:
@@ -53,17 +49,6 @@ def file_items(path: str | Path) -> tuple[str, ...]:
     return tuple(line for line in lines if line and not line.startswith("#"))
 
 
-def packed_in(reads: RegistryReads, ids: Sequence[bytes]) -> list[bytes]:
-    """The container each of ``ids`` is packed in (32 zero bytes: none), in batches."""
-    out: list[bytes] = []
-    size = selection.ITEMS_PER_BATCH // 2
-    for start in range(0, len(ids), size):
-        each = [packed_in_read(reads.address, i) for i in ids[start : start + size]]
-        answers = reads.rpc.batch([call for r in each for call in r.calls], raise_errors=False)
-        out.extend(r.parse(answers[2 * n : 2 * n + 2]) for n, r in enumerate(each))
-    return out
-
-
 def pack(registry: Registry, sscc_text: str, contents: Items, run: RunOptions | None) -> BulkResult:
     """Pack ``contents`` (items or containers the signer holds; of a lot, those held loose) into
     the container ``sscc_text``, created by its first packing; contents already in it are done."""
@@ -78,14 +63,17 @@ def pack(registry: Registry, sscc_text: str, contents: Items, run: RunOptions | 
     if isinstance(contents, ItemSelection) and contents.lot_ref is not None:
         lot_id = registry.resolve_lot(contents.lot_ref)
         history = [i.item_id for i in registry.history.lot_items(lot_id)]
-        lot_items = selection.in_lot(registry.reads, lot_id, history, Applies(holder=registry.account))
+        applies = Applies(holder=registry.account)
+        lot_items = selection.in_lot(registry.reads, lot_id, history, applies, loose=False)
     ids = list(dict.fromkeys(named + lot_items))
     if not ids:
         raise selection.nothing_named()
-    where = dict(zip(ids, packed_in(registry.reads, ids), strict=True))
+    where = dict(zip(ids, selection.packed_in(registry.reads, ids), strict=True))
     done = [i for i in ids if where[i] == target]
     loose_or_named = set(named)
-    todo = [i for i in ids if where[i] != target and (i in loose_or_named or where[i] == NO_CONTAINER)]
+    todo = [
+        i for i in ids if where[i] != target and (i in loose_or_named or where[i] == selection.NO_CONTAINER)
+    ]
     if not todo and not done:
         raise SupplytraceError(
             f"every item chosen is packed in another container; unpack it first (`supplytrace unpack`), "
@@ -112,7 +100,7 @@ def unpack(registry: Registry, sscc_text: str, contents: Items | None, run: RunO
                 selection.named_items(contents) if isinstance(contents, ItemSelection) else contents
             )
         )
-    where = dict(zip(ids, packed_in(registry.reads, ids), strict=True))
+    where = dict(zip(ids, selection.packed_in(registry.reads, ids), strict=True))
     todo = [i for i in ids if where[i] == target]
     done = [i for i in ids if where[i] != target]
     step = bulk.Step(lambda chunk: ("unpack", (target, list(chunk))), BATCH_GAS["unpack"], "unpacked")

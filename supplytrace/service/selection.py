@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from supplytrace.chain.reads import ContainerRecord, RegistryReads, container_read
+from supplytrace.chain.reads import ContainerRecord, RegistryReads, container_read, packed_in_read
 from supplytrace.chain.rpc import RpcError
 from supplytrace.core.errors import ContractRevertError, SupplytraceError
 from supplytrace.core.hashing import checksum, is_address
@@ -21,6 +21,8 @@ from supplytrace.core.records import ItemRecord, ItemStatus
 
 #: getItem calls per JSON-RPC batch when reading many items.
 ITEMS_PER_BATCH = 500
+#: What an id's ``container`` reads when it is packed in none.
+NO_CONTAINER = b"\0" * 32
 
 
 class SelectionError(SupplytraceError):
@@ -161,11 +163,13 @@ def with_sscc(reads: RegistryReads, error: ContractRevertError) -> ContractRever
     return ContractRevertError(error.name, {**error.arguments, "containerSscc": record.sscc})
 
 
-def in_lot(reads: RegistryReads, lot_id: int, lot_items: Sequence[bytes], applies: Applies) -> list[bytes]:
+def in_lot(
+    reads: RegistryReads, lot_id: int, lot_items: Sequence[bytes], applies: Applies, *, loose: bool = True
+) -> list[bytes]:
     """The items of lot ``lot_id`` (``lot_items``, from its history) that ``applies`` takes, by
-    their live records: ``itemStatuses`` first, then ``getItem`` of the active ones. Raises when
-    none applies."""
-    return lot_split(reads, lot_id, lot_items, applies, lambda record: False)[0]
+    their live records: ``itemStatuses`` first, then ``getItem`` of the active ones (with
+    ``loose``, those not packed in a container). Raises when none applies."""
+    return lot_split(reads, lot_id, lot_items, applies, lambda record: False, loose=loose)[0]
 
 
 def lot_split(
@@ -174,9 +178,13 @@ def lot_split(
     lot_items: Sequence[bytes],
     applies: Applies,
     done: Callable[[ItemRecord], bool],
+    *,
+    loose: bool = True,
 ) -> tuple[list[bytes], list[bytes]]:
     """The items of lot ``lot_id`` that ``applies`` takes, and those already ``done`` (in the state
-    a run asks for: an earlier run's work), by their live records. Raises when neither has any."""
+    a run asks for: an earlier run's work), by their live records. Raises when neither has any.
+    With ``loose``, items packed in a container are left out of those it takes: they move with
+    their container, not alone."""
     statuses = reads.item_statuses(lot_items)
     live = [i for i, (status, _lot) in zip(lot_items, statuses, strict=True) if status is ItemStatus.ACTIVE]
     chosen: list[bytes] = []
@@ -186,11 +194,32 @@ def lot_split(
             chosen.append(record.item_id)
         elif done(record):
             finished.append(record.item_id)
+    packed = 0
+    if loose and chosen:
+        where = packed_in(reads, chosen)
+        packed = sum(1 for outer in where if outer != NO_CONTAINER)
+        chosen = [i for i, outer in zip(chosen, where, strict=True) if outer == NO_CONTAINER]
     if not chosen and not finished:
+        if packed:
+            raise SelectionError(
+                f"every item of lot {lot_id} that is {applies.describe()} is packed in a container "
+                f"({packed:,} of them); name the containers by their SSCC, or unpack them first."
+            )
         raise SelectionError(
             f"no item of lot {lot_id} is {applies.describe()}; check the lot and the account (--account)."
         )
     return chosen, finished
+
+
+def packed_in(reads: RegistryReads, ids: Sequence[bytes]) -> list[bytes]:
+    """The container each of ``ids`` (items or containers) is packed in (32 zero bytes: none)."""
+    out: list[bytes] = []
+    size = ITEMS_PER_BATCH // 2
+    for start in range(0, len(ids), size):
+        each = [packed_in_read(reads.address, i) for i in ids[start : start + size]]
+        answers = reads.rpc.batch([call for r in each for call in r.calls], raise_errors=False)
+        out.extend(r.parse(answers[2 * n : 2 * n + 2]) for n, r in enumerate(each))
+    return out
 
 
 def address(value: str) -> str:

@@ -201,3 +201,21 @@ def test_batch_gas__pack_and_unpack_estimated_on_anvil__within_their_constants(a
     }
     assert measured[40] - measured[2] <= 38 * BATCH_GAS["unpack"].per_item, measured
     assert all(measured[n] <= BATCH_GAS["unpack"].gas(n) for n in measured), measured
+
+
+def test_offer__whole_lot_with_packed_items__only_the_loose_ones_then_a_sentence(
+    as_, brand, distributor, register, prefix, reader
+):
+    packed = register("L-1", "L-2")
+    (loose,) = register("L-3")
+    registry = as_(brand)
+    registry.pack(CASE_A, packed)
+    lot = ItemSelection(lot_ref=f"{HONEY_GTIN}:{LOT_CODE}")
+
+    assert registry.offer(lot, to=distributor.address).items == (loose,)
+    registry.cancel([loose])
+    registry.sell([loose])
+    with pytest.raises(
+        SupplytraceError, match=r"is packed in a container \(2 of them\); name the containers"
+    ):
+        registry.offer(lot, to=distributor.address)
