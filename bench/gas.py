@@ -101,8 +101,14 @@ def _lineage(registry, admin, brand, distributor) -> dict[str, int]:
         registry.registerMeasuredLot(gtin, code, b"\x33" * 32, 2_000_000, 500, GRAM, sender=brand)
         harvests.append(registry.lotCount())
     tx = registry.registerTransformedLot(
-        gtin, encode_code("BLEND-1", "lot"), b"\x44" * 32, harvests, [600_000, 400_000, 500_000],
-        1_500_000, 500, sender=brand,
+        gtin,
+        encode_code("BLEND-1", "lot"),
+        b"\x44" * 32,
+        harvests,
+        [600_000, 400_000, 500_000],
+        1_500_000,
+        500,
+        sender=brand,
     )
     gas["gas.blend_3_inputs"] = tx.gas_used
     blend = registry.lotCount()
