@@ -139,13 +139,27 @@ def test_packed_item__moved_sold_or_observed_alone__refused_naming_its_container
         registry.unpack(cases[0], items[:1], sender=brand)
 
 
-def test_pack__offered_item__offer_voided(registry, prefixes, register, brand, distributor):
-    (item,) = register("VOID-1")
-    registry.offer(item, distributor, sender=brand)
-    registry.pack(sscc(BRAND_PREFIX, 20), [item], sender=brand)
-    assert registry.getItem(item).pendingReceiver == ZERO_ADDRESS
-    with reverts_with(registry.NoPendingOffer, itemId=item):
-        registry.accept(item, sender=distributor)
+def test_pack__offered_item__offer_suspended_then_lapses_with_a_new_holder(
+    registry, prefixes, register, brand, distributor, retailer
+):
+    first, second = register("VOID-1", "VOID-2")
+    case = sscc(BRAND_PREFIX, 20)
+    registry.offer(first, distributor, sender=brand)
+    registry.offer(second, distributor, sender=brand)
+    registry.pack(case, [first, second], sender=brand)
+    assert registry.getItem(first).pendingReceiver == ZERO_ADDRESS
+    with reverts_with(registry.NoPendingOffer, itemId=first):
+        registry.accept(first, sender=distributor)
+    registry.unpack(cid(case), [first], sender=brand)  # the offerer holds it again: the offer stands
+    assert registry.getItem(first).pendingReceiver == distributor
+    registry.offer(cid(case), retailer, sender=brand)
+    registry.accept(cid(case), sender=retailer)
+    registry.unpack(cid(case), [second], sender=retailer)  # held by the retailer: the brand's offer lapsed
+    assert registry.getItem(second).pendingReceiver == ZERO_ADDRESS
+    with reverts_with(registry.NoPendingOffer, itemId=second):
+        registry.accept(second, sender=distributor)
+    registry.offer(second, brand, sender=retailer)
+    assert registry.getItem(second).pendingReceiver == brand
 
 
 def test_pack__refusals__each_named(registry, prefixes, register, brand, distributor, rogue):

@@ -44,6 +44,7 @@ class Entity:
     holder: str | None = None  # while not packed
     parent: int | None = None
     pending: str | None = None
+    offerer: str | None = None  # the offer is open while its offerer holds the entity, unpacked
     nonce: int = 0
     level: int = 0
 
@@ -65,6 +66,11 @@ class Model:
     def custodian(self, e: int) -> str | None:
         return self.entities[self.outermost(e)].holder if self.entities[e].exists else None
 
+    def open_offer(self, e: int) -> str | None:
+        entity = self.entities[e]
+        held = entity.exists and entity.parent is None and entity.holder == entity.offerer
+        return entity.pending if held else None
+
     def _held(self, e: int, actor: str) -> bool:
         entity = self.entities[e]
         return entity.exists and entity.parent is None and entity.holder == actor
@@ -74,7 +80,7 @@ class Model:
         if not contents:
             return False
         if box.exists:
-            if not self._held(c, actor) or box.pending is not None:
+            if not self._held(c, actor) or self.open_offer(c) is not None:
                 return False
         elif self.prefix_owner[c] != actor:
             return False
@@ -89,13 +95,13 @@ class Model:
             box.exists, box.holder = True, actor
         for x in contents:
             entity = self.entities[x]
-            entity.parent, entity.holder, entity.pending, entity.nonce = c, None, None, entity.nonce + 1
+            entity.parent, entity.holder, entity.nonce = c, None, entity.nonce + 1
         box.level, box.nonce = max(box.level, level), box.nonce + 1
         return True
 
     def unpack(self, actor: str, c: int, contents: list[int]) -> bool:
         box = self.entities[c]
-        if not contents or not self._held(c, actor) or box.pending is not None:
+        if not contents or not self._held(c, actor) or self.open_offer(c) is not None:
             return False
         if len(set(contents)) != len(contents) or any(self.entities[x].parent != c for x in contents):
             return False
@@ -107,32 +113,30 @@ class Model:
 
     def offer(self, actor: str, e: int, to: str) -> bool:
         entity = self.entities[e]
-        if not self._held(e, actor) or entity.pending is not None or to == actor:
+        if not self._held(e, actor) or self.open_offer(e) is not None or to == actor:
             return False
-        entity.pending = to
+        entity.pending, entity.offerer = to, actor
         return True
 
     def accept(self, actor: str, e: int) -> bool:
         entity = self.entities[e]
-        if not entity.exists or entity.pending != actor:
+        if self.open_offer(e) is None or entity.pending != actor:
             return False
         entity.holder, entity.pending, entity.nonce = actor, None, entity.nonce + 1
         return True
 
     def end_offer(self, actor: str, e: int, by_receiver: bool) -> bool:
         entity = self.entities[e]
-        if not entity.exists or entity.pending is None:
+        if self.open_offer(e) is None:
             return False
-        if (entity.pending if by_receiver else entity.holder) != actor or (
-            not by_receiver and entity.parent is not None
-        ):
+        if (entity.pending if by_receiver else entity.holder) != actor:
             return False
         entity.pending, entity.nonce = None, entity.nonce + 1
         return True
 
     def handoff(self, actor: str, e: int, to: str, signer: str) -> bool:
         entity = self.entities[e]
-        if not self._held(e, actor) or entity.pending is not None or to == actor or signer != to:
+        if not self._held(e, actor) or self.open_offer(e) is not None or to == actor or signer != to:
             return False
         entity.holder, entity.nonce = to, entity.nonce + 1
         return True
@@ -162,6 +166,9 @@ class ContainerMachine(RuleBasedStateMachine):
         if who == "right":
             return self.model.custodian(e) or self.address["brand"]
         return self.address[who]
+
+    def _receiver(self, e: int) -> str:
+        return self.model.entities[e].pending or self.address["retailer"]
 
     def _send(self, expected: bool, sender: str, function: str, *args: Any) -> None:
         outcome = self.env["lean"].transact(sender, function, *args)
@@ -195,11 +202,7 @@ class ContainerMachine(RuleBasedStateMachine):
 
     @rule(e=entities, who=st.one_of(st.just("receiver"), st.sampled_from(ACTORS)))
     def accept(self, e: int, who: str) -> None:
-        actor = (
-            self.model.entities[e].pending or self.address["retailer"]
-            if who == "receiver"
-            else self.address[who]
-        )
+        actor = self._receiver(e) if who == "receiver" else self.address[who]
         self.consents.clear()
         expected = self.model.accept(actor, e)
         self._send(expected, actor, "accept", self.ids[e])
@@ -208,11 +211,7 @@ class ContainerMachine(RuleBasedStateMachine):
 
     @rule(e=entities, who=st.one_of(st.just("receiver"), st.sampled_from(ACTORS)))
     def reject(self, e: int, who: str) -> None:
-        actor = (
-            self.model.entities[e].pending or self.address["retailer"]
-            if who == "receiver"
-            else self.address[who]
-        )
+        actor = self._receiver(e) if who == "receiver" else self.address[who]
         self.consents.clear()
         expected = self.model.end_offer(actor, e, by_receiver=True)
         self._send(expected, actor, "rejectOffer", self.ids[e])
@@ -252,7 +251,7 @@ class ContainerMachine(RuleBasedStateMachine):
                 assert record["custodian"] == ZERO_ADDRESS, f"container {e} does not exist yet"
                 continue
             parent = self.ids[entity.parent] if entity.parent is not None else ZERO32
-            pending = entity.pending or ZERO_ADDRESS
+            pending = self.model.open_offer(e) or ZERO_ADDRESS
             assert record["custodian"] == normalized(self.model.custodian(e)), f"{e}: custodian"
             assert record["container"] == parent, f"{e}: container"
             assert record["pendingReceiver"] == normalized(pending), f"{e}: open offer"
