@@ -49,8 +49,10 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
         bytes32 metadataHash;
     }
 
-    /// @dev An open offer: receiver in bits [0, 160), the item's custody nonce when it was made
-    /// above. An offer whose nonce is no longer the item's (it was packed since) is no offer.
+    /// @dev An offer: receiver in bits [0, 160), the low 96 bits of the custodian who made it
+    /// above. It is open while the item is not packed and that custodian holds it: packing
+    /// suspends it, and once another custodian holds the item (unpacked from a container that
+    /// moved) it is no offer at all, so nobody receives an item its holder did not offer.
     mapping(bytes32 itemId => uint256 offer) private _offers;
     mapping(bytes32 itemId => ItemWord word) private _items;
     mapping(uint32 lotId => Lot) private _lots;
@@ -729,8 +731,8 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
     }
 
     function _offer(address actor, bytes32 itemId, address to) private {
-        ItemWord word = _movableItem(actor, itemId, to);
-        _offers[itemId] = uint256(uint160(to)) | (uint256(word.custodyNonce()) << 160);
+        _movableItem(actor, itemId, to);
+        _offers[itemId] = uint256(uint160(to)) | (uint256(uint160(actor)) << 160);
         emit CustodyOffered(itemId, actor, to);
     }
 
@@ -801,7 +803,8 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
     /// @dev The receiver of the open offer of `itemId` (whose word is `word`), or address(0).
     function _openOffer(bytes32 itemId, ItemWord word) private view returns (address) {
         uint256 offer_ = _offers[itemId];
-        return offer_ >> 160 == word.custodyNonce() ? address(uint160(offer_)) : address(0);
+        bool open = uint96(offer_ >> 160) == uint96(uint160(word.custodian())) && !word.isPacked();
+        return open ? address(uint160(offer_)) : address(0);
     }
 
     function _checkNoOffer(bytes32 itemId, ItemWord word) private view {

@@ -57,7 +57,8 @@ pragma solidity 0.8.37;
 /// on a container id as on an item id and moves all it holds in one write; a packed item reads as
 /// held by its outermost container's custodian and cannot move, be sold or be observed on its own
 /// until unpacked. Packing and unpacking advance the nonce of the container and of each item, so
-/// offers and signatures made before no longer work. Containers nest up to 7 levels.
+/// signatures made before no longer work; an open offer of a packed item is suspended, and lapses
+/// if someone else holds the item when it is unpacked. Containers nest up to 7 levels.
 interface IProvenanceRegistry {
     // ------------------------------------------------------------------------------------------
     // Types

@@ -204,7 +204,8 @@ _SENTENCES: dict[str, Callable[[_Args], str]] = {
         "copy it from the label again."
     ),
     "SsccNotOwned": lambda a: (
-        f"the company prefix of SSCC {a['sscc']:018d} is {_holder(a['owner'])}, not yours ({a['account']}); "
+        f"the company prefix of SSCC {a['sscc']:018d} is {_holder(a['owner'])}, "
+        f"not yours ({a['account']}); "
         "build SSCCs from your own prefix, or ask the registry admin to assign it."
     ),
     "ItemPacked": lambda a: (

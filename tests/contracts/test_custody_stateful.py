@@ -582,6 +582,7 @@ def _unknown_record() -> dict[str, Any]:
             "recalled": False,
             "recalledAt": 0,
             "lotClosed": False,
+            "container": b"\0" * 32,
         }
     )
 

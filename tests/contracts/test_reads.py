@@ -42,6 +42,7 @@ def test_get_item__registered__full_record(registry, lot_id, brand):
             "recalled": False,
             "recalledAt": 0,
             "lotClosed": False,
+            "container": b"\0" * 32,
         }
     )
 
@@ -70,6 +71,7 @@ def test_get_item__after_handoffs_and_recall__full_record(
             "recalled": True,
             "recalledAt": recall.timestamp,
             "lotClosed": False,
+            "container": b"\0" * 32,
         }
     )
 
@@ -90,6 +92,7 @@ def test_get_item__never_registered__unknown_and_empty(registry):
             "recalled": False,
             "recalledAt": 0,
             "lotClosed": False,
+            "container": b"\0" * 32,
         }
     )
 
@@ -149,6 +152,9 @@ def test_get_lot__registered__full_record(registry, brand, lot_id):
             "metadataHash": METADATA_HASH,
             "recalledAt": 0,
             "closed": False,
+            "unit": 0,
+            "stock": 0,
+            "itemQuantity": 0,
         }
     )
 
@@ -165,6 +171,9 @@ def test_get_lot__closed_and_recalled__full_record(registry, brand, other_lot_id
             "metadataHash": OTHER_METADATA_HASH,
             "recalledAt": recall.timestamp,
             "closed": True,
+            "unit": 0,
+            "stock": 0,
+            "itemQuantity": 0,
         }
     )
 
