@@ -139,6 +139,15 @@ class _Reads:
 
         return Read(calls, parse)
 
+    def container_read(self, container_id: bytes) -> Read[ContainerRecord]:
+        """A container's record (``getContainer``: all zero for an id never packed into)."""
+
+        def parse(results: list[Any]) -> ContainerRecord:
+            struct = _returned("getContainer", results[0])
+            return as_record(ContainerRecord, struct, container_id=bytes(container_id))
+
+        return Read([_call(self.address, "getContainer", bytes(container_id))], parse)
+
     def statuses_read(self, item_ids: Sequence[bytes]) -> Read[list[tuple[ItemStatus, int]]]:
         """(status, lot id) of each item (``itemStatuses``), :data:`STATUS_CALL_SIZE` per eth_call."""
         parts = [list(item_ids[i : i + STATUS_CALL_SIZE]) for i in range(0, len(item_ids), STATUS_CALL_SIZE)]
@@ -179,8 +188,8 @@ class _Reads:
 @dataclass(frozen=True, slots=True)
 class ContainerRecord:
     """A container (SSCC) as ``getContainer`` returns it: ``sscc`` 0 if it was never created;
-    ``container``: the container it is packed in, or 32 zero bytes. (Read here until
-    ``core.records`` has a container record of its own.)"""
+    ``container``: the container it is packed in, or 32 zero bytes. (Here until
+    ``core.records`` has a container record of its own: then that one.)"""
 
     container_id: bytes
     sscc: int
@@ -194,28 +203,6 @@ class ContainerRecord:
     @property
     def exists(self) -> bool:
         return self.sscc != 0
-
-    def as_item(self) -> ItemRecord:
-        """Its custody as an item record (active, no lot): what the custody use cases and the
-        relayer read of what they move (custodian, open offer, custody nonce)."""
-        return dataclasses.replace(
-            ItemRecord.unknown(self.container_id),
-            status=ItemStatus.ACTIVE if self.exists else ItemStatus.UNKNOWN,
-            custodian=self.custodian,
-            pending_receiver=self.pending_receiver,
-            custody_nonce=self.custody_nonce,
-            updated_at=self.updated_at,
-        )
-
-
-def container_read(address: str, container_id: bytes) -> Read[ContainerRecord]:
-    """``getContainer`` of ``container_id`` at the registry at ``address``."""
-
-    def parse(results: list[Any]) -> ContainerRecord:
-        struct = _returned("getContainer", results[0])
-        return as_record(ContainerRecord, struct, container_id=bytes(container_id))
-
-    return Read([_call(address, "getContainer", bytes(container_id))], parse)
 
 
 def packed_in_read(address: str, item_id: bytes) -> Read[bytes]:
@@ -231,6 +218,19 @@ def packed_in_read(address: str, item_id: bytes) -> Read[bytes]:
         return bytes(outer)
 
     return Read(calls, parse)
+
+
+def container_custody(container: ContainerRecord) -> ItemRecord:
+    """A container's custody as an item record (active, no lot): what the custody use cases and
+    the relayer read of what they move (custodian, open offer, custody nonce)."""
+    return dataclasses.replace(
+        ItemRecord.unknown(container.container_id),
+        status=ItemStatus.ACTIVE if container.exists else ItemStatus.UNKNOWN,
+        custodian=container.custodian,
+        pending_receiver=container.pending_receiver,
+        custody_nonce=container.custody_nonce,
+        updated_at=container.updated_at,
+    )
 
 
 def _quantity(value: Any) -> int:

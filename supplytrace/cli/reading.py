@@ -42,7 +42,7 @@ def container_fields(registry: Registry, container_id: bytes) -> dict[str, objec
         "sscc": f"(00){found.sscc:018d}",
         "custodian": found.custodian,
         "pending_receiver": found.pending_receiver,
-        "packed_in": "0x" + found.container.hex() if any(found.container) else None,
+        "packed_in": "0x" + found.container.hex() if found.container and any(found.container) else None,
         "custody_nonce": found.custody_nonce,
         "updated_at": found.updated_at,
     }

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from supplytrace.chain.reads import RegistryReads, container_read
+from supplytrace.chain.reads import RegistryReads, container_custody
 from supplytrace.chain.refusals import refusal
 from supplytrace.chain.rpc import RpcError, hex_int
 from supplytrace.chain.send import TX_GAS_CAP, Sender
@@ -158,7 +158,7 @@ class Relayer:
     def _simulate(self, action: SignedAction, data: bytes, block: int) -> tuple[ItemRecord, int]:
         """The item's record and the call's gas at ``block``; a revert raises its sentence."""
         read = self.reads.item_read(bytes(action.item))
-        container = container_read(self.registry, bytes(action.item))  # a container moves as an item
+        container = self.reads.container_read(bytes(action.item))  # a container moves as an item
         (method, (get_item, _latest)), at = read.calls[0], hex(block)
         get_container = container.calls[0][1][0]
         call = {"from": self.address, "to": self.registry, "data": "0x" + data.hex()}
@@ -169,7 +169,7 @@ class Relayer:
         )  # fmt: skip
         record = read.parse(answers[:1])
         if not record.registered and not isinstance(answers[3], RpcError):
-            record = container.parse(answers[3:]).as_item()
+            record = container_custody(container.parse(answers[3:]))
         for answer in answers[1:3]:
             if isinstance(answer, RpcError):
                 error = refusal(answer)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from supplytrace.chain.gas import BATCH_GAS, chunk_size
 from supplytrace.chain.history import ChainHistory, HistorySource, LotItem
-from supplytrace.chain.reads import ContainerRecord, RegistryReads, container_read
+from supplytrace.chain.reads import ContainerRecord, RegistryReads
 from supplytrace.chain.rpc import Rpc
 from supplytrace.chain.send import DEFAULT_MINING_TIMEOUT, Sender, Sent, Signer, WaitEvent
 from supplytrace.core.config import Settings
@@ -400,7 +400,7 @@ class Registry:
 
     def container(self, container_id: bytes) -> ContainerRecord:
         """The container's live record (``getContainer``); one never created reads all zero."""
-        return self.reads.run(container_read(self.address, container_id))
+        return self.reads.run(self.reads.container_read(container_id))
 
     def items(self, item_ids: Sequence[bytes]) -> list[ItemRecord]:
         """The live records of ``item_ids``, in order (``getItem`` calls batched)."""

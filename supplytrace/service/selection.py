@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from supplytrace.chain.reads import ContainerRecord, RegistryReads, container_read, packed_in_read
+from supplytrace.chain.reads import ContainerRecord, RegistryReads, container_custody, packed_in_read
 from supplytrace.chain.rpc import RpcError
 from supplytrace.core.errors import ContractRevertError, SupplytraceError
 from supplytrace.core.hashing import checksum, is_address
@@ -121,7 +121,7 @@ def nothing_named() -> SelectionError:
 def records(reads: RegistryReads, item_ids: Sequence[bytes]) -> list[ItemRecord]:
     """The live records of ``item_ids``, in order: ``getItem`` calls, :data:`ITEMS_PER_BATCH`
     to a JSON-RPC batch. An id no item has that is a container's gets the container's custody
-    (``ContainerRecord.as_item``), so every custody use case takes containers as it takes items."""
+    (``container_custody``), so every custody use case takes containers as it takes items."""
     out: list[ItemRecord] = []
     for start in range(0, len(item_ids), ITEMS_PER_BATCH):
         item_reads = [reads.item_read(i) for i in item_ids[start : start + ITEMS_PER_BATCH]]
@@ -133,14 +133,14 @@ def records(reads: RegistryReads, item_ids: Sequence[bytes]) -> list[ItemRecord]
         found = containers(reads, [out[n].item_id for n in places])
         for n, container in zip(places, found, strict=True):
             if container is not None and container.exists:
-                out[n] = container.as_item()
+                out[n] = container_custody(container)
     return out
 
 
 def containers(reads: RegistryReads, ids: Sequence[bytes]) -> list[ContainerRecord | None]:
     """``getContainer`` of each of ``ids`` (all zero for an id no container has; None where the
     registry has no containers: one deployed before issue #14), in one batch."""
-    container_reads = [container_read(reads.address, i) for i in ids]
+    container_reads = [reads.container_read(i) for i in ids]
     answers = reads.rpc.batch([call for r in container_reads for call in r.calls], raise_errors=False)
     return [
         None if isinstance(answer, RpcError) else r.parse([answer])
@@ -155,7 +155,7 @@ def with_sscc(reads: RegistryReads, error: ContractRevertError) -> ContractRever
     if not isinstance(container, bytes | bytearray) or "containerSscc" in error.arguments:
         return error
     try:
-        record = reads.run(container_read(reads.address, bytes(container)))
+        record = reads.run(reads.container_read(bytes(container)))
     except (RpcError, SupplytraceError):
         return error
     if not record.exists:
