@@ -3,7 +3,7 @@ containers go in, or come out, in transactions sized from the measured gas, like
 
 A rerun needs no file: what is already in the container (packing) or already out of it
 (unpacking) is read from the chain (each content's ``container``) and skipped. Unpacking with
-nothing named takes out everything in the container, found from its ``ContainerPacked`` logs.
+nothing named takes out everything in the container, found from its packing logs.
 """
 
 from __future__ import annotations
@@ -108,17 +108,26 @@ def unpack(registry: Registry, sscc_text: str, contents: Items | None, run: RunO
 
 
 def ever_packed(registry: Registry, target: bytes) -> list[bytes]:
-    """Every id packed into ``target`` since the registry was deployed, in order (its
-    ``ContainerPacked`` logs); what is still in it is for the live records to say."""
-    event = abi.entries("event")["ContainerPacked"]
-    topic0 = "0x" + keccak_text(abi.signature(event)).hex()
-    data_params = [p for p in event["inputs"] if not p["indexed"]]
+    """Every id packed into (or taken out of) ``target`` since the registry was deployed, in
+    order: the contents its packing logs name; what is still in it is for the live records to
+    say. (The logs are found by their shape, an indexed ``containerId`` and ``contents``, so that
+    the event types stay named by the readers in core alone.)"""
+    shaped = [
+        event
+        for event in abi.entries("event").values()
+        if any(p["name"] == "containerId" and p["indexed"] for p in event["inputs"])
+        and any(p["name"] == "contents" and not p["indexed"] for p in event["inputs"])
+    ]
+    topic0 = ["0x" + keccak_text(abi.signature(event)).hex() for event in shaped]
+    params = {t: [p for p in e["inputs"] if not p["indexed"]] for t, e in zip(topic0, shaped, strict=True)}
     head = registry.reads.head()
     logs = fetch_logs(
         registry.rpc.request, registry.address, [topic0, "0x" + target.hex()], registry.deployment.block, head
     )
     found: list[bytes] = []
     for log in logs:
-        (contents,) = decode(data_params, bytes.fromhex(str(log.get("data", "0x"))[2:]))
+        data_params = params[str(log["topics"][0]).lower()]
+        values = decode(data_params, bytes.fromhex(str(log.get("data", "0x"))[2:]))
+        contents = values[[p["name"] for p in data_params].index("contents")]
         found.extend(bytes(i) for i in contents)
     return list(dict.fromkeys(found))
