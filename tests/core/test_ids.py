@@ -430,6 +430,16 @@ def test_digital_link__many_special_chars__equal_rfc3986_quote_of_serial():
     assert link == f"{BASE}/01/{HONEY_GTIN}/21/{quote(serial, safe='')}"
 
 
+def test_sscc_of__every_written_form__the_18_digits_items_none():
+    from supplytrace.core.ids import sscc_of, sscc_with_check_digit
+
+    code = sscc_with_check_digit("09506000000000001")
+    forms = [code, f"00{code}", f"(00){code}", f"(00) {code}", f"https://id.example.com/00/{code}"]
+    assert {sscc_of(form) for form in forms} == {code}
+    assert sscc_of("https://id.example.com/01/09506000134352/21/1") is None
+    assert sscc_of("0x" + "ab" * 32) is None
+
+
 @pytest.mark.parametrize(
     "line",
     [
@@ -452,13 +462,3 @@ def test_from_hri__the_label_s_line__the_item_s_key(line):
 def test_from_hri__no_serial_or_bad_gtin_or_garbage__one_sentence(line, problem):
     with pytest.raises(IdentityError, match=re.escape(problem)):
         ItemKey.from_hri(line)
-
-
-def test_sscc_of__every_written_form__the_18_digits_items_none():
-    from supplytrace.core.ids import sscc_of, sscc_with_check_digit
-
-    code = sscc_with_check_digit("09506000000000001")
-    forms = [code, f"00{code}", f"(00){code}", f"(00) {code}", f"https://id.example.com/00/{code}"]
-    assert {sscc_of(form) for form in forms} == {code}
-    assert sscc_of("https://id.example.com/01/09506000134352/21/1") is None
-    assert sscc_of("0x" + "ab" * 32) is None
