@@ -54,7 +54,7 @@ def pack(registry: Registry, sscc_text: str, contents: Items, run: RunOptions | 
     the container ``sscc_text``, created by its first packing; contents already in it are done."""
     code = sscc(sscc_text)
     target = container_id(code)
-    sender = registry._sender
+    sender = registry.writer
     bulk.wait_until_settled(sender)
     named = selection.named_items(contents) if isinstance(contents, ItemSelection) else list(contents)
     if target in named:
@@ -88,7 +88,7 @@ def unpack(registry: Registry, sscc_text: str, contents: Items | None, run: RunO
     signer then holds each. Contents no longer in it are done."""
     code = sscc(sscc_text)
     target = container_id(code)
-    sender = registry._sender
+    sender = registry.writer
     bulk.wait_until_settled(sender)
     if contents is None or (isinstance(contents, ItemSelection) and not contents.names_items):
         ids = ever_packed(registry, target)

@@ -132,7 +132,7 @@ def create_measured(
     lot_id = _existing(registry, gtin14, word, digest)
     sent = None
     if lot_id is None:
-        sent = registry._send(
+        sent = registry.send(
             "registerMeasuredLot", int(gtin14), word, digest,
             measure.quantity.amount, measure.item_quantity.amount, int(measure.unit),
         )  # fmt: skip
@@ -172,7 +172,7 @@ def blend(
                     f"lot {ref} declared no quantity, so nothing can be drawn from it; blend only lots "
                     "created with --quantity."
                 )
-        sent = registry._send(
+        sent = registry.send(
             "registerTransformedLot", int(gtin14), word, digest, lot_ids,
             [i.quantity.amount for i in inputs], quantity.amount, item_quantity.amount,
         )  # fmt: skip

@@ -155,6 +155,17 @@ class Registry:
         """The explorer page of a transaction (the verification page on a devnet), or None."""
         return self.links.tx(tx_hash)
 
+    @property
+    def writer(self) -> Sender:
+        """The Sender this registry writes with (for the use cases kept in their own modules);
+        without an account, a sentence saying to give one."""
+        return self._sender
+
+    def send(self, function: str, *args: Any) -> Sent:
+        """Send the registry's ``function`` with ``args`` as the signer; a refusal is the
+        registry's sentence (an account that cannot pay hears that first)."""
+        return self._send(function, *args)
+
     def _send(self, function: str, *args: Any) -> Sent:
         sender = self._sender
         try:
