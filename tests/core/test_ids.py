@@ -440,6 +440,23 @@ def test_sscc_of__every_written_form__the_18_digits_items_none():
     assert sscc_of("0x" + "ab" * 32) is None
 
 
+@given(
+    body=st.text("0123456789", min_size=17, max_size=17).filter(lambda b: int(b) > 0),
+    form=st.sampled_from(
+        ["{}", "00{}", "(00){}", "(00) {}", "https://id.example.com/00/{}", "http://x/p/00/{}"]
+    ),
+    serial=st.text(string.ascii_letters + string.digits, min_size=1, max_size=20),
+)
+def test_sscc_of__any_sscc_in_any_form_and_any_item_uri__the_container_or_none(body, form, serial):
+    from supplytrace.core.ids import container_id, sscc_of, sscc_with_check_digit
+
+    code = sscc_with_check_digit(body)
+    assert sscc_of(form.format(code)) == code
+    assert container_id(sscc_of(form.format(code)) or "") == container_id(int(code))
+    item = ItemKey.create("09506000134352", serial).digital_link("https://id.example.com")
+    assert sscc_of(item) is None
+
+
 @pytest.mark.parametrize(
     "line",
     [
