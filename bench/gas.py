@@ -103,7 +103,7 @@ def _lineage(registry, admin, brand, distributor) -> dict[str, int]:
     tx = registry.registerTransformedLot(
         gtin, encode_code("BLEND-1", "lot"), b"\x44" * 32, harvests, [600_000, 400_000, 500_000],
         1_500_000, 500, sender=brand,
-    )
+    )  # fmt: skip
     gas["gas.blend_3_inputs"] = tx.gas_used
     blend = registry.lotCount()
     registry.registerItem(blend, encode_code("MWARMUP"), sender=brand)

@@ -194,7 +194,8 @@ _SENTENCES: dict[str, Callable[[_Args], str]] = {
         "declare at most what went in."
     ),
     "InvalidSscc": lambda a: (
-        f"SSCC {a['sscc']:018d} is not valid (18 digits with a GS1 check digit); copy it from the label again."
+        f"SSCC {a['sscc']:018d} is not valid (18 digits with a GS1 check digit); "
+        "copy it from the label again."
     ),
     "SsccNotOwned": lambda a: (
         f"the company prefix of SSCC {a['sscc']:018d} is {_holder(a['owner'])}, not yours ({a['account']}); "
