@@ -18,7 +18,7 @@ from typing import Any, Generic, TypeVar
 from supplytrace.chain.codec import function, revert_error
 from supplytrace.chain.rpc import AsyncRpc, Rpc, RpcError, hex_int
 from supplytrace.core.hashing import ZERO_ADDRESS, checksum
-from supplytrace.core.records import ItemRecord, ItemStatus, LotRecord
+from supplytrace.core.records import ContainerRecord, ItemRecord, ItemStatus, LotRecord, QuantityUnit
 from supplytrace.core.text import ChainText
 
 T = TypeVar("T")
@@ -32,45 +32,64 @@ def _snake(name: str) -> str:
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
 
 
-_FIELDS: dict[type[Any], tuple[tuple[str, Any], ...]] = {}
+_FIELDS: dict[type[Any], tuple[tuple[str, Any, bool], ...]] = {}
 
 
-def _record_fields(record_type: type[Any]) -> tuple[tuple[str, Any], ...]:
-    """(field name, its type without ``| None``) of a record dataclass, in order: worked out
-    once per type (``typing.get_type_hints`` costs more than decoding a whole answer)."""
+def _record_fields(record_type: type[Any]) -> tuple[tuple[str, Any, bool], ...]:
+    """(field name, its type without ``| None``, whether it may be None) of a record dataclass,
+    in order: worked out once per type (``typing.get_type_hints`` costs more than decoding a
+    whole answer)."""
     found = _FIELDS.get(record_type)
     if found is None:
         hints = typing.get_type_hints(record_type)
         found = _FIELDS[record_type] = tuple(
-            (f.name, next((a for a in typing.get_args(hints[f.name]) if a is not type(None)), hints[f.name]))
+            (
+                f.name,
+                next((a for a in typing.get_args(hints[f.name]) if a is not type(None)), hints[f.name]),
+                type(None) in typing.get_args(hints[f.name]),
+            )
             for f in dataclasses.fields(record_type)
         )
     return found
 
 
-def _field_value(annotation: Any, value: Any) -> Any:
+_ZERO_WORD = b"\0" * 32
+
+
+def _field_value(annotation: Any, value: Any, optional: bool = False) -> Any:
     if annotation is ChainText:
         return ChainText.from_word(value)
     if annotation is ItemStatus:
         return ItemStatus(value) if value in ItemStatus._value2member_map_ else ItemStatus.UNKNOWN
+    if annotation is QuantityUnit:
+        return QuantityUnit.of(value)
     if isinstance(value, str) and value.startswith("0x") and len(value) == 42:
         return None if value == ZERO_ADDRESS else checksum(value)
+    if optional and annotation is bytes:
+        return None if bytes(value) == _ZERO_WORD else bytes(value)  # an id, or none (0)
     return value
 
 
 def as_record(record_type: type[T], struct: dict[str, Any], **given: Any) -> T:
     """A record dataclass from a decoded ABI struct: each field from the component of the same
-    name (camelCase in the ABI), address(0) as None, bytes32 codes as ChainText."""
+    name (camelCase in the ABI), address(0) and an optional zero id as None, bytes32 codes as
+    ChainText, enums as their types."""
     by_snake = {_snake(k): v for k, v in struct.items()}
     values = {}
-    for name, base in _record_fields(record_type):
-        values[name] = given[name] if name in given else _field_value(base, by_snake[name])
+    for name, base, optional in _record_fields(record_type):
+        values[name] = given[name] if name in given else _field_value(base, by_snake[name], optional)
     return record_type(**values)
 
 
 def _call(to: str, name: str, *args: Any, block: int | None = None) -> Call:
     at = "latest" if block is None else hex(block)
     return "eth_call", [{"to": to, "data": "0x" + function(name).calldata(*args).hex()}, at]
+
+
+#: Views whose record grew at the end (issue #14: an item's container, a lot's quantities): a
+#: registry deployed before answers with the shorter record, read with the new fields zero
+#: (no container, no declared quantity), which is what that registry holds.
+_GROWN_RECORDS = ("getItem", "getLot")
 
 
 def _returned(name: str, answer: Any) -> Any:
@@ -82,7 +101,10 @@ def _returned(name: str, answer: Any) -> Any:
         raise RpcError(
             None, f"the node answered {name} with {str(answer)[:60]!r} instead of data.", transport=True
         )
-    return function(name).result(bytes.fromhex(answer[2:]))
+    data = bytes.fromhex(answer[2:])
+    if name in _GROWN_RECORDS and data:  # a static struct: one word per field
+        data = data.ljust(32 * len(function(name).outputs[0]["components"]), b"\0")
+    return function(name).result(data)
 
 
 @dataclass(frozen=True)
@@ -138,6 +160,15 @@ class _Reads:
             return as_record(LotRecord, _returned("getLot", results[2]), lot_id=lot_id), head
 
         return Read(calls, parse)
+
+    def container_read(self, container_id: bytes) -> Read[ContainerRecord]:
+        """A container's record (``getContainer``: all zero for an id never packed into)."""
+
+        def parse(results: list[Any]) -> ContainerRecord:
+            struct = _returned("getContainer", results[0])
+            return as_record(ContainerRecord, struct, container_id=bytes(container_id))
+
+        return Read([_call(self.address, "getContainer", bytes(container_id))], parse)
 
     def statuses_read(self, item_ids: Sequence[bytes]) -> Read[list[tuple[ItemStatus, int]]]:
         """(status, lot id) of each item (``itemStatuses``), :data:`STATUS_CALL_SIZE` per eth_call."""
@@ -201,6 +232,9 @@ class RegistryReads(_Reads):
 
     def lot(self, lot_id: int) -> LotRecord | None:
         return self.run(self.lot_at_head_read(lot_id))[0]
+
+    def container(self, container_id: bytes) -> ContainerRecord:
+        return self.run(self.container_read(container_id))
 
     def lot_count(self) -> int:
         return int(self.view("lotCount"))

@@ -72,6 +72,9 @@ from supplytrace.core.events import (
     CodesCommitted,
     CompanyPrefixAssigned,
     CompanyPrefixReleased,
+    ContainerCreated,
+    ContainerPacked,
+    ContainerUnpacked,
     CustodyOffered,
     CustodyTransferred,
     GtinAssigned,
@@ -82,9 +85,11 @@ from supplytrace.core.events import (
     ItemSold,
     Logged,
     LotClosed,
+    LotQuantityDeclared,
     LotRecalled,
     LotRegistered,
     LotRenewed,
+    LotTransformed,
     OfferCancelled,
     OfferRejected,
     ParticipantDescribed,
@@ -197,6 +202,14 @@ class _Builder:
                     )  # fmt: skip
                 case CodesCommitted():
                     pass  # a commitment of codes is not a physical event
+                case (
+                    LotQuantityDeclared()
+                    | LotTransformed()
+                    | ContainerCreated()
+                    | ContainerPacked()
+                    | ContainerUnpacked()
+                ):
+                    pass
                 case LotRecalled() | LotRegistered() | LotClosed() | LotRenewed():
                     pass  # a recall is one event for every exported item of the lot; the rest is not physical
                 case BrandNamed() | BrandUnnamed() | ParticipantDescribed() | RoleGranted() | RoleRevoked():

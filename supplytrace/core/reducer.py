@@ -26,6 +26,9 @@ from supplytrace.core.events import (
     CodesCommitted,
     CompanyPrefixAssigned,
     CompanyPrefixReleased,
+    ContainerCreated,
+    ContainerPacked,
+    ContainerUnpacked,
     CustodyOffered,
     CustodyTransferred,
     GtinAssigned,
@@ -36,9 +39,11 @@ from supplytrace.core.events import (
     ItemSold,
     Logged,
     LotClosed,
+    LotQuantityDeclared,
     LotRecalled,
     LotRegistered,
     LotRenewed,
+    LotTransformed,
     OfferCancelled,
     OfferRejected,
     ParticipantDescribed,
@@ -46,7 +51,14 @@ from supplytrace.core.events import (
     RoleGranted,
     RoleRevoked,
 )
-from supplytrace.core.records import DEFAULT_ADMIN_ROLE, REGISTRAR_ROLE, ItemRecord, ItemStatus, LotRecord
+from supplytrace.core.records import (
+    DEFAULT_ADMIN_ROLE,
+    REGISTRAR_ROLE,
+    ItemRecord,
+    ItemStatus,
+    LotRecord,
+    QuantityUnit,
+)
 from supplytrace.core.text import ChainText
 
 
@@ -165,13 +177,14 @@ def record_of(row: ItemRow, lot: LotRow) -> ItemRecord:
         recalled=lot.recalled_at != 0,
         recalled_at=lot.recalled_at,
         lot_closed=lot.closed,
+        container=None,
     )
 
 
 def lot_record_of(lot: LotRow) -> LotRecord:
     return LotRecord(
         lot.lot_id, lot.registrar, lot.gtin, ChainText.from_word(lot.lot_code), bytes(lot.metadata_hash),
-        lot.recalled_at, lot.closed,
+        lot.recalled_at, lot.closed, QuantityUnit.NONE, 0, 0,
     )  # fmt: skip
 
 
@@ -206,6 +219,14 @@ class State:
                 self._change(event, log, timestamp)
             case CodesCommitted():
                 pass  # the codes' items are registered by their own events
+            case (
+                LotQuantityDeclared()
+                | LotTransformed()
+                | ContainerCreated()
+                | ContainerPacked()
+                | ContainerUnpacked()
+            ):
+                pass
             case LotRegistered():
                 self.lots[event.lot_id] = LotRow(
                     lot_id=event.lot_id,
@@ -467,6 +488,14 @@ def replay(item_id: bytes, history: Iterable[Logged]) -> Replay:
             case LotRecalled():
                 recalled, reason = True, event.reason
             case LotClosed() | LotRenewed() | CodesCommitted():
+                pass
+            case (
+                LotQuantityDeclared()
+                | LotTransformed()
+                | ContainerCreated()
+                | ContainerPacked()
+                | ContainerUnpacked()
+            ):
                 pass
             case (
                 CustodyOffered() | OfferCancelled() | OfferRejected() | CustodyTransferred() | ItemObserved()

@@ -17,6 +17,9 @@ from supplytrace.core.events import (
     CodesCommitted,
     CompanyPrefixAssigned,
     CompanyPrefixReleased,
+    ContainerCreated,
+    ContainerPacked,
+    ContainerUnpacked,
     CustodyOffered,
     CustodyTransferred,
     GtinAssigned,
@@ -27,9 +30,11 @@ from supplytrace.core.events import (
     ItemSold,
     Logged,
     LotClosed,
+    LotQuantityDeclared,
     LotRecalled,
     LotRegistered,
     LotRenewed,
+    LotTransformed,
     OfferCancelled,
     OfferRejected,
     ParticipantDescribed,
@@ -38,7 +43,7 @@ from supplytrace.core.events import (
     RoleRevoked,
 )
 from supplytrace.core.hashing import checksum
-from supplytrace.core.records import DEFAULT_ADMIN_ROLE, REGISTRAR_ROLE, ItemRecord
+from supplytrace.core.records import DEFAULT_ADMIN_ROLE, REGISTRAR_ROLE, ItemRecord, QuantityUnit
 
 Status = Literal["genuine", "sold", "claimed", "recalled", "unknown"]
 
@@ -72,11 +77,40 @@ def _code(value: object) -> str:
     return str(value)
 
 
+def pallet(container_id: bytes, ssccs: Mapping[bytes, int] | None = None) -> str:
+    """A container as a sentence names it: ``pallet (00) 012345678901234567`` by its SSCC (the
+    human-readable form of GS1 AI 00), else by the start of its id."""
+    sscc = (ssccs or {}).get(bytes(container_id))
+    return f"pallet (00) {sscc:018d}" if sscc else f"pallet 0x{bytes(container_id).hex()[:8]}…"
+
+
+def _lot(lot_id: int, lot_codes: Mapping[int, str] | None) -> str:
+    return f"lot {(lot_codes or {}).get(lot_id) or lot_id}"
+
+
+def _custody(
+    event: CustodyOffered | OfferCancelled | OfferRejected | CustodyTransferred,
+    verb: str,
+    ssccs: Mapping[bytes, int] | None,
+) -> Step:
+    """A custody step; one of a container (``ssccs`` names it) says which, since an item's
+    timeline shows the moves of the pallets it was in."""
+    item_id = bytes(event.item_id)
+    detail = f"with {pallet(item_id, ssccs)}" if ssccs and item_id in ssccs else None
+    actor, other = (event.to, event.from_) if isinstance(event, OfferRejected) else (event.from_, event.to)
+    return Step(actor, verb, other, detail=detail, item_id=item_id)
+
+
 def describe(
-    event: RegistryEvent, *, brand: str | None = None, lot_codes: Mapping[int, str] | None = None
+    event: RegistryEvent,
+    *,
+    brand: str | None = None,
+    lot_codes: Mapping[int, str] | None = None,
+    ssccs: Mapping[bytes, int] | None = None,
 ) -> Step:
     """``event`` as a :class:`Step`. ``brand`` is the lot's registrar (the actor of an item's
-    registration); ``lot_codes`` names lots by code instead of by number."""
+    registration); ``lot_codes`` names lots by code instead of by number, ``ssccs`` containers
+    by SSCC (their ``ContainerCreated``) instead of by id."""
     match event:
         case LotRegistered():
             return Step(
@@ -91,13 +125,13 @@ def describe(
                 item_id=event.item_id,
             )
         case CustodyOffered():
-            return Step(event.from_, "offered it to", event.to, item_id=event.item_id)
+            return _custody(event, "offered it to", ssccs)
         case OfferCancelled():
-            return Step(event.from_, "withdrew the offer to", event.to, item_id=event.item_id)
+            return _custody(event, "withdrew the offer to", ssccs)
         case OfferRejected():
-            return Step(event.to, "declined the offer from", event.from_, item_id=event.item_id)
+            return _custody(event, "declined the offer from", ssccs)
         case CustodyTransferred():
-            return Step(event.from_, "handed it over to", event.to, item_id=event.item_id)
+            return _custody(event, "handed it over to", ssccs)
         case ItemObserved():
             detail = f"data fingerprint 0x{event.data_hash.hex()}" if any(event.data_hash) else None
             return Step(
@@ -112,6 +146,33 @@ def describe(
             )  # fmt: skip
         case CodesCommitted():
             return Step(None, f"hidden codes were sealed inside the packs of {event.count} items of the lot")
+        case LotQuantityDeclared():
+            unit = QuantityUnit.of(event.unit)
+            return Step(
+                None, f"the lot holds {unit.amount(event.quantity)}",
+                detail=f"{unit.amount(event.item_quantity)} in each item" if event.item_quantity else None,
+            )  # fmt: skip
+        case LotTransformed():
+            unit = QuantityUnit.of(event.unit)
+            used = ", ".join(
+                f"{_lot(lot_id, lot_codes)} ({unit.amount(quantity)})"
+                for lot_id, quantity in zip(event.input_lot_ids, event.input_quantities, strict=False)
+            )
+            return Step(None, f"blended from {used}", detail=f"{unit.amount(event.quantity)} made")
+        case ContainerCreated():
+            return Step(
+                event.custodian, f"labelled {pallet(event.container_id, {event.container_id: event.sscc})}"
+            )
+        case ContainerPacked():
+            return Step(
+                event.custodian, f"packed {_count(event.contents)} into {pallet(event.container_id, ssccs)}",
+                item_id=event.container_id,
+            )  # fmt: skip
+        case ContainerUnpacked():
+            return Step(
+                event.custodian, f"took {_count(event.contents)} out of {pallet(event.container_id, ssccs)}",
+                item_id=event.container_id,
+            )  # fmt: skip
         case LotRecalled():
             reason = f"Reason: {_code(event.reason)}" if event.reason else None
             return Step(event.by, "recalled the whole lot", detail=reason)
@@ -146,6 +207,10 @@ def describe(
             return Step(event.registrar, f"no longer holds company prefix {event.prefix:0{event.length}d}")
         case _:
             assert_never(event)
+
+
+def _count(contents: tuple[bytes, ...]) -> str:
+    return "1 item" if len(contents) == 1 else f"{len(contents)} items"
 
 
 def _role(role: bytes) -> str:
