@@ -1,4 +1,5 @@
-"""The story: each event as one plain-language step, and an item's status in words.
+"""The story: each event as one plain-language step, an item's status in words, and what its
+history says against its live record (:func:`verdict`).
 
 The command line's ``history`` and the page's timeline tell the same story from
 :func:`describe`: who did what, to whom, with what detail. Addresses stay addresses here; the
@@ -8,7 +9,7 @@ page turns them into names (verified, or self-described and marked so).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal, assert_never
 
 from supplytrace.core.events import (
@@ -41,9 +42,13 @@ from supplytrace.core.events import (
     RegistryEvent,
     RoleGranted,
     RoleRevoked,
+    subject_ids,
 )
 from supplytrace.core.hashing import checksum
 from supplytrace.core.records import DEFAULT_ADMIN_ROLE, REGISTRAR_ROLE, ItemRecord, QuantityUnit
+from supplytrace.core.reducer import ItemChange
+from supplytrace.core.rows import MAX_NESTING
+from supplytrace.core.text import ChainText
 
 Status = Literal["genuine", "sold", "claimed", "recalled", "unknown"]
 
@@ -229,17 +234,61 @@ def addresses(events: Iterable[RegistryEvent]) -> set[str]:
     return found
 
 
-def status_of(record: ItemRecord) -> Status:
-    """What a shopper is told first: unknown, recalled (over all else), claimed, sold, or genuine."""
+def status_of(record: ItemRecord, recall_causes: Iterable[object] = ()) -> Status:
+    """What a shopper is told first: unknown, recalled (over all else), claimed, sold, or genuine.
+    ``recall_causes`` (:meth:`~supplytrace.core.reducer.State.recall_causes`) make an item of a
+    lot blended from a recalled lot read recalled too, though the chain's record says its own lot
+    is not."""
     if not record.registered:
         return "unknown"
-    if record.recalled:
+    if record.recalled or any(True for _ in recall_causes):
         return "recalled"
     if record.claimed:
         return "claimed"
     if record.sold:
         return "sold"
     return "genuine"
+
+
+def ssccs(logs: Iterable[Logged]) -> dict[bytes, int]:
+    """The SSCC of each container created in ``logs`` (to name pallets: :func:`pallet`)."""
+    return {
+        bytes(log.event.container_id): log.event.sscc
+        for log in logs
+        if isinstance(log.event, ContainerCreated)
+    }
+
+
+def timeline(item_id: bytes, logs: Iterable[Logged]) -> list[Logged]:
+    """An item's timeline from ``logs`` (its events, its lot's, and its containers' events, in
+    chain order): its own steps and its lot's, each packing or unpacking of it or of a container
+    holding it, and the custody steps of its containers while it was inside (it moved with the
+    pallet). Other items' steps, and a pallet's steps before or after the item was in it, are
+    left out, as are the containers' creations (:func:`ssccs` names them)."""
+    item_id = bytes(item_id)
+    chain: list[bytes] = []  # the containers holding it now, innermost first
+    out: list[Logged] = []
+    for log in logs:
+        event = log.event
+        if isinstance(event, ContainerCreated):
+            continue
+        if isinstance(event, ContainerPacked | ContainerUnpacked):
+            box, contents = bytes(event.container_id), set(map(bytes, event.contents))
+            packing = isinstance(event, ContainerPacked)
+            if item_id in contents:
+                chain = [box] if packing else []
+            elif chain and packing and chain[-1] in contents:
+                chain.append(box)  # its pallet went into a bigger one
+            elif not packing and box in chain[1:] and chain[chain.index(box) - 1] in contents:
+                chain = chain[: chain.index(box)]  # its pallet came out of the bigger one
+            else:
+                continue
+            out.append(log)
+            continue
+        subject = subject_ids(event)[0]
+        if subject is None or bytes(subject) == item_id or bytes(subject) in chain:
+            out.append(log)
+    return out
 
 
 def code_roots(logs: Iterable[Logged], lot_id: int) -> list[bytes]:
@@ -276,3 +325,146 @@ def relayed_by(event: RegistryEvent, sender: str) -> str | None:
         return None
     payer = checksum(sender)
     return None if payer in parties else payer
+
+
+# ----------------------------------------------------------------------------------------------
+# An item's history against its live record
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Replay:
+    """What an item's history (its events, its lot's and its containers', in chain order) says
+    about it."""
+
+    registered: bool
+    serial: ChainText | None
+    transfers: int
+    steps: int  # how far the events advanced the item's nonce
+    sold: bool
+    claimed: bool
+    recalled: bool
+    recall_reason: ChainText | None
+    last_holder: str | None  # the last transfer's receiver (or unpacker), else the lot's registrar;
+    # while packed, the custodian of its outermost container
+    foreign: bool  # events of an item other than the one asked about
+    container: bytes | None = None  # the container it is packed in at the end
+
+
+@dataclass
+class _Boxes:
+    """The containers an item's history names: each one's own custodian and where it is packed."""
+
+    holder: dict[bytes, str] = field(default_factory=dict)
+    parent: dict[bytes, bytes | None] = field(default_factory=dict)
+
+    def outermost_holder(self, container: bytes) -> str | None:
+        for _ in range(MAX_NESTING):
+            parent = self.parent.get(container)
+            if parent is None:
+                return self.holder.get(container)
+            container = parent
+        return None  # a cycle: no holder can be named
+
+
+def replay(item_id: bytes, history: Iterable[Logged]) -> Replay:
+    """Fold an item's history the way :class:`~supplytrace.core.reducer.State` would, leniently
+    (a history that lacks steps is read as far as it goes, never an error). Custody steps of a
+    container it names are the container's (the item moves with it, its nonce does not)."""
+    registered = sold = claimed = recalled = foreign = False
+    serial: ChainText | None = None
+    reason: ChainText | None = None
+    registrar: str | None = None
+    item_id = bytes(item_id)
+    change = ItemChange(item_id)
+    boxes = _Boxes()
+    container: bytes | None = None
+    for log in history:
+        event = log.event
+        match event:
+            case LotRegistered():
+                registrar = event.registrar
+            case ItemRegistered():
+                if bytes(event.item_id) != item_id:
+                    foreign = True
+                    continue
+                registered, serial = True, event.serial
+            case LotRecalled():
+                recalled, reason = True, event.reason
+            case LotClosed() | LotRenewed() | CodesCommitted() | LotQuantityDeclared() | LotTransformed():
+                pass
+            case ContainerCreated():
+                boxes.holder[bytes(event.container_id)] = event.custodian
+            case ContainerPacked() | ContainerUnpacked():
+                packing = isinstance(event, ContainerPacked)
+                box = bytes(event.container_id)
+                boxes.holder.setdefault(box, event.custodian)
+                for content in map(bytes, event.contents):
+                    if content == item_id:
+                        container = box if packing else None
+                        change.steps += 1  # packing and unpacking advance the nonce: offers end
+                        change.pending_set, change.pending = True, None
+                        if not packing:
+                            change.custodian = event.custodian
+                    elif content in boxes.holder:
+                        boxes.parent[content] = box if packing else None
+                        if not packing:
+                            boxes.holder[content] = event.custodian
+            case (
+                CustodyOffered() | OfferCancelled() | OfferRejected() | CustodyTransferred() | ItemObserved()
+            ):
+                subject = bytes(event.item_id)
+                if subject in boxes.holder:  # a container's step: the item moved with it
+                    if isinstance(event, CustodyTransferred):
+                        boxes.holder[subject] = event.to
+                    continue
+                if subject != item_id:
+                    foreign = True
+                    continue
+                change.add(event, log.block_number, log.log_index, b"", log.timestamp or 0)
+            case ItemSold() | ItemClaimed():
+                if bytes(event.item_id) != item_id:
+                    foreign = True
+                    continue
+                sold = sold or isinstance(event, ItemSold)
+                claimed = claimed or isinstance(event, ItemClaimed)
+            case BrandNamed() | BrandUnnamed() | ParticipantDescribed() | RoleGranted() | RoleRevoked():
+                pass
+            case GtinAssigned() | GtinReleased() | CompanyPrefixAssigned() | CompanyPrefixReleased():
+                pass
+            case _:
+                assert_never(event)
+    last_holder = boxes.outermost_holder(container) if container else change.custodian or registrar
+    return Replay(
+        registered, serial, len(change.transfers), change.steps, sold, claimed, recalled, reason, last_holder,
+        foreign, container,
+    )  # fmt: skip
+
+
+def verdict(record: ItemRecord, history: Iterable[Logged]) -> str | None:
+    """Where an item's history disagrees with its live record: ``"behind"`` (a lagging index:
+    steps missing), ``"wrong"`` (a history that cannot be this item's), or None."""
+    seen = replay(record.item_id, history)
+    if not record.registered:
+        return "wrong" if seen.registered or seen.foreign else None
+    if seen.foreign:
+        return "wrong"
+    if not seen.registered:
+        return "behind"
+    if (
+        seen.steps > record.custody_nonce
+        or (seen.sold and not (record.sold or record.claimed))
+        or (seen.claimed and not record.claimed)
+        or (seen.recalled and not record.recalled)
+    ):
+        return "wrong"
+    if (
+        seen.steps < record.custody_nonce
+        or (record.sold and not seen.sold)
+        or (record.claimed and not seen.claimed)
+        or (record.recalled and not seen.recalled)
+    ):
+        return "behind"
+    if seen.last_holder != record.custodian or seen.container != record.container:
+        return "wrong"
+    return None

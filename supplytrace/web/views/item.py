@@ -19,8 +19,7 @@ from supplytrace.core.events import Logged
 from supplytrace.core.hashing import keccak
 from supplytrace.core.ids import IdentityError, ItemKey
 from supplytrace.core.records import ItemRecord
-from supplytrace.core.reducer import replay, verdict
-from supplytrace.core.story import Status, status_of
+from supplytrace.core.story import Status, replay, status_of, verdict
 from supplytrace.core.text import ChainText
 from supplytrace.web.lotdata import LotMetadata
 from supplytrace.web.views.claim import Checks, ClaimForm

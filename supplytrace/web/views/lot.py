@@ -9,8 +9,7 @@ from pydantic import BaseModel, Field
 
 from supplytrace.chain.history import LotHistory, Participant
 from supplytrace.core.records import ItemStatus, LotRecord
-from supplytrace.core.reducer import replay
-from supplytrace.core.story import Status
+from supplytrace.core.story import Status, replay
 from supplytrace.web.lotdata import LotMetadata
 from supplytrace.web.views.common import (
     HISTORY_UNAVAILABLE,
