@@ -422,6 +422,11 @@ BY_TOPIC0: dict[str, EventSpec] = {spec.topic0: spec for spec in SPECS.values()}
 ALL_TOPICS: list[str] = [spec.topic0 for spec in SPECS.values()]
 #: Event types whose first indexed parameter is an item id (an item's own history).
 ITEM_EVENTS: tuple[type[RegistryEvent], ...] = tuple(t for t, s in SPECS.items() if s.subject == "item")
+#: Event types whose first indexed parameter is a container id (its creation, packing, unpacking;
+#: its custody steps are item events naming its id).
+CONTAINER_EVENTS: tuple[type[RegistryEvent], ...] = tuple(
+    t for t, s in SPECS.items() if s.subject == "container"
+)
 #: Event types whose first indexed parameter is a lot id (every item of the lot shares them).
 LOT_EVENTS: tuple[type[RegistryEvent], ...] = tuple(t for t, s in SPECS.items() if s.subject == "lot")
 #: The item event that also names its lot: the one that brings an item into being.

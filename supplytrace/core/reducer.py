@@ -66,6 +66,7 @@ from supplytrace.core.rows import (
     ItemRow,
     LotInputRow,
     LotRow,
+    PackingRow,
     ParticipantRow,
     container_in,
     container_record_of,
@@ -87,11 +88,14 @@ __all__ = [
     "ItemRow",
     "LotInputRow",
     "LotRow",
+    "PackingRow",
     "ParticipantRow",
     "State",
+    "container_ids",
     "container_record_of",
     "item_event",
     "lot_record_of",
+    "lots_changed",
     "outermost",
     "record_of",
     "row_of",
@@ -123,6 +127,7 @@ class State:
     custody: list[CustodyRow] = field(default_factory=list)  # transfers (registration is in the item)
     containers: dict[bytes, ContainerRow] = field(default_factory=dict)
     lot_inputs: list[LotInputRow] = field(default_factory=list)  # new blends' inputs (insert only)
+    packings: list[PackingRow] = field(default_factory=list)  # new packings (insert only)
     changed_items: set[bytes] = field(default_factory=set)
     new_items: set[bytes] = field(default_factory=set)
     changed_lots: set[int] = field(default_factory=set)
@@ -192,7 +197,7 @@ class State:
                 )  # fmt: skip
                 self.changed_containers.add(container_id)
             case ContainerPacked():
-                self._pack(bytes(event.container_id), event.contents, timestamp)
+                self._pack(bytes(event.container_id), event.contents, log)
             case ContainerUnpacked():
                 self._unpack(bytes(event.container_id), event.custodian, event.contents, timestamp)
             case BrandNamed():
@@ -284,6 +289,14 @@ class State:
         self.changed_items.add(item_id)
         self.new_items.add(item_id)
 
+    def registered(self, lot_id: int, count: int) -> None:
+        """``count`` items were registered into lot ``lot_id`` (set-based, by the indexer): what
+        :meth:`apply` does to the lot for each registration."""
+        lot = self.lot(lot_id)
+        lot.item_count += count
+        lot.stock -= count * lot.item_quantity
+        self.changed_lots.add(lot_id)
+
     def _declare(self, lot: LotRow, quantity: int, item_quantity: int, unit: int, log: Logged) -> None:
         lot.unit, lot.quantity, lot.stock, lot.item_quantity = unit, quantity, quantity, item_quantity
         self._touch_lot(lot, log)
@@ -303,12 +316,14 @@ class State:
             self.custody.extend(change.apply_held(box, change.item_id))
             self.changed_containers.add(change.item_id)
 
-    def _pack(self, container_id: bytes, contents: Iterable[bytes], timestamp: int) -> None:
+    def _pack(self, container_id: bytes, contents: Iterable[bytes], log: Logged) -> None:
         """Packing: each of ``contents`` is in the container, its nonce advanced (an open offer
         made before no longer works), and the container's level covers what it holds."""
         box = self.container(container_id)
         level = max(box.level, 1)
+        timestamp = _time(log)
         for content in map(bytes, contents):
+            self.packings.append(PackingRow(content, container_id, log.block_number, log.log_index))
             held: ItemRow | ContainerRow
             if content in self.containers:
                 held = inner = self.containers[content]
@@ -363,6 +378,26 @@ class State:
             None if registrar is None else AssignmentRow(*key, registrar, log.block_number, log.log_index)
         )
         self.changed_assignments.add(key)
+
+
+def lots_changed(event: RegistryEvent) -> set[int]:
+    """The lots ``event`` changes: its own, and the lots a blend drew on (their stock)."""
+    lot_id: int | None = getattr(event, "lot_id", None)
+    lots = set() if lot_id is None else {lot_id}
+    if isinstance(event, LotTransformed):
+        lots.update(event.input_lot_ids)
+    return lots
+
+
+def container_ids(event: RegistryEvent) -> set[bytes]:
+    """The items and containers a container's own event changes (the container and what it packed
+    or unpacked); empty for any other event. A custody step of a container changes only the
+    container: its contents move with it without a write."""
+    if isinstance(event, ContainerPacked | ContainerUnpacked):
+        return {bytes(event.container_id), *map(bytes, event.contents)}
+    if isinstance(event, ContainerCreated):
+        return {bytes(event.container_id)}
+    return set()
 
 
 def _time(log: Logged) -> int:

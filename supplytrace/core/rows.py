@@ -94,6 +94,16 @@ class ContainerRow:
 
 
 @dataclass(slots=True)
+class PackingRow:
+    """``member`` (an item or a container) was packed into ``container_id`` at this event."""
+
+    member: bytes
+    container_id: bytes
+    block_number: int
+    log_index: int
+
+
+@dataclass(slots=True)
 class ParticipantRow:
     address: str
     verified_name: bytes | None = None  # None: none published, or withdrawn

@@ -8,7 +8,7 @@ page turns them into names (verified, or self-described and marked so).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Literal, assert_never
 
@@ -259,18 +259,15 @@ def ssccs(logs: Iterable[Logged]) -> dict[bytes, int]:
     }
 
 
-def timeline(item_id: bytes, logs: Iterable[Logged]) -> list[Logged]:
-    """An item's timeline from ``logs`` (its events, its lot's, and its containers' events, in
-    chain order): its own steps and its lot's, each packing or unpacking of it or of a container
-    holding it, and the custody steps of its containers while it was inside (it moved with the
-    pallet). Other items' steps, and a pallet's steps before or after the item was in it, are
-    left out, as are the containers' creations (:func:`ssccs` names them)."""
+def _moves(item_id: bytes, logs: Iterable[Logged]) -> Iterator[tuple[Logged, list[bytes]]]:
+    """Each of ``logs`` that belongs in the item's timeline (see :func:`timeline`), with the
+    containers holding the item after it, innermost first."""
     item_id = bytes(item_id)
-    chain: list[bytes] = []  # the containers holding it now, innermost first
-    out: list[Logged] = []
+    chain: list[bytes] = []
     for log in logs:
         event = log.event
         if isinstance(event, ContainerCreated):
+            yield log, chain  # names a pallet (its SSCC) the timeline may show
             continue
         if isinstance(event, ContainerPacked | ContainerUnpacked):
             box, contents = bytes(event.container_id), set(map(bytes, event.contents))
@@ -278,17 +275,41 @@ def timeline(item_id: bytes, logs: Iterable[Logged]) -> list[Logged]:
             if item_id in contents:
                 chain = [box] if packing else []
             elif chain and packing and chain[-1] in contents:
-                chain.append(box)  # its pallet went into a bigger one
+                chain = [*chain, box]  # its pallet went into a bigger one
             elif not packing and box in chain[1:] and chain[chain.index(box) - 1] in contents:
                 chain = chain[: chain.index(box)]  # its pallet came out of the bigger one
             else:
                 continue
-            out.append(log)
+            yield log, chain
             continue
         subject = subject_ids(event)[0]
         if subject is None or bytes(subject) == item_id or bytes(subject) in chain:
-            out.append(log)
-    return out
+            yield log, chain
+
+
+def timeline(item_id: bytes, logs: Iterable[Logged]) -> list[Logged]:
+    """An item's timeline from ``logs`` (its events, its lot's, and its containers' events, in
+    chain order): its own steps and its lot's, each packing or unpacking of it or of a container
+    holding it, and the custody steps of its containers while it was inside (it moved with the
+    pallet), and the creations of the containers that held it (their SSCCs: :func:`ssccs`).
+    Other items' steps, and a pallet's steps before or after the item was in it, are left out."""
+    logs = list(logs)
+    held = containers_of(item_id, logs)
+    return [
+        log
+        for log, _chain in _moves(item_id, logs)
+        if not isinstance(log.event, ContainerCreated) or bytes(log.event.container_id) in held
+    ]
+
+
+def containers_of(item_id: bytes, logs: Iterable[Logged]) -> set[bytes]:
+    """Every container that held the item at some time, at any depth, by the packings among
+    ``logs`` (whose other events may be anything: a history source reads every packing of a
+    range to find an item's, since a packing names its contents in its data only)."""
+    found: set[bytes] = set()
+    for _log, chain in _moves(item_id, logs):
+        found.update(chain)
+    return found
 
 
 def code_roots(logs: Iterable[Logged], lot_id: int) -> list[bytes]:
@@ -398,7 +419,7 @@ def replay(item_id: bytes, history: Iterable[Logged]) -> Replay:
             case ContainerPacked() | ContainerUnpacked():
                 packing = isinstance(event, ContainerPacked)
                 box = bytes(event.container_id)
-                boxes.holder.setdefault(box, event.custodian)
+                boxes.holder[box] = event.custodian  # only its holder packs or unpacks it
                 for content in map(bytes, event.contents):
                     if content == item_id:
                         container = box if packing else None

@@ -310,6 +310,7 @@ def test_timeline__item_unpacked_midway__pallet_moves_only_while_inside():
     assert names == [
         "LotRegistered",
         "ItemRegistered",
+        "ContainerCreated",
         "ContainerPacked",
         "CustodyOffered",
         "CustodyTransferred",
@@ -339,7 +340,9 @@ def test_timeline__case_packed_into_pallet__the_pallets_moves_too():
     assert [n for n, _ in names] == [
         "LotRegistered",
         "ItemRegistered",
+        "ContainerCreated",
         "ContainerPacked",
+        "ContainerCreated",
         "ContainerPacked",
         "CustodyTransferred",
         "ContainerUnpacked",
