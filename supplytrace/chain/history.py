@@ -114,6 +114,13 @@ class HistorySource(Protocol):
     def pinned(self) -> contextlib.AbstractContextManager[None]: ...
 
 
+@runtime_checkable
+class ContainerHistory(Protocol):
+    """A history source that answers a container's page (:meth:`ChainHistory.container_history`)."""
+
+    def container_history(self, container_id: bytes) -> list[Logged]: ...
+
+
 def participants_of(logs: list[Logged], addresses: Collection[str]) -> dict[str, Participant]:
     """Names and descriptions of ``addresses`` from participant events, folded by the reducer."""
     state = State()
@@ -187,6 +194,17 @@ class ChainHistory:
             part = [id_topic(i) for i in ids[start : start + 100]]
             mine += self.logs([topic0(*ITEM_EVENTS), part], from_block)
         return chain_order(mine)
+
+    def container_history(self, container_id: bytes) -> list[Logged]:
+        """A container's page: its own events (its creation, what was packed into it and taken
+        out), its custody steps, and its outer containers' events while it was in them
+        (:func:`~supplytrace.core.story.timeline`), in chain order."""
+        box = bytes(container_id)
+        own = self.logs([topic0(*CONTAINER_EVENTS), id_topic(box)])
+        steps = self.logs([topic0(*ITEM_EVENTS), id_topic(box)])
+        moved = timeline(box, chain_order(steps + self.containers_events(box)))
+        seen = {e.position for e in own}
+        return chain_order(own + [e for e in moved if e.position not in seen])
 
     def items_events(self, item_ids: Collection[bytes]) -> list[Logged]:
         ids = list(dict.fromkeys(bytes(i) for i in item_ids))

@@ -161,6 +161,24 @@ class _Reads:
 
         return Read(calls, parse)
 
+    def lots_read(self, lot_ids: Sequence[int]) -> Read[list[LotRecord | None]]:
+        """The records of ``lot_ids`` (``getLot`` each, in one batch): a page's ingredient lots.
+        None for a lot the registry refuses (no such lot: the ids came from a history source);
+        a failure of the node raises."""
+        ids = list(lot_ids)
+
+        def parse(results: list[Any]) -> list[LotRecord | None]:
+            out: list[LotRecord | None] = []
+            for lot_id, answer in zip(ids, results, strict=True):
+                if isinstance(answer, RpcError) and answer.data:  # a revert: UnknownLot
+                    out.append(None)
+                    continue
+                record = as_record(LotRecord, _returned("getLot", answer), lot_id=lot_id)
+                out.append(record if record.registrar is not None else None)
+            return out
+
+        return Read([_call(self.address, "getLot", lot_id) for lot_id in ids], parse)
+
     def container_read(self, container_id: bytes) -> Read[ContainerRecord]:
         """A container's record (``getContainer``: all zero for an id never packed into)."""
 

@@ -312,6 +312,22 @@ def containers_of(item_id: bytes, logs: Iterable[Logged]) -> set[bytes]:
     return found
 
 
+def contents(container_id: bytes, logs: Iterable[Logged]) -> list[bytes]:
+    """What container ``container_id`` holds after ``logs`` (its packings minus its unpackings),
+    in the order packed: what a container's page lists."""
+    box = bytes(container_id)
+    held: dict[bytes, None] = {}
+    for log in logs:
+        event = log.event
+        if isinstance(event, ContainerPacked | ContainerUnpacked) and bytes(event.container_id) == box:
+            for content in map(bytes, event.contents):
+                if isinstance(event, ContainerPacked):
+                    held[content] = None
+                else:
+                    held.pop(content, None)
+    return list(held)
+
+
 def code_roots(logs: Iterable[Logged], lot_id: int) -> list[bytes]:
     """The hidden-code roots committed for lot ``lot_id`` in ``logs``, first seen first."""
     roots = [
