@@ -6,6 +6,7 @@ items lists the first ones with the count of all."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -147,3 +148,16 @@ def test_sscc_link__pallet_of_many_items__lists_the_first_with_the_count(
     assert body["holds_count"] == many - 1
     assert [c["id"] for c in body["holds"]] == [f"0x{i.hex()}" for i in ids[1 : CONTENTS_SHOWN + 1]]
     assert f"The first {CONTENTS_SHOWN} of {many - 1} are listed." in text_of(page)
+
+
+def test_sscc_link__page_served_with_an_index__same_contents_and_journey(
+    make_client: Callable[..., TestClient], client: TestClient, pallet: Pallet, world: World, build_index: Any
+) -> None:
+    source, _why = world.served(build_index())
+
+    body = make_client(source).get(f"/00/{pallet.case}", headers=JSON).json()
+
+    reference = client.get(f"/00/{pallet.case}", headers=JSON).json()
+    assert body["holds"] == reference["holds"] and body["packed_in"] == reference["packed_in"]
+    assert [r["summary"] for r in body["timeline"]] == [r["summary"] for r in reference["timeline"]]
+    assert body["index"]["source"] == "chain"  # the index does not answer containers yet: the chain's logs do
