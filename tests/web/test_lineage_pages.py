@@ -181,3 +181,18 @@ def test_item_page__recall_not_indexed_yet__recalled_live_with_the_reason_pendin
     status, banner = banner_of(page)
     assert status == "recalled"
     assert "was recalled (its reason is not in the history index yet)" in banner
+
+
+def test_item_page__history_unavailable__says_a_blends_ingredient_recalls_cannot_be_checked(
+    make_client: Callable[..., TestClient], blends: Blends, world: World
+) -> None:
+    from supplytrace.web.views.item import LINEAGE_UNCHECKED
+    from tests.web.conftest import BrokenIndex
+
+    client = make_client(BrokenIndex(world.history()))
+
+    blended = client.get(f"/api/items/0x{blends.items_b[0].hex()}").json()
+    plain = client.get(f"/api/items/{world.key('genuine').id_hex}").json()
+
+    assert blended["status"] == "genuine" and LINEAGE_UNCHECKED in blended["warnings"]
+    assert LINEAGE_UNCHECKED not in plain["warnings"]  # a lot that declared no quantity is no blend

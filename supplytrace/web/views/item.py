@@ -56,6 +56,11 @@ VERDICTS = {
     ),
 }
 
+#: What the page says of an item of a measured lot (maybe a blend) when the history is unavailable.
+LINEAGE_UNCHECKED = (
+    "If this item's lot was blended from other lots, whether one of them is recalled cannot be checked "
+    "until the history is available again."
+)
 #: What the page says when the lot's brand no longer holds REGISTRAR_ROLE (the admin revoked it).
 REVOKED = (
     "The brand's registration rights were withdrawn; items registered before, like this one, remain "
@@ -287,6 +292,7 @@ def item_view(
     payers: Mapping[str, str] | None = None,
     lineage: Lineage | None = None,
     containers: Sequence[ContainerRecord] = (),
+    lineage_unchecked: bool = False,
 ) -> ItemView:
     shown_id = record.item_id_hex
     status = status_of(record, lineage.recalls if lineage else ())
@@ -312,6 +318,8 @@ def item_view(
         warnings.insert(0, REVOKED)
     if lineage is not None and lineage.note:
         warnings.append(lineage.note)
+    if lineage_unchecked:
+        warnings.append(LINEAGE_UNCHECKED)
     lot_codes = {record.lot_id: str(record.lot_code)} if record.registered else {}
     paid = payers or {}
     named = ssccs(history) | {bytes(c.container_id): c.sscc for c in containers}
