@@ -85,6 +85,7 @@ def test_item_page__item_of_a_blend__shows_the_directive_origin_label(
     # B: HU 1/2, and A's half split 62/38: RO 31 %, BG 19 %.
     assert "Blend of honey from Hungary (50 %), Romania (31 %), Bulgaria (19 %)" in text_of(page_b)
     assert banner_of(page_a)[0] == banner_of(page_b)[0] == "genuine"
+    assert "Blended from lot BLEND-A (500 g), lot H-HU (500 g)" in text_of(page_b)  # its journey
     body = client.get(f"/api/items/0x{blends.items_b[0].hex()}").json()
     assert body["lineage"]["origin_label"].startswith("Blend of honey from Hungary (50 %)")
     assert body["status"] == "genuine" and body["lineage"]["recalls"] == []

@@ -320,7 +320,9 @@ def item_view(
         warnings.append(lineage.note)
     if lineage_unchecked:
         warnings.append(LINEAGE_UNCHECKED)
-    lot_codes = {record.lot_id: str(record.lot_code)} if record.registered else {}
+    lot_codes = (lineage.lot_codes if lineage else {}) | (
+        {record.lot_id: str(record.lot_code)} if record.registered else {}
+    )
     paid = payers or {}
     named = ssccs(history) | {bytes(c.container_id): c.sscc for c in containers}
     rows = [

@@ -71,6 +71,11 @@ class Lineage(BaseModel):
     complete: bool = True
     note: str | None = None
 
+    @property
+    def lot_codes(self) -> dict[int, str]:
+        """The codes of the lots it was made from, to name them in a timeline."""
+        return {i.lot_id: i.lot_code for i in self.made_from if i.lot_code is not None}
+
 
 def _country(document: Mapping[str, Any] | None) -> str | None:
     origin = (document or {}).get("origin")

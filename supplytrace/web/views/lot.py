@@ -162,7 +162,7 @@ def lot_view(
         unit=record.unit.word if record.measured else None,
         lineage=lineage,
         details=lot_details(record.metadata_hash, metadata, brand),
-        events=[ctx.timeline_row(e, names) for e in events],
+        events=[ctx.timeline_row(e, names, lot_codes=lineage.lot_codes if lineage else None) for e in events],
         item_count=history.item_count if history else None,
         items=items,
         page=page,
