@@ -161,3 +161,20 @@ def test_sscc_link__page_served_with_an_index__same_contents_and_journey(
     assert body["holds"] == reference["holds"] and body["packed_in"] == reference["packed_in"]
     assert [r["summary"] for r in body["timeline"]] == [r["summary"] for r in reference["timeline"]]
     assert body["index"]["source"] == "chain"  # the index does not answer containers yet: the chain's logs do
+
+
+def test_render_container_and_packed_item_pages__structure__accessible_and_small(
+    client: TestClient, pallet: Pallet
+) -> None:
+    from tests.web.test_accessible_html import assert_accessible
+
+    for name, path in {
+        "pallet": f"/00/{pallet.pallet}",
+        "case": f"/00/{pallet.case}",
+        "packed item": f"/item/0x{pallet.in_case[0].hex()}",
+        "bad sscc": "/00/123",
+        "unknown sscc": f"/00/{sscc(98)}",
+    }.items():
+        response = client.get(path)
+        assert_accessible(name, response.text)
+        assert len(response.content) < 40_000 and response.headers["cache-control"] == "no-store", name

@@ -197,3 +197,18 @@ def test_item_page__history_unavailable__says_a_blends_ingredient_recalls_cannot
 
     assert blended["status"] == "genuine" and LINEAGE_UNCHECKED in blended["warnings"]
     assert LINEAGE_UNCHECKED not in plain["warnings"]  # a lot that declared no quantity is no blend
+
+
+def test_render_blend_pages_recalled__structure__accessible(
+    client: TestClient, blends: Blends, world: World, accounts: Any
+) -> None:
+    from tests.web.test_accessible_html import assert_accessible
+
+    world.registry.recallLot(blends.harvests["RO"], REASON, sender=accounts[1])
+
+    for name, path in {
+        "blend item": f"/item/0x{blends.items_b[0].hex()}",
+        "blend lot": f"/lot/{blends.blend_b}",
+        "harvest lot": f"/lot/{blends.harvests['RO']}",
+    }.items():
+        assert_accessible(name, client.get(path).text)
