@@ -1,6 +1,6 @@
 """What the pages read of a lot's lineage: the lots it was blended from, at any depth.
 
-A blend's inputs are on chain only as events (``LotTransformed``), so the graph comes from the
+A blend's inputs are on chain only as events (a transformation's), so the graph comes from the
 history source, lot by lot (:func:`read_lineage`, in a worker thread); whether a lot of it is
 recalled comes from the live records (``getLot`` of every lot found, one batch: the page checks
 the ancestors live, as issue #14 asks). The graph never changes once written (a lot is blended
