@@ -277,7 +277,7 @@ class Page:
         read, _answered = await self._ask(
             deadline, read_lineage, self.source, lot_id, own_events, default=nothing
         )
-        if read is None or (len(read.lots) == 1 and not read.made and read.complete):
+        if read is None or not read.made:  # no blend (or a lot the history does not show: it says so)
             return None
         ids = list(read.lots)
         found: list[LotRecord | None] = await self.reads.run(self.reads.lots_read(ids))
