@@ -9,7 +9,8 @@ reasons, participant names, a lot's items. Every method may be called from sever
 once; events come in chain order, each with its block's time.
 
 ``item_history(item_id)``
-    The item's own events and its lot's events. Empty for an item the source has never seen.
+    The item's timeline: its own events, its lot's, and its containers' while it was in them
+    (``core.story.timeline``). Empty for an item the source has never seen.
 ``items_events(item_ids)``
     The own events (not the lots') of several items (an EPCIS export).
 ``lot(lot_id, item_limit, offset, bounded=False)``
@@ -42,6 +43,7 @@ from typing import Protocol, runtime_checkable
 from supplytrace.chain.logs import get_logs, stamp
 from supplytrace.chain.rpc import Rpc, hex_int
 from supplytrace.core.events import (
+    CONTAINER_EVENTS,
     ITEM_EVENTS,
     LOT_EVENTS,
     LOT_REGISTRATION,
@@ -51,10 +53,12 @@ from supplytrace.core.events import (
     address_topic,
     chain_order,
     id_topic,
+    subject_ids,
     topic0,
 )
 from supplytrace.core.hashing import checksum
 from supplytrace.core.reducer import State
+from supplytrace.core.story import containers_of, timeline
 from supplytrace.core.text import ChainText
 
 #: ``eth_getLogs`` calls a bounded lot read makes at most (see :meth:`ChainHistory.lot`).
@@ -108,6 +112,13 @@ class HistorySource(Protocol):
     def indexed_block(self) -> int | None: ...
 
     def pinned(self) -> contextlib.AbstractContextManager[None]: ...
+
+
+@runtime_checkable
+class ContainerHistory(Protocol):
+    """A history source that answers a container's page (:meth:`ChainHistory.container_history`)."""
+
+    def container_history(self, container_id: bytes) -> list[Logged]: ...
 
 
 def participants_of(logs: list[Logged], addresses: Collection[str]) -> dict[str, Participant]:
@@ -167,7 +178,33 @@ class ChainHistory:
             (getattr(e.event, "lot_id", None) for e in own if isinstance(e.event, REGISTRATION)), None
         )
         lot = self.lot_events(lot_id) if lot_id is not None else []
-        return chain_order(own + lot)
+        return timeline(item_id, chain_order(own + lot + self.containers_events(item_id)))
+
+    def containers_events(self, item_id: bytes, from_block: int | None = None) -> list[Logged]:
+        """Every event of every container that held the item (from ``from_block``). A packing names
+        its contents in its data only, so every container event of the range is read, and the
+        custody steps of the item's containers by their ids."""
+        boxes_events = self.logs([topic0(*CONTAINER_EVENTS)], from_block)
+        boxes = containers_of(bytes(item_id), boxes_events)
+        if not boxes:
+            return []
+        mine = [e for e in boxes_events if subject_ids(e.event)[0] in boxes]
+        ids = sorted(boxes)
+        for start in range(0, len(ids), 100):
+            part = [id_topic(i) for i in ids[start : start + 100]]
+            mine += self.logs([topic0(*ITEM_EVENTS), part], from_block)
+        return chain_order(mine)
+
+    def container_history(self, container_id: bytes) -> list[Logged]:
+        """A container's page: its own events (its creation, what was packed into it and taken
+        out), its custody steps, and its outer containers' events while it was in them
+        (:func:`~supplytrace.core.story.timeline`), in chain order."""
+        box = bytes(container_id)
+        own = self.logs([topic0(*CONTAINER_EVENTS), id_topic(box)])
+        steps = self.logs([topic0(*ITEM_EVENTS), id_topic(box)])
+        moved = timeline(box, chain_order(steps + self.containers_events(box)))
+        seen = {e.position for e in own}
+        return chain_order(own + [e for e in moved if e.position not in seen])
 
     def items_events(self, item_ids: Collection[bytes]) -> list[Logged]:
         ids = list(dict.fromkeys(bytes(i) for i in item_ids))

@@ -18,7 +18,7 @@ from typing import Any, Generic, TypeVar
 from supplytrace.chain.codec import function, revert_error
 from supplytrace.chain.rpc import AsyncRpc, Rpc, RpcError, hex_int
 from supplytrace.core.hashing import ZERO_ADDRESS, checksum
-from supplytrace.core.records import ItemRecord, ItemStatus, LotRecord
+from supplytrace.core.records import ContainerRecord, ItemRecord, ItemStatus, LotRecord, QuantityUnit
 from supplytrace.core.text import ChainText
 
 T = TypeVar("T")
@@ -32,45 +32,64 @@ def _snake(name: str) -> str:
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
 
 
-_FIELDS: dict[type[Any], tuple[tuple[str, Any], ...]] = {}
+_FIELDS: dict[type[Any], tuple[tuple[str, Any, bool], ...]] = {}
 
 
-def _record_fields(record_type: type[Any]) -> tuple[tuple[str, Any], ...]:
-    """(field name, its type without ``| None``) of a record dataclass, in order: worked out
-    once per type (``typing.get_type_hints`` costs more than decoding a whole answer)."""
+def _record_fields(record_type: type[Any]) -> tuple[tuple[str, Any, bool], ...]:
+    """(field name, its type without ``| None``, whether it may be None) of a record dataclass,
+    in order: worked out once per type (``typing.get_type_hints`` costs more than decoding a
+    whole answer)."""
     found = _FIELDS.get(record_type)
     if found is None:
         hints = typing.get_type_hints(record_type)
         found = _FIELDS[record_type] = tuple(
-            (f.name, next((a for a in typing.get_args(hints[f.name]) if a is not type(None)), hints[f.name]))
+            (
+                f.name,
+                next((a for a in typing.get_args(hints[f.name]) if a is not type(None)), hints[f.name]),
+                type(None) in typing.get_args(hints[f.name]),
+            )
             for f in dataclasses.fields(record_type)
         )
     return found
 
 
-def _field_value(annotation: Any, value: Any) -> Any:
+_ZERO_WORD = b"\0" * 32
+
+
+def _field_value(annotation: Any, value: Any, optional: bool = False) -> Any:
     if annotation is ChainText:
         return ChainText.from_word(value)
     if annotation is ItemStatus:
         return ItemStatus(value) if value in ItemStatus._value2member_map_ else ItemStatus.UNKNOWN
+    if annotation is QuantityUnit:
+        return QuantityUnit.of(value)
     if isinstance(value, str) and value.startswith("0x") and len(value) == 42:
         return None if value == ZERO_ADDRESS else checksum(value)
+    if optional and annotation is bytes:
+        return None if bytes(value) == _ZERO_WORD else bytes(value)  # an id, or none (0)
     return value
 
 
 def as_record(record_type: type[T], struct: dict[str, Any], **given: Any) -> T:
     """A record dataclass from a decoded ABI struct: each field from the component of the same
-    name (camelCase in the ABI), address(0) as None, bytes32 codes as ChainText."""
+    name (camelCase in the ABI), address(0) and an optional zero id as None, bytes32 codes as
+    ChainText, enums as their types."""
     by_snake = {_snake(k): v for k, v in struct.items()}
     values = {}
-    for name, base in _record_fields(record_type):
-        values[name] = given[name] if name in given else _field_value(base, by_snake[name])
+    for name, base, optional in _record_fields(record_type):
+        values[name] = given[name] if name in given else _field_value(base, by_snake[name], optional)
     return record_type(**values)
 
 
 def _call(to: str, name: str, *args: Any, block: int | None = None) -> Call:
     at = "latest" if block is None else hex(block)
     return "eth_call", [{"to": to, "data": "0x" + function(name).calldata(*args).hex()}, at]
+
+
+#: Views whose record grew at the end (issue #14: an item's container, a lot's quantities): a
+#: registry deployed before answers with the shorter record, read with the new fields zero
+#: (no container, no declared quantity), which is what that registry holds.
+_GROWN_RECORDS = ("getItem", "getLot")
 
 
 def _returned(name: str, answer: Any) -> Any:
@@ -82,7 +101,10 @@ def _returned(name: str, answer: Any) -> Any:
         raise RpcError(
             None, f"the node answered {name} with {str(answer)[:60]!r} instead of data.", transport=True
         )
-    return function(name).result(bytes.fromhex(answer[2:]))
+    data = bytes.fromhex(answer[2:])
+    if name in _GROWN_RECORDS and data:  # a static struct: one word per field
+        data = data.ljust(32 * len(function(name).outputs[0]["components"]), b"\0")
+    return function(name).result(data)
 
 
 @dataclass(frozen=True)
@@ -139,6 +161,24 @@ class _Reads:
 
         return Read(calls, parse)
 
+    def lots_read(self, lot_ids: Sequence[int]) -> Read[list[LotRecord | None]]:
+        """The records of ``lot_ids`` (``getLot`` each, in one batch): a page's ingredient lots.
+        None for a lot the registry refuses (no such lot: the ids came from a history source);
+        a failure of the node raises."""
+        ids = list(lot_ids)
+
+        def parse(results: list[Any]) -> list[LotRecord | None]:
+            out: list[LotRecord | None] = []
+            for lot_id, answer in zip(ids, results, strict=True):
+                if isinstance(answer, RpcError) and answer.data:  # a revert: UnknownLot
+                    out.append(None)
+                    continue
+                record = as_record(LotRecord, _returned("getLot", answer), lot_id=lot_id)
+                out.append(record if record.registrar is not None else None)
+            return out
+
+        return Read([_call(self.address, "getLot", lot_id) for lot_id in ids], parse)
+
     def container_read(self, container_id: bytes) -> Read[ContainerRecord]:
         """A container's record (``getContainer``: all zero for an id never packed into)."""
 
@@ -183,26 +223,6 @@ class _Reads:
             return bytes.fromhex(str(code)[2:]), bool(_returned("hasRole", results[2])), _quantity(results[0])
 
         return Read(calls, parse)
-
-
-@dataclass(frozen=True, slots=True)
-class ContainerRecord:
-    """A container (SSCC) as ``getContainer`` returns it: ``sscc`` 0 if it was never created;
-    ``container``: the container it is packed in, or 32 zero bytes. (Here until
-    ``core.records`` has a container record of its own: then that one.)"""
-
-    container_id: bytes
-    sscc: int
-    custodian: str | None
-    pending_receiver: str | None
-    container: bytes
-    custody_nonce: int
-    updated_at: int
-    level: int
-
-    @property
-    def exists(self) -> bool:
-        return self.sscc != 0
 
 
 def packed_in_read(address: str, item_id: bytes) -> Read[bytes]:
@@ -258,6 +278,9 @@ class RegistryReads(_Reads):
 
     def lot(self, lot_id: int) -> LotRecord | None:
         return self.run(self.lot_at_head_read(lot_id))[0]
+
+    def container(self, container_id: bytes) -> ContainerRecord:
+        return self.run(self.container_read(container_id))
 
     def lot_count(self) -> int:
         return int(self.view("lotCount"))

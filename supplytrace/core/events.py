@@ -5,10 +5,11 @@ Each type below is the contract event of the same name (``IProvenanceRegistry.so
 fields the event's parameters in order, snake_cased (``from`` is ``from_``). At import the
 types are checked against the ABI shipped in :mod:`supplytrace.core.abi` and a decoder is built
 for each from the ABI's parameter types: addresses become checksummed ``0x`` text, integers
-``int``, ``bytes32`` ids ``bytes``, and every string the chain holds (names, descriptions,
-serials, lot codes, business steps, recall reasons) a :class:`~supplytrace.core.text.ChainText`
-keeping its raw bytes. Decoding is slicing, ~100x faster than web3.py's ``process_log``, and
-never raises on hostile bytes (a short or malformed data part decodes leniently).
+``int``, ``bytes32`` ids ``bytes``, arrays tuples of those (lots a blend used, a container's
+contents), and every string the chain holds (names, descriptions, serials, lot codes, business
+steps, recall reasons) a :class:`~supplytrace.core.text.ChainText` keeping its raw bytes.
+Decoding is slicing, ~100x faster than web3.py's ``process_log``, and never raises on hostile
+bytes (a short or malformed data part decodes leniently: see :mod:`supplytrace.core.words`).
 
 A reader of events ``match``es on the types and ends with ``case _: assert_never(event)``, so
 that mypy names every reader a new event type has not been taught (``docs/architecture.md``,
@@ -23,8 +24,9 @@ from dataclasses import dataclass, fields
 from typing import Any, Literal, TypeAlias, TypeVar
 
 from supplytrace.core import abi
-from supplytrace.core.hashing import checksum, keccak_text
+from supplytrace.core.hashing import keccak_text
 from supplytrace.core.text import ChainText
+from supplytrace.core.words import Convert, converter, padded
 
 Address: TypeAlias = str  # checksummed 0x text
 
@@ -228,6 +230,57 @@ class RoleRevoked:
     sender: Address
 
 
+@dataclass(frozen=True, slots=True)
+class LotQuantityDeclared:
+    """A measured lot declared its quantity (in ``unit``, a
+    :class:`~supplytrace.core.records.QuantityUnit` number) and each item's net quantity."""
+
+    lot_id: int
+    quantity: int
+    item_quantity: int
+    unit: int
+
+
+@dataclass(frozen=True, slots=True)
+class LotTransformed:
+    """Lot ``lot_id`` (registered just before, same transaction) was made from ``input_lot_ids``,
+    consuming ``input_quantities`` of them; it holds ``quantity`` in ``unit``."""
+
+    lot_id: int
+    input_lot_ids: tuple[int, ...]
+    input_quantities: tuple[int, ...]
+    quantity: int
+    item_quantity: int
+    unit: int
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerCreated:
+    """Container ``container_id`` (SSCC ``sscc``) was created by its first packing."""
+
+    container_id: bytes
+    sscc: int
+    custodian: Address
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerPacked:
+    """``custodian`` packed ``contents`` (item or container ids) into ``container_id``."""
+
+    container_id: bytes
+    custodian: Address
+    contents: tuple[bytes, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerUnpacked:
+    """``custodian`` took ``contents`` out of ``container_id``; it now holds each of them."""
+
+    container_id: bytes
+    custodian: Address
+    contents: tuple[bytes, ...]
+
+
 #: Every event a reader of the registry handles (other OpenZeppelin events are not decoded).
 RegistryEvent: TypeAlias = (
     BrandNamed
@@ -250,6 +303,11 @@ RegistryEvent: TypeAlias = (
     | LotRecalled
     | CodesCommitted
     | ItemClaimed
+    | LotQuantityDeclared
+    | LotTransformed
+    | ContainerCreated
+    | ContainerPacked
+    | ContainerUnpacked
     | RoleGranted
     | RoleRevoked
 )
@@ -289,58 +347,12 @@ def chain_order(logs: list[Logged]) -> list[Logged]:
 # The decoder, derived from the ABI
 # ----------------------------------------------------------------------------------------------
 
-Subject = Literal["item", "lot", "other"]
-_Convert = Callable[[bytes], Any]
+Subject = Literal["item", "container", "lot", "other"]
 
 
 def _snake(name: str) -> str:
     out = "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
     return out + "_" if out in ("from", "in", "for", "with", "as", "is", "not") else out
-
-
-def _word(value: bytes) -> bytes:
-    return value if len(value) == 32 else bytes(value[:32]).ljust(32, b"\0")
-
-
-def _address(word: bytes) -> str:
-    return checksum(_word(word)[12:])
-
-
-def _uint(word: bytes) -> int:
-    return int.from_bytes(word, "big")
-
-
-def _bytes32(word: bytes) -> bytes:
-    return bytes(_word(word))
-
-
-def _code(word: bytes) -> ChainText:
-    return ChainText.from_word(word)
-
-
-def _string_at(data: bytes, offset_word: bytes) -> ChainText:
-    """An ABI ``string`` in ``data`` at the offset ``offset_word`` holds; lenient: a length or
-    offset past the end gives what is there (the raw bytes), never an error."""
-    offset = int.from_bytes(offset_word, "big")
-    if offset > len(data):
-        return ChainText(b"")
-    length = int.from_bytes(data[offset : offset + 32], "big")
-    return ChainText(bytes(data[offset + 32 : offset + 32 + min(length, len(data))]))
-
-
-def _converter(abi_type: str, annotation: Any, where: str) -> _Convert | None:
-    """How to turn one 32-byte word into the field's value (None: an ABI string in data)."""
-    if abi_type == "address" and annotation is str:
-        return _address
-    if abi_type.startswith("uint") and annotation is int:
-        return _uint
-    if abi_type == "bytes32" and annotation is bytes:
-        return _bytes32
-    if abi_type == "bytes32" and annotation is ChainText:
-        return _code
-    if abi_type == "string" and annotation is ChainText:
-        return None
-    raise TypeError(f"{where}: ABI type {abi_type} does not fit the field's type {annotation}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -353,8 +365,13 @@ class EventSpec:
     topic0: str  # 0x + 64 hex digits, lower case
     topics: int  # indexed parameters (topic 0 not counted)
     has_data: bool
-    subject: Subject  # what its first indexed parameter identifies: an item, a lot, or neither
+    subject: Subject  # what its first indexed parameter identifies: an item, a container, a lot, or none
     decode: Callable[[bytes, bytes], RegistryEvent]  # (indexed topics after topic 0, data)
+
+
+#: What an event's first indexed parameter names. A custody event's ``itemId`` may name a container
+#: (custody actions work on both); a container's own events name it ``containerId``.
+_SUBJECTS: dict[str, Subject] = {"itemId": "item", "containerId": "container", "lotId": "lot"}
 
 
 def _spec(event_type: type[RegistryEvent], entry: dict[str, Any]) -> EventSpec:
@@ -365,24 +382,25 @@ def _spec(event_type: type[RegistryEvent], entry: dict[str, Any]) -> EventSpec:
     expected = [_snake(p["name"]) for p in inputs]
     if names != expected:
         raise TypeError(f"events.{name} has fields {names}; the ABI's {name} has {expected}")
-    topic_fields: list[tuple[int, _Convert]] = []
-    data_fields: list[tuple[int, _Convert | None]] = []
+    topic_fields: list[tuple[int, Convert]] = []
+    data_fields: list[tuple[int, Convert]] = []
     for position, param in enumerate(inputs):
-        convert = _converter(param["type"], hints[names[position]], f"events.{name}.{names[position]}")
-        (topic_fields if param["indexed"] else data_fields).append((position, convert))  # type: ignore[arg-type]
+        convert = converter(param["type"], hints[names[position]], f"events.{name}.{names[position]}")
+        if param["indexed"] and (param["type"] == "string" or param["type"].endswith("]")):
+            raise TypeError(f"events.{name}.{names[position]}: an indexed {param['type']} is only a hash")
+        (topic_fields if param["indexed"] else data_fields).append((position, convert))
     count = len(inputs)
 
     def decode(topics: bytes, data: bytes) -> RegistryEvent:
         values: list[Any] = [None] * count
         for n, (position, convert) in enumerate(topic_fields):
-            values[position] = convert(topics[32 * n : 32 * n + 32])
-        for n, (position, convert_data) in enumerate(data_fields):
-            word = _word(data[32 * n : 32 * n + 32])
-            values[position] = _string_at(data, word) if convert_data is None else convert_data(word)
+            values[position] = convert(b"", topics[32 * n : 32 * n + 32])
+        for n, (position, convert) in enumerate(data_fields):
+            values[position] = convert(data, padded(data[32 * n : 32 * n + 32]))
         return event_type(*values)
 
     first = inputs[0]["name"] if inputs and inputs[0]["indexed"] else ""
-    subject: Subject = "item" if first == "itemId" else "lot" if first == "lotId" else "other"
+    subject: Subject = _SUBJECTS.get(first, "other")
     signature = abi.signature(entry)
     return EventSpec(
         event_type,
@@ -404,6 +422,11 @@ BY_TOPIC0: dict[str, EventSpec] = {spec.topic0: spec for spec in SPECS.values()}
 ALL_TOPICS: list[str] = [spec.topic0 for spec in SPECS.values()]
 #: Event types whose first indexed parameter is an item id (an item's own history).
 ITEM_EVENTS: tuple[type[RegistryEvent], ...] = tuple(t for t, s in SPECS.items() if s.subject == "item")
+#: Event types whose first indexed parameter is a container id (its creation, packing, unpacking;
+#: its custody steps are item events naming its id).
+CONTAINER_EVENTS: tuple[type[RegistryEvent], ...] = tuple(
+    t for t, s in SPECS.items() if s.subject == "container"
+)
 #: Event types whose first indexed parameter is a lot id (every item of the lot shares them).
 LOT_EVENTS: tuple[type[RegistryEvent], ...] = tuple(t for t, s in SPECS.items() if s.subject == "lot")
 #: The item event that also names its lot: the one that brings an item into being.
@@ -502,7 +525,8 @@ def address_topic(address: str) -> str:
 
 
 def subject_ids(event: RegistryEvent) -> tuple[bytes | None, int | None]:
-    """(item id, lot id) the event is about, where it names them."""
-    item = getattr(event, "item_id", None)
+    """(item or container id, lot id) the event is about, where it names them. A custody
+    event's ``item_id`` may be a container's id; a container's own events name it too."""
+    item = getattr(event, "item_id", None) or getattr(event, "container_id", None)
     lot = getattr(event, "lot_id", None)
     return item, lot

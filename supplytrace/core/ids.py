@@ -84,6 +84,7 @@ def normalize_sscc(value: str | int) -> str:
     from biip import ParseError
     from biip.sscc import Sscc
 
+    # The chain keeps an SSCC as an integer: its leading zeros (extension digit 0) are restored.
     text = f"{value:018d}" if isinstance(value, int) and value >= 0 else str(value).strip()
     if not (text.isascii() and text.isdigit()) or len(text) != 18:
         raise IdentityError(f"SSCC {text!r} must be 18 digits (the number after (00) on the label).")

@@ -11,28 +11,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from enum import IntEnum
 
 from supplytrace.core.errors import SupplytraceError
+from supplytrace.core.records import QuantityUnit
 
 #: The registry's bounds: a lot's quantity is a uint64, an item's a uint32.
 MAX_QUANTITY = 2**64 - 1
 MAX_ITEM_QUANTITY = 2**32 - 1
-
-
-class QuantityUnit(IntEnum):
-    """``IProvenanceRegistry.QuantityUnit`` (UN/CEFACT Rec. 20: H87, GRM, MLT)."""
-
-    NONE = 0
-    EACH = 1
-    GRAM = 2
-    MILLILITRE = 3
-
-    @property
-    def symbol(self) -> str:
-        return {QuantityUnit.EACH: "units", QuantityUnit.GRAM: "g", QuantityUnit.MILLILITRE: "ml"}.get(
-            self, ""
-        )
 
 
 class QuantityError(SupplytraceError, ValueError):

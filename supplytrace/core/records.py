@@ -2,8 +2,9 @@
 indexer and the tests.
 
 :class:`ItemRecord` is what ``getItem(itemId)`` returns (and what the index derives from events),
-:class:`LotRecord` what ``getLot(lotId)`` returns. Status numbers, roles and the zero address are
-defined here once.
+:class:`LotRecord` what ``getLot(lotId)`` returns, :class:`ContainerRecord` what
+``getContainer(containerId)`` returns. Status numbers, quantity units and roles are defined here
+once.
 """
 
 from __future__ import annotations
@@ -28,6 +29,46 @@ class ItemStatus(IntEnum):
     CLAIMED = 3  # its hidden code was used (the pack opened by its buyer); can no longer move
 
 
+class QuantityUnit(IntEnum):
+    """``IProvenanceRegistry.QuantityUnit``: what a measured lot counts its quantity in."""
+
+    NONE = 0  # the lot declared no quantity
+    EACH = 1
+    GRAM = 2
+    MILLILITRE = 3
+
+    @classmethod
+    def of(cls, value: int) -> QuantityUnit:
+        """The unit numbered ``value``; a number the contract does not define (hostile data)
+        reads as NONE, a quantity nothing can be said of."""
+        return cls(value) if value in cls._value2member_map_ else cls.NONE
+
+    @property
+    def code(self) -> str | None:
+        """Its UN/CEFACT Recommendation 20 code (EPCIS's ``uom``): H87 (piece), GRM, MLT."""
+        return _UNECE.get(self)
+
+    @property
+    def word(self) -> str:
+        """How a sentence names it: ``each``, ``gram``, ``millilitre`` (``none``)."""
+        return self.name.lower()
+
+    @property
+    def symbol(self) -> str:
+        """The short unit a quantity is written with: ``g``, ``ml``, ``units`` ("" for none)."""
+        return {QuantityUnit.EACH: "units", QuantityUnit.GRAM: "g", QuantityUnit.MILLILITRE: "ml"}.get(
+            self, ""
+        )
+
+    def amount(self, quantity: int) -> str:
+        """``quantity`` of it in words: ``1,500 g``, ``750 ml``, ``12 each``."""
+        symbol = {QuantityUnit.GRAM: "g", QuantityUnit.MILLILITRE: "ml"}.get(self, self.word)
+        return f"{quantity:,} {symbol}"
+
+
+_UNECE = {QuantityUnit.EACH: "H87", QuantityUnit.GRAM: "GRM", QuantityUnit.MILLILITRE: "MLT"}
+
+
 @dataclass(frozen=True, slots=True)
 class ItemRecord:
     """An item's current record (``getItem``). Addresses are checksummed text, None for
@@ -47,6 +88,11 @@ class ItemRecord:
     recalled: bool
     recalled_at: int  # 0 unless recalled
     lot_closed: bool
+    container: bytes | None  # the container it is packed in (its custodian: the outermost's)
+
+    @property
+    def packed(self) -> bool:
+        return self.container is not None
 
     @property
     def registered(self) -> bool:
@@ -73,7 +119,7 @@ class ItemRecord:
         """The record of an id no brand registered (``getItem`` of it: all zero)."""
         return cls(
             bytes(item_id), ItemStatus.UNKNOWN, None, None, None, 0, 0, ChainText(b""), b"\0" * 32,
-            0, 0, False, 0, False,
+            0, 0, False, 0, False, None,
         )  # fmt: skip
 
 
@@ -88,6 +134,13 @@ class LotRecord:
     metadata_hash: bytes
     recalled_at: int  # 0 unless recalled
     closed: bool
+    unit: QuantityUnit  # NONE: the lot declared no quantity
+    stock: int  # what is left of its quantity (in ``unit``)
+    item_quantity: int  # each item's net quantity, drawn from the stock at registration
+
+    @property
+    def measured(self) -> bool:
+        return self.unit is not QuantityUnit.NONE
 
     @property
     def recalled(self) -> bool:
@@ -96,3 +149,30 @@ class LotRecord:
     @property
     def gtin14(self) -> str:
         return f"{self.gtin:014d}"
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerRecord:
+    """A container's record (``getContainer``): a logistic unit named by its GS1 SSCC. All zero
+    (``sscc`` 0, ``exists`` false) for an id never packed into."""
+
+    container_id: bytes
+    sscc: int
+    custodian: str | None  # the custodian of its outermost container
+    pending_receiver: str | None
+    container: bytes | None  # the container it is packed in
+    custody_nonce: int
+    updated_at: int
+    level: int  # 1 + the highest level ever packed into it (an item's is 0)
+
+    @property
+    def exists(self) -> bool:
+        return self.sscc != 0
+
+    @property
+    def sscc18(self) -> str | None:
+        return f"{self.sscc:018d}" if self.exists else None
+
+    @property
+    def container_id_hex(self) -> str:
+        return "0x" + self.container_id.hex()

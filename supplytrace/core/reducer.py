@@ -13,19 +13,21 @@ as raw bytes (:class:`~supplytrace.core.text.ChainText` renders them).
 
 from __future__ import annotations
 
-import operator
 import typing
 from collections.abc import Iterable
-from dataclasses import dataclass, field, fields
-from typing import Any, TypeVar, assert_never
+from dataclasses import dataclass, field
+from typing import Protocol, assert_never
 
-from supplytrace.core.errors import SupplytraceError
+from supplytrace.core import lineage
 from supplytrace.core.events import (
     BrandNamed,
     BrandUnnamed,
     CodesCommitted,
     CompanyPrefixAssigned,
     CompanyPrefixReleased,
+    ContainerCreated,
+    ContainerPacked,
+    ContainerUnpacked,
     CustodyOffered,
     CustodyTransferred,
     GtinAssigned,
@@ -36,9 +38,11 @@ from supplytrace.core.events import (
     ItemSold,
     Logged,
     LotClosed,
+    LotQuantityDeclared,
     LotRecalled,
     LotRegistered,
     LotRenewed,
+    LotTransformed,
     OfferCancelled,
     OfferRejected,
     ParticipantDescribed,
@@ -46,12 +50,58 @@ from supplytrace.core.events import (
     RoleGranted,
     RoleRevoked,
 )
-from supplytrace.core.records import DEFAULT_ADMIN_ROLE, REGISTRAR_ROLE, ItemRecord, ItemStatus, LotRecord
+from supplytrace.core.records import (
+    DEFAULT_ADMIN_ROLE,
+    REGISTRAR_ROLE,
+    ContainerRecord,
+    ItemRecord,
+    ItemStatus,
+)
+from supplytrace.core.rows import (
+    MAX_NESTING,
+    AssignmentRow,
+    ContainerRow,
+    CustodyRow,
+    IndexCorruptError,
+    ItemRow,
+    LotInputRow,
+    LotRow,
+    PackingRow,
+    ParticipantRow,
+    container_in,
+    container_record_of,
+    lot_record_of,
+    outermost,
+    record_of,
+    row_of,
+    row_values,
+    transformations_of,
+)
 from supplytrace.core.text import ChainText
 
-
-class IndexCorruptError(SupplytraceError):
-    """The events contradict the derived rows (an item of an unknown lot, ...): rebuild them."""
+__all__ = [
+    "AssignmentRow",
+    "ContainerRow",
+    "CustodyRow",
+    "IndexCorruptError",
+    "ItemChange",
+    "ItemRow",
+    "LotInputRow",
+    "LotRow",
+    "PackingRow",
+    "ParticipantRow",
+    "State",
+    "container_ids",
+    "container_record_of",
+    "item_event",
+    "lot_record_of",
+    "lots_changed",
+    "outermost",
+    "record_of",
+    "row_of",
+    "row_values",
+    "transformations_of",
+]
 
 
 def _hash(value: str) -> bytes:
@@ -61,118 +111,6 @@ def _hash(value: str) -> bytes:
 def _word(text: ChainText) -> bytes:
     """A code's 32-byte word (what the contract stores) from its :class:`ChainText`."""
     return text.raw.ljust(32, b"\0")
-
-
-@dataclass(slots=True)
-class ItemRow:
-    item_id: bytes
-    lot_id: int
-    serial: bytes  # the bytes32 word
-    custodian: str
-    pending_receiver: str | None
-    status: int
-    custody_nonce: int
-    updated_at: int
-    registered_block: int
-    registered_log_index: int
-
-
-@dataclass(slots=True)
-class LotRow:
-    lot_id: int
-    gtin: int
-    lot_code: bytes  # the bytes32 word
-    registrar: str
-    metadata_hash: bytes
-    recalled_at: int
-    recall_reason: bytes | None
-    recalled_by: str | None
-    closed: bool
-    item_count: int
-    registered_block: int
-    registered_tx: bytes
-    registered_at: int
-    last_block: int
-    last_log_index: int
-
-
-@dataclass(slots=True)
-class ParticipantRow:
-    address: str
-    verified_name: bytes | None = None  # None: none published, or withdrawn
-    description: bytes | None = None
-    registrar: bool = False
-    admin: bool = False
-    last_block: int = 0
-    last_log_index: int = 0
-
-
-@dataclass(slots=True)
-class CustodyRow:
-    item_id: bytes
-    seq: int
-    holder: str
-    previous: str | None
-    block_number: int
-    log_index: int
-    tx_hash: bytes
-    since: int
-
-
-@dataclass(slots=True)
-class AssignmentRow:
-    kind: str  # "gtin" or "prefix"
-    value: int
-    length: int
-    registrar: str
-    block_number: int
-    log_index: int
-
-
-_GETTERS: dict[type, Any] = {}
-_Row = TypeVar("_Row")
-
-
-def row_of(row_type: type[_Row], values: Iterable[Any]) -> _Row:
-    """A ``row_type`` from its table's column values, in declaration order (binary columns as
-    ``bytes``, whichever buffer type the database driver returns)."""
-    return row_type(*(bytes(v) if isinstance(v, memoryview | bytearray) else v for v in values))
-
-
-def row_values(row: Any) -> tuple[Any, ...]:
-    """The row's fields as a tuple, in declaration order (the table's column order)."""
-    getter = _GETTERS.get(type(row))
-    if getter is None:
-        getter = _GETTERS[type(row)] = operator.attrgetter(*(f.name for f in fields(row)))
-    result: tuple[Any, ...] = getter(row)
-    return result
-
-
-def record_of(row: ItemRow, lot: LotRow) -> ItemRecord:
-    """An item's derived rows as its :class:`ItemRecord` (what ``getItem`` returns)."""
-    return ItemRecord(
-        item_id=bytes(row.item_id),
-        status=ItemStatus(row.status),
-        custodian=row.custodian,
-        pending_receiver=row.pending_receiver,
-        brand=lot.registrar,
-        lot_id=row.lot_id,
-        gtin=lot.gtin,
-        lot_code=ChainText.from_word(lot.lot_code),
-        lot_metadata_hash=bytes(lot.metadata_hash),
-        custody_nonce=row.custody_nonce,
-        updated_at=row.updated_at,
-        recalled=lot.recalled_at != 0,
-        recalled_at=lot.recalled_at,
-        lot_closed=lot.closed,
-    )
-
-
-def lot_record_of(lot: LotRow) -> LotRecord:
-    return LotRecord(
-        lot.lot_id, lot.registrar, lot.gtin, ChainText.from_word(lot.lot_code), bytes(lot.metadata_hash),
-        lot.recalled_at, lot.closed,
-    )  # fmt: skip
 
 
 AssignmentKey = tuple[str, int, int]
@@ -187,11 +125,15 @@ class State:
     participants: dict[str, ParticipantRow] = field(default_factory=dict)
     assignments: dict[AssignmentKey, AssignmentRow | None] = field(default_factory=dict)  # None: released
     custody: list[CustodyRow] = field(default_factory=list)  # transfers (registration is in the item)
+    containers: dict[bytes, ContainerRow] = field(default_factory=dict)
+    lot_inputs: list[LotInputRow] = field(default_factory=list)  # new blends' inputs (insert only)
+    packings: list[PackingRow] = field(default_factory=list)  # new packings (insert only)
     changed_items: set[bytes] = field(default_factory=set)
     new_items: set[bytes] = field(default_factory=set)
     changed_lots: set[int] = field(default_factory=set)
     changed_participants: set[str] = field(default_factory=set)
     changed_assignments: set[AssignmentKey] = field(default_factory=set)
+    changed_containers: set[bytes] = field(default_factory=set)
 
     def apply(self, log: Logged) -> None:
         """Fold one event (newer than every event applied so far) into the rows."""
@@ -225,6 +167,18 @@ class State:
                     last_log_index=log.log_index,
                 )
                 self.changed_lots.add(event.lot_id)
+            case LotQuantityDeclared():
+                self._declare(self.lot(event.lot_id), event.quantity, event.item_quantity, event.unit, log)
+            case LotTransformed():
+                lot = self.lot(event.lot_id)
+                self._declare(lot, event.quantity, event.item_quantity, event.unit, log)
+                used = zip(event.input_lot_ids, event.input_quantities, strict=False)
+                for position, (input_lot_id, quantity) in enumerate(used):
+                    source = self.lots.get(input_lot_id)
+                    if source is not None:  # an input not loaded is one this fold does not write
+                        source.stock -= quantity
+                        self._touch_lot(source, log)
+                    self.lot_inputs.append(LotInputRow(event.lot_id, position, input_lot_id, quantity))
             case LotClosed():
                 lot = self.lot(event.lot_id)
                 lot.closed = True
@@ -235,6 +189,17 @@ class State:
                 lot = self.lot(event.lot_id)
                 lot.recalled_at, lot.recall_reason, lot.recalled_by = timestamp, event.reason.raw, event.by
                 self._touch_lot(lot, log)
+            case ContainerCreated():
+                container_id = bytes(event.container_id)
+                self.containers[container_id] = ContainerRow(
+                    container_id, event.sscc, event.custodian, None, None, 0, timestamp, 0,
+                    log.block_number, log.log_index,
+                )  # fmt: skip
+                self.changed_containers.add(container_id)
+            case ContainerPacked():
+                self._pack(bytes(event.container_id), event.contents, log)
+            case ContainerUnpacked():
+                self._unpack(bytes(event.container_id), event.custodian, event.contents, timestamp)
             case BrandNamed():
                 self._participant(event.brand, log).verified_name = event.name.raw
             case BrandUnnamed():
@@ -274,6 +239,43 @@ class State:
             )
         return row
 
+    def container(self, container_id: bytes) -> ContainerRow:
+        return container_in(container_id, self.containers)
+
+    def record(self, item_id: bytes) -> ItemRecord:
+        """The item's :class:`ItemRecord` now (what ``getItem`` would answer)."""
+        row = self.item(bytes(item_id))
+        return record_of(row, self.lot(row.lot_id), self.containers)
+
+    def container_record(self, container_id: bytes) -> ContainerRecord:
+        return container_record_of(self.container(bytes(container_id)), self.containers)
+
+    def transformations(self) -> dict[int, lineage.Transformation]:
+        """Every blend folded so far (what :mod:`~supplytrace.core.lineage` walks)."""
+        return transformations_of(self.lot_inputs, self.lots)
+
+    def recall_causes(self, lot_id: int) -> tuple[lineage.RecallCause, ...]:
+        """Why lot ``lot_id`` reads as recalled: itself, or a lot it was blended from at any
+        depth (nearest first); empty when nothing in its lineage is recalled."""
+        recalled = {n: lot.recall_reason or b"" for n, lot in self.lots.items() if lot.recalled_at}
+        return lineage.recall_causes(lot_id, recalled, self.transformations())
+
+    def recall_reach(self, lot_id: int) -> frozenset[int]:
+        """Lot ``lot_id`` and every lot blended from it, at any depth: what its recall reaches."""
+        return lineage.descendants(lot_id, self.transformations()) | {lot_id}
+
+    def inside(self, container_id: bytes) -> list[bytes]:
+        """What container ``container_id`` holds now, at any depth (items and containers)."""
+        boxes = {bytes(container_id)}
+        found: list[bytes] = []
+        for _ in range(MAX_NESTING):
+            inner = [c for c, box in self.containers.items() if box.parent in boxes]
+            found += inner + [i for i, row in self.items.items() if row.container in boxes]
+            if not inner:
+                return found
+            boxes = set(inner)
+        raise IndexCorruptError(f"container 0x{container_id.hex()} is packed in a cycle of containers")
+
     def _register(self, event: ItemRegistered, log: Logged, timestamp: int) -> None:
         lot = self.lot(event.lot_id)
         item_id = bytes(event.item_id)
@@ -282,16 +284,82 @@ class State:
             timestamp, log.block_number, log.log_index,
         )  # fmt: skip
         lot.item_count += 1
+        lot.stock -= lot.item_quantity  # a measured lot's items draw on its stock
         self.changed_lots.add(lot.lot_id)
         self.changed_items.add(item_id)
         self.new_items.add(item_id)
 
+    def registered(self, lot_id: int, count: int) -> None:
+        """``count`` items were registered into lot ``lot_id`` (set-based, by the indexer): what
+        :meth:`apply` does to the lot for each registration."""
+        lot = self.lot(lot_id)
+        lot.item_count += count
+        lot.stock -= count * lot.item_quantity
+        self.changed_lots.add(lot_id)
+
+    def _declare(self, lot: LotRow, quantity: int, item_quantity: int, unit: int, log: Logged) -> None:
+        lot.unit, lot.quantity, lot.stock, lot.item_quantity = unit, quantity, quantity, item_quantity
+        self._touch_lot(lot, log)
+
     def _change(self, event: ItemEvent, log: Logged, timestamp: int) -> None:
         change = ItemChange(bytes(event.item_id))
         change.add(event, log.block_number, log.log_index, _hash(log.tx_hash), timestamp)
-        if change.changes_row:
+        if not change.changes_row:
+            return
+        box = self.containers.get(change.item_id)
+        if box is None:
             self.custody.extend(change.apply(self.item(change.item_id)))
             self.changed_items.add(change.item_id)
+        elif change.status is not None:
+            raise IndexCorruptError(f"a container (0x{change.item_id.hex()}) cannot be sold or claimed")
+        else:
+            self.custody.extend(change.apply_held(box, change.item_id))
+            self.changed_containers.add(change.item_id)
+
+    def _pack(self, container_id: bytes, contents: Iterable[bytes], log: Logged) -> None:
+        """Packing: each of ``contents`` is in the container, its nonce advanced (an open offer
+        made before no longer works), and the container's level covers what it holds."""
+        box = self.container(container_id)
+        level = max(box.level, 1)
+        timestamp = _time(log)
+        for content in map(bytes, contents):
+            self.packings.append(PackingRow(content, container_id, log.block_number, log.log_index))
+            held: ItemRow | ContainerRow
+            if content in self.containers:
+                held = inner = self.containers[content]
+                inner.parent = container_id
+                level = max(level, inner.level + 1)
+                self.changed_containers.add(content)
+            else:
+                held = row = self.item(content)
+                row.container = container_id
+                self.changed_items.add(content)
+            held.custody_nonce += 1
+            held.pending_receiver = None
+            held.updated_at = timestamp
+        box.level = level
+        box.custody_nonce += 1
+        self.changed_containers.add(container_id)
+
+    def _unpack(self, container_id: bytes, custodian: str, contents: Iterable[bytes], timestamp: int) -> None:
+        """Unpacking: each of ``contents`` is out of the container, held by ``custodian``."""
+        box = self.container(container_id)
+        for content in map(bytes, contents):
+            held: ItemRow | ContainerRow
+            if content in self.containers:
+                held = inner = self.containers[content]
+                inner.parent = None
+                self.changed_containers.add(content)
+            else:
+                held = row = self.item(content)
+                row.container = None
+                self.changed_items.add(content)
+            held.custodian = custodian
+            held.custody_nonce += 1
+            held.pending_receiver = None
+            held.updated_at = timestamp
+        box.custody_nonce += 1
+        self.changed_containers.add(container_id)
 
     def _touch_lot(self, lot: LotRow, log: Logged) -> None:
         lot.last_block, lot.last_log_index = log.block_number, log.log_index
@@ -310,6 +378,26 @@ class State:
             None if registrar is None else AssignmentRow(*key, registrar, log.block_number, log.log_index)
         )
         self.changed_assignments.add(key)
+
+
+def lots_changed(event: RegistryEvent) -> set[int]:
+    """The lots ``event`` changes: its own, and the lots a blend drew on (their stock)."""
+    lot_id: int | None = getattr(event, "lot_id", None)
+    lots = set() if lot_id is None else {lot_id}
+    if isinstance(event, LotTransformed):
+        lots.update(event.input_lot_ids)
+    return lots
+
+
+def container_ids(event: RegistryEvent) -> set[bytes]:
+    """The items and containers a container's own event changes (the container and what it packed
+    or unpacked); empty for any other event. A custody step of a container changes only the
+    container: its contents move with it without a write."""
+    if isinstance(event, ContainerPacked | ContainerUnpacked):
+        return {bytes(event.container_id), *map(bytes, event.contents)}
+    if isinstance(event, ContainerCreated):
+        return {bytes(event.container_id)}
+    return set()
 
 
 def _time(log: Logged) -> int:
@@ -401,9 +489,17 @@ class ItemChange:
 
     def apply(self, row: ItemRow) -> list[CustodyRow]:
         """Change ``row`` in place; returns the custody rows of the transfers."""
+        custody = self.apply_held(row, row.item_id)
+        if self.status is not None:
+            row.status = self.status
+        return custody
+
+    def apply_held(self, row: _Held, held_id: bytes) -> list[CustodyRow]:
+        """As :meth:`apply`, for an item's or a container's row (a container is neither sold nor
+        claimed); ``held_id`` is its id."""
         custody = [
             CustodyRow(
-                row.item_id, row.custody_nonce + transfer.step, transfer.holder, transfer.previous,
+                held_id, row.custody_nonce + transfer.step, transfer.holder, transfer.previous,
                 transfer.block_number, transfer.log_index, transfer.tx_hash, transfer.since,
             )
             for transfer in self.transfers
@@ -413,111 +509,20 @@ class ItemChange:
             row.custodian = self.custodian
         if self.pending_set:
             row.pending_receiver = self.pending
-        if self.status is not None:
-            row.status = self.status
         if self.updated_at is not None:
             row.updated_at = self.updated_at
         return custody
 
 
+class _Held(Protocol):
+    """What custody changes in an item's or a container's row."""
+
+    custodian: str
+    pending_receiver: str | None
+    custody_nonce: int
+    updated_at: int
+
+
 def item_event(event: RegistryEvent) -> ItemEvent | None:
     """``event`` if it is an item event after registration (what :class:`ItemChange` folds)."""
     return typing.cast(ItemEvent, event) if isinstance(event, _ITEM_EVENT_TYPES) else None
-
-
-# ----------------------------------------------------------------------------------------------
-# An item's history against its live record
-# ----------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Replay:
-    """What an item's history (its events and its lot's, in chain order) says about it."""
-
-    registered: bool
-    serial: ChainText | None
-    transfers: int
-    steps: int  # how far the events advanced the item's nonce
-    sold: bool
-    claimed: bool
-    recalled: bool
-    recall_reason: ChainText | None
-    last_holder: str | None  # the last transfer's receiver, else the lot's registrar
-    foreign: bool  # events of an item other than the one asked about
-
-
-def replay(item_id: bytes, history: Iterable[Logged]) -> Replay:
-    """Fold an item's history the way :class:`State` would, leniently (a history that lacks
-    steps is read as far as it goes, never an error)."""
-    registered = sold = claimed = recalled = foreign = False
-    serial: ChainText | None = None
-    reason: ChainText | None = None
-    registrar: str | None = None
-    change = ItemChange(bytes(item_id))
-    for log in history:
-        event = log.event
-        match event:
-            case LotRegistered():
-                registrar = event.registrar
-            case ItemRegistered():
-                if bytes(event.item_id) != item_id:
-                    foreign = True
-                    continue
-                registered, serial = True, event.serial
-            case LotRecalled():
-                recalled, reason = True, event.reason
-            case LotClosed() | LotRenewed() | CodesCommitted():
-                pass
-            case (
-                CustodyOffered() | OfferCancelled() | OfferRejected() | CustodyTransferred() | ItemObserved()
-            ):
-                if bytes(event.item_id) != item_id:
-                    foreign = True
-                    continue
-                change.add(event, log.block_number, log.log_index, b"", log.timestamp or 0)
-            case ItemSold() | ItemClaimed():
-                if bytes(event.item_id) != item_id:
-                    foreign = True
-                    continue
-                sold = sold or isinstance(event, ItemSold)
-                claimed = claimed or isinstance(event, ItemClaimed)
-            case BrandNamed() | BrandUnnamed() | ParticipantDescribed() | RoleGranted() | RoleRevoked():
-                pass
-            case GtinAssigned() | GtinReleased() | CompanyPrefixAssigned() | CompanyPrefixReleased():
-                pass
-            case _:
-                assert_never(event)
-    last_holder = change.custodian or registrar
-    return Replay(
-        registered, serial, len(change.transfers), change.steps, sold, claimed, recalled, reason, last_holder,
-        foreign,
-    )  # fmt: skip
-
-
-def verdict(record: ItemRecord, history: Iterable[Logged]) -> str | None:
-    """Where an item's history disagrees with its live record: ``"behind"`` (a lagging index:
-    steps missing), ``"wrong"`` (a history that cannot be this item's), or None."""
-    seen = replay(record.item_id, history)
-    if not record.registered:
-        return "wrong" if seen.registered or seen.foreign else None
-    if seen.foreign:
-        return "wrong"
-    if not seen.registered:
-        return "behind"
-    if (
-        seen.steps > record.custody_nonce
-        or (seen.sold and not (record.sold or record.claimed))
-        or (seen.claimed and not record.claimed)
-        or (seen.recalled and not record.recalled)
-    ):
-        return "wrong"
-    if (
-        seen.steps < record.custody_nonce
-        or (record.sold and not seen.sold)
-        or (record.claimed and not seen.claimed)
-        or (record.recalled and not seen.recalled)
-    ):
-        return "behind"
-    if seen.last_holder != record.custodian:
-        return "wrong"
-    return None

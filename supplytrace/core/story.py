@@ -1,4 +1,5 @@
-"""The story: each event as one plain-language step, and an item's status in words.
+"""The story: each event as one plain-language step, an item's status in words, and what its
+history says against its live record (:func:`verdict`).
 
 The command line's ``history`` and the page's timeline tell the same story from
 :func:`describe`: who did what, to whom, with what detail. Addresses stay addresses here; the
@@ -7,8 +8,8 @@ page turns them into names (verified, or self-described and marked so).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Literal, assert_never
 
 from supplytrace.core.events import (
@@ -17,6 +18,9 @@ from supplytrace.core.events import (
     CodesCommitted,
     CompanyPrefixAssigned,
     CompanyPrefixReleased,
+    ContainerCreated,
+    ContainerPacked,
+    ContainerUnpacked,
     CustodyOffered,
     CustodyTransferred,
     GtinAssigned,
@@ -27,18 +31,24 @@ from supplytrace.core.events import (
     ItemSold,
     Logged,
     LotClosed,
+    LotQuantityDeclared,
     LotRecalled,
     LotRegistered,
     LotRenewed,
+    LotTransformed,
     OfferCancelled,
     OfferRejected,
     ParticipantDescribed,
     RegistryEvent,
     RoleGranted,
     RoleRevoked,
+    subject_ids,
 )
 from supplytrace.core.hashing import checksum
-from supplytrace.core.records import DEFAULT_ADMIN_ROLE, REGISTRAR_ROLE, ItemRecord
+from supplytrace.core.records import DEFAULT_ADMIN_ROLE, REGISTRAR_ROLE, ItemRecord, QuantityUnit
+from supplytrace.core.reducer import ItemChange
+from supplytrace.core.rows import MAX_NESTING
+from supplytrace.core.text import ChainText
 
 Status = Literal["genuine", "sold", "claimed", "recalled", "unknown"]
 
@@ -72,11 +82,40 @@ def _code(value: object) -> str:
     return str(value)
 
 
+def pallet(container_id: bytes, ssccs: Mapping[bytes, int] | None = None) -> str:
+    """A container as a sentence names it: ``pallet (00) 012345678901234567`` by its SSCC (the
+    human-readable form of GS1 AI 00), else by the start of its id."""
+    sscc = (ssccs or {}).get(bytes(container_id))
+    return f"pallet (00) {sscc:018d}" if sscc else f"pallet 0x{bytes(container_id).hex()[:8]}…"
+
+
+def _lot(lot_id: int, lot_codes: Mapping[int, str] | None) -> str:
+    return f"lot {(lot_codes or {}).get(lot_id) or lot_id}"
+
+
+def _custody(
+    event: CustodyOffered | OfferCancelled | OfferRejected | CustodyTransferred,
+    verb: str,
+    ssccs: Mapping[bytes, int] | None,
+) -> Step:
+    """A custody step; one of a container (``ssccs`` names it) says which, since an item's
+    timeline shows the moves of the pallets it was in."""
+    item_id = bytes(event.item_id)
+    detail = f"with {pallet(item_id, ssccs)}" if ssccs and item_id in ssccs else None
+    actor, other = (event.to, event.from_) if isinstance(event, OfferRejected) else (event.from_, event.to)
+    return Step(actor, verb, other, detail=detail, item_id=item_id)
+
+
 def describe(
-    event: RegistryEvent, *, brand: str | None = None, lot_codes: Mapping[int, str] | None = None
+    event: RegistryEvent,
+    *,
+    brand: str | None = None,
+    lot_codes: Mapping[int, str] | None = None,
+    ssccs: Mapping[bytes, int] | None = None,
 ) -> Step:
     """``event`` as a :class:`Step`. ``brand`` is the lot's registrar (the actor of an item's
-    registration); ``lot_codes`` names lots by code instead of by number."""
+    registration); ``lot_codes`` names lots by code instead of by number, ``ssccs`` containers
+    by SSCC (their ``ContainerCreated``) instead of by id."""
     match event:
         case LotRegistered():
             return Step(
@@ -91,13 +130,13 @@ def describe(
                 item_id=event.item_id,
             )
         case CustodyOffered():
-            return Step(event.from_, "offered it to", event.to, item_id=event.item_id)
+            return _custody(event, "offered it to", ssccs)
         case OfferCancelled():
-            return Step(event.from_, "withdrew the offer to", event.to, item_id=event.item_id)
+            return _custody(event, "withdrew the offer to", ssccs)
         case OfferRejected():
-            return Step(event.to, "declined the offer from", event.from_, item_id=event.item_id)
+            return _custody(event, "declined the offer from", ssccs)
         case CustodyTransferred():
-            return Step(event.from_, "handed it over to", event.to, item_id=event.item_id)
+            return _custody(event, "handed it over to", ssccs)
         case ItemObserved():
             detail = f"data fingerprint 0x{event.data_hash.hex()}" if any(event.data_hash) else None
             return Step(
@@ -112,6 +151,33 @@ def describe(
             )  # fmt: skip
         case CodesCommitted():
             return Step(None, f"hidden codes were sealed inside the packs of {event.count} items of the lot")
+        case LotQuantityDeclared():
+            unit = QuantityUnit.of(event.unit)
+            return Step(
+                None, f"the lot holds {unit.amount(event.quantity)}",
+                detail=f"{unit.amount(event.item_quantity)} in each item" if event.item_quantity else None,
+            )  # fmt: skip
+        case LotTransformed():
+            unit = QuantityUnit.of(event.unit)
+            used = ", ".join(
+                f"{_lot(lot_id, lot_codes)} ({unit.amount(quantity)})"
+                for lot_id, quantity in zip(event.input_lot_ids, event.input_quantities, strict=False)
+            )
+            return Step(None, f"blended from {used}", detail=f"{unit.amount(event.quantity)} made")
+        case ContainerCreated():
+            return Step(
+                event.custodian, f"labelled {pallet(event.container_id, {event.container_id: event.sscc})}"
+            )
+        case ContainerPacked():
+            return Step(
+                event.custodian, f"packed {_count(event.contents)} into {pallet(event.container_id, ssccs)}",
+                item_id=event.container_id,
+            )  # fmt: skip
+        case ContainerUnpacked():
+            return Step(
+                event.custodian, f"took {_count(event.contents)} out of {pallet(event.container_id, ssccs)}",
+                item_id=event.container_id,
+            )  # fmt: skip
         case LotRecalled():
             reason = f"Reason: {_code(event.reason)}" if event.reason else None
             return Step(event.by, "recalled the whole lot", detail=reason)
@@ -148,6 +214,10 @@ def describe(
             assert_never(event)
 
 
+def _count(contents: tuple[bytes, ...]) -> str:
+    return "1 item" if len(contents) == 1 else f"{len(contents)} items"
+
+
 def _role(role: bytes) -> str:
     if role == REGISTRAR_ROLE:
         return "brand"
@@ -164,17 +234,98 @@ def addresses(events: Iterable[RegistryEvent]) -> set[str]:
     return found
 
 
-def status_of(record: ItemRecord) -> Status:
-    """What a shopper is told first: unknown, recalled (over all else), claimed, sold, or genuine."""
+def status_of(record: ItemRecord, recall_causes: Iterable[object] = ()) -> Status:
+    """What a shopper is told first: unknown, recalled (over all else), claimed, sold, or genuine.
+    ``recall_causes`` (:meth:`~supplytrace.core.reducer.State.recall_causes`) make an item of a
+    lot blended from a recalled lot read recalled too, though the chain's record says its own lot
+    is not."""
     if not record.registered:
         return "unknown"
-    if record.recalled:
+    if record.recalled or any(True for _ in recall_causes):
         return "recalled"
     if record.claimed:
         return "claimed"
     if record.sold:
         return "sold"
     return "genuine"
+
+
+def ssccs(logs: Iterable[Logged]) -> dict[bytes, int]:
+    """The SSCC of each container created in ``logs`` (to name pallets: :func:`pallet`)."""
+    return {
+        bytes(log.event.container_id): log.event.sscc
+        for log in logs
+        if isinstance(log.event, ContainerCreated)
+    }
+
+
+def _moves(item_id: bytes, logs: Iterable[Logged]) -> Iterator[tuple[Logged, list[bytes]]]:
+    """Each of ``logs`` that belongs in the item's timeline (see :func:`timeline`), with the
+    containers holding the item after it, innermost first."""
+    item_id = bytes(item_id)
+    chain: list[bytes] = []
+    for log in logs:
+        event = log.event
+        if isinstance(event, ContainerCreated):
+            yield log, chain  # names a pallet (its SSCC) the timeline may show
+            continue
+        if isinstance(event, ContainerPacked | ContainerUnpacked):
+            box, contents = bytes(event.container_id), set(map(bytes, event.contents))
+            packing = isinstance(event, ContainerPacked)
+            if item_id in contents:
+                chain = [box] if packing else []
+            elif chain and packing and chain[-1] in contents:
+                chain = [*chain, box]  # its pallet went into a bigger one
+            elif not packing and box in chain[1:] and chain[chain.index(box) - 1] in contents:
+                chain = chain[: chain.index(box)]  # its pallet came out of the bigger one
+            else:
+                continue
+            yield log, chain
+            continue
+        subject = subject_ids(event)[0]
+        if subject is None or bytes(subject) == item_id or bytes(subject) in chain:
+            yield log, chain
+
+
+def timeline(item_id: bytes, logs: Iterable[Logged]) -> list[Logged]:
+    """An item's timeline from ``logs`` (its events, its lot's, and its containers' events, in
+    chain order): its own steps and its lot's, each packing or unpacking of it or of a container
+    holding it, and the custody steps of its containers while it was inside (it moved with the
+    pallet), and the creations of the containers that held it (their SSCCs: :func:`ssccs`).
+    Other items' steps, and a pallet's steps before or after the item was in it, are left out."""
+    logs = list(logs)
+    held = containers_of(item_id, logs)
+    return [
+        log
+        for log, _chain in _moves(item_id, logs)
+        if not isinstance(log.event, ContainerCreated) or bytes(log.event.container_id) in held
+    ]
+
+
+def containers_of(item_id: bytes, logs: Iterable[Logged]) -> set[bytes]:
+    """Every container that held the item at some time, at any depth, by the packings among
+    ``logs`` (whose other events may be anything: a history source reads every packing of a
+    range to find an item's, since a packing names its contents in its data only)."""
+    found: set[bytes] = set()
+    for _log, chain in _moves(item_id, logs):
+        found.update(chain)
+    return found
+
+
+def contents(container_id: bytes, logs: Iterable[Logged]) -> list[bytes]:
+    """What container ``container_id`` holds after ``logs`` (its packings minus its unpackings),
+    in the order packed: what a container's page lists."""
+    box = bytes(container_id)
+    held: dict[bytes, None] = {}
+    for log in logs:
+        event = log.event
+        if isinstance(event, ContainerPacked | ContainerUnpacked) and bytes(event.container_id) == box:
+            for content in map(bytes, event.contents):
+                if isinstance(event, ContainerPacked):
+                    held[content] = None
+                else:
+                    held.pop(content, None)
+    return list(held)
 
 
 def code_roots(logs: Iterable[Logged], lot_id: int) -> list[bytes]:
@@ -211,3 +362,146 @@ def relayed_by(event: RegistryEvent, sender: str) -> str | None:
         return None
     payer = checksum(sender)
     return None if payer in parties else payer
+
+
+# ----------------------------------------------------------------------------------------------
+# An item's history against its live record
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Replay:
+    """What an item's history (its events, its lot's and its containers', in chain order) says
+    about it."""
+
+    registered: bool
+    serial: ChainText | None
+    transfers: int
+    steps: int  # how far the events advanced the item's nonce
+    sold: bool
+    claimed: bool
+    recalled: bool
+    recall_reason: ChainText | None
+    last_holder: str | None  # the last transfer's receiver (or unpacker), else the lot's registrar;
+    # while packed, the custodian of its outermost container
+    foreign: bool  # events of an item other than the one asked about
+    container: bytes | None = None  # the container it is packed in at the end
+
+
+@dataclass
+class _Boxes:
+    """The containers an item's history names: each one's own custodian and where it is packed."""
+
+    holder: dict[bytes, str] = field(default_factory=dict)
+    parent: dict[bytes, bytes | None] = field(default_factory=dict)
+
+    def outermost_holder(self, container: bytes) -> str | None:
+        for _ in range(MAX_NESTING):
+            parent = self.parent.get(container)
+            if parent is None:
+                return self.holder.get(container)
+            container = parent
+        return None  # a cycle: no holder can be named
+
+
+def replay(item_id: bytes, history: Iterable[Logged]) -> Replay:
+    """Fold an item's history the way :class:`~supplytrace.core.reducer.State` would, leniently
+    (a history that lacks steps is read as far as it goes, never an error). Custody steps of a
+    container it names are the container's (the item moves with it, its nonce does not)."""
+    registered = sold = claimed = recalled = foreign = False
+    serial: ChainText | None = None
+    reason: ChainText | None = None
+    registrar: str | None = None
+    item_id = bytes(item_id)
+    change = ItemChange(item_id)
+    boxes = _Boxes()
+    container: bytes | None = None
+    for log in history:
+        event = log.event
+        match event:
+            case LotRegistered():
+                registrar = event.registrar
+            case ItemRegistered():
+                if bytes(event.item_id) != item_id:
+                    foreign = True
+                    continue
+                registered, serial = True, event.serial
+            case LotRecalled():
+                recalled, reason = True, event.reason
+            case LotClosed() | LotRenewed() | CodesCommitted() | LotQuantityDeclared() | LotTransformed():
+                pass
+            case ContainerCreated():
+                boxes.holder[bytes(event.container_id)] = event.custodian
+            case ContainerPacked() | ContainerUnpacked():
+                packing = isinstance(event, ContainerPacked)
+                box = bytes(event.container_id)
+                boxes.holder[box] = event.custodian  # only its holder packs or unpacks it
+                for content in map(bytes, event.contents):
+                    if content == item_id:
+                        container = box if packing else None
+                        change.steps += 1  # packing and unpacking advance the nonce: offers end
+                        change.pending_set, change.pending = True, None
+                        if not packing:
+                            change.custodian = event.custodian
+                    elif content in boxes.holder:
+                        boxes.parent[content] = box if packing else None
+                        if not packing:
+                            boxes.holder[content] = event.custodian
+            case (
+                CustodyOffered() | OfferCancelled() | OfferRejected() | CustodyTransferred() | ItemObserved()
+            ):
+                subject = bytes(event.item_id)
+                if subject in boxes.holder:  # a container's step: the item moved with it
+                    if isinstance(event, CustodyTransferred):
+                        boxes.holder[subject] = event.to
+                    continue
+                if subject != item_id:
+                    foreign = True
+                    continue
+                change.add(event, log.block_number, log.log_index, b"", log.timestamp or 0)
+            case ItemSold() | ItemClaimed():
+                if bytes(event.item_id) != item_id:
+                    foreign = True
+                    continue
+                sold = sold or isinstance(event, ItemSold)
+                claimed = claimed or isinstance(event, ItemClaimed)
+            case BrandNamed() | BrandUnnamed() | ParticipantDescribed() | RoleGranted() | RoleRevoked():
+                pass
+            case GtinAssigned() | GtinReleased() | CompanyPrefixAssigned() | CompanyPrefixReleased():
+                pass
+            case _:
+                assert_never(event)
+    last_holder = boxes.outermost_holder(container) if container else change.custodian or registrar
+    return Replay(
+        registered, serial, len(change.transfers), change.steps, sold, claimed, recalled, reason, last_holder,
+        foreign, container,
+    )  # fmt: skip
+
+
+def verdict(record: ItemRecord, history: Iterable[Logged]) -> str | None:
+    """Where an item's history disagrees with its live record: ``"behind"`` (a lagging index:
+    steps missing), ``"wrong"`` (a history that cannot be this item's), or None."""
+    seen = replay(record.item_id, history)
+    if not record.registered:
+        return "wrong" if seen.registered or seen.foreign else None
+    if seen.foreign:
+        return "wrong"
+    if not seen.registered:
+        return "behind"
+    if (
+        seen.steps > record.custody_nonce
+        or (seen.sold and not (record.sold or record.claimed))
+        or (seen.claimed and not record.claimed)
+        or (seen.recalled and not record.recalled)
+    ):
+        return "wrong"
+    if (
+        seen.steps < record.custody_nonce
+        or (record.sold and not seen.sold)
+        or (record.claimed and not seen.claimed)
+        or (record.recalled and not seen.recalled)
+    ):
+        return "behind"
+    if seen.last_holder != record.custodian or seen.container != record.container:
+        return "wrong"
+    return None

@@ -117,12 +117,13 @@ def first_line(exc: BaseException) -> str:
 
 def tables_current(conn: Connection) -> bool:
     """Whether the tables are this schema version's: an older supplytrace kept serials, lot codes,
-    names and reasons as text (PostgreSQL refuses their bytes; a rebuild recreates them)."""
+    names and reasons as text (PostgreSQL refuses their bytes; a rebuild recreates them), or knew
+    no containers (issue #14)."""
     try:
         columns = {c["name"]: c["type"] for c in inspect(conn).get_columns(schema.items.name)}
     except NoSuchTableError:
         return True  # created with the engine; nothing to check
-    return isinstance(columns.get("serial"), LargeBinary)
+    return isinstance(columns.get("serial"), LargeBinary) and "container" in columns
 
 
 def recreate_tables(engine: Engine) -> None:

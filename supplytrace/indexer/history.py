@@ -36,6 +36,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from supplytrace.chain.history import ChainHistory, LotHistory, LotItem, Participant
 from supplytrace.chain.rpc import RpcError, hex_int
 from supplytrace.core.events import (
+    CONTAINER_EVENTS,
     ITEM_EVENTS,
     LOT_EVENTS,
     NAMING_EVENTS,
@@ -49,6 +50,7 @@ from supplytrace.core.events import (
 )
 from supplytrace.core.hashing import ZERO_ADDRESS, checksum
 from supplytrace.core.reducer import ParticipantRow, State
+from supplytrace.core.story import containers_of, timeline
 from supplytrace.core.text import ChainText
 from supplytrace.indexer.database import first_line, read_connection
 from supplytrace.indexer.errors import IndexerError
@@ -263,29 +265,52 @@ class IndexHistory:
     def item_history(self, item_id: bytes) -> list[Logged]:
         item_id = bytes(item_id)
 
-        def read(conn: Connection) -> tuple[int | None, list[Logged]]:
+        def read(conn: Connection) -> tuple[int | None, list[Logged], set[bytes]]:
             rows = self.reader.rows(conn, item_id)
             if rows is None:
-                return None, []
-            return rows[0].lot_id, self.reader.events_of_item(conn, item_id, rows[0].lot_id)
+                return None, [], set()
+            return rows[0].lot_id, *self.reader.item_events_raw(conn, item_id, rows[0].lot_id)
 
         answered = self._answer(read)
         if answered is None:
             return self.chain.item_history(item_id)
-        view, (lot_id, indexed) = answered
+        view, (lot_id, indexed, boxes) = answered
         if view.current:
-            return indexed
+            return timeline(item_id, indexed)
         if lot_id is not None:  # one eth_getLogs: the item's events and its lot's (ids never collide)
             both = self._tail(
                 view, [topic0(*ITEM_EVENTS, *LOT_EVENTS), [id_topic(item_id), id_topic(lot_id)]]
             )
-            return indexed + [e for e in both if _about(e, item_id, lot_id)]
+            return self._with_containers(
+                view, item_id, indexed + [e for e in both if _about(e, item_id, lot_id)], boxes
+            )
         own = self._tail(view, [topic0(*ITEM_EVENTS), id_topic(item_id)])
         found = next((n for e in own if (n := subject_ids(e.event)[1]) is not None), None)
         if found is None:
-            return own
+            return self._with_containers(view, item_id, own, boxes)
         lot = [e for e in self.reader.lot_events(found) if e.block_number <= view.checkpoint]
-        return chain_order(own + lot + self._tail(view, [topic0(*LOT_EVENTS), id_topic(found)]))
+        history = chain_order(own + lot + self._tail(view, [topic0(*LOT_EVENTS), id_topic(found)]))
+        return self._with_containers(view, item_id, history, boxes)
+
+    def _with_containers(
+        self, view: View, item_id: bytes, history: list[Logged], boxes: set[bytes]
+    ) -> list[Logged]:
+        """The item's timeline from ``history`` (indexed and tail) and its containers' events: those
+        of ``boxes`` (indexed, already in ``history``) after the checkpoint, and those of the
+        containers it was packed in after it (every container event of the tail: a packing names
+        its contents in its data only), indexed and after."""
+        packings = self._tail(view, [topic0(*CONTAINER_EVENTS)])
+        found = containers_of(item_id, chain_order(history + packings))
+        new = found - boxes
+        extra = [e for e in packings if subject_ids(e.event)[0] in found]
+        if new:  # their events before the checkpoint, from the index
+            extra += [e for e in self.reader.items_events(new) if e.block_number <= view.checkpoint]
+        ids = sorted(found)
+        for start in range(0, len(ids), _IDS_PER_FILTER):
+            part = [id_topic(i) for i in ids[start : start + _IDS_PER_FILTER]]
+            extra += self._tail(view, [topic0(*ITEM_EVENTS), part])
+        seen = {e.position for e in history}
+        return timeline(item_id, chain_order(history + [e for e in extra if e.position not in seen]))
 
     def items_events(self, item_ids: Collection[bytes]) -> list[Logged]:
         wanted = {bytes(i) for i in item_ids}

@@ -35,7 +35,17 @@ from supplytrace.chain.history import LotItem
 from supplytrace.core.events import REGISTRATION, Logged, chain_order, subject_ids
 from supplytrace.core.hashing import checksum
 from supplytrace.core.records import ItemRecord, LotRecord
-from supplytrace.core.reducer import ItemRow, LotRow, ParticipantRow, lot_record_of, record_of, row_of
+from supplytrace.core.reducer import (
+    ContainerRow,
+    ItemRow,
+    LotRow,
+    ParticipantRow,
+    lot_record_of,
+    record_of,
+    row_of,
+)
+from supplytrace.core.rows import MAX_NESTING
+from supplytrace.core.story import timeline
 from supplytrace.core.text import ChainText
 from supplytrace.indexer import schema
 from supplytrace.indexer.database import chunks, exists, make_engine, read_connection, resolve_url
@@ -101,6 +111,7 @@ def _hex(value: bytes) -> str:
 _ITEM_COLUMNS = [schema.items.c[f] for f in ItemRow.__dataclass_fields__]
 _LOT_COLUMNS = [schema.lots.c[f] for f in LotRow.__dataclass_fields__]
 _PARTICIPANT_COLUMNS = [schema.participants.c[f] for f in ParticipantRow.__dataclass_fields__]
+_CONTAINER_COLUMNS = [schema.containers.c[f] for f in ContainerRow.__dataclass_fields__]
 
 
 #: The item page's statements, built once (SQLAlchemy's statement construction cost more than
@@ -114,6 +125,9 @@ _ITEM_AND_LOT = (
     .where(and_(schema.items.c.chain_id == _CHAIN, schema.items.c.item_id == bindparam("item")))
 )  # fmt: skip
 _OWN_EVENTS = item_events_query(_CHAIN, bindparam("key"))
+_CONTAINER = select(*_CONTAINER_COLUMNS).where(
+    and_(schema.containers.c.chain_id == _CHAIN, schema.containers.c.container_id == bindparam("box"))
+)
 _LOT_EVENTS = lot_events_query(_CHAIN, bindparam("lot"))
 _CUSTODY = (
     select(*(schema.custody.c[n] for n in ("seq", "holder", "previous", "since", "block_number", "tx_hash")))
@@ -187,16 +201,60 @@ class IndexReader:
         ).first()
         return None if row is None else row_of(LotRow, row)
 
+    def container_rows(self, conn: Connection, container_id: bytes | None) -> dict[bytes, ContainerRow]:
+        """The container ``container_id`` and those it is packed in, outwards (what
+        :func:`~supplytrace.core.reducer.record_of` needs of a packed item)."""
+        found: dict[bytes, ContainerRow] = {}
+        current = container_id
+        for _ in range(MAX_NESTING):
+            if current is None or current in found:
+                break
+            row = conn.execute(_CONTAINER, {"chain": self.chain_id, "box": bytes(current)}).first()
+            if row is None:
+                break
+            box = found[bytes(current)] = row_of(ContainerRow, row)
+            current = box.parent
+        return found
+
+    def containers_ever(self, conn: Connection, member: bytes) -> set[bytes]:
+        """Every container ``member`` was ever packed in, and every container those were, at any
+        depth (the ``packings`` table; which of their events fall while it was inside is for
+        :func:`~supplytrace.core.story.timeline` to say)."""
+        p = schema.packings.c
+        found: set[bytes] = set()
+        fresh = {bytes(member)}
+        for _ in range(MAX_NESTING):
+            if not fresh:
+                break
+            rows = conn.execute(
+                select(p.container_id).where(and_(p.chain_id == self.chain_id, p.member.in_(sorted(fresh))))
+            )
+            fresh = {bytes(r[0]) for r in rows} - found
+            found |= fresh
+        return found
+
     def events_of_item(self, conn: Connection, item_id: bytes, lot_id: int | None) -> list[Logged]:
-        """The item's own events and (``lot_id``) its lot's, in chain order."""
+        """The item's timeline (:func:`~supplytrace.core.story.timeline`): its own events,
+        (``lot_id``) its lot's, and its containers' while it was in them, in chain order."""
+        return timeline(item_id, self.item_events_raw(conn, item_id, lot_id)[0])
+
+    def item_events_raw(
+        self, conn: Connection, item_id: bytes, lot_id: int | None
+    ) -> tuple[list[Logged], set[bytes]]:
+        """The item's own events, its lot's and every event of every container it was ever in
+        (not yet cut to its timeline), in chain order; and those containers."""
         rows = list(conn.execute(_OWN_EVENTS, {"chain": self.chain_id, "key": schema.item_key(item_id)}))
         if lot_id is not None:
             # Two queries, merged here: in one UNION ... ORDER BY, SQLite walks the primary key in
             # order instead of using the two indexes.
             rows += conn.execute(_LOT_EVENTS, {"chain": self.chain_id, "lot": lot_id})
+        boxes = self.containers_ever(conn, item_id)
+        for box in sorted(boxes):
+            rows += conn.execute(_OWN_EVENTS, {"chain": self.chain_id, "key": schema.item_key(box)})
         events = chain_order([stored_logged(r) for r in rows])
         # Another item's id may share the first 8 bytes: keep this item's events only.
-        return [ev for ev in events if subject_ids(ev.event)[0] in (None, item_id)]
+        wanted = {None, item_id, *boxes}
+        return [ev for ev in events if subject_ids(ev.event)[0] in wanted], boxes
 
     def events_of_items(self, conn: Connection, item_ids: Collection[bytes]) -> list[Logged]:
         """The own events (not the lots') of all ``item_ids``, in chain order."""
@@ -255,8 +313,14 @@ class IndexReader:
 
     def item_record(self, item_id: bytes) -> ItemRecord | None:
         """The item's current record as the index knows it; None if it never saw it registered."""
-        rows = self._read(lambda conn: self.rows(conn, item_id))
-        return record_of(*rows) if rows else None
+
+        def read(conn: Connection) -> ItemRecord | None:
+            rows = self.rows(conn, item_id)
+            if rows is None:
+                return None
+            return record_of(*rows, self.container_rows(conn, rows[0].container))
+
+        return self._read(read)
 
     def item_events(self, item_id: bytes) -> list[Logged]:
         """The item's own events and its lot's, in chain order (empty for an unknown item)."""
@@ -286,7 +350,8 @@ class IndexReader:
                 0, lot.registrar, None, registered.timestamp or 0, registered.block_number, registered.tx_hash
             )
             custody = [first, *self.custody_of(conn, item_id)]
-            return ItemHistory(record_of(item, lot), ChainText.from_word(item.serial), custody, events)
+            record = record_of(item, lot, self.container_rows(conn, item.container))
+            return ItemHistory(record, ChainText.from_word(item.serial), custody, events)
 
         return self._read(read)
 

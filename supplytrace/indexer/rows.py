@@ -20,12 +20,13 @@ _REGISTRATION: Final = 0
 _ITEM: Final = 1
 _LOT: Final = 2
 _OTHER: Final = 3
-#: How each event type's row is keyed: by item (registrations also by lot), by lot, or by account.
+#: How each event type's row is keyed: by item or container (registrations also by lot), by lot,
+#: or by account.
 _KIND: dict[type[RegistryEvent], int] = {
     t: _REGISTRATION
     if t is REGISTRATION
     else _ITEM
-    if s.subject == "item"
+    if s.subject in ("item", "container")  # a container's events are keyed by its id, as an item's
     else _LOT
     if s.subject == "lot"
     else _OTHER

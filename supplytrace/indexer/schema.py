@@ -11,7 +11,12 @@ items). Everything else is derived from it in the same transaction that inserts 
 - ``items``: each item's current state (custodian, open offer, status, custody nonce, ...);
 - ``custody``: the custody timeline after registration: one row per transfer (the first holder,
   the lot's registrar, and when it got the item are in ``items``);
-- ``lots``: each lot (GTIN, lot code, registrar, recall, closing, item count);
+- ``lots``: each lot (GTIN, lot code, registrar, recall, closing, item count, declared quantity
+  and stock);
+- ``lot_inputs``: the lots each blend consumed, and how much of each;
+- ``containers``: each container (SSCC, holder, open offer, the container it is packed in);
+- ``packings``: every packing of an item or container into a container (an item's history
+  includes its containers' custody steps);
 - ``participants``: verified brand names, self-descriptions, registrar and admin roles;
 - ``assignments``: GTIN and GS1 company prefix ownership;
 - ``blocks``: number, hash and parent hash of the last indexed blocks (the reorg window);
@@ -51,7 +56,8 @@ from sqlalchemy import (
 
 #: Bumped when the tables change; an index of another version is rebuilt (``index --reset``).
 #: 3: codes, names, descriptions and recall reasons as raw bytes (2: as text).
-SCHEMA_VERSION = 3
+#: 4: containers, what was packed into them, measured lots' quantities and blends' inputs (#14).
+SCHEMA_VERSION = 4
 
 metadata = MetaData()
 
@@ -123,6 +129,7 @@ items = Table(
     Column("updated_at", BigInteger, nullable=False),  # block time of registration or last change
     Column("registered_block", BigInteger, nullable=False),
     Column("registered_log_index", Integer, nullable=False),
+    Column("container", Hash),  # the container it is packed in (its custodian: the outermost's)
     UniqueConstraint("chain_id", "item_id", name="items_key"),
     Index("items_by_lot", "chain_id", "lot_id", "registered_block", "registered_log_index"),
 )
@@ -161,7 +168,51 @@ lots = Table(
     Column("registered_at", BigInteger, nullable=False),
     Column("last_block", BigInteger, nullable=False),
     Column("last_log_index", Integer, nullable=False),
+    Column("unit", Integer, nullable=False),  # core.records.QuantityUnit (0: no declared quantity)
+    Column("quantity", BigInteger, nullable=False),  # declared
+    Column("stock", BigInteger, nullable=False),  # left: quantity - items' - blends'
+    Column("item_quantity", BigInteger, nullable=False),
     Index("lots_by_registrar", "chain_id", "registrar"),
+)
+
+lot_inputs = Table(
+    "lot_inputs",
+    metadata,
+    Column("chain_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("output_lot_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("position", Integer, primary_key=True, autoincrement=False),  # in the blend's list
+    Column("input_lot_id", BigInteger, nullable=False),
+    Column("quantity", BigInteger, nullable=False),  # consumed, in the output lot's unit
+    Index("lot_inputs_by_input", "chain_id", "input_lot_id"),
+)
+
+containers = Table(
+    "containers",
+    metadata,
+    Column("chain_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("container_id", Hash, primary_key=True),
+    Column("sscc", BigInteger, nullable=False),  # GS1 AI 00: up to 18 digits (fits a signed 64-bit)
+    Column("custodian", Address, nullable=False),  # its own holder (while packed: the outermost's counts)
+    Column("pending_receiver", Address),
+    Column("parent", Hash),  # the container it is packed in
+    Column("custody_nonce", Integer, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Column("level", Integer, nullable=False),
+    Column("created_block", BigInteger, nullable=False),
+    Column("created_log_index", Integer, nullable=False),
+)
+
+#: Every packing of an item or container into a container (``member``): how an item's history
+#: finds its containers' events (their custody steps carry the container's id, not the item's).
+packings = Table(
+    "packings",
+    metadata,
+    Column("chain_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("member", Hash, primary_key=True),
+    Column("container_id", Hash, primary_key=True),
+    Column("block_number", BigInteger, primary_key=True, autoincrement=False),
+    Column("log_index", Integer, primary_key=True, autoincrement=False),
+    Index("packings_by_container", "chain_id", "container_id"),
 )
 
 participants = Table(
@@ -267,7 +318,7 @@ transfer_changes = Table(
 )
 
 #: Derived tables, rebuilt from ``events`` by a reorg rollback or ``rebuild``.
-DERIVED = (items, custody, lots, participants, assignments)
+DERIVED = (items, custody, lots, participants, assignments, lot_inputs, containers, packings)
 ALL = (events, *DERIVED, blocks, checkpoint)
 #: The page's own tables (not derived from events: a reset or rebuild keeps them).
 PAGE = (scans, claim_attempts)

@@ -19,8 +19,19 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine, and_, delete, func, select, update
 from sqlalchemy.engine import Connection
 
-from supplytrace.core.events import Logged, subject_ids
-from supplytrace.core.reducer import IndexCorruptError, LotRow, ParticipantRow, State, row_of, row_values
+from supplytrace.core.events import Logged, spec_of, subject_ids
+from supplytrace.core.reducer import (
+    ContainerRow,
+    IndexCorruptError,
+    ItemRow,
+    LotRow,
+    ParticipantRow,
+    State,
+    container_ids,
+    lots_changed,
+    row_of,
+    row_values,
+)
 from supplytrace.indexer import bulk, schema
 from supplytrace.indexer.database import bulk as bulk_insert
 from supplytrace.indexer.database import chunks, make_engine, recreate_tables, tables_current, writer_lock
@@ -222,7 +233,7 @@ class IndexStore:
         first, last = rows[0][Col.BLOCK], rows[-1][Col.BLOCK]
         counts = bulk.registrations_by_lot(conn, self.chain_id, first, last) if registered else {}
         events = [row_logged(row) for row in others]
-        lot_ids = {row[Col.LOT_ID] for row in others if row[Col.LOT_ID] is not None}
+        lot_ids = {lot for ev in events for lot in lots_changed(ev.event)}
         accounts = {row[Col.ACCOUNT] for row in others if row[Col.ACCOUNT] is not None}
         state = State(
             lots=self._load(conn, schema.lots, LotRow, "lot_id", lot_ids | counts.keys()),
@@ -231,8 +242,7 @@ class IndexStore:
         for ev in events:
             state.apply(ev)
         for lot_id, count in counts.items():
-            state.lot(lot_id).item_count += count
-            state.changed_lots.add(lot_id)
+            state.registered(lot_id, count)
         self._save(conn, state)  # lots first: new items take their first holder from them
         if registered:
             inserted = bulk.register_items(conn, self.chain_id, first, last)
@@ -242,7 +252,46 @@ class IndexStore:
                     "the index does not hold"
                 )
         if item_events:
-            bulk.apply_changes(conn, self.chain_id, bulk.item_changes(item_events))
+            boxed, plain = self._boxed(conn, item_events)
+            bulk.apply_changes(conn, self.chain_id, bulk.item_changes(plain))
+            if boxed:
+                self._fold_boxed(conn, boxed)
+
+    def _boxed(self, conn: Connection, rows: list[EventRow]) -> tuple[list[Logged], list[EventRow]]:
+        """The chunk's item events split: those of containers and of what the chunk packs or
+        unpacks (decoded, folded by :meth:`State.apply` in chain order: a packing changes rows
+        the set-based statements would change in the wrong order), and the others."""
+        containers = [row for row in rows if spec_of(row[Col.NAME]).subject == "container"]
+        if not containers and not self._has_containers(conn):
+            return [], rows
+        ids = {bytes(row[Col.TOPICS][:32]) for row in rows}
+        boxed = {i for row in containers for i in container_ids(row_logged(row).event)}
+        boxed |= self._load(conn, schema.containers, ContainerRow, "container_id", ids).keys()
+        mine = [row for row in rows if bytes(row[Col.TOPICS][:32]) in boxed]
+        if not mine:
+            return [], rows
+        return [row_logged(row) for row in mine], [
+            row for row in rows if bytes(row[Col.TOPICS][:32]) not in boxed
+        ]
+
+    def _has_containers(self, conn: Connection) -> bool:
+        c = schema.containers.c
+        return (
+            conn.execute(select(c.container_id).where(c.chain_id == self.chain_id).limit(1)).first()
+            is not None
+        )
+
+    def _fold_boxed(self, conn: Connection, events: list[Logged]) -> None:
+        """Fold containers' events and their contents' (their rows loaded, changed, written back)."""
+        ids = {bytes(i) for ev in events if (i := subject_ids(ev.event)[0]) is not None}
+        ids |= {i for ev in events for i in container_ids(ev.event)}
+        state = State(
+            items=self._load(conn, schema.items, ItemRow, "item_id", ids),
+            containers=self._load(conn, schema.containers, ContainerRow, "container_id", ids),
+        )
+        for ev in events:
+            state.apply(ev)
+        self._save(conn, state, lots=False)
 
     def _save(self, conn: Connection, state: State, *, lots: bool = True) -> None:
         chain = self.chain_id
@@ -254,6 +303,10 @@ class IndexStore:
         if lots:
             changed_lots = [row_values(state.lots[i]) for i in state.changed_lots]
             bulk_insert(conn, schema.lots, changed_lots, "upsert", chain_id=chain)
+        bulk_insert(conn, schema.lot_inputs, [row_values(r) for r in state.lot_inputs], chain_id=chain)
+        boxes = [row_values(state.containers[i]) for i in state.changed_containers]
+        bulk_insert(conn, schema.containers, boxes, "upsert", chain_id=chain)
+        bulk_insert(conn, schema.packings, [row_values(r) for r in state.packings], "ignore", chain_id=chain)
         people = [row_values(state.participants[a]) for a in state.changed_participants]
         bulk_insert(conn, schema.participants, people, "upsert", chain_id=chain)
         a = schema.assignments.c
@@ -312,19 +365,27 @@ class IndexStore:
         assignments, which are few) from the events table, by the reducer alone."""
         chain = self.chain_id
         # Lots first: items take their first custodian from the lot's registrar.
-        lt = schema.lots.c
+        lt, li = schema.lots.c, schema.lot_inputs.c
         for part in chunks(sorted(lot_ids)):
             conn.execute(delete(schema.lots).where(and_(lt.chain_id == chain, lt.lot_id.in_(part))))
+            conn.execute(
+                delete(schema.lot_inputs).where(and_(li.chain_id == chain, li.output_lot_id.in_(part)))
+            )
         lot_state = State()
         for part in chunks(sorted(lot_ids)):
             for ev in map(stored_logged, conn.execute(in_chain_order(lot_events_query(chain, part)))):
                 lot_state.apply(ev)
         self._save(conn, lot_state)
-        # Items.
-        it, ct = schema.items.c, schema.custody.c
+        # Items and containers: a container's with everything ever packed in it, and theirs.
+        item_ids = self._packed_together(conn, item_ids)
+        it, ct, bt, pt = schema.items.c, schema.custody.c, schema.containers.c, schema.packings.c
         for part in chunks(sorted(item_ids)):
             conn.execute(delete(schema.items).where(and_(it.chain_id == chain, it.item_id.in_(part))))
             conn.execute(delete(schema.custody).where(and_(ct.chain_id == chain, ct.item_id.in_(part))))
+            conn.execute(
+                delete(schema.containers).where(and_(bt.chain_id == chain, bt.container_id.in_(part)))
+            )
+            conn.execute(delete(schema.packings).where(and_(pt.chain_id == chain, pt.container_id.in_(part))))
         item_events: list[Logged] = []
         for part in chunks(sorted({schema.item_key(i) for i in item_ids})):
             found = map(stored_logged, conn.execute(item_events_query(chain, part)))
@@ -332,11 +393,14 @@ class IndexStore:
         item_events.sort(key=lambda ev: ev.position)
         needed = {lot for ev in item_events if (lot := subject_ids(ev.event)[1]) is not None}
         item_state = State(lots=self._load(conn, schema.lots, LotRow, "lot_id", needed))
+        item_state.containers = {}  # rebuilt from their events, which are among the items'
         for ev in item_events:
             item_state.apply(ev)
         self._save(conn, item_state, lots=False)
-        # Item counts of the lots whose registrations changed.
-        for part in chunks(sorted(lot_ids | needed)):
+        # Item counts of the lots whose registrations changed, and the stock of those and of the
+        # lots blends drew on: what was declared, less each item's quantity, less the blends'.
+        drawn = {row.input_lot_id for row in lot_state.lot_inputs}
+        for part in chunks(sorted(lot_ids | needed | drawn)):
             count = (
                 select(func.count())
                 .select_from(schema.items)
@@ -348,6 +412,16 @@ class IndexStore:
                 .where(and_(lt.chain_id == chain, lt.lot_id.in_(part)))
                 .values(item_count=count)
             )
+            consumed = (
+                select(func.coalesce(func.sum(li.quantity), 0))
+                .where(and_(li.chain_id == chain, li.input_lot_id == lt.lot_id))
+                .scalar_subquery()
+            )
+            conn.execute(
+                update(schema.lots)
+                .where(and_(lt.chain_id == chain, lt.lot_id.in_(part)))
+                .values(stock=lt.quantity - lt.item_count * lt.item_quantity - consumed)
+            )
         # Participants and assignments: small, rebuilt whole.
         conn.execute(delete(schema.participants).where(schema.participants.c.chain_id == chain))
         conn.execute(delete(schema.assignments).where(schema.assignments.c.chain_id == chain))
@@ -355,6 +429,26 @@ class IndexStore:
         for ev in self._events_where(conn, schema.events.c.name.in_(OTHER_EVENT_NAMES)):
             small.apply(ev)
         self._save(conn, small)
+
+    def _packed_together(self, conn: Connection, ids: set[bytes]) -> set[bytes]:
+        """``ids`` with, for each container among them, everything ever packed in it, and for each
+        of them, every container it was ever packed in, until nothing is added: the rows that
+        a refold of their events must rebuild together (a packing changes its contents' rows)."""
+        p = schema.packings.c
+        found = set(ids)
+        fresh = set(ids)
+        while fresh:
+            more: set[bytes] = set()
+            for part in chunks(sorted(fresh)):
+                pairs = conn.execute(
+                    select(p.member, p.container_id).where(
+                        and_(p.chain_id == self.chain_id, p.member.in_(part) | p.container_id.in_(part))
+                    )
+                )
+                more |= {bytes(v) for pair in pairs for v in pair}
+            fresh = more - found
+            found |= fresh
+        return found
 
     def rebuild(self) -> None:
         """Rebuild every derived row from the events table."""
@@ -398,15 +492,15 @@ class IndexStore:
 
 
 def _touched(events: Iterable[Logged]) -> tuple[set[bytes], set[int]]:
-    """The items and lots the events are about."""
+    """The items (and containers) and lots the events are about or change."""
     items: set[bytes] = set()
     lots: set[int] = set()
     for ev in events:
-        item, lot = subject_ids(ev.event)
+        item, _lot = subject_ids(ev.event)
         if item is not None:
             items.add(bytes(item))
-        if lot is not None:
-            lots.add(lot)
+        items |= container_ids(ev.event)
+        lots |= lots_changed(ev.event)
     return items, lots
 
 

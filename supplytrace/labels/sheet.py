@@ -13,7 +13,10 @@ Each label carries, top to bottom:
   quiet zone) gets 0.53 mm modules, the longest possible (20-character lot and serial, all
   percent-encoded: version 11) 0.34 mm, still easy for a phone camera;
 - the human-readable interpretation in GS1 HRI style, ``(01) 09506000134352  (10) LOT  (21) SERIAL``
-  in a monospaced font, wrapped between elements when a line would not fit the label.
+  in a monospaced font, wrapped between elements when a line would not fit the label;
+- for an item of a blended lot, the origin line EU Directive 2024/1438 asks of a honey blend
+  (``Blend of honey from Romania (62 %), Bulgaria (38 %)``: ``core.lineage.origin_label``),
+  wrapped between words.
 
 Two outputs, drawn from the same placement so they match: one SVG file (pages stacked top to
 bottom, each page a ``<g class="page">``; for screens and further editing) and a PDF (one PDF
@@ -25,7 +28,7 @@ from __future__ import annotations
 
 import math
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -131,6 +134,30 @@ def hri_lines(key: ItemKey, max_chars: int) -> list[str]:
     return lines
 
 
+#: The most lines an origin takes on a label (each one shrinks the QR code; a blend of four or
+#: five countries fits in three lines of the default label).
+ORIGIN_LINES = 3
+
+
+def origin_lines(origin: str, max_chars: int) -> list[str]:
+    """The origin line wrapped between words at ``max_chars`` (a word longer than that is cut
+    into pieces), control characters dropped; beyond :data:`ORIGIN_LINES` lines the last one
+    ends with an ellipsis (the page shows the whole line)."""
+    text = " ".join("".join(c for c in origin if c.isprintable()).split())
+    lines: list[str] = []
+    for word in text.split(" "):
+        pieces = [word[i : i + max_chars] for i in range(0, len(word), max_chars)] or [""]
+        for piece in pieces:
+            if lines and len(lines[-1]) + 1 + len(piece) <= max_chars:
+                lines[-1] += " " + piece
+            else:
+                lines.append(piece)
+    lines = [line for line in lines if line]
+    if len(lines) > ORIGIN_LINES:
+        lines = [*lines[: ORIGIN_LINES - 1], lines[ORIGIN_LINES - 1][: max_chars - 1] + "…"]
+    return lines
+
+
 @dataclass(frozen=True)
 class _Label:
     """One label placed on its page: everything a renderer needs, in millimetres from the top-left."""
@@ -145,9 +172,11 @@ class _Label:
     lines: tuple[tuple[float, str], ...]
 
 
-def _place(key: ItemKey, base: str, layout: SheetLayout, slot: int) -> _Label:
+def _place(key: ItemKey, base: str, layout: SheetLayout, slot: int, origin: str | None = None) -> _Label:
     left, top = layout.label_origin(slot)
     lines = hri_lines(key, layout.chars_per_line)
+    if origin:
+        lines += origin_lines(origin, layout.chars_per_line)
     text_height = len(lines) * layout.line_height
     box = min(
         layout.label_width - 2 * layout.padding,
@@ -167,13 +196,15 @@ def _place(key: ItemKey, base: str, layout: SheetLayout, slot: int) -> _Label:
     )
 
 
-def _paginate(keys: Sequence[ItemKey], base: str, layout: SheetLayout) -> list[list[_Label]]:
+def _paginate(
+    keys: Sequence[ItemKey], base: str, layout: SheetLayout, origins: Mapping[bytes, str]
+) -> list[list[_Label]]:
     pages: list[list[_Label]] = []
     for index, key in enumerate(keys):
         page, slot = divmod(index, layout.per_page)
         if page == len(pages):
             pages.append([])
-        pages[page].append(_place(key, base, layout, slot))
+        pages[page].append(_place(key, base, layout, slot, origins.get(key.id)))
     return pages
 
 
@@ -298,17 +329,20 @@ def write_label_sheet(
     *,
     title: str | None = None,
     layout: SheetLayout = A4_24,
+    origins: Mapping[bytes, str] | None = None,
 ) -> list[Path]:
     """Write a label sheet for ``keys`` (QR codes on resolver ``base``) as SVG and/or PDF.
 
     ``title`` names the document and, when given, is printed in each page's top margin with the
-    page number. Returns the paths written (SVG first).
+    page number. ``origins`` maps an item id to the origin line its label prints under the HRI
+    text (an item of a blended lot: ``core.lineage.origin_label``). Returns the paths written
+    (SVG first).
     """
     if not keys:
         raise ValueError("no items to put on labels.")
     if svg_path is None and pdf_path is None:
         raise ValueError("give svg_path, pdf_path or both: where should the label sheet go?")
-    pages = _paginate(keys, base, layout)
+    pages = _paginate(keys, base, layout, origins or {})
     written: list[Path] = []
     if svg_path is not None:
         target = Path(svg_path)

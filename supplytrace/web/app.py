@@ -5,10 +5,12 @@ Routes (``web.routes``):
 
 - ``/01/{gtin}[/10/{lot}]/21/{serial}``: what a phone opens from the QR code (query ignored);
 - ``/item/{id}``, ``/lot/{id}``: the same page by item id, and a lot's page;
+- ``/00/{sscc}``: a case's or pallet's page (GS1 SSCC): its custodian, what it holds, its journey;
 - ``POST /item/{id}/claim``: the code inside the lid, from the item page's form (``web.claims``);
 - ``/tx/{hash}``, ``/address/{addr}``: the devnet's stand-in for a block explorer (on public
   networks the links go to the network's explorer instead, see ``supplytrace.core.explorers``);
-- ``/api/items/{id}``, ``/api/lots/{id}``: the page's data as JSON; ``/healthz``.
+- ``/api/items/{id}``, ``/api/lots/{id}``, ``/api/containers/{sscc}``: the page's data as JSON;
+  ``/healthz``.
 
 Every item page reads the item's record live from the chain (one batched JSON-RPC POST, no
 ape); history comes from a :class:`~supplytrace.chain.history.HistorySource`. Server-rendered
@@ -37,7 +39,7 @@ from supplytrace.web.deps import Page, PageConfig
 from supplytrace.web.errors import PageError, wants_json
 from supplytrace.web.follow import Follow, Follower
 from supplytrace.web.render import CSP, SECURITY_HEADERS, json_answer
-from supplytrace.web.routes import claim, explorer, home, items, lots
+from supplytrace.web.routes import claim, containers, explorer, home, items, lots
 
 #: Failures of a live read: the node is down, timed out, or answered what is not the registry's.
 CHAIN_FAILURES = (ChainError, CodecError, ContractRevertError)
@@ -97,7 +99,7 @@ def create_app(
     app.state.page = page
     app.state.follower = follower
     app.add_middleware(SecurityHeaders)
-    for module in (items, claim, lots, explorer, home):
+    for module in (items, claim, lots, containers, explorer, home):
         app.include_router(module.router)
     _handle_errors(app, lambda: follower.page if follower is not None else page)
     return app

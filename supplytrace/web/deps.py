@@ -23,7 +23,7 @@ from typing import Annotated, Any, TypeVar
 import anyio
 from fastapi import Depends, Request
 
-from supplytrace.chain.history import HistorySource, LotHistory, Participant
+from supplytrace.chain.history import ContainerHistory, HistorySource, LotHistory, Participant
 from supplytrace.chain.reads import AsyncRegistryReads
 from supplytrace.chain.rpc import AsyncRpc
 from supplytrace.core.deployments import Deployment
@@ -32,12 +32,15 @@ from supplytrace.core.events import Logged
 from supplytrace.core.explorers import ExplorerLinks
 from supplytrace.core.hashing import checksum
 from supplytrace.core.networks import LOCAL_NETWORK, default_confirmations
-from supplytrace.core.records import REGISTRAR_ROLE
+from supplytrace.core.records import REGISTRAR_ROLE, ContainerRecord, LotRecord
+from supplytrace.core.rows import MAX_NESTING
 from supplytrace.core.story import addresses, relayable, relayed_by
 from supplytrace.web.claims import BUSY_DAY, Claims, day_of
+from supplytrace.web.lineage import LineageRead, lot_facts, read_lineage
 from supplytrace.web.lotdata import MetadataStore
 from supplytrace.web.render import Templates
 from supplytrace.web.views.common import Context, Contract, source_sentence
+from supplytrace.web.views.lineage import Lineage, lineage_view
 from supplytrace.web.views.lot import ITEMS_PER_PAGE
 
 T = TypeVar("T")
@@ -259,6 +262,63 @@ class Page:
             deadline, self._lot_and_mark, lot_id, page, default=nothing
         )
         return found, indexed, answered
+
+    async def lineage(
+        self, lot_id: int, deadline: float, own_events: list[Logged] | None = None
+    ) -> Lineage | None:
+        """What lot ``lot_id`` was made from, its origin label and the recalls reaching it
+        (``web.lineage``: the graph from the history, at most ``MAX_PAGE_LOTS`` lots; every lot
+        of it read live, one batch). ``own_events``: the lot's events the page holds already (an
+        item's history): a lot they show was not made by a blend costs nothing more. None for a
+        lot not made by a blend, or when the history fails."""
+        if own_events is not None and lot_facts(lot_id, own_events).made is None:
+            return None
+        nothing: LineageRead | None = None
+        read, _answered = await self._ask(
+            deadline, read_lineage, self.source, lot_id, own_events, default=nothing
+        )
+        if read is None or not read.made:  # no blend (or a lot the history does not show: it says so)
+            return None
+        ids = list(read.lots)
+        found: list[LotRecord | None] = await self.reads.run(self.reads.lots_read(ids))
+        records = dict(zip(ids, found, strict=True))
+        return lineage_view(self.context, read, records, self.metadata.get)
+
+    async def outer_containers(self, container: bytes | None) -> list[ContainerRecord]:
+        """The containers an item or container is packed in, from ``container`` (its own) out,
+        read live one after the other (at most ``MAX_NESTING``: the contract nests no deeper)."""
+        chain: list[ContainerRecord] = []
+        while container is not None and len(chain) < MAX_NESTING:
+            record = await self.reads.run(self.reads.container_read(container))
+            if not record.exists or any(r.container_id == record.container_id for r in chain):
+                break
+            chain.append(record)
+            container = record.container
+        return chain
+
+    async def container_history(self, container_id: bytes, deadline: float) -> ItemHistory:
+        """A container's history (``ChainHistory.container_history``) and the names in it, read in
+        one worker thread; ``answered`` False when the source cannot answer it."""
+        nothing = ItemHistory([], {}, None, answered=False)
+        found, _answered = await self._ask(
+            deadline, self._container_names_and_mark, container_id, default=nothing
+        )
+        return found
+
+    def _container_names_and_mark(self, container_id: bytes) -> ItemHistory:
+        source: object = self.source
+        if not isinstance(source, ContainerHistory):
+            # The index does not answer container histories yet: its chain adapter does (the
+            # registry's logs from the deployment block).
+            source = getattr(source, "chain", None)
+        if not isinstance(source, ContainerHistory):
+            return ItemHistory([], {}, None, answered=False)
+        with self.source.pinned():
+            indexed = self.source.indexed_block() if source is self.source else None
+            events = source.container_history(container_id)
+            wanted = addresses(e.event for e in events)
+            names = self.source.participants(wanted) if wanted else {}
+        return ItemHistory(events, names, indexed)
 
     async def names(self, addresses: Collection[str | None], deadline: float) -> dict[str, Participant]:
         """Verified names and self-descriptions of ``addresses`` ({} when the source fails)."""

@@ -15,7 +15,7 @@ from supplytrace.chain.reads import AsyncRegistryReads, Read, RegistryReads
 from supplytrace.chain.rpc import AsyncRpc, Rpc
 from supplytrace.core.records import ItemRecord, ItemStatus, LotRecord
 from supplytrace.demo import HONEY_GTIN, DemoItem
-from tests.conftest import ZERO_ADDRESS, item_record, legacy_registry, lot_record
+from tests.conftest import ZERO_ADDRESS, item_record, legacy_registry, lot_record, normalized
 from tests.web.conftest import tell_world
 
 T = TypeVar("T")
@@ -154,3 +154,48 @@ def test_item_statuses__each_demo_case__same_as_ape(story: ApeStory, chain) -> N
     rpc = Rpc(_url(chain))
     assert RegistryReads(rpc, str(story.registry.address)).item_statuses(ids) == expected
     rpc.close()
+
+
+def test_read_container__packed_pallet_of_a_measured_lot__records_as_ape(chain, accounts, project) -> None:
+    """A measured lot's quantity and stock, an item's container and a container's record read by
+    raw JSON-RPC as ape reads them; an id never packed into reads all zero."""
+    from supplytrace.core.ids import container_id, encode_code, sscc_with_check_digit
+    from supplytrace.core.records import QuantityUnit
+
+    admin, brand, buyer = accounts[0], accounts[1], accounts[2]
+    registry = project.ProvenanceRegistry.deploy(admin, 0, sender=admin)
+    registry.grantRole(registry.REGISTRAR_ROLE(), brand, sender=admin)
+    registry.assignCompanyPrefix(9506000, 7, brand, sender=admin)
+    gtin = int(HONEY_GTIN)
+    registry.registerMeasuredLot(
+        gtin, encode_code("HARVEST-1", "lot"), b"\x33" * 32, 10_000, 500, int(QuantityUnit.GRAM), sender=brand
+    )
+    lot_id = int(registry.lotCount())
+    registry.registerItems(lot_id, [encode_code("P1"), encode_code("P2")], sender=brand)
+    items = [bytes(registry.itemIdOf(gtin, encode_code(s))) for s in ("P1", "P2")]
+    sscc = sscc_with_check_digit("0" + "9506000" + "000000042")
+    registry.pack(int(sscc), items, sender=brand)
+    pallet = container_id(sscc)
+    registry.offer(pallet, buyer, sender=brand)
+    reads = RegistryReads(Rpc(_url(chain)), str(registry.address))
+
+    lot = reads.lot(lot_id)
+    assert lot is not None and lot.measured
+    assert (lot.unit, lot.stock, lot.item_quantity) == (QuantityUnit.GRAM, 9_000, 500)
+    item = reads.item(items[0])
+    assert item.container == pallet and item.packed and item.custodian == brand.address
+    record = reads.container(pallet)
+    expected = normalized(dict(registry.getContainer(pallet).items()))
+    assert record.container_id == pallet and record.sscc18 == sscc and record.exists
+    assert (record.custodian, record.pending_receiver, record.container) == (
+        brand.address,
+        buyer.address,
+        None,
+    )
+    assert (record.custody_nonce, record.updated_at, record.level) == (
+        expected["custodyNonce"],
+        expected["updatedAt"],
+        expected["level"],
+    )
+    nothing = reads.container(container_id(sscc_with_check_digit("0" + "9506000" + "000000043")))
+    assert not nothing.exists and nothing.custodian is None and nothing.container is None

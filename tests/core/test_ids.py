@@ -479,3 +479,11 @@ def test_from_hri__the_label_s_line__the_item_s_key(line):
 def test_from_hri__no_serial_or_bad_gtin_or_garbage__one_sentence(line, problem):
     with pytest.raises(IdentityError, match=re.escape(problem)):
         ItemKey.from_hri(line)
+
+
+def test_container_id__sscc_as_the_chains_integer__leading_zero_restored():
+    from supplytrace.core.ids import container_id, normalize_sscc, sscc_with_check_digit
+
+    sscc = sscc_with_check_digit("09506000000000042")
+    assert normalize_sscc(int(sscc)) == sscc
+    assert container_id(int(sscc)) == container_id(sscc)

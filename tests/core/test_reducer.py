@@ -5,7 +5,8 @@ from __future__ import annotations
 from itertools import count
 
 from supplytrace.core.events import BrandNamed, BrandUnnamed, Logged, LotRegistered, LotRenewed, RegistryEvent
-from supplytrace.core.reducer import State, replay
+from supplytrace.core.reducer import State
+from supplytrace.core.story import replay
 from supplytrace.core.text import ChainText
 
 BRAND = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"

@@ -16,7 +16,7 @@ from sqlalchemy import event
 from supplytrace.chain.history import ChainHistory, HistorySource
 from supplytrace.chain.reads import RegistryReads
 from supplytrace.chain.rpc import Rpc, RpcError
-from supplytrace.core.reducer import replay, verdict
+from supplytrace.core.story import replay, verdict
 from supplytrace.core.text import ChainText
 from supplytrace.indexer.errors import IndexerError, IndexMismatchError
 from supplytrace.indexer.history import IndexHistory

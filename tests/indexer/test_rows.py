@@ -21,10 +21,13 @@ _values = {
     "address": st.binary(min_size=20, max_size=20).map(lambda b: to_checksum_address(b)),
     "bytes32": st.binary(min_size=32, max_size=32),
     "uint256": st.integers(min_value=0, max_value=2**256 - 1),
+    "uint64": st.integers(min_value=0, max_value=2**64 - 1),
     "uint32": st.integers(min_value=0, max_value=2**32 - 1),
     "uint8": st.integers(min_value=0, max_value=255),
     "string": st.binary(max_size=80),  # any bytes: the chain does not check a string is UTF-8
 }
+for _kind in ("bytes32", "uint64", "uint32"):  # blends' inputs, containers' contents
+    _values[f"{_kind}[]"] = st.lists(_values[_kind], max_size=6)
 
 
 @st.composite

@@ -59,22 +59,28 @@ def test_render_every_page__structure__lang_viewport_landmarks_one_h1_no_script(
     client: TestClient, world: World
 ) -> None:
     for name, (_status, page) in _pages(client, world).items():
-        assert page.startswith('<!doctype html>\n<html lang="en">'), name
-        assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page, name
-        assert "<script" not in page.lower(), name
-        outline = _Outline()
-        outline.feed(page)
-        assert outline.problems == [] and outline.stack == [], (name, outline.problems, outline.stack)
-        tags = [tag for tag, _ in outline.tags]
-        for landmark in ("header", "main", "footer"):
-            assert tags.count(landmark) == 1, (name, landmark)
-        assert outline.headings.count(1) == 1, name
-        assert all(b - a <= 1 for a, b in zip(outline.headings, outline.headings[1:], strict=False)), name
-        for tag, attrs in outline.tags:
-            if tag == "img":
-                assert attrs.get("alt"), name
-            if tag == "input":
-                assert any(t == "label" and a.get("for") == attrs.get("id") for t, a in outline.tags), name
+        assert_accessible(name, page)
+
+
+def assert_accessible(name: str, page: str) -> None:
+    """The structure every page keeps: lang, viewport, no script, balanced markup, one of each
+    landmark, one h1, no skipped heading level, alt texts and labelled inputs."""
+    assert page.startswith('<!doctype html>\n<html lang="en">'), name
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page, name
+    assert "<script" not in page.lower(), name
+    outline = _Outline()
+    outline.feed(page)
+    assert outline.problems == [] and outline.stack == [], (name, outline.problems, outline.stack)
+    tags = [tag for tag, _ in outline.tags]
+    for landmark in ("header", "main", "footer"):
+        assert tags.count(landmark) == 1, (name, landmark)
+    assert outline.headings.count(1) == 1, name
+    assert all(b - a <= 1 for a, b in zip(outline.headings, outline.headings[1:], strict=False)), name
+    for tag, attrs in outline.tags:
+        if tag == "img":
+            assert attrs.get("alt"), name
+        if tag == "input":
+            assert any(t == "label" and a.get("for") == attrs.get("id") for t, a in outline.tags), name
 
 
 def test_render_item_page__size__fits_a_slow_phone_connection(client: TestClient, world: World) -> None:

@@ -76,7 +76,7 @@ def test_resolve_digital_link__json_accept_header__same_data_as_api(client: Test
 def test_get_openapi__description__lists_the_api_with_schemas(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     assert spec["openapi"].startswith("3.")
-    assert set(spec["paths"]) == {"/api/items/{item_id}", "/api/lots/{lot_id}"}
+    assert set(spec["paths"]) == {"/api/items/{item_id}", "/api/lots/{lot_id}", "/api/containers/{sscc}"}
     item = spec["paths"]["/api/items/{item_id}"]["get"]
     assert item["responses"]["200"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/ItemView"

@@ -74,6 +74,14 @@ async def read_item(
                     page.scan_tally(item_id, count=scan, claimed_at=claimed_at, deadline=deadline)
                 )
             found = await reading
+            # A packed item: the case and pallet it is in (live, out to the outermost).
+            containers = await page.outer_containers(record.container) if record.registered else []
+            lineage, unchecked = None, False
+            if record.registered and found.answered:  # a blend's origin, and recalls of its inputs
+                lineage = await page.lineage(record.lot_id, deadline, found.events)
+            elif record.registered:  # without history: is its lot measured, so maybe a blend?
+                (lot,) = await reads.run(reads.lots_read([record.lot_id]))
+                unchecked = lot is not None and lot.measured
             parties = {record.brand, record.custodian, record.pending_receiver, gtin_owner}
             others = {a for a in parties if a} - addresses(e.event for e in found.events)
             # Rarely needed: the history names them all (the GTIN's owner may not be in it).
@@ -103,6 +111,9 @@ async def read_item(
         history_available=answered,
         brand_registrar=brand_registrar,
         payers=payers,
+        lineage=lineage,
+        containers=containers,
+        lineage_unchecked=unchecked,
     )
     form = None
     if page.claims is not None:

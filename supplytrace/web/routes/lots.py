@@ -34,6 +34,10 @@ async def build_lot(page: Page, lot_id: int, number: int = 1) -> LotView:
             page.lot_history(lot_id, deadline, number),
             page.registrar_at(record.registrar, head),
         )
+        # A blend: what it was made from, its origin, and recalls of its inputs (checked live).
+        lineage = (
+            await page.lineage(lot_id, deadline, history.events if history else None) if answered else None
+        )
         shown = [i.item_id for i in history.items] if history else []
         statuses = await reads.run(reads.statuses_read(shown))
         names = await page.names(
@@ -51,6 +55,7 @@ async def build_lot(page: Page, lot_id: int, number: int = 1) -> LotView:
         history_available=answered,
         page=number,
         brand_registrar=brand_registrar,
+        lineage=lineage,
     )
 
 

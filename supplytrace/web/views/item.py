@@ -18,9 +18,8 @@ from supplytrace.chain.history import Participant
 from supplytrace.core.events import Logged
 from supplytrace.core.hashing import keccak
 from supplytrace.core.ids import IdentityError, ItemKey
-from supplytrace.core.records import ItemRecord
-from supplytrace.core.reducer import replay, verdict
-from supplytrace.core.story import Status, status_of
+from supplytrace.core.records import ContainerRecord, ItemRecord
+from supplytrace.core.story import Status, replay, ssccs, status_of, verdict
 from supplytrace.core.text import ChainText
 from supplytrace.web.lotdata import LotMetadata
 from supplytrace.web.views.claim import Checks, ClaimForm
@@ -42,6 +41,8 @@ from supplytrace.web.views.common import (
     party_text,
     short_address,
 )
+from supplytrace.web.views.container import ContainerLink, links, location
+from supplytrace.web.views.lineage import Lineage
 
 #: What the page says when the history disagrees with the live record (``core.reducer.verdict``).
 VERDICTS = {
@@ -55,6 +56,11 @@ VERDICTS = {
     ),
 }
 
+#: What the page says of an item of a measured lot (maybe a blend) when the history is unavailable.
+LINEAGE_UNCHECKED = (
+    "If this item's lot was blended from other lots, whether one of them is recalled cannot be checked "
+    "until the history is available again."
+)
 #: What the page says when the lot's brand no longer holds REGISTRAR_ROLE (the admin revoked it).
 REVOKED = (
     "The brand's registration rights were withdrawn; items registered before, like this one, remain "
@@ -108,6 +114,17 @@ class ItemView(BaseModel):
     recalled: bool = False
     recalled_at: int | None = None
     recall_reason: str | None = None
+    lineage: Lineage | None = Field(
+        default=None,
+        description="For an item of a blended lot: its origin label, what the lot was made from, and "
+        "the recalled lots it was made from (which make it read recalled).",
+    )
+    packed_in: list[ContainerLink] = Field(
+        default_factory=list, description="The case and pallet it is packed in, innermost first (live)."
+    )
+    location: str | None = Field(
+        default=None, description="Where a packed item is, in words: 'It is packed in case (00) …'."
+    )
     lot: LotDetails | None = None
     timeline: list[TimelineRow] = Field(default_factory=list)
     derivation: Derivation | None = None
@@ -181,6 +198,7 @@ def banner(
     gtin: str | None,
     gtin_owner: Party | None,
     scanned_lot: str | None = None,
+    ingredient_recall: str | None = None,
 ) -> Banner:
     brand_text = party_text(brand)
     match status:
@@ -230,13 +248,13 @@ def banner(
         case "recalled":
             reason = f" Reason: {recall_reason}" if recall_reason else ""
             sold = f" It was sold on {fmt_date(record.updated_at)}." if record.sold else ""
+            own = f"{brand_text} recalled lot {record.lot_code} on {fmt_date(record.recalled_at)}.{reason}"
+            if not record.recalled and ingredient_recall:  # a lot it was blended from is recalled
+                own = f"{ingredient_recall}."
             return Banner(
                 status=status,
                 title="Recalled: do not use",
-                message=(
-                    f"{brand_text} recalled lot {record.lot_code} on {fmt_date(record.recalled_at)}."
-                    f"{reason}{sold}"
-                ),
+                message=f"{own}{sold}",
                 advice=(
                     "Do not eat or use it. Take it back to the shop where you bought it, "
                     f"or contact {brand_text}."
@@ -272,9 +290,12 @@ def item_view(
     history_available: bool = True,
     brand_registrar: bool | None = None,
     payers: Mapping[str, str] | None = None,
+    lineage: Lineage | None = None,
+    containers: Sequence[ContainerRecord] = (),
+    lineage_unchecked: bool = False,
 ) -> ItemView:
     shown_id = record.item_id_hex
-    status = status_of(record)
+    status = status_of(record, lineage.recalls if lineage else ())
     brand = ctx.party(record.brand, names)
     custodian = ctx.party(record.custodian, names)
     seen = replay(record.item_id, history)
@@ -295,12 +316,22 @@ def item_view(
         warnings.insert(0, f"{_mismatch(scanned_lot, lot_code)} {copy}")
     if record.registered and brand_registrar is False:
         warnings.insert(0, REVOKED)
-    lot_codes = {record.lot_id: str(record.lot_code)} if record.registered else {}
+    if lineage is not None and lineage.note:
+        warnings.append(lineage.note)
+    if lineage_unchecked:
+        warnings.append(LINEAGE_UNCHECKED)
+    lot_codes = (lineage.lot_codes if lineage else {}) | (
+        {record.lot_id: str(record.lot_code)} if record.registered else {}
+    )
     paid = payers or {}
+    named = ssccs(history) | {bytes(c.container_id): c.sscc for c in containers}
     rows = [
-        ctx.timeline_row(e, names, brand=record.brand, lot_codes=lot_codes, payer=paid.get(e.tx_hash))
+        ctx.timeline_row(
+            e, names, brand=record.brand, lot_codes=lot_codes, payer=paid.get(e.tx_hash), ssccs=named
+        )
         for e in history
     ]
+    packed_in = links(containers)
     lot = lot_details(record.lot_metadata_hash, metadata, brand) if record.registered and metadata else None
     link_key, steps = None, None
     if gtin14 and serial is not None:
@@ -326,6 +357,7 @@ def item_view(
             gtin=gtin14,
             gtin_owner=owner,
             scanned_lot=scanned_lot,
+            ingredient_recall=lineage.recalls[0].sentence if lineage and lineage.recalls else None,
         ),
         registered=record.registered,
         gtin=gtin14,
@@ -343,9 +375,12 @@ def item_view(
         updated_at=record.updated_at or None,
         sold=record.sold,
         sold_at=record.updated_at if record.sold else None,
-        recalled=record.recalled,
+        recalled=status == "recalled",
         recalled_at=record.recalled_at or None,
         recall_reason=recall_reason,
+        lineage=lineage,
+        packed_in=packed_in,
+        location=location(packed_in),
         lot=lot,
         timeline=rows,
         derivation=steps,

@@ -9,8 +9,8 @@ from pydantic import BaseModel, Field
 
 from supplytrace.chain.history import LotHistory, Participant
 from supplytrace.core.records import ItemStatus, LotRecord
-from supplytrace.core.reducer import replay
-from supplytrace.core.story import Status
+from supplytrace.core.story import Status, replay
+from supplytrace.web.lineage import lot_facts
 from supplytrace.web.lotdata import LotMetadata
 from supplytrace.web.views.common import (
     HISTORY_UNAVAILABLE,
@@ -25,6 +25,7 @@ from supplytrace.web.views.common import (
     index_state,
     lot_details,
 )
+from supplytrace.web.views.lineage import Lineage
 
 #: What the lot page says when the lot's brand no longer holds REGISTRAR_ROLE.
 REVOKED_LOT = (
@@ -51,6 +52,18 @@ class LotView(BaseModel):
     recalled_at: int | None = None
     recall_reason: str | None = None
     closed: bool
+    recalled_through: str | None = Field(
+        default=None,
+        description="Why the lot reads as recalled when a lot it was made from is: 'Recalled because "
+        "ingredient lot X (GTIN …, lot …) was recalled: <reason>'.",
+    )
+    quantity: str | None = Field(
+        default=None,
+        description="A measured lot's declared quantity, what is left and each item's, in words.",
+    )
+    stock: int | None = Field(default=None, description="What is left of the lot's quantity (live).")
+    unit: str | None = Field(default=None, description="each, gram or millilitre (a measured lot).")
+    lineage: Lineage | None = None
     details: LotDetails
     events: list[TimelineRow]
     item_count: int | None = Field(
@@ -95,8 +108,10 @@ def lot_view(
     history_available: bool = True,
     page: int = 1,
     brand_registrar: bool | None = None,
+    lineage: Lineage | None = None,
 ) -> LotView:
     events = history.events if history else []
+    through = lineage.recalls[0].sentence + "." if lineage and lineage.recalls else None
     # The lot's own events name no item: any id reads them.
     reason = replay(bytes(32), events).recall_reason
     recall_reason = reason.shown(REASON_LIMIT) if reason is not None else None
@@ -109,6 +124,8 @@ def lot_view(
         )
     elif record.recalled and reason is None:
         warnings.append("The recall is not in the history index yet; its reason will show once it is.")
+    if lineage is not None and lineage.note:
+        warnings.append(lineage.note)
     items = []
     for item, (status, _lot) in zip(history.items if history else [], statuses, strict=False):
         item_hex = hex32(item.item_id)
@@ -116,7 +133,7 @@ def lot_view(
             LotItemRow(
                 item_id=item_hex,
                 serial=str(item.serial),
-                status=item_status(status, record.recalled),
+                status=item_status(status, record.recalled or through is not None),
                 url=ctx.item_url(item_hex),
             )
         )
@@ -139,8 +156,13 @@ def lot_view(
         recalled_at=record.recalled_at or None,
         recall_reason=recall_reason,
         closed=record.closed,
+        recalled_through=through,
+        quantity=_quantity(record, lot_facts(record.lot_id, events).quantity),
+        stock=record.stock if record.measured else None,
+        unit=record.unit.word if record.measured else None,
+        lineage=lineage,
         details=lot_details(record.metadata_hash, metadata, brand),
-        events=[ctx.timeline_row(e, names) for e in events],
+        events=[ctx.timeline_row(e, names, lot_codes=lineage.lot_codes if lineage else None) for e in events],
         item_count=history.item_count if history else None,
         items=items,
         page=page,
@@ -152,3 +174,16 @@ def lot_view(
         index=index_state(head, indexed_block, ctx.confirmations),
         warnings=warnings,
     )
+
+
+def _quantity(record: LotRecord, declared: int | None) -> str | None:
+    """``5,000 g declared, 3,750 g left, 250 g in each item`` (the stock is live; the declared
+    quantity is the history's)."""
+    if not record.measured:
+        return None
+    unit = record.unit
+    parts = [f"{unit.amount(declared)} declared"] if declared is not None else []
+    parts.append(f"{unit.amount(record.stock)} left")
+    if record.item_quantity:
+        parts.append(f"{unit.amount(record.item_quantity)} in each item")
+    return ", ".join(parts)

@@ -1,0 +1,376 @@
+"""supplytrace.core.reducer (issue #14): measured lots' stock, blends and the reach of a recall
+through them, and containers: packing, custody through the outermost container, unpacking;
+the story's replay, verdict and timeline of an item that travelled on a pallet."""
+
+from __future__ import annotations
+
+from itertools import count
+
+import pytest
+
+from supplytrace.core import story
+from supplytrace.core.events import (
+    ContainerCreated,
+    ContainerPacked,
+    ContainerUnpacked,
+    CustodyOffered,
+    CustodyTransferred,
+    ItemRegistered,
+    ItemSold,
+    Logged,
+    LotQuantityDeclared,
+    LotRecalled,
+    LotRegistered,
+    LotTransformed,
+    RegistryEvent,
+    subject_ids,
+)
+from supplytrace.core.ids import container_id, item_id, sscc_with_check_digit
+from supplytrace.core.records import ItemStatus, QuantityUnit
+from supplytrace.core.reducer import IndexCorruptError, State, lot_record_of
+from supplytrace.core.text import ChainText
+
+GTIN = 9506000134352
+BRAND = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+CARRIER = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"
+SHOP = "0x90F79bf6EB2c4f870365E785982E1f101E93b906"
+GRAM = int(QuantityUnit.GRAM)
+SSCC = sscc_with_check_digit("09506000000000042")
+CASE_SSCC = sscc_with_check_digit("09506000000000043")
+PALLET = container_id(SSCC)
+CASE = container_id(CASE_SSCC)
+_positions = count(1)
+
+
+def logged(event: RegistryEvent) -> Logged:
+    block = next(_positions)
+    return Logged(event, block, 0, "0x" + f"{block:064x}", "0x" + "cd" * 32, 1_700_000_000 + block)
+
+
+def lot(lot_id: int, code: str) -> Logged:
+    return logged(LotRegistered(lot_id, GTIN, BRAND, ChainText(code.encode()), b"\x11" * 32))
+
+
+def item(serial: str, lot_id: int = 1) -> tuple[bytes, Logged]:
+    key = item_id(f"{GTIN:014d}", serial)
+    return key, logged(ItemRegistered(key, lot_id, ChainText(serial.encode())))
+
+
+def fold(*logs: Logged, state: State | None = None) -> State:
+    state = state or State()
+    for log in logs:
+        state.apply(log)
+    return state
+
+
+# ----------------------------------------------------------------------------------------------
+# Quantities, blends, recalls
+# ----------------------------------------------------------------------------------------------
+
+
+def test_apply__measured_lot_and_its_items__stock_drawn_per_item():
+    first, first_log = item("A1")
+    _second, second_log = item("A2")
+    state = fold(lot(1, "H-1"), logged(LotQuantityDeclared(1, 10_000, 500, GRAM)), first_log, second_log)
+
+    record = state.lots[1]
+    assert (record.unit, record.quantity, record.stock, record.item_quantity) == (GRAM, 10_000, 9_000, 500)
+    assert state.record(first).lot_id == 1
+    lot_record = lot_record_of(record)
+    assert (lot_record.unit, lot_record.stock, lot_record.item_quantity) == (QuantityUnit.GRAM, 9_000, 500)
+    assert lot_record.measured and QuantityUnit.GRAM.code == "GRM"
+
+
+def test_apply__blend_of_two_harvests__inputs_drawn_and_lineage_recorded():
+    state = fold(
+        lot(1, "H-RO"),
+        logged(LotQuantityDeclared(1, 2_000, 0, GRAM)),
+        lot(2, "H-BG"),
+        logged(LotQuantityDeclared(2, 3_000, 0, GRAM)),
+        lot(3, "BLEND"),
+        logged(LotTransformed(3, (1, 2, 1), (600, 400, 100), 1_100, 500, GRAM)),
+    )
+
+    assert (state.lots[1].stock, state.lots[2].stock) == (1_300, 2_600)
+    assert (state.lots[3].quantity, state.lots[3].stock, state.lots[3].unit) == (1_100, 1_100, GRAM)
+    made = state.transformations()[3]
+    assert [(i.lot_id, i.quantity) for i in made.inputs] == [(1, 600), (2, 400), (1, 100)]
+    assert (made.output_quantity, made.unit) == (1_100, "gram")
+    assert [(row.position, row.input_lot_id) for row in state.lot_inputs] == [(0, 1), (1, 2), (2, 1)]
+    assert {1, 2, 3} <= state.changed_lots
+
+
+def test_recall__an_ingredient_lot__items_of_the_blend_read_recalled_with_the_cause():
+    blended, blended_log = item("B1", lot_id=3)
+    state = fold(
+        lot(1, "H-RO"),
+        logged(LotQuantityDeclared(1, 2_000, 0, GRAM)),
+        lot(2, "H-BG"),
+        logged(LotQuantityDeclared(2, 3_000, 0, GRAM)),
+        lot(3, "BLEND"),
+        logged(LotTransformed(3, (1, 2), (600, 400), 1_000, 500, GRAM)),
+        lot(4, "BLEND-OF-BLEND"),
+        logged(LotTransformed(4, (3,), (200,), 200, 200, GRAM)),
+        blended_log,
+    )
+    record = state.record(blended)
+    assert story.status_of(record, state.recall_causes(3)) == "genuine"
+
+    state.apply(logged(LotRecalled(2, BRAND, ChainText(b"antibiotic residue"))))
+
+    causes = state.recall_causes(3)
+    assert [(c.lot_id, c.path, c.reason) for c in causes] == [(2, (3, 2), "antibiotic residue")]
+    assert not state.record(blended).recalled  # the chain's record: its own lot is not recalled
+    assert story.status_of(state.record(blended), causes) == "recalled"
+    assert state.recall_reach(2) == {2, 3, 4}
+    assert state.recall_reach(1) == {1, 3, 4}
+    assert [c.path for c in state.recall_causes(4)] == [(4, 3, 2)]
+    assert state.recall_causes(1) == ()
+
+
+# ----------------------------------------------------------------------------------------------
+# Containers
+# ----------------------------------------------------------------------------------------------
+
+
+def packed_pallet() -> tuple[State, bytes, bytes]:
+    first, first_log = item("P1")
+    second, second_log = item("P2")
+    state = fold(
+        lot(1, "L-1"),
+        first_log,
+        second_log,
+        logged(ContainerCreated(PALLET, int(SSCC), BRAND)),
+        logged(ContainerPacked(PALLET, BRAND, (first, second))),
+    )
+    return state, first, second
+
+
+def test_pack__two_items__in_the_pallet_nonce_advanced_held_by_its_custodian():
+    state, first, _second = packed_pallet()
+
+    record = state.record(first)
+    assert (record.container, record.custodian, record.custody_nonce) == (PALLET, BRAND, 1)
+    assert record.packed
+    box = state.container_record(PALLET)
+    assert (box.sscc18, box.custodian, box.level, box.custody_nonce, box.container) == (
+        SSCC,
+        BRAND,
+        1,
+        1,
+        None,
+    )
+    assert set(state.inside(PALLET)) == {first, _second}
+
+
+def test_custody__pallet_handed_over__every_item_inside_held_by_the_receiver_nonces_kept():
+    state, first, second = packed_pallet()
+
+    fold(
+        logged(CustodyOffered(PALLET, BRAND, CARRIER)),
+        logged(CustodyTransferred(PALLET, BRAND, CARRIER)),
+        state=state,
+    )
+
+    for inside in (first, second):
+        record = state.record(inside)
+        assert (record.custodian, record.custody_nonce, record.pending_receiver) == (CARRIER, 1, None)
+    box = state.container_record(PALLET)
+    assert (box.custodian, box.custody_nonce, box.pending_receiver) == (CARRIER, 2, None)
+    assert [(row.item_id, row.holder, row.seq) for row in state.custody] == [(PALLET, CARRIER, 2)]
+    assert PALLET in state.changed_containers
+
+
+def test_pack__item_with_an_open_offer__offer_voided():
+    first, first_log = item("P1")
+    state = fold(
+        lot(1, "L-1"),
+        first_log,
+        logged(CustodyOffered(first, BRAND, SHOP)),
+        logged(ContainerCreated(PALLET, int(SSCC), BRAND)),
+        logged(ContainerPacked(PALLET, BRAND, (first,))),
+    )
+
+    record = state.record(first)
+    assert (record.pending_receiver, record.custody_nonce) == (None, 1)
+
+
+def test_pack__case_into_pallet__items_held_by_the_outermost_level_two():
+    first, first_log = item("P1")
+    state = fold(
+        lot(1, "L-1"),
+        first_log,
+        logged(ContainerCreated(CASE, int(CASE_SSCC), BRAND)),
+        logged(ContainerPacked(CASE, BRAND, (first,))),
+        logged(ContainerCreated(PALLET, int(SSCC), BRAND)),
+        logged(ContainerPacked(PALLET, BRAND, (CASE,))),
+        logged(CustodyTransferred(PALLET, BRAND, CARRIER)),
+    )
+
+    assert state.record(first).custodian == CARRIER
+    assert state.record(first).container == CASE
+    case = state.container_record(CASE)
+    assert (case.container, case.custodian, case.level) == (PALLET, CARRIER, 1)
+    assert state.container_record(PALLET).level == 2
+    assert set(state.inside(PALLET)) == {CASE, first}
+
+
+def test_unpack__at_the_shop__items_held_by_the_unpacker_out_of_the_pallet():
+    state, first, second = packed_pallet()
+
+    fold(
+        logged(CustodyTransferred(PALLET, BRAND, SHOP)),
+        logged(ContainerUnpacked(PALLET, SHOP, (first,))),
+        state=state,
+    )
+
+    out = state.record(first)
+    assert (out.container, out.custodian, out.custody_nonce) == (None, SHOP, 2)
+    still = state.record(second)
+    assert (still.container, still.custodian, still.custody_nonce) == (PALLET, SHOP, 1)
+    assert state.container_record(PALLET).custody_nonce == 3  # created 0, packed 1, moved 2, unpacked 3
+    state.apply(logged(ItemSold(first, SHOP)))
+    assert state.record(first).status is ItemStatus.SOLD
+
+
+def test_apply__container_event_of_an_unknown_container__index_corrupt():
+    first, first_log = item("P1")
+    state = fold(lot(1, "L-1"), first_log)
+
+    with pytest.raises(IndexCorruptError, match="container"):
+        state.apply(logged(ContainerPacked(PALLET, BRAND, (first,))))
+
+
+def test_apply__container_sold__index_corrupt():
+    state, _first, _second = packed_pallet()
+
+    with pytest.raises(IndexCorruptError, match="cannot be sold"):
+        state.apply(logged(ItemSold(PALLET, BRAND)))
+
+
+# ----------------------------------------------------------------------------------------------
+# An item's history with its pallet's: replay, verdict, timeline, sentences
+# ----------------------------------------------------------------------------------------------
+
+
+def pallet_journey() -> tuple[list[Logged], bytes, bytes]:
+    first, first_log = item("P1")
+    second, second_log = item("P2")
+    history = [
+        lot(1, "L-1"),
+        first_log,
+        second_log,
+        logged(CustodyOffered(PALLET, BRAND, CARRIER)),  # not yet: the pallet does not exist
+        logged(ContainerCreated(PALLET, int(SSCC), BRAND)),
+        logged(ContainerPacked(PALLET, BRAND, (first, second))),
+        logged(CustodyOffered(PALLET, BRAND, CARRIER)),
+        logged(CustodyTransferred(PALLET, BRAND, CARRIER)),
+        logged(ContainerUnpacked(PALLET, CARRIER, (first,))),
+        logged(CustodyTransferred(PALLET, CARRIER, SHOP)),  # the second item goes on alone
+    ]
+    del history[3]
+    return history, first, second
+
+
+def test_verdict__item_that_travelled_on_a_pallet__agrees_with_the_state():
+    history, first, second = pallet_journey()
+    state = fold(*history)
+
+    for inside in (first, second):
+        own = [log for log in history if subject_ids(log.event)[0] in (None, inside, PALLET)]
+        seen = story.replay(inside, own)
+        record = state.record(inside)
+        assert (seen.last_holder, seen.container, seen.steps) == (
+            record.custodian,
+            record.container,
+            record.custody_nonce,
+        )
+        assert story.verdict(record, own) is None
+    assert state.record(first).custodian == CARRIER and state.record(second).custodian == SHOP
+
+
+def test_verdict__history_without_the_packing__behind():
+    history, first, _second = pallet_journey()
+    state = fold(*history)
+    without = [
+        log
+        for log in history
+        if subject_ids(log.event)[0] in (None, first, PALLET)
+        and not isinstance(log.event, ContainerPacked | ContainerUnpacked)
+    ]
+
+    assert story.verdict(state.record(first), without) == "behind"
+
+
+def test_timeline__item_unpacked_midway__pallet_moves_only_while_inside():
+    history, first, second = pallet_journey()
+
+    mine = story.timeline(first, history)
+    names = [log.name for log in mine]
+    assert names == [
+        "LotRegistered",
+        "ItemRegistered",
+        "ContainerCreated",
+        "ContainerPacked",
+        "CustodyOffered",
+        "CustodyTransferred",
+        "ContainerUnpacked",
+    ]
+    assert subject_ids(mine[1].event)[0] == first
+    theirs = [log.name for log in story.timeline(second, history)]
+    assert theirs[-1] == "CustodyTransferred" and "ContainerUnpacked" not in theirs
+
+
+def test_timeline__case_packed_into_pallet__the_pallets_moves_too():
+    first, first_log = item("P1")
+    history = [
+        lot(1, "L-1"),
+        first_log,
+        logged(ContainerCreated(CASE, int(CASE_SSCC), BRAND)),
+        logged(ContainerPacked(CASE, BRAND, (first,))),
+        logged(ContainerCreated(PALLET, int(SSCC), BRAND)),
+        logged(ContainerPacked(PALLET, BRAND, (CASE,))),
+        logged(CustodyTransferred(PALLET, BRAND, CARRIER)),
+        logged(ContainerUnpacked(PALLET, CARRIER, (CASE,))),
+        logged(CustodyTransferred(PALLET, CARRIER, SHOP)),
+        logged(CustodyTransferred(CASE, CARRIER, SHOP)),
+    ]
+
+    names = [(log.name, log.block_number) for log in story.timeline(first, history)]
+    assert [n for n, _ in names] == [
+        "LotRegistered",
+        "ItemRegistered",
+        "ContainerCreated",
+        "ContainerPacked",
+        "ContainerCreated",
+        "ContainerPacked",
+        "CustodyTransferred",
+        "ContainerUnpacked",
+        "CustodyTransferred",
+    ]
+    assert names[-1][1] == history[-1].block_number  # the case's move, not the pallet's
+    assert fold(*history).record(first).custodian == SHOP
+    assert story.verdict(fold(*history).record(first), history) is None
+
+
+def test_describe__packing_blending_and_a_pallets_move__sentences():
+    history, first, _second = pallet_journey()
+    names = story.ssccs(history)
+    packed = next(log.event for log in history if isinstance(log.event, ContainerPacked))
+    moved = next(log.event for log in history if isinstance(log.event, CustodyTransferred))
+
+    assert story.describe(packed, ssccs=names).sentence() == f"{BRAND} packed 2 items into pallet (00) {SSCC}"
+    assert story.describe(moved, ssccs=names).sentence({BRAND: "Acme", CARRIER: "Truck"}) == (
+        f"Acme handed it over to Truck (with pallet (00) {SSCC})"
+    )
+    blend = LotTransformed(3, (1, 2), (600_000, 400_000), 1_000_000, 500, GRAM)
+    assert story.describe(blend, lot_codes={1: "H-RO", 2: "H-BG"}).sentence() == (
+        "Blended from lot H-RO (600,000 g), lot H-BG (400,000 g) (1,000,000 g made)"
+    )
+    declared = LotQuantityDeclared(1, 750_000, 250, int(QuantityUnit.MILLILITRE))
+    assert story.describe(declared).sentence() == "The lot holds 750,000 ml (250 ml in each item)"
+    assert (
+        story.describe(ContainerPacked(PALLET, BRAND, (first,)))
+        .sentence()
+        .endswith(f"packed 1 item into pallet 0x{PALLET.hex()[:8]}…")
+    )
