@@ -43,8 +43,8 @@ its own, and what the standard means (the hash of an event). And a value reading
 (``inf``) makes the reference drop the event (it gives no hash); here it stays text.
 
 Not supported (the export emits none): ``sensorElementList`` (refused), and EPC URIs of keys
-other than SGTIN, SSCC, LGTIN and SGLN and Digital Links of keys other than GTIN, SSCC, GLN and
-party GLN, which are hashed as written.
+other than SGTIN, SSCC, LGTIN, SGLN and PGLN, and Digital Links of keys other than GTIN, SSCC,
+GLN and party GLN or with a CPV (AI 22), which are hashed as written.
 
 Offline, the reference resolves only the versioned context
 ``https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld`` (a copy in its package); the
@@ -337,6 +337,7 @@ _EPC = {
     "lgtin": re.compile(rf"^urn:epc:class:lgtin:(\d{{6,12}})\.(\d{{1,7}})\.({_CHAR}{{1,20}})$"),
     "sscc": re.compile(r"^urn:epc:id:sscc:(\d{6,12})\.(\d{5,11})$"),
     "sgln": re.compile(rf"^urn:epc:id:sgln:(\d{{6,12}})\.(\d{{0,6}})\.({_CHAR}{{1,20}})$"),
+    "pgln": re.compile(r"^urn:epc:id:pgln:(\d{6,12})\.(\d{0,6})$"),
 }
 _SAFE = r"[\x22\x27\x2D\x2E\x30-\x39\x3B-\x3F\x41-\x5A\x5F\x61-\x7A]"
 _SAFE_TEXT = re.compile(rf"^{_SAFE}{{0,20}}$")
@@ -388,13 +389,15 @@ def canonical_digital_link(uri: str) -> str | None:
         if len(prefix) + len(reference) != 12:
             return None
         gln = prefix + reference + _check_digit(prefix + reference)
+        if kind == "pgln":
+            return f"https://id.gs1.org/417/{gln}"
         extension = found.group(3)
         return f"https://id.gs1.org/414/{gln}" + ("" if extension == "0" else f"/254/{_percent(extension)}")
     found = _DL.match(uri)
     if found is None:
         return None
     key = _SHORT_NAMES.get(found.group(1), found.group(1))
-    parts = found.group(2).rstrip("/").split("/")
+    parts = found.group(2).split("/")
     path = [_SHORT_NAMES.get(p, p) if i % 2 else p for i, p in enumerate(parts)]
     if key == "01" and path[0].isdigit() and len(path[0]) in (8, 12, 13):
         path[0] = path[0].zfill(14)
