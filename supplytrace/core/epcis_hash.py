@@ -5,7 +5,8 @@ the event's content alone, so two systems holding the same event agree on it wha
 named it. Implementations disagree in corner cases, so ours is written to give what PyPI
 ``epcis-event-hash-generator`` (GS1's reference, 1.9.3) gives, and the tests compare both on
 every event type the export emits and on random workloads. It does not use that package (it
-needs Flask, PyLD and the network), and nothing here does I/O.
+needs Flask and PyLD, and the network for any context but its own copy), and nothing here does
+I/O.
 
 The pre-hash string is ``eventType=<type>``, then the standard fields in the reference's order,
 each ``name=value`` (a list: its name, then its sorted elements), then everything else (sorted):
@@ -22,14 +23,16 @@ each ``name=value`` (a list: its name, then its sorted elements), then everythin
   ``{namespace}local`` (``{urn:supplytrace:epcis:}chainId``), a value with one as
   ``namespace + local``.
 
-Where the reference differs from the written standard, we follow the reference (issue #15):
+Where the reference differs from the algorithm as written (CBV 2.0 and the reference's own
+README), we follow the reference (issue #15):
 
+- ``parentID`` comes before ``epcList`` (written: after);
 - ``sourceList``, ``destinationList`` and ``bizTransactionList`` are not at their place in the
   standard's order (after ``bizLocation``) but sorted among the extensions, each element
-  ``type=..source=..`` in the element's own key order; ``ilmd`` likewise (the standard puts it
-  before the extensions);
+  ``type=..source=..`` in the element's own key order (written: the identifier, then its
+  type); ``ilmd`` likewise (written: after them, before the extensions);
 - only prefixes declared in the document's own ``@context`` are expanded: ``cbvmda:lotNumber``
-  (declared in GS1's remote context) stays as written;
+  (declared in GS1's context) stays as written (written: ``{urn:epcglobal:cbv:mda:}lotNumber``);
 - a bare word anywhere in the event (an extension's value too) that is exactly one CBV term used
   in the event (``recalled`` in a recall's reason, with disposition ``recalled``) becomes that
   term's IRI, as the reference matches bare strings against the JSON-LD expansion;
