@@ -241,14 +241,15 @@ _SERIALS = st.text(_CSET82, min_size=1, max_size=20)
 
 @settings(max_examples=200, deadline=None)
 @given(
-    st.sampled_from(["sgtin", "lgtin", "sscc", "sgln", "pgln", "dl"]),
+    st.sampled_from(["sgtin", "lgtin", "sscc", "sgln", "pgln", "dl", "lot", "short"]),
     st.integers(6, 12),
     st.integers(0, 10**13),
     _SERIALS,
     st.sampled_from(["", "?linkType=all", "/", "#x"]),
+    st.sampled_from(["http://example.org", "https://id.gs1.org", "https://a.example/b/c"]),
 )
 def test_canonical_digital_link__epc_uris_and_links__the_references_normal_form(
-    kind: str, prefix_length: int, number: int, serial: str, tail: str
+    kind: str, prefix_length: int, number: int, serial: str, tail: str, host: str
 ) -> None:
     digits = f"{number:013d}"
     prefix, rest = digits[:prefix_length], digits[prefix_length:]
@@ -259,7 +260,9 @@ def test_canonical_digital_link__epc_uris_and_links__the_references_normal_form(
         "sscc": f"urn:epc:id:sscc:{prefix}.{rest}{digits[:4]}",
         "sgln": f"urn:epc:id:sgln:{prefix}.{rest[:-1]}.{safe}",
         "pgln": f"urn:epc:id:pgln:{prefix}.{rest[:-1]}",
-        "dl": f"https://example.org/x/01/{digits[: len(safe) % 3 + 12]}/10/L/21/{safe}{tail}",
+        "dl": f"{host}/01/{digits[: len(safe) % 3 + 12]}/10/L/21/{safe}{tail}",
+        "lot": f"{host}/01/{digits[:1]}{digits}/10/{serial}{tail}",
+        "short": f"{host}/gtin/{digits[: 8 + len(safe) % 7]}/lot/{safe}/ser/1{tail}",
     }[kind]
     assert canonical_digital_link(uri) == dl_normaliser.normaliser(uri)
 
