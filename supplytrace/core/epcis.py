@@ -46,8 +46,9 @@ Items are identified by their GS1 Digital Link URI on ``https://id.gs1.org`` (EP
 them in ``epcList``), lots by their class-level link (``/01/{gtin}/10/{lot}``), containers by
 ``/00/{sscc}``; parties by ``did:pkh:eip155:<chain id>:<address>`` (possessing party).
 Every event carries where it is on chain in ``supplytrace:`` extension fields (chain id,
-registry, transaction hash, block number, log index), and a stable ``eventID`` derived from
-them, so an export can always be checked against the chain. Lots' own registration and closing,
+registry, transaction hash, block number, log index), so an export can always be checked
+against the chain; its ``eventID`` is the CBV 2.0 event hash (:mod:`supplytrace.core.epcis_hash`),
+the one every EPCIS system computes alike. Lots' own registration and closing,
 names, roles and GTIN assignments and committed hidden codes are not physical events and are left
 out. A relayed action is the same event as a direct one: its actor is the signer it names.
 :func:`supplytrace.core.epcis_validation.validate_epcis` checks a document against GS1's
@@ -79,6 +80,7 @@ from supplytrace.core.epcis_builders import (
     sscc_link,
     transformation_event,
 )
+from supplytrace.core.epcis_hash import event_hash
 from supplytrace.core.events import (
     BrandNamed,
     BrandUnnamed,
@@ -404,10 +406,11 @@ def epcis_document(
             seen.add(event["eventID"])
             rows.append(((*_chain_order(event), n), event))
     rows.sort(key=lambda r: r[0])
+    context = [EPCIS_CONTEXT, {EXTENSION_PREFIX: EXTENSION_NAMESPACE}]
     return {
-        "@context": [EPCIS_CONTEXT, {EXTENSION_PREFIX: EXTENSION_NAMESPACE}],
+        "@context": context,
         "type": "EPCISDocument",
         "schemaVersion": "2.0",
         "creationDate": event_time(int(time.time()) if created_at is None else created_at),
-        "epcisBody": {"eventList": [event for _, event in rows]},
+        "epcisBody": {"eventList": [{**event, "eventID": event_hash(event, context)} for _, event in rows]},
     }

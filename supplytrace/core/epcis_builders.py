@@ -9,7 +9,8 @@ decoded. Which registry event becomes which EPCIS event, and why, is the table i
 
 Every event carries where it is on chain (:class:`OnChain`) in ``supplytrace:`` extension
 fields, and an ``eventID`` derived from that place and the identifiers it names, so an export is
-stable and can always be checked against the chain.
+stable and can always be checked against the chain (:func:`supplytrace.core.epcis.epcis_document`
+then names each event by its CBV 2.0 event hash, :mod:`supplytrace.core.epcis_hash`).
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ from supplytrace.core.ids import IdentityError, ItemKey, check_code, normalize_g
 if TYPE_CHECKING:
     from supplytrace.core.events import Logged
 
-EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/epcis-context.jsonld"
+#: EPCIS 2.0.0's JSON-LD context, by its versioned URI: what GS1's event hash reference resolves
+#: offline (see :mod:`supplytrace.core.epcis_hash`), and it will not change under our documents.
+EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
 EXTENSION_PREFIX = "supplytrace"
 EXTENSION_NAMESPACE = "urn:supplytrace:epcis:"
 ID_RESOLVER = "https://id.gs1.org"

@@ -82,7 +82,7 @@ def test_epcis_document__item_through_the_chain__cbv_steps_dispositions_and_part
     assert all(e["supplytrace:transactionHash"].startswith("0x") for e in events)
     assert events[-1]["supplytrace:reason"] == "Residue found."
     ids = [e["eventID"] for e in events]
-    assert len(set(ids)) == len(ids) and all(i.startswith("urn:uuid:") for i in ids)
+    assert len(set(ids)) == len(ids) and all(i.startswith("ni:///sha-256;") for i in ids)
     again = epcis_document([_story("A", a), _story("B", b)], chain_id=1337, registry=BRAND, created_at=0)
     assert again == doc  # stable event ids: an export can be compared with a later one
 

@@ -73,7 +73,7 @@ def test_validate_epcis__a_bad_step_and_a_bad_field__the_first_in_document_order
 
     assert isinstance(error, SupplytraceError) and error.exit_code == 1
     assert error.where == "$.epcisBody.eventList[1].bizStep"
-    assert error.event is not None and error.event.startswith("event 1: ObjectEvent urn:uuid:")
+    assert error.event is not None and error.event.startswith("event 1: ObjectEvent ni:///sha-256;")
     assert "'urn:epcglobal:cbv:bizstep:shipping' is not valid under any of the given schemas" in error.problem
     assert str(error).startswith("the EPCIS document breaks GS1's EPCIS 2.0 schema at $.epcisBody")
 
