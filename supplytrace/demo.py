@@ -325,9 +325,7 @@ def run(settings: Settings) -> None:
     )
     cast = (admin, beekeeper, distributor, retailer)
     story = tell_claim(tell_story(cast, console.print), cast, settings.home / "demo", console.print)
-    # The pallet stays with the beekeeper until the index folds a container's custody (issue #14):
-    # today it refuses a transfer of an id that is no item it holds.
-    story = tell_lineage(story, cast, console.print, hand_over=False)
+    story = tell_lineage(story, cast, console.print)
     story = replace(story, items=sorted(story.items, key=lambda i: CASES.index(i.case)))
 
     table = Table(title=f"the demo's cases on chain {record.chain_id}")

@@ -317,8 +317,9 @@ class State:
             self.changed_containers.add(change.item_id)
 
     def _pack(self, container_id: bytes, contents: Iterable[bytes], log: Logged) -> None:
-        """Packing: each of ``contents`` is in the container, its nonce advanced (an open offer
-        made before no longer works), and the container's level covers what it holds."""
+        """Packing: each of ``contents`` is in the container, its nonce advanced (signatures made
+        before no longer work; an open offer is suspended while it is packed: it was made by the
+        packer, who held the item), and the container's level covers what it holds."""
         box = self.container(container_id)
         level = max(box.level, 1)
         timestamp = _time(log)
@@ -334,15 +335,16 @@ class State:
                 held = row = self.item(content)
                 row.container = container_id
                 self.changed_items.add(content)
-            held.custody_nonce += 1
-            held.pending_receiver = None
+            held.custody_nonce += 1  # an open offer stays, suspended while packed (record_of)
             held.updated_at = timestamp
         box.level = level
         box.custody_nonce += 1
         self.changed_containers.add(container_id)
 
     def _unpack(self, container_id: bytes, custodian: str, contents: Iterable[bytes], timestamp: int) -> None:
-        """Unpacking: each of ``contents`` is out of the container, held by ``custodian``."""
+        """Unpacking: each of ``contents`` is out of the container, held by ``custodian``; an open
+        offer made before the packing stands again if its maker (the packer, whose name the row
+        keeps while packed) unpacks it, and lapses otherwise, as on chain."""
         box = self.container(container_id)
         for content in map(bytes, contents):
             held: ItemRow | ContainerRow
@@ -354,9 +356,10 @@ class State:
                 held = row = self.item(content)
                 row.container = None
                 self.changed_items.add(content)
+            if held.custodian != custodian:  # its packer made any open offer: it lapses
+                held.pending_receiver = None
             held.custodian = custodian
             held.custody_nonce += 1
-            held.pending_receiver = None
             held.updated_at = timestamp
         box.custody_nonce += 1
         self.changed_containers.add(container_id)

@@ -192,7 +192,7 @@ def record_of(
         item_id=bytes(row.item_id),
         status=ItemStatus(row.status),
         custodian=custodian,
-        pending_receiver=row.pending_receiver,
+        pending_receiver=row.pending_receiver if row.container is None else None,  # suspended
         brand=lot.registrar,
         lot_id=row.lot_id,
         gtin=lot.gtin,
@@ -218,7 +218,8 @@ def container_record_of(box: ContainerRow, containers: Mapping[bytes, ContainerR
     """A container's rows as its :class:`ContainerRecord` (what ``getContainer`` returns)."""
     holder = box if box.parent is None else outermost(box.parent, containers)
     return ContainerRecord(
-        bytes(box.container_id), box.sscc, holder.custodian, box.pending_receiver,
+        bytes(box.container_id), box.sscc, holder.custodian,
+        box.pending_receiver if box.parent is None else None,
         None if box.parent is None else bytes(box.parent), box.custody_nonce, box.updated_at, box.level,
     )  # fmt: skip
 

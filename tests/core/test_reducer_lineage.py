@@ -181,7 +181,7 @@ def test_custody__pallet_handed_over__every_item_inside_held_by_the_receiver_non
     assert PALLET in state.changed_containers
 
 
-def test_pack__item_with_an_open_offer__offer_voided():
+def _offered_then_packed() -> tuple[State, bytes]:
     first, first_log = item("P1")
     state = fold(
         lot(1, "L-1"),
@@ -190,9 +190,37 @@ def test_pack__item_with_an_open_offer__offer_voided():
         logged(ContainerCreated(PALLET, int(SSCC), BRAND)),
         logged(ContainerPacked(PALLET, BRAND, (first,))),
     )
+    return state, first
+
+
+def test_pack__item_with_an_open_offer__offer_suspended_while_packed():
+    state, first = _offered_then_packed()
 
     record = state.record(first)
     assert (record.pending_receiver, record.custody_nonce) == (None, 1)
+
+
+def test_unpack__by_the_offers_maker__offer_open_again():
+    state, first = _offered_then_packed()
+
+    state.apply(logged(ContainerUnpacked(PALLET, BRAND, (first,))))
+
+    assert state.record(first).pending_receiver == SHOP  # as the contract: its maker holds it again
+
+
+def test_unpack__by_another_holder__offer_lapsed():
+    state, first = _offered_then_packed()
+
+    fold(
+        logged(CustodyTransferred(PALLET, BRAND, CARRIER)),
+        logged(ContainerUnpacked(PALLET, CARRIER, (first,))),
+        logged(ContainerPacked(PALLET, CARRIER, (first,))),
+        logged(CustodyTransferred(PALLET, CARRIER, BRAND)),
+        logged(ContainerUnpacked(PALLET, BRAND, (first,))),
+        state=state,
+    )
+
+    assert state.record(first).pending_receiver is None  # lapsed for good when the carrier held it
 
 
 def test_pack__case_into_pallet__items_held_by_the_outermost_level_two():

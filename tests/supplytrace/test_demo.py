@@ -148,3 +148,4 @@ def test_run_demo__lineage__two_harvests_blended_and_packed_on_a_pallet(demo: De
     ) in out, out
     summary = json.loads((demo.out / "summary.json").read_text())
     assert f"on pallet (00){summary['pallet']}" in out, out
+    assert "the pallet: beekeeper -> distributor (one signed handoff moves every jar)" in out, out
