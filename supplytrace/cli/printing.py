@@ -64,9 +64,11 @@ def qr(selection: ItemSelection, lot_code: str | None, out_dir: Path, formats: t
 def labels(network: str, lot_ref: str, out_dir: Path, codes_file: Path | None) -> None:
     """Write a printable label sheet (SVG and PDF) with a QR code for every item of a lot."""
     from supplytrace.labels.sheet import write_label_sheet
+    from supplytrace.service.measured import origin_label_of
 
     with registry_session(network) as registry:
         lot, keys = registry.lot_keys(lot_ref)
+        origin = origin_label_of(registry, lot.lot_id) if keys else None
     if not keys:
         raise UserError(f"lot {lot.lot_id} has no registered items yet; register some first.")
     gtin14, code = lot.gtin14, str(lot.lot_code)
@@ -74,9 +76,11 @@ def labels(network: str, lot_ref: str, out_dir: Path, codes_file: Path | None) -
     stem = out_dir / f"labels-{gtin14}-{safe_name(code)}"
     written = write_label_sheet(
         keys, load_settings().resolver, svg_path=stem.with_suffix(".svg"), pdf_path=stem.with_suffix(".pdf"),
-        title=f"GTIN {gtin14} lot {code}",
+        title=f"GTIN {gtin14} lot {code}", origins={key.id: origin for key in keys} if origin else None,
     )  # fmt: skip
     say(f"{len(keys)} labels: " + ", ".join(str(p) for p in written))
+    if origin:
+        say(f"each label prints its origin: {origin}")
     if codes_file is not None:
         _inner_labels(keys, codes_file, out_dir / f"inner-{stem.name}", f"GTIN {gtin14} lot {code}")
 

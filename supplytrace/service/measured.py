@@ -31,6 +31,7 @@ from supplytrace.core.quantities import (
 from supplytrace.service.bulk import same
 
 if TYPE_CHECKING:
+    from supplytrace.core.records import LotRecord
     from supplytrace.service.registry import Registry
 
 
@@ -182,3 +183,31 @@ def blend(
         for i, input_id in zip(inputs, lot_ids, strict=True)
     )
     return MeasuredLot(lot_id, stored, sent, stock(registry, lot_id), drawn)
+
+
+def origin_label_of(registry: Registry, lot_id: int) -> str | None:
+    """The origin line the labels of a blended lot print (EU 2024/1438: "Blend of honey from
+    Romania (62 %), Bulgaria (38 %)"), computed as the page computes it: the lineage from the
+    history, each leaf lot's ``origin.country`` from its metadata in SUPPLYTRACE_HOME/metadata
+    (checked against its hash on chain; unknown otherwise). None for a lot no transformation
+    made, or a lineage the history does not wholly show."""
+    from supplytrace.core.lineage import LineageError
+    from supplytrace.web.lineage import blend_label, read_lineage
+    from supplytrace.web.lotdata import MetadataStore
+
+    read = read_lineage(registry.history, lot_id)
+    if not read.made:
+        return None
+    ids = list(read.lots)
+    found: list[LotRecord | None] = registry.reads.run(registry.reads.lots_read(ids))
+    records = dict(zip(ids, found, strict=True))
+    store = MetadataStore(registry.settings.metadata_folder)
+
+    def document(digest: bytes) -> dict[str, Any] | None:
+        found = store.get(digest)
+        return found.document if found.state == "verified" else None
+
+    try:
+        return blend_label(read, records, document)
+    except LineageError:
+        return None

@@ -13,18 +13,23 @@ cannot show the whole of it (no origin label, and that it could not check every 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from supplytrace.chain.history import HistorySource
 from supplytrace.core.errors import SupplytraceError
 from supplytrace.core.events import Logged, subject_ids
-from supplytrace.core.lineage import Transformation
-from supplytrace.core.records import QuantityUnit
+from supplytrace.core.lineage import Transformation, origin_label, origin_shares
+from supplytrace.core.records import LotRecord, QuantityUnit
 from supplytrace.core.reducer import State, transformations_of
 from supplytrace.core.text import ChainText
 
 #: The most lots a page reads of one lineage (the lot itself included).
 MAX_PAGE_LOTS = 32
+#: What the origin label calls the product (the directive's word for a blend, whatever its
+#: brand name; EU 2024/1438 is the honey directive).
+PRODUCT = "honey"
 
 
 @dataclass(frozen=True)
@@ -108,3 +113,31 @@ def read_lineage(source: HistorySource, lot_id: int, own_events: list[Logged] | 
         if facts.made is not None:
             queue += [used.lot_id for used in facts.made.inputs if used.lot_id not in lots]
     return LineageRead(lot_id, lots, complete)
+
+
+def country_of(document: Mapping[str, Any] | None) -> str | None:
+    """The ``origin.country`` of a lot's metadata document, or None."""
+    origin = (document or {}).get("origin")
+    country = origin.get("country") if isinstance(origin, dict) else None
+    return country if isinstance(country, str) and country.strip() else None
+
+
+def blend_label(
+    read: LineageRead,
+    records: Mapping[int, LotRecord | None],
+    document: Callable[[bytes], Mapping[str, Any] | None],
+) -> str | None:
+    """The origin label of a blend (EU 2024/1438: "Blend of honey from Romania (62 %), ..."), or
+    None for a lot no transformation made or a lineage not wholly read. ``records``: the live
+    records of the lots read; ``document``: a lot's verified metadata by its hash (None when it
+    is missing or does not match: that lot's origin is unknown). Raises LineageError."""
+    if not (read.complete and read.made):
+        return None
+    transformations = read.transformations
+    origins: dict[int, str | None] = {}
+    for lot_id in read.lots:
+        if lot_id in transformations:
+            continue
+        record = records.get(lot_id)
+        origins[lot_id] = country_of(document(record.metadata_hash)) if record is not None else None
+    return origin_label(origin_shares(read.lot_id, origins, transformations), PRODUCT)

@@ -96,3 +96,17 @@ def test_blend__mixed_units_or_an_unmeasured_input__one_sentence_nothing_sent(as
         )  # fmt: skip
     with pytest.raises(QuantityError, match="must be GTIN:LOT=QUANTITY"):
         Input.parse("RO-2026=1kg")
+
+
+def test_origin_label_of__blend_of_two_harvests__the_directives_line_for_its_labels(as_, brand, harvests):
+    from supplytrace.service.measured import origin_label_of
+
+    registry = as_(brand)
+    inputs = [Input.parse(f"{HONEY_GTIN}:RO-2026=1.5kg"), Input.parse(f"{HONEY_GTIN}:BG-2026=1kg")]
+    made = registry.blend(
+        HONEY_GTIN, "BLEND-L", BLEND, inputs, parse_quantity("2.5kg"), parse_quantity("500g")
+    )
+    assert origin_label_of(registry, made.lot_id) == "Blend of honey from Romania (60 %), Bulgaria (40 %)"
+    assert (
+        origin_label_of(registry, harvests[0]) is None
+    )  # a harvest is no blend: its labels say nothing more

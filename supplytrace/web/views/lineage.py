@@ -14,9 +14,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from supplytrace.core.lineage import LineageError, origin_label, origin_shares, recall_causes
+from supplytrace.core.lineage import LineageError, recall_causes
 from supplytrace.core.records import LotRecord, QuantityUnit
-from supplytrace.web.lineage import MAX_PAGE_LOTS, LineageRead
+from supplytrace.web.lineage import MAX_PAGE_LOTS, LineageRead, blend_label
 from supplytrace.web.lotdata import LotMetadata
 from supplytrace.web.views.common import REASON_LIMIT, Context
 
@@ -26,8 +26,6 @@ INCOMPLETE = (
     "history does not show yet: its origin is not computed here, and a recall of a lot it was made "
     "from may not be shown."
 )
-#: What the label calls the product (the directive's word for a blend, whatever its brand name).
-PRODUCT = "honey"
 #: What the page says of a recall whose reason is not in the history yet.
 NO_REASON_YET = "its reason is not in the history index yet"
 
@@ -77,10 +75,8 @@ class Lineage(BaseModel):
         return {i.lot_id: i.lot_code for i in self.made_from if i.lot_code is not None}
 
 
-def _country(document: Mapping[str, Any] | None) -> str | None:
-    origin = (document or {}).get("origin")
-    country = origin.get("country") if isinstance(origin, dict) else None
-    return country if isinstance(country, str) and country.strip() else None
+def _verified(found: LotMetadata | None) -> Mapping[str, Any] | None:
+    return found.document if found is not None and found.state == "verified" else None
 
 
 def lineage_view(
@@ -124,15 +120,7 @@ def lineage_view(
                     sentence=recall_sentence(cause.lot_id, gtin, code, why),
                 )
             )
-        if read.complete and read.made:
-            leaves = {n for n in read.lots if n not in transformations}
-            origins = {}
-            for lot_id in leaves:
-                record = records.get(lot_id)
-                found = metadata(record.metadata_hash) if record is not None else None
-                origins[lot_id] = _country(found.document) if found and found.state == "verified" else None
-            shares = origin_shares(read.lot_id, origins, transformations)
-            label = origin_label(shares, PRODUCT)
+        label = blend_label(read, records, lambda digest: _verified(metadata(digest)))
     except LineageError as exc:
         notes.append(str(exc))
     made_from = []
