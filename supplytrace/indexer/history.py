@@ -292,6 +292,23 @@ class IndexHistory:
         history = chain_order(own + lot + self._tail(view, [topic0(*LOT_EVENTS), id_topic(found)]))
         return self._with_containers(view, item_id, history, boxes)
 
+    def container_history(self, container_id: bytes) -> list[Logged]:
+        """A container's page (as :meth:`ChainHistory.container_history`): its own events, its
+        custody steps and its outer containers' events while it was in them; from the index, and
+        the chain's logs after the checkpoint only (a page never scans the whole chain)."""
+        box = bytes(container_id)
+        answered = self._answer(lambda conn: self.reader.item_events_raw(conn, box, None))
+        if answered is None:
+            return self.chain.container_history(box)
+        view, (indexed, boxes) = answered
+        history = chain_order(
+            indexed + self._tail(view, [topic0(*ITEM_EVENTS, *CONTAINER_EVENTS), id_topic(box)])
+        )
+        moved = self._with_containers(view, box, history, boxes)
+        own = [e for e in history if isinstance(e.event, CONTAINER_EVENTS) and subject_ids(e.event)[0] == box]
+        seen = {e.position for e in own}
+        return chain_order(own + [e for e in moved if e.position not in seen])
+
     def _with_containers(
         self, view: View, item_id: bytes, history: list[Logged], boxes: set[bytes]
     ) -> list[Logged]:

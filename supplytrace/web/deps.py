@@ -307,14 +307,10 @@ class Page:
 
     def _container_names_and_mark(self, container_id: bytes) -> ItemHistory:
         source: object = self.source
-        if not isinstance(source, ContainerHistory):
-            # The index does not answer container histories yet: its chain adapter does (the
-            # registry's logs from the deployment block).
-            source = getattr(source, "chain", None)
-        if not isinstance(source, ContainerHistory):
+        if not isinstance(source, ContainerHistory):  # a source of another kind (a test's stand-in)
             return ItemHistory([], {}, None, answered=False)
         with self.source.pinned():
-            indexed = self.source.indexed_block() if source is self.source else None
+            indexed = self.source.indexed_block()
             events = source.container_history(container_id)
             wanted = addresses(e.event for e in events)
             names = self.source.participants(wanted) if wanted else {}

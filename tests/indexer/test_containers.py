@@ -138,6 +138,31 @@ def test_item_history__item_that_travelled_on_the_pallet__index_and_chain_show_t
     assert index.item_history(story["items"][0]) == source.item_history(story["items"][0])
 
 
+def test_container_history__case_and_pallet__index_answers_as_the_chain_also_after_the_checkpoint(
+    boxes, brand, distributor, retailer, lot_id, make_indexer, db_url, rpc_url, deployment_block
+) -> None:
+    indexer = make_indexer(db_url)
+    story = _journey(boxes, brand, distributor, retailer, lot_id, lambda: None)
+    indexer.poll()
+    source = ChainHistory(Rpc(rpc_url), str(boxes.address), deployment_block)
+    index = IndexHistory(IndexReader(indexer.store.engine, indexer.store.chain_id), source)
+
+    for box in (story["case"], story["pallet"]):
+        assert index.container_history(box) == source.container_history(box), f"0x{box.hex()}"
+    case = index.container_history(story["case"])
+    moves = [log.event for log in case if isinstance(log.event, CustodyTransferred)]
+    assert [(bytes(m.item_id), m.to) for m in moves] == [
+        (story["pallet"], distributor.address),
+        (story["pallet"], retailer.address),
+    ]  # the case travelled on the pallet
+    # After the checkpoint: a new container and the case moved again, from the chain's tail.
+    more = _register(boxes, brand, lot_id, "E1")
+    boxes.pack(_sscc(44), more, sender=brand)
+    boxes.offer(story["case"], brand, sender=retailer)
+    for box in (story["case"], container_id(_sscc(44))):
+        assert index.container_history(box) == source.container_history(box), f"0x{box.hex()}"
+
+
 def test_poll__reorg_drops_the_unpacking__items_back_on_the_pallet(
     boxes, brand, distributor, retailer, lot_id, make_indexer, make_db, chain
 ) -> None:
