@@ -45,7 +45,7 @@ from supplytrace.core.reducer import (
     row_of,
 )
 from supplytrace.core.rows import MAX_NESTING
-from supplytrace.core.story import timeline
+from supplytrace.core.story import containers_of, timeline
 from supplytrace.core.text import ChainText
 from supplytrace.indexer import schema
 from supplytrace.indexer.database import chunks, exists, make_engine, read_connection, resolve_url
@@ -216,20 +216,23 @@ class IndexReader:
             current = box.parent
         return found
 
-    def containers_ever(self, conn: Connection, member: bytes) -> set[bytes]:
-        """Every container ``member`` was ever packed in, and every container those were, at any
-        depth (the ``packings`` table; which of their events fall while it was inside is for
-        :func:`~supplytrace.core.story.timeline` to say)."""
+    def containers_ever(self, conn: Connection, *members: bytes) -> set[bytes]:
+        """Every container one of ``members`` was ever packed in, and every container those were,
+        at any depth (the ``packings`` table; which of their events fall while the member was
+        inside is for :func:`~supplytrace.core.story.timeline` to say)."""
         p = schema.packings.c
         found: set[bytes] = set()
-        fresh = {bytes(member)}
+        fresh = {bytes(m) for m in members}
         for _ in range(MAX_NESTING):
             if not fresh:
                 break
-            rows = conn.execute(
-                select(p.container_id).where(and_(p.chain_id == self.chain_id, p.member.in_(sorted(fresh))))
-            )
-            fresh = {bytes(r[0]) for r in rows} - found
+            more: set[bytes] = set()
+            for part in chunks(sorted(fresh)):
+                rows = conn.execute(
+                    select(p.container_id).where(and_(p.chain_id == self.chain_id, p.member.in_(part)))
+                )
+                more |= {bytes(r[0]) for r in rows}
+            fresh = more - found
             found |= fresh
         return found
 
@@ -264,6 +267,17 @@ class IndexReader:
             found = map(stored_logged, conn.execute(item_events_query(self.chain_id, part)))
             out.extend(ev for ev in found if subject_ids(ev.event)[0] in wanted)
         return chain_order(out)
+
+    def events_with_containers(
+        self, conn: Connection, item_ids: Collection[bytes]
+    ) -> tuple[list[Logged], set[bytes]]:
+        """The own events of all ``item_ids`` and every event of every container that held one of
+        them (by their packings), in chain order; and those containers."""
+        wanted = {bytes(i) for i in item_ids}
+        boxes = self.containers_ever(conn, *wanted)
+        events = self.events_of_items(conn, wanted | boxes)
+        held = set().union(*(containers_of(i, events) for i in wanted)) if boxes else set()
+        return [ev for ev in events if (s := subject_ids(ev.event)[0]) in wanted or s in held], held
 
     def events_of_lot(self, conn: Connection, lot_id: int) -> list[Logged]:
         e = schema.events.c
