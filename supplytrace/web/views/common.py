@@ -224,11 +224,13 @@ class Context:
         *,
         brand: str | None = None,
         lot_codes: Mapping[int, str] | None = None,
+        ssccs: Mapping[bytes, int] | None = None,
         with_item: bool = False,
         payer: str | None = None,
     ) -> TimelineRow:
-        """One event as a row of a page's timeline, in the words of :func:`core.story.describe`."""
-        step = describe(logged.event, brand=brand, lot_codes=lot_codes)
+        """One event as a row of a page's timeline, in the words of :func:`core.story.describe`
+        (``ssccs``: the pallets the item travelled on, named by their SSCCs)."""
+        step = describe(logged.event, brand=brand, lot_codes=lot_codes, ssccs=ssccs)
         if step.detail is not None and len(step.detail) > REASON_LIMIT:  # a recall reason of any length
             step = replace(step, detail=step.detail[: REASON_LIMIT - 1] + "…")
         who, other = self.party(step.actor, names), self.party(step.counterpart, names)

@@ -19,7 +19,7 @@ from supplytrace.core.events import Logged
 from supplytrace.core.hashing import keccak
 from supplytrace.core.ids import IdentityError, ItemKey
 from supplytrace.core.records import ItemRecord
-from supplytrace.core.story import Status, replay, status_of, verdict
+from supplytrace.core.story import Status, replay, ssccs, status_of, verdict
 from supplytrace.core.text import ChainText
 from supplytrace.web.lotdata import LotMetadata
 from supplytrace.web.views.claim import Checks, ClaimForm
@@ -296,8 +296,11 @@ def item_view(
         warnings.insert(0, REVOKED)
     lot_codes = {record.lot_id: str(record.lot_code)} if record.registered else {}
     paid = payers or {}
+    pallets = ssccs(history)
     rows = [
-        ctx.timeline_row(e, names, brand=record.brand, lot_codes=lot_codes, payer=paid.get(e.tx_hash))
+        ctx.timeline_row(
+            e, names, brand=record.brand, lot_codes=lot_codes, ssccs=pallets, payer=paid.get(e.tx_hash)
+        )
         for e in history
     ]
     lot = lot_details(record.lot_metadata_hash, metadata, brand) if record.registered and metadata else None
