@@ -45,7 +45,7 @@ from supplytrace.core.reducer import (
     row_of,
 )
 from supplytrace.core.rows import MAX_NESTING
-from supplytrace.core.story import containers_of, timeline
+from supplytrace.core.story import containers_of, handovers, timeline
 from supplytrace.core.text import ChainText
 from supplytrace.indexer import schema
 from supplytrace.indexer.database import chunks, exists, make_engine, read_connection, resolve_url
@@ -75,7 +75,7 @@ class IndexStatus:
 class CustodyPeriod:
     """One holder of an item, from the block that gave it custody."""
 
-    seq: int  # the custody nonce it began with (0: registration)
+    seq: int  # the item's custody nonce it began with (0: registration; a pallet's move keeps it)
     holder: str
     previous: str | None
     since: int  # block time
@@ -363,7 +363,12 @@ class IndexReader:
             first = CustodyPeriod(
                 0, lot.registrar, None, registered.timestamp or 0, registered.block_number, registered.tx_hash
             )
-            custody = [first, *self.custody_of(conn, item_id)]
+            custody = [first] + [
+                CustodyPeriod(
+                    h.seq, h.holder, h.previous, h.log.timestamp or 0, h.log.block_number, h.log.tx_hash
+                )
+                for h in handovers(item_id, events)  # its own transfers, and its pallets' while inside
+            ]
             record = record_of(item, lot, self.container_rows(conn, item.container))
             return ItemHistory(record, ChainText.from_word(item.serial), custody, events)
 

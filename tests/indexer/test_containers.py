@@ -91,7 +91,7 @@ def test_index__pallet_journey_and_blend__equals_contract_fresh_and_rebuilt_inde
     indexer.poll()
 
     lots = set(range(1, int(boxes.lotCount()) + 1))
-    assert_matches_contract(indexer, boxes, set(story["items"]), lots)
+    assert_matches_contract(indexer, boxes, set(story["items"]), lots, boxes=[story["case"], story["pallet"]])
     indexed = dump(indexer)
     assert indexed == dump(full_index(make_db(), make_indexer))
     indexer.store.rebuild()
@@ -156,5 +156,5 @@ def test_poll__reorg_drops_the_unpacking__items_back_on_the_pallet(
     indexer.poll()
 
     assert indexer.report.reorgs
-    assert_matches_contract(indexer, boxes, set(items), {lot_id})
+    assert_matches_contract(indexer, boxes, set(items), {lot_id}, boxes=[container_id(_sscc(44))])
     assert dump(indexer) == dump(full_index(make_db(), make_indexer))
