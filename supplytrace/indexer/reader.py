@@ -34,15 +34,18 @@ from sqlalchemy.sql.elements import BindParameter
 from supplytrace.chain.history import LotItem
 from supplytrace.core.events import REGISTRATION, Logged, chain_order, subject_ids
 from supplytrace.core.hashing import checksum
+from supplytrace.core.lineage import MAX_LOTS, RecallCause, recall_causes
 from supplytrace.core.records import ItemRecord, LotRecord
 from supplytrace.core.reducer import (
     ContainerRow,
     ItemRow,
+    LotInputRow,
     LotRow,
     ParticipantRow,
     lot_record_of,
     record_of,
     row_of,
+    transformations_of,
 )
 from supplytrace.core.rows import MAX_NESTING
 from supplytrace.core.story import containers_of, handovers, timeline
@@ -371,6 +374,33 @@ class IndexReader:
             ]
             record = record_of(item, lot, self.container_rows(conn, item.container))
             return ItemHistory(record, ChainText.from_word(item.serial), custody, events)
+
+        return self._read(read)
+
+    def recall_causes(self, lot_id: int) -> tuple[RecallCause, ...]:
+        """Why lot ``lot_id`` reads as recalled: itself, or a lot it was blended from at any depth
+        (nearest first; :func:`~supplytrace.core.lineage.recall_causes`); empty when none is."""
+
+        def read(conn: Connection) -> tuple[RecallCause, ...]:
+            li, lt = schema.lot_inputs.c, schema.lots.c
+            inputs: list[LotInputRow] = []
+            seen, fresh = {lot_id}, {lot_id}
+            while fresh and len(seen) <= MAX_LOTS:
+                found: list[LotInputRow] = []
+                for part in chunks(sorted(fresh)):
+                    query = select(li.output_lot_id, li.position, li.input_lot_id, li.quantity).where(
+                        and_(li.chain_id == self.chain_id, li.output_lot_id.in_(part))
+                    )
+                    found += [row_of(LotInputRow, r) for r in conn.execute(query)]
+                inputs += found
+                fresh = {r.input_lot_id for r in found} - seen
+                seen |= fresh
+            lots: dict[int, LotRow] = {}
+            for part in chunks(sorted(seen)):
+                query = select(*_LOT_COLUMNS).where(and_(lt.chain_id == self.chain_id, lt.lot_id.in_(part)))
+                lots.update((row.lot_id, row) for row in (row_of(LotRow, r) for r in conn.execute(query)))
+            recalled = {n: lot.recall_reason or b"" for n, lot in lots.items() if lot.recalled_at}
+            return recall_causes(lot_id, recalled, transformations_of(inputs, lots))
 
         return self._read(read)
 

@@ -102,6 +102,11 @@ def test_index__pallet_journey_and_blend__equals_contract_fresh_and_rebuilt_inde
     assert case_item.custodian == retailer.address and case_item.pending_receiver is None
     harvest = reader.lot(story["harvests"][0])
     assert harvest is not None and harvest.record.stock == 10_000 - 2 * 500 - 3_000
+    causes = reader.recall_causes(story["blend"])  # the blend reads recalled through its ingredient
+    assert [(c.lot_id, c.path, c.reason) for c in causes] == [
+        (story["harvests"][1], (story["blend"], story["harvests"][1]), "residue")
+    ]
+    assert reader.recall_causes(story["harvests"][0]) == () and reader.recall_causes(lot_id) == ()
     packings = indexed["packings"]
     assert {(row[1], row[2]) for row in packings} >= {(story["case"], story["pallet"])}
 
