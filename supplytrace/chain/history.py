@@ -12,7 +12,8 @@ once; events come in chain order, each with its block's time.
     The item's timeline: its own events, its lot's, and its containers' while it was in them
     (``core.story.timeline``). Empty for an item the source has never seen.
 ``items_events(item_ids)``
-    The own events (not the lots') of several items (an EPCIS export).
+    The own events (not the lots') of several items, and every event of every container that held
+    one of them (an EPCIS export cuts each item's timeline from them).
 ``lot(lot_id, item_limit, offset, bounded=False)``
     The lot's events, how many items were registered into it, and ``item_limit`` of them from
     ``offset`` (id and serial) in registration order; None for a lot the source has never seen.
@@ -178,21 +179,20 @@ class ChainHistory:
             (getattr(e.event, "lot_id", None) for e in own if isinstance(e.event, REGISTRATION)), None
         )
         lot = self.lot_events(lot_id) if lot_id is not None else []
-        return timeline(item_id, chain_order(own + lot + self.containers_events(item_id)))
+        return timeline(item_id, chain_order(own + lot + self.containers_events([item_id])))
 
-    def containers_events(self, item_id: bytes, from_block: int | None = None) -> list[Logged]:
-        """Every event of every container that held the item (from ``from_block``). A packing names
-        its contents in its data only, so every container event of the range is read, and the
-        custody steps of the item's containers by their ids."""
-        boxes_events = self.logs([topic0(*CONTAINER_EVENTS)], from_block)
-        boxes = containers_of(bytes(item_id), boxes_events)
+    def containers_events(self, item_ids: Collection[bytes]) -> list[Logged]:
+        """Every event of every container that held one of the items. A packing names its contents
+        in its data only, so every container event is read, and the custody steps of the items'
+        containers by their ids."""
+        boxes_events = self.logs([topic0(*CONTAINER_EVENTS)])
+        boxes = set().union(*(containers_of(bytes(i), boxes_events) for i in item_ids))
         if not boxes:
             return []
         mine = [e for e in boxes_events if subject_ids(e.event)[0] in boxes]
         ids = sorted(boxes)
         for start in range(0, len(ids), 100):
-            part = [id_topic(i) for i in ids[start : start + 100]]
-            mine += self.logs([topic0(*ITEM_EVENTS), part], from_block)
+            mine += self.logs([topic0(*ITEM_EVENTS), [id_topic(i) for i in ids[start : start + 100]]])
         return chain_order(mine)
 
     def container_history(self, container_id: bytes) -> list[Logged]:
@@ -202,7 +202,7 @@ class ChainHistory:
         box = bytes(container_id)
         own = self.logs([topic0(*CONTAINER_EVENTS), id_topic(box)])
         steps = self.logs([topic0(*ITEM_EVENTS), id_topic(box)])
-        moved = timeline(box, chain_order(steps + self.containers_events(box)))
+        moved = timeline(box, chain_order(steps + self.containers_events([box])))
         seen = {e.position for e in own}
         return chain_order(own + [e for e in moved if e.position not in seen])
 
@@ -211,7 +211,8 @@ class ChainHistory:
         out: list[Logged] = []
         for start in range(0, len(ids), 100):
             out += self.logs([topic0(*ITEM_EVENTS), [id_topic(i) for i in ids[start : start + 100]]])
-        return chain_order(out)
+        theirs = {e.position for e in out}
+        return chain_order(out + [e for e in self.containers_events(ids) if e.position not in theirs])
 
     def _registrations(self, lot_id: int) -> list[LotItem]:
         found = self.logs([topic0(REGISTRATION), None, id_topic(lot_id)])

@@ -54,7 +54,7 @@ def container_fields(registry: Registry, container_id: bytes) -> dict[str, objec
 @friendly_errors
 def history(network: str, selection: ItemSelection) -> None:
     """Show an item's history: registration, every handoff, observations, sale, recall."""
-    from supplytrace.core.story import describe, relayed_by
+    from supplytrace.core.story import describe, relayed_by, ssccs
 
     with registry_session(network) as registry:
         source = history_of(registry)  # the event index when it is on this chain, else the chain's logs
@@ -63,10 +63,12 @@ def history(network: str, selection: ItemSelection) -> None:
             say(f"{record.item_id_hex} (GTIN {record.gtin14}, lot {record.lot_code})")
             entries = source.item_history(record.item_id)
             senders = registry.reads.senders(entry.tx_hash for entry in entries)
+            pallets = ssccs(entries)  # the pallets it travelled on, named by their SSCCs
             for entry in entries:
                 when = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(entry.timestamp or 0))
                 link = registry.tx_link(entry.tx_hash) or entry.tx_hash
-                say(f"  {when}Z  {describe(entry.event, brand=record.brand).sentence()}\n    {link}")
+                step = describe(entry.event, brand=record.brand, ssccs=pallets)
+                say(f"  {when}Z  {step.sentence()}\n    {link}")
                 if payer := relayed_by(entry.event, senders.get(entry.tx_hash, "")):
                     say(f"    signed by its actor; sent, and paid for, by {payer}")
     records.exit_if_missing()

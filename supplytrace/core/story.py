@@ -302,6 +302,34 @@ def timeline(item_id: bytes, logs: Iterable[Logged]) -> list[Logged]:
     ]
 
 
+@dataclass(frozen=True)
+class Handover:
+    """Custody of an item passed from ``previous`` to ``holder`` at ``log``; ``seq`` is the
+    item's custody nonce after it (a pallet's move does not advance the nonces of what it holds)."""
+
+    seq: int
+    holder: str
+    previous: str
+    log: Logged
+
+
+def handovers(item_id: bytes, logs: Iterable[Logged]) -> list[Handover]:
+    """Each change of hands in an item's timeline (``logs``, from :func:`timeline`): its own
+    transfers and its containers' while it was inside."""
+    item_id = bytes(item_id)
+    nonce = 0
+    found: list[Handover] = []
+    for log in logs:
+        event = log.event
+        if isinstance(event, ContainerPacked | ContainerUnpacked):
+            nonce += item_id in set(map(bytes, event.contents))
+        elif isinstance(event, OfferCancelled | OfferRejected | CustodyTransferred | ItemObserved):
+            nonce += bytes(event.item_id) == item_id
+            if isinstance(event, CustodyTransferred):
+                found.append(Handover(nonce, event.to, event.from_, log))
+    return found
+
+
 def containers_of(item_id: bytes, logs: Iterable[Logged]) -> set[bytes]:
     """Every container that held the item at some time, at any depth, by the packings among
     ``logs`` (whose other events may be anything: a history source reads every packing of a

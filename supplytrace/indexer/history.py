@@ -312,29 +312,40 @@ class IndexHistory:
     def _with_containers(
         self, view: View, item_id: bytes, history: list[Logged], boxes: set[bytes]
     ) -> list[Logged]:
-        """The item's timeline from ``history`` (indexed and tail) and its containers' events: those
-        of ``boxes`` (indexed, already in ``history``) after the checkpoint, and those of the
-        containers it was packed in after it (every container event of the tail: a packing names
-        its contents in its data only), indexed and after."""
+        """The item's timeline from ``history`` (indexed and tail) with its containers' events."""
+        return timeline(item_id, self._with_boxes(view, {item_id}, history, boxes))
+
+    def _with_boxes(
+        self, view: View, ids: set[bytes], history: list[Logged], boxes: set[bytes]
+    ) -> list[Logged]:
+        """``history`` (indexed and tail events of ``ids``, with the indexed events of ``boxes``,
+        the containers ever packed around them) and the events of the containers that held one of
+        them: those after the checkpoint, and those of the containers they were packed in after
+        it (every container event of the tail is read: a packing names its contents in its data
+        only), indexed and after. Containers that never held one of them are left out."""
         packings = self._tail(view, [topic0(*CONTAINER_EVENTS)])
-        found = containers_of(item_id, chain_order(history + packings))
+        everything = chain_order(history + packings)
+        found: set[bytes] = set().union(*(containers_of(i, everything) for i in ids))
         new = found - boxes
         extra = [e for e in packings if subject_ids(e.event)[0] in found]
         if new:  # their events before the checkpoint, from the index
             extra += [e for e in self.reader.items_events(new) if e.block_number <= view.checkpoint]
-        ids = sorted(found)
-        for start in range(0, len(ids), _IDS_PER_FILTER):
-            part = [id_topic(i) for i in ids[start : start + _IDS_PER_FILTER]]
+        listed = sorted(found)
+        for start in range(0, len(listed), _IDS_PER_FILTER):
+            part = [id_topic(i) for i in listed[start : start + _IDS_PER_FILTER]]
             extra += self._tail(view, [topic0(*ITEM_EVENTS), part])
         seen = {e.position for e in history}
-        return timeline(item_id, chain_order(history + [e for e in extra if e.position not in seen]))
+        merged = chain_order(history + [e for e in extra if e.position not in seen])
+        return [e for e in merged if (s := subject_ids(e.event)[0]) is None or s in ids or s in found]
 
     def items_events(self, item_ids: Collection[bytes]) -> list[Logged]:
         wanted = {bytes(i) for i in item_ids}
-        answered = self._answer(lambda conn: self.reader.events_of_items(conn, wanted))
+        answered = self._answer(lambda conn: self.reader.events_with_containers(conn, wanted))
         if answered is None:
             return self.chain.items_events(wanted)
-        view, indexed = answered
+        view, (indexed, boxes) = answered
+        if view.current:
+            return indexed
         ids = sorted(wanted)
         if len(ids) <= _IDS_PER_FILTER * 5:  # a few eth_getLogs filtered by id
             parts = [ids[n : n + _IDS_PER_FILTER] for n in range(0, len(ids), _IDS_PER_FILTER)]
@@ -347,7 +358,8 @@ class IndexHistory:
             )
         else:  # many items: one eth_getLogs of every item event after the checkpoint
             tail = self._tail(view, [topic0(*ITEM_EVENTS)])
-        return indexed + [e for e in tail if subject_ids(e.event)[0] in wanted]
+        own = indexed + [e for e in tail if subject_ids(e.event)[0] in wanted]
+        return self._with_boxes(view, wanted, own, boxes)
 
     def lot(
         self, lot_id: int, item_limit: int = 50, offset: int = 0, *, bounded: bool = False

@@ -34,18 +34,21 @@ from sqlalchemy.sql.elements import BindParameter
 from supplytrace.chain.history import LotItem
 from supplytrace.core.events import REGISTRATION, Logged, chain_order, subject_ids
 from supplytrace.core.hashing import checksum
+from supplytrace.core.lineage import MAX_LOTS, RecallCause, recall_causes
 from supplytrace.core.records import ItemRecord, LotRecord
 from supplytrace.core.reducer import (
     ContainerRow,
     ItemRow,
+    LotInputRow,
     LotRow,
     ParticipantRow,
     lot_record_of,
     record_of,
     row_of,
+    transformations_of,
 )
 from supplytrace.core.rows import MAX_NESTING
-from supplytrace.core.story import timeline
+from supplytrace.core.story import containers_of, handovers, timeline
 from supplytrace.core.text import ChainText
 from supplytrace.indexer import schema
 from supplytrace.indexer.database import chunks, exists, make_engine, read_connection, resolve_url
@@ -75,7 +78,7 @@ class IndexStatus:
 class CustodyPeriod:
     """One holder of an item, from the block that gave it custody."""
 
-    seq: int  # the custody nonce it began with (0: registration)
+    seq: int  # the item's custody nonce it began with (0: registration; a pallet's move keeps it)
     holder: str
     previous: str | None
     since: int  # block time
@@ -216,20 +219,23 @@ class IndexReader:
             current = box.parent
         return found
 
-    def containers_ever(self, conn: Connection, member: bytes) -> set[bytes]:
-        """Every container ``member`` was ever packed in, and every container those were, at any
-        depth (the ``packings`` table; which of their events fall while it was inside is for
-        :func:`~supplytrace.core.story.timeline` to say)."""
+    def containers_ever(self, conn: Connection, *members: bytes) -> set[bytes]:
+        """Every container one of ``members`` was ever packed in, and every container those were,
+        at any depth (the ``packings`` table; which of their events fall while the member was
+        inside is for :func:`~supplytrace.core.story.timeline` to say)."""
         p = schema.packings.c
         found: set[bytes] = set()
-        fresh = {bytes(member)}
+        fresh = {bytes(m) for m in members}
         for _ in range(MAX_NESTING):
             if not fresh:
                 break
-            rows = conn.execute(
-                select(p.container_id).where(and_(p.chain_id == self.chain_id, p.member.in_(sorted(fresh))))
-            )
-            fresh = {bytes(r[0]) for r in rows} - found
+            more: set[bytes] = set()
+            for part in chunks(sorted(fresh)):
+                rows = conn.execute(
+                    select(p.container_id).where(and_(p.chain_id == self.chain_id, p.member.in_(part)))
+                )
+                more |= {bytes(r[0]) for r in rows}
+            fresh = more - found
             found |= fresh
         return found
 
@@ -264,6 +270,17 @@ class IndexReader:
             found = map(stored_logged, conn.execute(item_events_query(self.chain_id, part)))
             out.extend(ev for ev in found if subject_ids(ev.event)[0] in wanted)
         return chain_order(out)
+
+    def events_with_containers(
+        self, conn: Connection, item_ids: Collection[bytes]
+    ) -> tuple[list[Logged], set[bytes]]:
+        """The own events of all ``item_ids`` and every event of every container that held one of
+        them (by their packings), in chain order; and those containers."""
+        wanted = {bytes(i) for i in item_ids}
+        boxes = self.containers_ever(conn, *wanted)
+        events = self.events_of_items(conn, wanted | boxes)
+        held = set().union(*(containers_of(i, events) for i in wanted)) if boxes else set()
+        return [ev for ev in events if (s := subject_ids(ev.event)[0]) in wanted or s in held], held
 
     def events_of_lot(self, conn: Connection, lot_id: int) -> list[Logged]:
         e = schema.events.c
@@ -349,9 +366,41 @@ class IndexReader:
             first = CustodyPeriod(
                 0, lot.registrar, None, registered.timestamp or 0, registered.block_number, registered.tx_hash
             )
-            custody = [first, *self.custody_of(conn, item_id)]
+            custody = [first] + [
+                CustodyPeriod(
+                    h.seq, h.holder, h.previous, h.log.timestamp or 0, h.log.block_number, h.log.tx_hash
+                )
+                for h in handovers(item_id, events)  # its own transfers, and its pallets' while inside
+            ]
             record = record_of(item, lot, self.container_rows(conn, item.container))
             return ItemHistory(record, ChainText.from_word(item.serial), custody, events)
+
+        return self._read(read)
+
+    def recall_causes(self, lot_id: int) -> tuple[RecallCause, ...]:
+        """Why lot ``lot_id`` reads as recalled: itself, or a lot it was blended from at any depth
+        (nearest first; :func:`~supplytrace.core.lineage.recall_causes`); empty when none is."""
+
+        def read(conn: Connection) -> tuple[RecallCause, ...]:
+            li, lt = schema.lot_inputs.c, schema.lots.c
+            inputs: list[LotInputRow] = []
+            seen, fresh = {lot_id}, {lot_id}
+            while fresh and len(seen) <= MAX_LOTS:
+                found: list[LotInputRow] = []
+                for part in chunks(sorted(fresh)):
+                    query = select(li.output_lot_id, li.position, li.input_lot_id, li.quantity).where(
+                        and_(li.chain_id == self.chain_id, li.output_lot_id.in_(part))
+                    )
+                    found += [row_of(LotInputRow, r) for r in conn.execute(query)]
+                inputs += found
+                fresh = {r.input_lot_id for r in found} - seen
+                seen |= fresh
+            lots: dict[int, LotRow] = {}
+            for part in chunks(sorted(seen)):
+                query = select(*_LOT_COLUMNS).where(and_(lt.chain_id == self.chain_id, lt.lot_id.in_(part)))
+                lots.update((row.lot_id, row) for row in (row_of(LotRow, r) for r in conn.execute(query)))
+            recalled = {n: lot.recall_reason or b"" for n, lot in lots.items() if lot.recalled_at}
+            return recall_causes(lot_id, recalled, transformations_of(inputs, lots))
 
         return self._read(read)
 

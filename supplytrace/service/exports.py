@@ -17,8 +17,11 @@ from supplytrace.chain.history import HistorySource
 from supplytrace.chain.reads import RegistryReads
 from supplytrace.core.epcis import ItemStory, epcis_document
 from supplytrace.core.errors import SupplytraceError
-from supplytrace.core.events import REGISTRATION, Logged, chain_order, subject_ids
+from supplytrace.core.events import LOT_REGISTRATION, REGISTRATION, Logged, chain_order, subject_ids
 from supplytrace.core.ids import ItemKey
+from supplytrace.core.lineage import MAX_LOTS, Transformation, ancestors
+from supplytrace.core.reducer import State
+from supplytrace.core.story import timeline
 from supplytrace.core.text import ChainText
 
 
@@ -55,8 +58,10 @@ def export_epcis(
     created_at: int | None = None,
 ) -> dict[str, Any]:
     """The EPCIS document of ``item_ids`` and (``lot_id``) every item of that lot, in that
-    order, each with its own events and its lot's (a recall appears once, for every exported
-    item of the lot). Raises :class:`ExportError` when nothing is named or an item is unknown."""
+    order, each with its timeline (own events, its containers' while it was in them, its lot's)
+    and the events of the lots its lot was blended from (a recall appears once, for every
+    exported item it reaches; a blend and a pallet's events once). Raises :class:`ExportError`
+    when nothing is named or an item is unknown."""
     ids = list(dict.fromkeys(bytes(i) for i in item_ids))
     if lot_id is not None:
         known = set(ids)
@@ -72,25 +77,59 @@ def export_epcis(
     missing = next((i for i in ids if i not in registered), None)
     if missing is not None:
         raise ExportError(f"0x{missing.hex()} is not registered by any brand; there is nothing to export.")
-    lots: dict[int, tuple[str, ChainText, list[Logged]]] = {}
-    for lot in sorted({lot for lot, _ in registered.values()}):
-        record = reads.lot(lot)
-        history = source.lot(lot, item_limit=0)
-        if record is None or history is None:
-            raise ExportError(f"lot {lot} is not on the chain any more (a reorganisation?); export again.")
-        lots[lot] = (record.gtin14, record.lot_code, history.events)
+    lots = _lots(source, reads, {lot for lot, _ in registered.values()})
+    made = _transformations(lots)
     by_item: dict[bytes, list[Logged]] = {}
     for log in events:
         item = subject_ids(log.event)[0]
         if item is not None:
             by_item.setdefault(bytes(item), []).append(log)
+    boxes = [log for log in events if subject_ids(log.event)[0] not in registered]  # containers'
     stories = []
     for item_id in ids:
         lot, serial = registered[item_id]
-        gtin14, lot_code, lot_events = lots[lot]
+        gtin14, lot_code, _lot_events = lots[lot]
         key = ItemKey(gtin14, _code(serial), _code(lot_code) if lot_code else None)
-        stories.append(ItemStory(key, chain_order(by_item.get(item_id, []) + lot_events)))
-    return epcis_document(stories, chain_id=chain_id, registry=registry, created_at=created_at)
+        lineage_events = [log for n in sorted({lot} | ancestors(lot, made)) for log in lots[n][2]]
+        history = chain_order(by_item.get(item_id, []) + boxes + lineage_events)
+        stories.append(ItemStory(key, timeline(item_id, history)))
+    codes = {n: (gtin, _code(code) if code else None) for n, (gtin, code, _events) in lots.items()}
+    return epcis_document(stories, chain_id=chain_id, registry=registry, created_at=created_at, lots=codes)
+
+
+def _lots(
+    source: HistorySource, reads: RegistryReads, wanted: set[int]
+) -> dict[int, tuple[str, ChainText, list[Logged]]]:
+    """GTIN-14, lot code and events of each lot of ``wanted`` and of every lot they were blended
+    from, at any depth (a blend's story names its ingredients; their recalls reach it)."""
+    lots: dict[int, tuple[str, ChainText, list[Logged]]] = {}
+    todo = sorted(wanted)
+    while todo:
+        lot = todo.pop()
+        if lot in lots:
+            continue
+        if len(lots) >= MAX_LOTS:
+            raise ExportError(f"the lots exported were blended from more than {MAX_LOTS} lots; export fewer.")
+        record = reads.lot(lot)
+        history = source.lot(lot, item_limit=0)
+        if record is None or history is None:
+            raise ExportError(f"lot {lot} is not on the chain any more (a reorganisation?); export again.")
+        lots[lot] = (record.gtin14, record.lot_code, history.events)
+        todo += [n for made in _transformations({lot: lots[lot]}).values() for n in _inputs(made)]
+    return lots
+
+
+def _transformations(lots: dict[int, tuple[str, ChainText, list[Logged]]]) -> dict[int, Transformation]:
+    """The blends among the lots' events, as :mod:`~supplytrace.core.lineage` follows them."""
+    state = State()
+    for log in chain_order([log for _gtin, _code, events in lots.values() for log in events]):
+        if subject_ids(log.event)[1] in state.lots or isinstance(log.event, LOT_REGISTRATION):
+            state.apply(log if log.timestamp is not None else log.stamped(0))
+    return state.transformations()
+
+
+def _inputs(made: Transformation) -> list[int]:
+    return [used.lot_id for used in made.inputs]
 
 
 def write_document(document: dict[str, Any], out: Path | None) -> str:

@@ -7,6 +7,8 @@ from __future__ import annotations
 from itertools import count
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from supplytrace.core import story
 from supplytrace.core.events import (
@@ -15,6 +17,7 @@ from supplytrace.core.events import (
     ContainerUnpacked,
     CustodyOffered,
     CustodyTransferred,
+    ItemObserved,
     ItemRegistered,
     ItemSold,
     Logged,
@@ -22,6 +25,8 @@ from supplytrace.core.events import (
     LotRecalled,
     LotRegistered,
     LotTransformed,
+    OfferCancelled,
+    OfferRejected,
     RegistryEvent,
     subject_ids,
 )
@@ -402,3 +407,143 @@ def test_describe__packing_blending_and_a_pallets_move__sentences():
         .sentence()
         .endswith(f"packed 1 item into pallet 0x{PALLET.hex()[:8]}…")
     )
+
+
+# ----------------------------------------------------------------------------------------------
+# The invariant: any valid run of custody steps, packings and unpackings
+# ----------------------------------------------------------------------------------------------
+
+PEOPLE = (BRAND, CARRIER, SHOP)
+BOXES = tuple(container_id(sscc_with_check_digit(f"0950600000000010{n}")) for n in range(3))
+_KINDS = (
+    "pack",
+    "pack",
+    "unpack",
+    "unpack",
+    "offer",
+    "offer",
+    "accept",
+    "accept",
+    "cancel",
+    "reject",
+    "record",
+)
+_OPS = st.tuples(
+    st.sampled_from((*_KINDS, "sell")),
+    st.integers(0, 6),  # the subject: an item (0-3) or a box (4-6)
+    st.integers(0, 2),  # a person, or a box to pack into / unpack from
+    st.sets(st.integers(0, 6), min_size=1, max_size=3),  # contents
+)
+
+
+class _Model:
+    """What the contract keeps: each id's own holder, container, open offer, nonce, status."""
+
+    def __init__(self, items: list[bytes]) -> None:
+        self.ids = [*items, *BOXES]
+        self.items = set(items)
+        self.holder = {i: BRAND for i in items}
+        self.parent: dict[bytes, bytes | None] = {i: None for i in items}
+        self.offer: dict[bytes, str | None] = {i: None for i in items}
+        self.nonce = {i: 0 for i in items}
+        self.sold: set[bytes] = set()
+
+    def outer_holder(self, x: bytes) -> str:
+        while self.parent[x] is not None:
+            x = self.parent[x]
+        return self.holder[x]
+
+    def free(self, x: bytes, by: str | None = None) -> bool:
+        """Known, not packed, no open offer, not sold (and held by ``by``)."""
+        return (
+            x in self.holder and self.parent[x] is None and self.offer[x] is None and x not in self.sold
+            and (by is None or self.holder[x] == by)
+        )  # fmt: skip
+
+    def step(self, op: tuple[str, int, int, set[int]]) -> list[RegistryEvent]:
+        kind, subject, other, contents = op
+        x = self.ids[subject]
+        if kind == "pack":
+            box = BOXES[other]
+            who = self.holder.get(box, self.holder.get(x, BRAND))
+            inside = [self.ids[n] for n in sorted(contents)]
+            if (box in self.holder and not self.free(box, who)) or any(
+                c == box or not self.free(c, who) for c in inside
+            ):
+                return []
+            out: list[RegistryEvent] = []
+            if box not in self.holder:
+                out.append(ContainerCreated(box, 0, who))
+                self.holder[box], self.parent[box], self.offer[box], self.nonce[box] = who, None, None, 0
+            for c in inside:
+                self.parent[c], self.nonce[c] = box, self.nonce[c] + 1
+            self.nonce[box] += 1
+            return [*out, ContainerPacked(box, who, tuple(inside))]
+        if kind == "unpack":
+            box = BOXES[other]
+            members = [c for c in self.ids if self.parent.get(c) == box]
+            inside = [self.ids[n] for n in sorted(contents) if self.parent.get(self.ids[n]) == box] or members
+            if not self.free(box) or not inside:
+                return []
+            who = self.holder[box]
+            for c in inside:
+                self.parent[c], self.holder[c], self.nonce[c] = None, who, self.nonce[c] + 1
+            self.nonce[box] += 1
+            return [ContainerUnpacked(box, who, tuple(inside))]
+        if x not in self.holder or self.parent[x] is not None or x in self.sold:
+            return []
+        holder, to = self.holder[x], PEOPLE[other]
+        if kind == "offer" and self.offer[x] is None and to != holder:
+            self.offer[x] = to
+            return [CustodyOffered(x, holder, to)]
+        pending = self.offer[x]
+        if kind in ("accept", "cancel", "reject") and pending is None:  # answer any open offer
+            x = next((i for i in self.ids if self.offer.get(i) is not None), x)
+            holder, pending = self.holder[x], self.offer[x]
+        if kind in ("accept", "cancel", "reject") and pending is not None:
+            self.offer[x], self.nonce[x] = None, self.nonce[x] + 1
+            if kind == "accept":
+                self.holder[x] = pending
+                return [CustodyTransferred(x, holder, pending)]
+            return [(OfferCancelled if kind == "cancel" else OfferRejected)(x, holder, pending)]
+        if kind == "record":
+            self.nonce[x] += 1
+            return [ItemObserved(x, holder, ChainText(b"inspecting"), b"\0" * 32)]
+        if kind == "sell" and x in self.items and self.offer[x] is None:
+            self.sold.add(x)
+            return [ItemSold(x, holder)]
+        return []
+
+
+@settings(max_examples=150, deadline=None)
+@given(ops=st.lists(_OPS, max_size=60))
+def test_state_and_replay__any_run_of_packings_and_custody_steps__agree_with_the_contracts_model(ops):
+    """Whatever valid steps are taken, the reducer reads each item as the contract would (held by
+    its outermost container's custodian, its own container, nonce and offer), each container
+    too, and each item's timeline replays to its record (verdict None)."""
+    registered = [item(f"S{n}") for n in range(4)]
+    model = _Model([key for key, _ in registered])
+    history = [lot(1, "L-1"), *(log for _, log in registered)]
+    for op in ops:
+        history += [logged(event) for event in model.step(op)]
+    state = fold(*history)
+
+    for x in model.ids[:4]:
+        record = state.record(x)
+        assert (record.custodian, record.container, record.custody_nonce, record.pending_receiver) == (
+            model.outer_holder(x),
+            model.parent[x],
+            model.nonce[x],
+            model.offer[x],
+        )
+        mine = [log for log in history if subject_ids(log.event)[0] in (None, x, *BOXES)]
+        assert story.verdict(record, story.timeline(x, mine)) is None
+    for box in BOXES:
+        if box in model.holder:
+            found = state.container_record(box)
+            assert (found.custodian, found.container, found.custody_nonce, found.pending_receiver) == (
+                model.outer_holder(box),
+                model.parent[box],
+                model.nonce[box],
+                model.offer[box],
+            )

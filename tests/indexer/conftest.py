@@ -5,11 +5,12 @@ rebuild == the contract's own views.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import itertools
 import os
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from supplytrace.chain.reads import RegistryReads
 from supplytrace.chain.rpc import Rpc
 from supplytrace.chain.send import Sent
 from supplytrace.core.ids import encode_code, item_id
+from supplytrace.core.reducer import container_record_of
 from supplytrace.indexer.database import make_engine, resolve_url
 from supplytrace.indexer.fetch import FetchConfig
 from supplytrace.indexer.reader import IndexReader
@@ -116,7 +118,13 @@ def dump(indexer: Indexer) -> dict[str, list[tuple[Any, ...]]]:
 
 
 def assert_matches_contract(
-    indexer: Indexer, registry: Any, item_ids: set[bytes], lot_ids: set[int], *, legacy: bool = False
+    indexer: Indexer,
+    registry: Any,
+    item_ids: set[bytes],
+    lot_ids: set[int],
+    *,
+    legacy: bool = False,
+    boxes: Collection[bytes] = (),
 ) -> None:
     """Every item and lot the index holds reads exactly as the contract's getItem / getLot.
 
@@ -139,6 +147,12 @@ def assert_matches_contract(
         summary = reader.lot(lot)
         assert summary is not None
         assert summary.record == reads.lot(lot)
+    for box in sorted(boxes):
+        with reader.engine.connect() as conn:
+            rows = reader.container_rows(conn, box)
+        indexed_box = container_record_of(rows[box], rows) if box in rows else None
+        onchain_box = reads.container(box)
+        assert indexed_box == (onchain_box if onchain_box.exists else None), f"container 0x{box.hex()}"
 
 
 @pytest.fixture
@@ -172,6 +186,8 @@ class Workload:
     rng: random.Random
     items: list[bytes] = field(default_factory=list)
     serials: itertools.count = field(default_factory=lambda: itertools.count(1))
+    boxes: list[bytes] = field(default_factory=list)  # containers (issue #14), packed by the brand first
+    ssccs: dict[bytes, int] = field(default_factory=dict)
 
     @property
     def lot_ids(self) -> set[int]:
@@ -188,13 +204,74 @@ class Workload:
         return ids
 
     def _holder(self, item: bytes) -> Any | None:
-        record = self.registry.getItem(item)
-        if int(record.status) != 1:
+        """Who may act on ``item`` (an item or a container) now: its custodian, unless it is
+        packed (then only its outermost container moves), sold or claimed."""
+        if item in self.boxes:
+            record = self.registry.getContainer(item)
+        else:
+            record = self.registry.getItem(item)
+            if int(record.status) != 1:
+                return None
+        if bytes(record.container) != b"\0" * 32:
             return None
         for account in [self.brand, *self.others]:
             if account.address == record.custodian:
                 return account
         return None
+
+    def _free(self, x: bytes) -> Any | None:
+        """The holder of ``x`` when it may be packed or unpacked: not packed, no open offer."""
+        holder = self._holder(x)
+        record = self.registry.getContainer(x) if x in self.boxes else self.registry.getItem(x)
+        return holder if int(str(record.pendingReceiver), 16) == 0 else None
+
+    def pack(self) -> str:
+        """Items and containers an account holds into a container it holds (or, for the brand, a
+        new one: its company prefix makes the SSCC)."""
+        from supplytrace.core.ids import container_id, sscc_with_check_digit
+
+        account = self.rng.choice([self.brand, *self.others])
+        held = [x for x in self.items + self.boxes if self._holder(x) == account]
+        boxes = [b for b in self.boxes if self._free(b) == account]
+        if account == self.brand and (not boxes or self.rng.random() < 0.3):
+            if not self.boxes:  # the first container: the brand's company prefix
+                with contextlib.suppress(Exception):  # assigned already on this module's registry
+                    self.registry.assignCompanyPrefix(9506000, 7, self.brand, sender=self.admin)
+            sscc = int(sscc_with_check_digit(f"09506000{self.rng.randrange(10**9):09d}"))
+            if int(self.registry.getContainer(container_id(sscc)).sscc) == 0:
+                boxes.append(container_id(sscc))
+                self.ssccs[container_id(sscc)] = sscc
+        if not boxes:
+            return "skip"
+        box = self.rng.choice(boxes)
+        contents = [x for x in held if x != box]
+        if not contents:
+            return "skip"
+        chosen = self.rng.sample(contents, min(len(contents), self.rng.randint(1, 3)))
+        self.registry.pack(self.ssccs[box], chosen, sender=account)
+        if box not in self.boxes:
+            self.boxes.append(box)
+        return "pack"
+
+    def unpack(self) -> str:
+        """Some of what a container holds taken out by its holder."""
+        full = [(b, a) for b in self.boxes if (a := self._free(b)) is not None]
+        if not full:
+            return "skip"
+        box, account = self.rng.choice(full)
+        inside = [
+            x
+            for x in self.items + self.boxes
+            if bytes(
+                (self.registry.getContainer(x) if x in self.boxes else self.registry.getItem(x)).container
+            )
+            == box
+        ]
+        if not inside:
+            return "skip"
+        chosen = self.rng.sample(inside, min(len(inside), self.rng.randint(1, 2)))
+        self.registry.unpack(box, chosen, sender=account)
+        return "unpack"
 
     OPERATIONS = (
         "register",
@@ -207,6 +284,8 @@ class Workload:
         "name",
         "describe",
         "recall",
+        "pack",
+        "unpack",
     )
 
     def step(self, choice: str | None = None) -> str:
@@ -220,6 +299,10 @@ class Workload:
         if choice == "register":
             self.register(self.rng.randint(1, 4))
             return choice
+        if choice == "pack":
+            return self.pack()
+        if choice == "unpack":
+            return self.unpack()
         if choice == "name":
             r.nameBrand(self.brand, f"Brand {self.rng.randrange(100)}", sender=self.admin)
             return choice
@@ -231,11 +314,11 @@ class Workload:
             if not r.getLot(lot).recalledAt:
                 r.recallLot(lot, f"reason {self.rng.randrange(100)}", sender=self.brand)
             return choice
-        item = self.rng.choice(self.items)
+        item = self.rng.choice(self.items + self.boxes)
         holder = self._holder(item)
         if holder is None:
             return "skip"
-        pending = r.getItem(item).pendingReceiver
+        pending = (r.getContainer(item) if item in self.boxes else r.getItem(item)).pendingReceiver
         open_offer = int(str(pending), 16) != 0
         if choice == "offer" and not open_offer:
             to = self.rng.choice([a for a in [self.brand, *self.others] if a != holder])
@@ -248,7 +331,7 @@ class Workload:
         elif choice == "record":
             r.record(item, encode_code(self.rng.choice(["inspecting", "storing", "receiving"]), "step"),
                      bytes([self.rng.randrange(256)]) * 32, sender=holder)  # fmt: skip
-        elif choice == "sell" and not open_offer:
+        elif choice == "sell" and not open_offer and item not in self.boxes:
             r.sell(item, sender=holder)
         else:
             return "skip"

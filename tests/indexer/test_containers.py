@@ -91,7 +91,7 @@ def test_index__pallet_journey_and_blend__equals_contract_fresh_and_rebuilt_inde
     indexer.poll()
 
     lots = set(range(1, int(boxes.lotCount()) + 1))
-    assert_matches_contract(indexer, boxes, set(story["items"]), lots)
+    assert_matches_contract(indexer, boxes, set(story["items"]), lots, boxes=[story["case"], story["pallet"]])
     indexed = dump(indexer)
     assert indexed == dump(full_index(make_db(), make_indexer))
     indexer.store.rebuild()
@@ -102,6 +102,11 @@ def test_index__pallet_journey_and_blend__equals_contract_fresh_and_rebuilt_inde
     assert case_item.custodian == retailer.address and case_item.pending_receiver is None
     harvest = reader.lot(story["harvests"][0])
     assert harvest is not None and harvest.record.stock == 10_000 - 2 * 500 - 3_000
+    causes = reader.recall_causes(story["blend"])  # the blend reads recalled through its ingredient
+    assert [(c.lot_id, c.path, c.reason) for c in causes] == [
+        (story["harvests"][1], (story["blend"], story["harvests"][1]), "residue")
+    ]
+    assert reader.recall_causes(story["harvests"][0]) == () and reader.recall_causes(lot_id) == ()
     packings = indexed["packings"]
     assert {(row[1], row[2]) for row in packings} >= {(story["case"], story["pallet"])}
 
@@ -181,5 +186,5 @@ def test_poll__reorg_drops_the_unpacking__items_back_on_the_pallet(
     indexer.poll()
 
     assert indexer.report.reorgs
-    assert_matches_contract(indexer, boxes, set(items), {lot_id})
+    assert_matches_contract(indexer, boxes, set(items), {lot_id}, boxes=[container_id(_sscc(44))])
     assert dump(indexer) == dump(full_index(make_db(), make_indexer))

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from supplytrace.indexer.fetch import FetchConfig
 from tests.indexer.conftest import Workload, assert_matches_contract, dump, full_index
 
-operations = st.lists(st.sampled_from(Workload.OPERATIONS), min_size=3, max_size=14)
+operations = st.lists(st.sampled_from(Workload.OPERATIONS), min_size=3, max_size=18)
 
 
 @settings(
@@ -49,7 +49,7 @@ def test_index__random_workload_and_polls__equals_fresh_index_and_contract_views
             if n in polls:
                 indexer.poll()
         indexer.poll()
-        assert_matches_contract(indexer, registry, set(work.items), work.lot_ids)
+        assert_matches_contract(indexer, registry, set(work.items), work.lot_ids, boxes=work.boxes)
         indexed = dump(indexer)
         assert indexed == dump(full_index(make_db(), make_indexer))
         indexer.store.rebuild()  # every derived row again, by the reducer alone (State.apply)

@@ -58,3 +58,57 @@ def test_export_epcis__unknown_item_or_nothing__one_sentence(sources, registry, 
         export_epcis(index, reads, item_ids=[unknown], **options)
     with pytest.raises(ExportError, match="name an item or a lot"):
         export_epcis(index, reads, **options)
+
+
+def test_export_epcis__blend_on_a_pallet_and_an_ingredient_recalled__same_from_index_and_chain_valid(
+    sources, registry, admin, brand, distributor, chain_id
+) -> None:
+    """Two measured harvests blended, the blend's jars packed on a pallet handed to a distributor
+    who unpacks one, a harvest recalled: one TransformationEvent naming both harvests, the
+    packing and unpacking on the pallet's SSCC, the pallet's steps on the SSCC alone, and the
+    recall reaching the blend's jars; the index (with the chain's tail) and the chain agree."""
+    from supplytrace.core.ids import container_id, encode_code, item_id, sscc_with_check_digit
+    from supplytrace.core.records import QuantityUnit
+    from tests.conftest import HONEY_GTIN
+
+    gtin, gram = int(HONEY_GTIN), int(QuantityUnit.GRAM)
+    registry.grantRole(registry.REGISTRAR_ROLE(), brand, sender=admin)
+    registry.assignCompanyPrefix(9506000, 7, brand, sender=admin)
+    for code in ("H-RO", "H-BG"):
+        registry.registerMeasuredLot(
+            gtin, encode_code(code, "lot"), b"\1" * 32, 10_000, 500, gram, sender=brand
+        )
+    harvests = [int(registry.lotCount()) - 1, int(registry.lotCount())]
+    registry.registerTransformedLot(
+        gtin, encode_code("BLEND-1", "lot"), b"\2" * 32, harvests, [600, 400], 1_000, 250, sender=brand
+    )
+    blend = int(registry.lotCount())
+    registry.registerItems(blend, [encode_code("J1"), encode_code("J2")], sender=brand)
+    jars = [item_id(HONEY_GTIN, s) for s in ("J1", "J2")]
+    sscc = sscc_with_check_digit("09506000000000077")
+    registry.pack(int(sscc), jars, sender=brand)
+    registry.offer(container_id(sscc), distributor, sender=brand)
+    registry.accept(container_id(sscc), sender=distributor)
+    registry.unpack(container_id(sscc), jars[:1], sender=distributor)
+    registry.recallLot(harvests[1], "Residue in H-BG.", sender=brand)
+    index, chain, reads = sources(confirmations=2)  # the unpacking and the recall from the chain's tail
+    options = {"chain_id": chain_id, "registry": str(registry.address), "created_at": 0}
+
+    document = export_epcis(index, reads, lot_id=blend, **options)
+
+    assert document == export_epcis(chain, reads, lot_id=blend, **options)
+    validate_epcis(document)
+    events = document["epcisBody"]["eventList"]
+    kinds = [(e["type"], e["supplytrace:event"]) for e in events]
+    assert kinds.count(("TransformationEvent", "LotTransformed")) == 1
+    assert [k for k in kinds if k[0] == "AggregationEvent"] == [
+        ("AggregationEvent", "ContainerPacked"),
+        ("AggregationEvent", "ContainerUnpacked"),
+    ]
+    pallet = f"https://id.gs1.org/00/{sscc}"
+    steps = [e for e in events if e.get("epcList") == [pallet]]
+    assert [e["bizStep"] for e in steps] == ["shipping", "receiving"]
+    (recall,) = [e for e in events if e.get("disposition") == "recalled"]
+    assert recall["epcList"] == [f"https://id.gs1.org/01/{HONEY_GTIN}/21/{s}" for s in ("J1", "J2")]
+    blended = next(e for e in events if e["type"] == "TransformationEvent")
+    assert [q["quantity"] for q in blended["inputQuantityList"]] == [600, 400]
