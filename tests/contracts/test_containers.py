@@ -3,6 +3,8 @@ unpacking, and what a packed item refuses (issue #14)."""
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from supplytrace.core.ids import container_id, encode_code, sscc_with_check_digit
@@ -26,12 +28,17 @@ def prefixes(registry, setup_brand, admin, brand, distributor):
     registry.assignCompanyPrefix(int(DISTRIBUTOR_PREFIX), 7, distributor, sender=admin)
 
 
+_pallets = itertools.count(1)
+
+
 @pytest.fixture
 def pallet(registry, prefixes, register, brand):
     """Six items in two cases of three, both cases on one pallet, all held by the brand:
-    (pallet id, [case a id, case b id], items)."""
-    items = register(*[f"PAL-{n}" for n in range(6)])
-    case_a, case_b, whole = sscc(BRAND_PREFIX, 1), sscc(BRAND_PREFIX, 2), sscc(BRAND_PREFIX, 3)
+    (pallet id, [case a id, case b id], items). Fresh serials and SSCCs each time, so that no
+    test depends on the chain being reset between tests."""
+    n = next(_pallets)
+    items = register(*[f"PAL-{n}-{k}" for k in range(6)])
+    case_a, case_b, whole = (sscc(BRAND_PREFIX, 1000 * n + k) for k in (1, 2, 3))
     registry.pack(case_a, items[:3], sender=brand)
     registry.pack(case_b, items[3:], sender=brand)
     registry.pack(whole, [cid(case_a), cid(case_b)], sender=brand)
