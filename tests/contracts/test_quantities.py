@@ -167,6 +167,6 @@ def test_register_transformed_lot__another_brands_or_recalled_input__refused(
 def test_register_transformed_lot__empty_or_mismatched_inputs__invalid_quantity(
     registry, measured, brand, inputs, quantities
 ):
-    lot = measured("Q-E", 1_000)
+    lot = measured(f"Q-E{inputs}{len(quantities)}", 1_000)  # one code per case: no reset needed
     with reverts_with(registry.InvalidQuantity):
         _blend(registry, brand, "Q-B9", [lot] * inputs, quantities, 1)
