@@ -160,7 +160,7 @@ def test_sscc_link__page_served_with_an_index__same_contents_and_journey(
     reference = client.get(f"/00/{pallet.case}", headers=JSON).json()
     assert body["holds"] == reference["holds"] and body["packed_in"] == reference["packed_in"]
     assert [r["summary"] for r in body["timeline"]] == [r["summary"] for r in reference["timeline"]]
-    assert body["index"]["source"] == "chain"  # the index does not answer containers yet: the chain's logs do
+    assert body["index"]["source"] == "index"  # the index answers containers (and the chain's tail)
 
 
 def test_render_container_and_packed_item_pages__structure__accessible_and_small(
