@@ -219,8 +219,9 @@ def description(root: str, name: str) -> dict[str, Any]:
         "supportedLinkType": [
             {"namespace": GS1_VOC, "prefix": "gs1:", "profile": "https://gs1.org/voc/?show=linktypes"}
         ],
+        # The default link is always a page, never the linkset; no link has a context (no
+        # supportedContextValuesEnumerated).
         "linkTypeDefaultCanBeLinkset": False,
-        "supportedContextValuesEnumerated": [],
     }
 
 

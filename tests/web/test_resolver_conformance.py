@@ -396,6 +396,8 @@ def test_description_file__well_known_path__root_keys_and_link_types(resolver: T
     ]
     assert body["linkTypeDefaultCanBeLinkset"] is False
     assert body["name"]
+    assert resolver.head("/.well-known/gs1resolver").status_code == 200
+    assert resolver.options("/.well-known/gs1resolver").status_code == 204
 
 
 def test_handled_by__no_delegation__not_applicable(resolver: TestClient, world: World) -> None:

@@ -48,7 +48,7 @@ router = APIRouter()
 Serve = Callable[[], Awaitable[Response]]
 
 
-@router.get(DESCRIPTION_PATH, include_in_schema=False)
+@router.api_route(DESCRIPTION_PATH, methods=["GET", "HEAD"], include_in_schema=False)
 async def resolver_description(page: PageDep) -> JSONResponse:
     """The resolver description file (GS1 Conformant Resolver 1.2)."""
     body = description(page.config.resolver.rstrip("/"), "supplytrace verification page")
