@@ -179,6 +179,12 @@ class _Reads:
 
         return Read([_call(self.address, "getLot", lot_id) for lot_id in ids], parse)
 
+    def lot_id_read(self, gtin: int, lot_code_word: bytes) -> Read[int]:
+        """The id of the lot of ``gtin`` with that code (``lotIdOf``), 0 if none."""
+        return Read(
+            [_call(self.address, "lotIdOf", gtin, lot_code_word)], lambda r: int(_returned("lotIdOf", r[0]))
+        )
+
     def container_read(self, container_id: bytes) -> Read[ContainerRecord]:
         """A container's record (``getContainer``: all zero for an id never packed into)."""
 

@@ -77,6 +77,10 @@ def serve(**options: Any) -> None:
     and send nothing. Checks of each item are counted per day in the index database (no IP or
     user agent is stored). Page processes on other machines sharing one database should share
     SUPPLYTRACE_PAGE_SECRET (16 characters or more).
+
+    The Digital Link addresses answer as a GS1-Conformant Resolver (link types, linksets,
+    /.well-known/gs1resolver); a brand's own links per GTIN or lot come from the TOML or JSON
+    file SUPPLYTRACE_RESOLVER_LINKS names, checked when the page starts (docs/resolver.md).
     """
     from supplytrace.web import server
 

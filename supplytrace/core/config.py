@@ -11,6 +11,7 @@ project's files live.
 | SUPPLYTRACE_RESOLVER        | ``http://127.0.0.1:8000``  | GS1 Digital Link resolver base for QR URIs  |
 | SUPPLYTRACE_INDEX_DB        | ``<HOME>/index.db``        | event index: path, sqlite://, postgresql:// |
 | SUPPLYTRACE_RPC_TIMEOUT     | ``30``                     | seconds any one JSON-RPC call may take      |
+| SUPPLYTRACE_RESOLVER_LINKS  | (none)                     | a brand's resolver links file (TOML, JSON)  |
 
 ``<project>`` is the nearest folder, from the current one upwards, that holds ``deployments/``,
 ``.supplytrace/`` or ``ape-config.yaml`` (so every command works from any folder of a project);
@@ -41,6 +42,8 @@ class Settings:
     resolver: str
     project: Path
     rpc_timeout: float = 30.0
+    #: A brand's own links (``gs1:certificationInfo``, ...) per GTIN or lot: ``docs/resolver.md``.
+    resolver_links: Path | None = None
 
     @property
     def devnet_url(self) -> str:
@@ -100,4 +103,7 @@ def load_settings() -> Settings:
         resolver=env.get("SUPPLYTRACE_RESOLVER", "http://127.0.0.1:8000"),
         project=project,
         rpc_timeout=float(env.get("SUPPLYTRACE_RPC_TIMEOUT", "30")),
+        resolver_links=Path(env["SUPPLYTRACE_RESOLVER_LINKS"])
+        if env.get("SUPPLYTRACE_RESOLVER_LINKS")
+        else None,
     )

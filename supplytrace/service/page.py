@@ -21,6 +21,7 @@ from supplytrace.web.app import create_app
 from supplytrace.web.claims import page_secret
 from supplytrace.web.deps import HISTORY_MARGIN, LIVE_READ_TIMEOUT, PageConfig
 from supplytrace.web.follow import Follow
+from supplytrace.web.resolver_links import NO_LINKS, load_links
 
 
 def build_page(
@@ -47,6 +48,8 @@ def build_page(
     database should share it: default ``SUPPLYTRACE_PAGE_SECRET``, else random).
     """
     ecosystem, name, _provider = split_choice(network)
+    # A brand's links file is read and checked once, before anything else (ResolverLinksError).
+    links = load_links(settings.resolver_links) if settings.resolver_links else NO_LINKS
 
     def parts() -> tuple[PageConfig, HistorySource, str]:
         deployment = load(settings.deployments, ecosystem, name)
@@ -59,6 +62,7 @@ def build_page(
             rpc_url=rpc_url,
             resolver=settings.resolver,
             metadata_folder=settings.metadata_folder,
+            resolver_links=links,
         )
         return config, source, reason
 

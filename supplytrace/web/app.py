@@ -3,7 +3,8 @@ pages, plus a JSON API with an OpenAPI description (``/openapi.json``).
 
 Routes (``web.routes``):
 
-- ``/01/{gtin}[/10/{lot}]/21/{serial}``: what a phone opens from the QR code (query ignored);
+- ``/01/{gtin}[/10/{lot}]/21/{serial}``: what a phone opens from the QR code, answered as a
+  GS1-Conformant Resolver (``web.routes.resolver``: link types, linksets, ``/.well-known/gs1resolver``);
 - ``/item/{id}``, ``/lot/{id}``: the same page by item id, and a lot's page;
 - ``/00/{sscc}``: a case's or pallet's page (GS1 SSCC): its custodian, what it holds, its journey;
 - ``POST /item/{id}/claim``: the code inside the lid, from the item page's form (``web.claims``);
@@ -39,7 +40,8 @@ from supplytrace.web.deps import Page, PageConfig
 from supplytrace.web.errors import PageError, wants_json
 from supplytrace.web.follow import Follow, Follower
 from supplytrace.web.render import CSP, SECURITY_HEADERS, json_answer
-from supplytrace.web.routes import claim, containers, explorer, home, items, lots
+from supplytrace.web.resolver import CORS_HEADERS, RESOLVER_PATHS
+from supplytrace.web.routes import claim, containers, explorer, home, items, lots, resolver
 
 #: Failures of a live read: the node is down, timed out, or answered what is not the registry's.
 CHAIN_FAILURES = (ChainError, CodecError, ContractRevertError)
@@ -65,6 +67,38 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class ResolverCors:
+    """CORS on the resolver's paths (GS1 Conformant Resolver: "SHALL support CORS"): every
+    answer there, errors included, may be read by any site's script, and ``OPTIONS`` answers
+    which methods the resolver takes (a preflight too)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(RESOLVER_PATHS):
+            await self.app(scope, receive, send)
+            return
+        if scope["method"] == "OPTIONS":
+            headers = {
+                **CORS_HEADERS,
+                **SECURITY_HEADERS,
+                "Allow": "GET, HEAD, OPTIONS",
+                "Access-Control-Max-Age": "86400",
+            }
+            await Response(status_code=204, headers=headers)(scope, receive, send)
+            return
+
+        async def send_with_cors(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in CORS_HEADERS.items():
+                    headers[name] = value
+            await send(message)
+
+        await self.app(scope, receive, send_with_cors)
 
 
 def create_app(
@@ -99,7 +133,9 @@ def create_app(
     app.state.page = page
     app.state.follower = follower
     app.add_middleware(SecurityHeaders)
-    for module in (items, claim, lots, containers, explorer, home):
+    app.add_middleware(ResolverCors)
+    # The resolver last: its one-segment route (a compressed link) must not hide another page's.
+    for module in (items, claim, lots, containers, explorer, home, resolver):
         app.include_router(module.router)
     _handle_errors(app, lambda: follower.page if follower is not None else page)
     return app

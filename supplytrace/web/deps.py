@@ -39,6 +39,7 @@ from supplytrace.web.claims import BUSY_DAY, Claims, day_of
 from supplytrace.web.lineage import LineageRead, lot_facts, read_lineage
 from supplytrace.web.lotdata import MetadataStore
 from supplytrace.web.render import Templates
+from supplytrace.web.resolver_links import NO_LINKS, ResolverLinks
 from supplytrace.web.views.common import Context, Contract, source_sentence
 from supplytrace.web.views.lineage import Lineage, lineage_view
 from supplytrace.web.views.lot import ITEMS_PER_PAGE
@@ -74,6 +75,8 @@ class PageConfig:
     links: ExplorerLinks
     deployment: Deployment | None = None
     rpc_timeout: float = LIVE_READ_TIMEOUT
+    #: A brand's own links per GTIN or lot, read and checked at start (``web.resolver_links``).
+    resolver_links: ResolverLinks = NO_LINKS
 
     @classmethod
     def of(
@@ -84,6 +87,7 @@ class PageConfig:
         resolver: str,
         metadata_folder: Path,
         links: ExplorerLinks | None = None,
+        resolver_links: ResolverLinks = NO_LINKS,
     ) -> PageConfig:
         """The page of ``deployment``'s registry, read from ``rpc_url``."""
         ecosystem, network = deployment.ecosystem, deployment.network
@@ -97,6 +101,7 @@ class PageConfig:
             metadata_folder=metadata_folder,
             links=links or ExplorerLinks.for_network(ecosystem, network, resolver=resolver),
             deployment=deployment,
+            resolver_links=resolver_links,
         )
 
     @property

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from supplytrace.core.config import load_settings, project_root
@@ -13,6 +15,7 @@ VARIABLES = (
     "SUPPLYTRACE_DEVNET_PORT",
     "SUPPLYTRACE_DEVNET_CHAIN_ID",
     "SUPPLYTRACE_RESOLVER",
+    "SUPPLYTRACE_RESOLVER_LINKS",
 )
 
 
@@ -29,6 +32,7 @@ def test_load_settings__no_variables_in_a_project__documented_defaults(monkeypat
     assert settings.devnet_url == "http://127.0.0.1:8545"
     assert settings.resolver == "http://127.0.0.1:8000"
     assert settings.rpc_timeout == 30.0
+    assert settings.resolver_links is None
 
 
 @pytest.mark.parametrize("marker", ["deployments", ".supplytrace", "ape-config.yaml"])
@@ -66,6 +70,7 @@ def test_load_settings__all_variables_set__used_and_paths_absolute(monkeypatch, 
     monkeypatch.setenv("SUPPLYTRACE_DEVNET_PORT", "18545")
     monkeypatch.setenv("SUPPLYTRACE_DEVNET_CHAIN_ID", "31337")
     monkeypatch.setenv("SUPPLYTRACE_RESOLVER", "https://id.example.com")
+    monkeypatch.setenv("SUPPLYTRACE_RESOLVER_LINKS", "links.toml")
     settings = load_settings()
     assert settings.home == tmp_path.resolve() / "state"
     assert settings.home.is_absolute()
@@ -73,3 +78,4 @@ def test_load_settings__all_variables_set__used_and_paths_absolute(monkeypatch, 
     assert settings.devnet_url == "http://localhost:18545"
     assert settings.devnet_chain_id == 31337
     assert settings.resolver == "https://id.example.com"
+    assert settings.resolver_links == Path("links.toml")

@@ -5,6 +5,7 @@ that does not fit the node is refused in one sentence."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from supplytrace.core.deployments import DeploymentError, save
 from supplytrace.core.errors import ChainError
 from supplytrace.core.networks import DEVNET_NETWORK
 from supplytrace.service.page import build_page
+from supplytrace.web.resolver_links import ResolverLinksError
 from tests.web.conftest import BASE, ROOT, TestClient, World, banner_of, free_port
 
 
@@ -82,3 +84,26 @@ def test_build_page__node_unreachable__chain_error(world: World, tmp_path: Path)
     save(settings.deployments, world.deployment)
     with pytest.raises(ChainError, match="cannot reach the node"):
         build_page(settings, DEVNET_NETWORK, f"http://127.0.0.1:{free_port()}")
+
+
+def test_build_page__resolver_links_file__links_served_and_a_bad_file_refused_first(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SUPPLYTRACE_INDEX_DB", raising=False)
+    links = tmp_path / "links.json"
+    entry = {"gtin": world.key("genuine").gtin, "type": "gs1:certificationInfo", "title": "Certificate"}
+    links.write_text(json.dumps({"links": [{**entry, "href": "https://brand.example/cert"}]}))
+    settings = dataclasses.replace(_settings(world, tmp_path), resolver_links=links)
+    save(settings.deployments, world.deployment)
+    app, _note = build_page(settings, DEVNET_NETWORK, world.rpc_url)
+    key = world.key("genuine")
+    with TestClient(app, base_url=BASE) as client:
+        answer = client.get(
+            f"/01/{key.gtin}/21/{key.serial}?linkType=gs1:certificationInfo", follow_redirects=False
+        )
+        assert (answer.status_code, answer.headers["location"]) == (307, "https://brand.example/cert")
+    links.write_text(json.dumps({"links": [{**entry, "href": "file:///etc/passwd"}]}))
+    with pytest.raises(
+        ResolverLinksError, match=r"link 1: href 'file:///etc/passwd' must be an http:// or https://"
+    ):
+        build_page(settings, DEVNET_NETWORK, world.rpc_url)

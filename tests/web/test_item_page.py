@@ -132,7 +132,7 @@ def test_open_digital_link__unregistered_code__404_likely_counterfeit_and_gtin_o
 
 
 def test_open_digital_link__unowned_gtin__404_without_an_owner(client: TestClient) -> None:
-    response = client.get("/01/4012345000009/21/ANYTHING")
+    response = client.get("/01/4012345000009/21/ANYTHING", follow_redirects=True)  # GTIN-13: to 14 digits
     assert response.status_code == 404
     status, banner = banner_of(response.text)
     assert status == "unknown"
@@ -146,7 +146,7 @@ def test_open_digital_link__without_lot_or_with_extra_attributes__same_item(
     plain = f"/01/{key.gtin}/21/{key.serial}"
     short_gtin = f"/01/{key.gtin.lstrip('0')}/21/{key.serial}"
     for path in (plain, short_gtin, _path(key) + "?17=271231&linkType=gs1:pip", plain + "?utm_source=camera"):
-        response = client.get(path)
+        response = client.get(path, follow_redirects=True)  # a GTIN-13: redirected to its 14 digits
         assert response.status_code == 200, path
         assert banner_of(response.text)[0] == "genuine", path
         assert key.id_hex in response.text, path
@@ -192,12 +192,11 @@ def test_open_digital_link__sold_or_recalled_item_with_another_lot__mismatch_or_
 def test_open_digital_link__malformed_codes__400_human_page(client: TestClient) -> None:
     cases = [
         "/01/09506000134353/21/JAR00001",  # wrong check digit
-        "/01/09506000134352",  # a product, not one item
-        "/01/09506000134352/10/LOT",  # a lot, not one item
         "/01/09506000134352/21/" + "A" * 21,  # serial too long
         "/01/09506000134352/21/%C3%A9",  # not in GS1's character set
         "/01/ABC/21/JAR00001",
-        "/01/09506000134352/22/JAR00001",
+        "/01/09506000134352/21/JAR00001/10/LOT",  # qualifiers out of order
+        "/01/09506000134352/21/JAR00001/foo",  # not pairs
     ]
     for path in cases:
         response = client.get(path)
@@ -207,6 +206,15 @@ def test_open_digital_link__malformed_codes__400_human_page(client: TestClient) 
         assert status == "error-400", path
         assert "This is not a product code we can read" in banner, path
         assert "Traceback" not in response.text and "resolver.invalid" not in response.text, path
+
+
+def test_open_digital_link__product_or_lot_nobody_registered__404_not_400(client: TestClient) -> None:
+    """Well-formed links of a product alone (no links configured for it) or of a lot no brand
+    registered are not syntax errors: 404 with the page's sentence."""
+    for path in ("/01/09506000134352", "/01/09506000134352/10/NO-SUCH-LOT", "/01/09506000134352/22/V1"):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert banner_of(response.text)[0] == "error-404", path
 
 
 def test_open_digital_link__serial_with_reserved_characters__resolves_percent_encoded(

@@ -1,5 +1,6 @@
-"""Containers: the GS1 Digital Link of a case or pallet (``/00/{sscc}``, AI 00) and its JSON
-(``/api/containers/{sscc}``, or the same address with ``Accept: application/json``).
+"""Containers: the page of a case or pallet, served at its GS1 Digital Link (``/00/{sscc}``, AI 00)
+by ``web.routes.resolver``, and its JSON (``/api/containers/{sscc}``, or the Digital Link with
+``Accept: application/json``).
 
 The record is read live (``getContainer``, and the containers it is packed in, out to the
 outermost, whose custodian holds it); its history (what was packed into it and taken out, its
@@ -12,8 +13,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any, TypeVar
 
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
 
 from supplytrace.chain.reads import Read
 from supplytrace.chain.rpc import RpcError, hex_int
@@ -21,7 +22,7 @@ from supplytrace.core.ids import IdentityError, container_id, normalize_sscc
 from supplytrace.core.records import ContainerRecord
 from supplytrace.core.story import addresses, contents
 from supplytrace.web.deps import Page, PageDep
-from supplytrace.web.errors import PageError, wants_json
+from supplytrace.web.errors import PageError
 from supplytrace.web.render import json_answer
 from supplytrace.web.views.container import CONTENTS_SHOWN, ContainerView, container_view, contents_rows
 
@@ -116,18 +117,6 @@ async def build_container(page: Page, sscc: str) -> ContainerView:
         indexed_block=found.indexed,
         history_available=found.answered,
     )
-
-
-@router.api_route("/00/{sscc}", methods=["GET", "HEAD"], include_in_schema=False)
-async def container(request: Request, sscc: str, page: PageDep) -> Response:
-    view = await build_container(page, sscc_param(sscc))
-    answer: Response
-    if wants_json(request):
-        answer = json_answer(view.model_dump(mode="json"))
-    else:
-        answer = page.templates.html("container.html", v=view, title=f"Case or pallet (00) {view.sscc}")
-    answer.headers["Vary"] = "Accept"  # one URI, two answers (GS1 Digital Link)
-    return answer
 
 
 @router.get(

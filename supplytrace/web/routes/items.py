@@ -1,6 +1,5 @@
-"""Items: the GS1 Digital Link resolver (``/01/{gtin}[/10/{lot}]/21/{serial}``, what a phone
-opens from the QR code), the same page by item id (``/item/{id}``) and its JSON
-(``/api/items/{id}``).
+"""Items: the item page (served at its GS1 Digital Link by ``web.routes.resolver``), the same
+page by item id (``/item/{id}``) and its JSON (``/api/items/{id}``).
 
 Every item page reads the item's record live from the chain (one batched JSON-RPC request:
 the head, ``getItem`` and, for a scanned code, the GTIN's owner) while the history source is
@@ -14,20 +13,15 @@ from dataclasses import dataclass
 
 import anyio
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse
 
 from supplytrace.core.events import Logged
-from supplytrace.core.ids import IdentityError, ItemKey
+from supplytrace.core.ids import ItemKey
 from supplytrace.core.records import ItemRecord
 from supplytrace.core.story import addresses, code_roots, status_of
 from supplytrace.web.deps import Page, PageDep
 from supplytrace.web.errors import (
-    NOT_A_PRODUCT_CODE,
-    PARSE_BASE,
-    PageError,
     item_id_param,
-    plain_identity_error,
-    wants_json,
 )
 from supplytrace.web.render import json_answer
 from supplytrace.web.views.claim import checks_and_warning, claim_form
@@ -141,32 +135,6 @@ async def _held_roots(page: Page, record: ItemRecord, events: list[Logged] | Non
 
 def item_page(page: Page, view: ItemView) -> HTMLResponse:
     return page.templates.html("item.html", 200 if view.registered else 404, v=view, title=view.banner.title)
-
-
-@router.api_route("/01/{rest:path}", methods=["GET", "HEAD"], include_in_schema=False)
-async def digital_link(request: Request, rest: str, page: PageDep) -> Response:
-    raw_path = request.scope.get("raw_path") or request.url.path.encode()
-    uri = PARSE_BASE + raw_path.decode("latin-1").split("?", 1)[0]
-    try:
-        key = ItemKey.from_digital_link(uri)
-    except IdentityError as exc:
-        raise PageError(
-            400,
-            NOT_A_PRODUCT_CODE,
-            "The link does not hold a valid GS1 product code with a serial number, so no item can "
-            "be looked up. If you scanned it from a product, the label may be damaged or fake.",
-            plain_identity_error(exc),
-        ) from None
-    html = not wants_json(request)
-    view = await build_item(page, key.id, key, scan=html and request.method == "GET")
-    # One URI, two answers by the Accept header (GS1 Digital Link): caches must keep them apart.
-    answer: Response
-    if not html:
-        answer = json_answer(view.model_dump(mode="json"), status=200 if view.registered else 404)
-    else:
-        answer = item_page(page, view)
-    answer.headers["Vary"] = "Accept"
-    return answer
 
 
 @router.api_route("/item/{item_id}", methods=["GET", "HEAD"], include_in_schema=False)
