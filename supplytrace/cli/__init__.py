@@ -8,7 +8,7 @@ calling the :class:`~supplytrace.service.registry.Registry` (or an engine) and p
 - :mod:`.custody` — ``offer``, ``accept``, ``reject``, ``cancel``, ``sign-acceptance``,
   ``handoff``, ``record``, ``sell``
 - :mod:`.containers` — ``pack``, ``unpack`` (cases and pallets by SSCC)
-- :mod:`.reading` — ``status``, ``history``, ``export-epcis``
+- :mod:`.reading` — ``status``, ``history``, ``export-epcis``, ``export-fsma204``
 - :mod:`.printing` — ``qr``, ``labels``
 - :mod:`.indexing` — ``index``; :mod:`.serving` — ``serve``, ``demo``
 - :mod:`.relaying` — ``relay`` (the brand's relayer), and the custody commands' ``--relay URL``
@@ -32,7 +32,7 @@ from supplytrace.cli.indexing import index
 from supplytrace.cli.lots import lot, recall, register, register_batch
 from supplytrace.cli.node import deploy, devnet
 from supplytrace.cli.printing import labels, qr
-from supplytrace.cli.reading import export_epcis, history, status
+from supplytrace.cli.reading import export_epcis, export_fsma204, history, status
 from supplytrace.cli.relaying import relay
 from supplytrace.cli.serving import demo, serve
 from supplytrace.cli.verifying import verify_deployment
@@ -41,7 +41,7 @@ from supplytrace.core.config import prepare_environment
 COMMANDS = (
     devnet, deploy, brand, gtin, lot, register, register_batch, offer, accept, reject, cancel,
     sign_acceptance, handoff, record, sell, recall, pack, unpack, claim, status, history, qr, labels,
-    demo, serve, index, export_epcis, verify_deployment, relay,
+    demo, serve, index, export_epcis, export_fsma204, verify_deployment, relay,
 )  # fmt: skip
 
 
@@ -68,6 +68,7 @@ __all__ = [
     "deploy",
     "devnet",
     "export_epcis",
+    "export_fsma204",
     "gtin",
     "handoff",
     "history",

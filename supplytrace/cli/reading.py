@@ -1,5 +1,5 @@
-"""Commands that only read: `status`, `history` and `export-epcis`. None of them imports ape:
-the registry is read through the package's JSON-RPC client."""
+"""Commands that only read: `status`, `history`, `export-epcis` and `export-fsma204`. None of them
+imports ape: the registry is read through the package's JSON-RPC client."""
 
 from __future__ import annotations
 
@@ -109,6 +109,46 @@ def export_epcis(
         f"{events} EPCIS events (from {reason})" + (f" written to {out}" if out else ""), markup=False
     )
     if out is None:
+        click.echo(text, nl=False)
+
+
+@click.command("export-fsma204")
+@network_option
+@db_option
+@click.option("--from", "since", required=True, help="First day, YYYY-MM-DD (UTC).")
+@click.option("--to", "until", required=True, help="Last day, YYYY-MM-DD (UTC), included.")
+@click.option("--lot", "lots", multiple=True, help="Only this lot (GTIN:LOTCODE or lot id); repeat for more.")
+@click.option(
+    "--out", type=click.Path(path_type=Path), default=None,
+    help="Write to FILE.csv or FILE.xlsx (default: CSV on stdout).",
+)  # fmt: skip
+@friendly_errors
+def export_fsma204(
+    network: str, db: str | None, since: str, until: str, lots: tuple[str, ...], out: Path | None
+) -> None:
+    """Write the US FDA FSMA 204 sortable spreadsheet: one row per critical tracking event
+    (packing, blend, shipping, receiving) from --from to --to, with its key data elements."""
+    from supplytrace.core.fsma204 import day_range
+    from supplytrace.service.exports_fsma import check_out, export_fsma204, write_fsma204
+    from supplytrace.service.history import open_history
+    from supplytrace.web.lotdata import MetadataStore
+
+    start, end = day_range(since, until)
+    if out is not None:
+        check_out(out)
+    with registry_session(network) as registry:
+        lot_ids = [registry.resolve_lot(lot) for lot in lots]
+        source, reason = open_history(registry.rpc, registry.deployment, db=db, home=registry.settings.home)
+        metadata = MetadataStore(registry.settings.metadata_folder)
+        rows = export_fsma204(
+            source, registry.reads, since=start, until=end, lot_ids=lot_ids, metadata=metadata
+        )
+    text = write_fsma204(rows, out)
+    err_console.print(
+        f"{len(rows)} critical tracking events (from {reason})" + (f" written to {out}" if out else ""),
+        markup=False,
+    )
+    if text is not None:
         click.echo(text, nl=False)
 
 

@@ -29,7 +29,7 @@ class ExportError(SupplytraceError):
     """Nothing (or something unknown) was asked to be exported; the message says what."""
 
 
-def _code(text: ChainText) -> str:
+def code_text(text: ChainText) -> str:
     """A serial or lot code as it goes into the item's key: the code itself when it is printable
     ASCII (every GS1 code is), else its safe rendering (a registrar may have stored any bytes)."""
     exact = text.exact
@@ -89,11 +89,11 @@ def export_epcis(
     for item_id in ids:
         lot, serial = registered[item_id]
         gtin14, lot_code, _lot_events = lots[lot]
-        key = ItemKey(gtin14, _code(serial), _code(lot_code) if lot_code else None)
+        key = ItemKey(gtin14, code_text(serial), code_text(lot_code) if lot_code else None)
         lineage_events = [log for n in sorted({lot} | ancestors(lot, made)) for log in lots[n][2]]
         history = chain_order(by_item.get(item_id, []) + boxes + lineage_events)
         stories.append(ItemStory(key, timeline(item_id, history)))
-    codes = {n: (gtin, _code(code) if code else None) for n, (gtin, code, _events) in lots.items()}
+    codes = {n: (gtin, code_text(code) if code else None) for n, (gtin, code, _events) in lots.items()}
     return epcis_document(stories, chain_id=chain_id, registry=registry, created_at=created_at, lots=codes)
 
 

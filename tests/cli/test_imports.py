@@ -41,6 +41,7 @@ ITEM = f"https://id.example.com/01/{HONEY_GTIN}/21/READ-1"
         ("status", ITEM),
         ("history", ITEM),
         ("export-epcis", ITEM),
+        ("export-fsma204", "--from", "2000-01-01", "--to", "2100-12-31"),
         ("lot", "show", "1"),
         ("qr", ITEM, "--out", "qr"),
         ("labels", "--lot", "1", "--out", "labels"),
