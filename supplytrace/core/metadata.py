@@ -8,6 +8,7 @@ registered the lot).
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -53,32 +54,33 @@ def _no_constant(name: str) -> Any:
     raise MetadataError(f"holds {name}, which is not a JSON number; write a number or a string.")
 
 
-def _depth(value: Any) -> int:
-    """How deeply ``value`` nests (a scalar is 0, ``{}`` is 1), without recursion."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, level = stack.pop()
-        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
-        if children is None:
-            continue
-        deepest = max(deepest, level)
-        stack.extend((child, level + 1) for child in children)
-    return deepest
+#: A JSON string (escapes included), and a bracket: what :func:`_too_deep` reads.
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def _too_deep(text: str) -> bool:
+    """Whether ``text`` opens more than :data:`MAX_DEPTH` arrays or objects inside one another,
+    counted over the raw text (strings left out) before any parser recurses into it: json's C
+    parser recurses once per level, and with a raised recursion limit a deep enough file
+    overflows the C stack (the process dies) before a RecursionError."""
+    depth = 0
+    for bracket in _BRACKET.finditer(_STRING.sub("", text)):
+        if bracket.group() in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return True
+        else:
+            depth -= 1
+    return False
 
 
 def parse_metadata(text: str) -> Any:
     """JSON strictly: a key twice, ``NaN`` or ``Infinity``, or more than :data:`MAX_DEPTH` levels
     are refused (:class:`MetadataError`), since parsers disagree on them."""
-    try:
-        data = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
-    except RecursionError:
-        data = None
-        deep = True
-    else:
-        deep = _depth(data) > MAX_DEPTH
-    if deep:
+    if _too_deep(text):
         raise MetadataError(f"nests more than {MAX_DEPTH} levels deep; flatten it.")
-    return data
+    return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
 
 
 def load_metadata(path: Path) -> dict[str, Any]:

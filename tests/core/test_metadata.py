@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import json
 import random
+import subprocess
+import sys
 
 import pytest
 from eth_utils import keccak
 from hypothesis import given
 from hypothesis import strategies as st
 
-from supplytrace.core.metadata import MetadataError, canonical_json, load_metadata, metadata_hash
+from supplytrace.core.metadata import (
+    MetadataError,
+    canonical_json,
+    load_metadata,
+    metadata_hash,
+    parse_metadata,
+)
 
 MAX_SAFE_INTEGER = 2**53 - 1
 
@@ -239,3 +247,28 @@ def test_load_metadata__32_levels__accepted(tmp_path):
     path = tmp_path / "lot.json"
     path.write_text('{"a": ' + "[" * 31 + "]" * 31 + "}")
     assert load_metadata(path) == {"a": json.loads("[" * 31 + "]" * 31)}
+
+
+def test_parse_metadata__200k_levels_with_a_raised_recursion_limit__a_sentence_not_a_crash():
+    """json's C parser recurses once per level: with a recursion limit raised (as some libraries
+    do) a deeply nested file overflowed the C stack and killed the process (SIGSEGV) before any
+    RecursionError. The depth is counted before parsing."""
+    program = (
+        "import sys\n"
+        "from supplytrace.core.metadata import MetadataError, parse_metadata\n"
+        "sys.setrecursionlimit(1_000_000)\n"
+        "try:\n"
+        "    parse_metadata('{\"a\": ' + '[' * 200_000 + '\"x\"' + ']' * 200_000 + '}')\n"
+        "except MetadataError as exc:\n"
+        "    print(exc)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout.strip()) == (0, "nests more than 32 levels deep; flatten it.")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['{"a": "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["}', '{"a": "\\"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["}'],
+)
+def test_parse_metadata__brackets_inside_strings__not_counted_as_levels(text):
+    assert parse_metadata(text) == json.loads(text)
