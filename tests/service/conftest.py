@@ -8,7 +8,7 @@ client and writing as any ape test account."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from supplytrace.core.hashing import keccak
 from supplytrace.indexer.history import IndexHistory
 from supplytrace.indexer.reader import IndexReader
 from supplytrace.service.registry import Registry
+from supplytrace.web.lotdata import MetadataStore
 from tests.indexer.conftest import (  # noqa: F401
     backend,
     chain_id,
@@ -103,3 +104,40 @@ def sources(make_indexer, db_url, rpc_url, registry, deployment_block):  # noqa:
         return index, chain, RegistryReads(Rpc(rpc_url), str(registry.address))
 
     return _make
+
+
+@dataclass(frozen=True)
+class DemoChain:
+    """The demo's story and blend told on a registry of their own: its chain history, its reads,
+    the metadata the demo stored, and the registry's address and chain id."""
+
+    history: ChainHistory
+    reads: RegistryReads
+    store: MetadataStore
+    registry: str
+    chain_id: int
+
+
+@pytest.fixture(scope="module")
+def demo_chain(project, accounts, chain, tmp_path_factory) -> DemoChain:
+    """What `make demo` tells (brand, distributor, retailer, sale, recall, blend, pallet), through
+    the Registry service on a fresh deployment, for the exports' acceptance tests."""
+    from supplytrace.demo import tell_lineage, tell_story
+    from tests.web.conftest import deployment_of
+
+    admin = accounts[0]
+    contract = project.ProvenanceRegistry.deploy(admin, 0, sender=admin)
+    start = int(chain.blocks.head.number)
+    rpc = Rpc(str(chain.provider.http_uri))
+    settings = replace(load_settings(), home=tmp_path_factory.mktemp("demo") / "home")
+    service = Registry(rpc, deployment_of(contract, chain, admin, start), settings)
+    cast = tuple(service.acting_as(ApeSigner(accounts[n])) for n in range(4))
+    tell_lineage(tell_story(cast, lambda _line: None), cast, lambda _line: None)
+    address = str(contract.address)
+    return DemoChain(
+        ChainHistory(rpc, address, start),
+        RegistryReads(rpc, address),
+        MetadataStore(settings.metadata_folder),
+        address,
+        int(chain.chain_id),
+    )

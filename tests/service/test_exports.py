@@ -112,3 +112,27 @@ def test_export_epcis__blend_on_a_pallet_and_an_ingredient_recalled__same_from_i
     assert recall["epcList"] == [f"https://id.gs1.org/01/{HONEY_GTIN}/21/{s}" for s in ("J1", "J2")]
     blended = next(e for e in events if e["type"] == "TransformationEvent")
     assert [q["quantity"] for q in blended["inputQuantityList"]] == [600, 400]
+
+
+@pytest.mark.filterwarnings("ignore:open_text is deprecated:DeprecationWarning")  # the reference's
+def test_export_epcis__every_item_of_the_demo__valid_and_every_event_id_is_the_references_hash(
+    demo_chain,
+) -> None:
+    """The acceptance of issue #15 over the demo: every item of every lot of `make demo`'s story
+    and blend in one document, which validates against GS1's schema, and each event's eventID is
+    what PyPI epcis-event-hash-generator computes for it."""
+    history, reads = demo_chain.history, demo_chain.reads
+    items = [i.item_id for lot in range(1, reads.lot_count() + 1) for i in history.lot_items(lot)]
+    document = export_epcis(
+        history,
+        reads,
+        item_ids=items,
+        chain_id=demo_chain.chain_id,
+        registry=demo_chain.registry,
+        created_at=0,
+    )
+    events = document["epcisBody"]["eventList"]
+    assert {e["type"] for e in events} >= {"ObjectEvent", "TransformationEvent", "AggregationEvent"}
+    validate_epcis(document)
+    reference = json_to_py.event_list_from_epcis_document_json(copy.deepcopy(document))
+    assert [e["eventID"] for e in events] == hash_generator.epcis_hashes_from_events(reference)

@@ -143,40 +143,15 @@ def test_check_out__other_suffix__one_sentence(tmp_path) -> None:
 
 
 def test_export_fsma204__the_demo__xlsx_opens_with_the_rules_columns_every_cte_by_date(
-    project, accounts, chain, tmp_path
+    demo_chain, tmp_path
 ) -> None:
     """The acceptance of issue #15: the demo's spreadsheet (its story and its blend, the pallet
     handed over) opens in a real XLSX reader with the columns the rule names, and holds every CTE
     the export maps."""
-    from dataclasses import replace as changed
+    from supplytrace.demo import BLEND_JARS, BLEND_METADATA, BRAND_NAME, LOT_METADATA
 
-    from supplytrace.chain.ape import ApeSigner
-    from supplytrace.chain.history import ChainHistory
-    from supplytrace.chain.reads import RegistryReads
-    from supplytrace.chain.rpc import Rpc
-    from supplytrace.core.config import load_settings
-    from supplytrace.demo import (
-        BLEND_JARS,
-        BLEND_METADATA,
-        BRAND_NAME,
-        LOT_METADATA,
-        tell_lineage,
-        tell_story,
-    )
-    from supplytrace.service.registry import Registry
-    from tests.web.conftest import deployment_of
-
-    admin = accounts[0]
-    contract = project.ProvenanceRegistry.deploy(admin, 0, sender=admin)
-    start = int(chain.blocks.head.number)
-    rpc = Rpc(str(chain.provider.http_uri))
-    settings = changed(load_settings(), home=tmp_path / "home")
-    service = Registry(rpc, deployment_of(contract, chain, admin, start), settings)
-    cast = tuple(service.acting_as(ApeSigner(accounts[n])) for n in range(4))
-    tell_lineage(tell_story(cast, lambda _line: None), cast, lambda _line: None)
-    reads = RegistryReads(rpc, str(contract.address))
-    store = MetadataStore(settings.metadata_folder)
-    rows = export_fsma204(ChainHistory(rpc, str(contract.address), start), reads, metadata=store, **EVER)
+    history, reads, store = demo_chain.history, demo_chain.reads, demo_chain.store
+    rows = export_fsma204(history, reads, metadata=store, **EVER)
     out = tmp_path / "demo.xlsx"
 
     write_fsma204(rows, out)
