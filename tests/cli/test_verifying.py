@@ -1,8 +1,8 @@
 """`supplytrace verify-deployment` on the module's devnet: the deployed registry is what the
 checkout's sources compile to; a registry compiled from changed sources is not.
 
-Each check compiles the registry twice with solc-js (≈10 s on this machine's two cores), so the
-cases share one devnet and one deployment folder, and each compiles its changed copy once.
+Each check compiles the registry with solc-js (twice, more for a partial match), so the cases
+share one devnet and one deployment folder, and the two changed copies compile at the same time.
 """
 
 from __future__ import annotations
@@ -46,9 +46,17 @@ def _verify(cli: Cli) -> tuple[subprocess.CompletedProcess[str], float]:
     return result, time.monotonic() - started
 
 
-def compile_changed(tmp: Path, old: str, new: str) -> str:
-    """The registry's creation code compiled (solc-js, the project's settings) from a copy of the
-    sources in which ``old`` is replaced by ``new`` in ProvenanceRegistry.sol."""
+#: The changed copies the cases deploy: (text in ProvenanceRegistry.sol, its replacement).
+CHANGED_CODE = (
+    "uint8 private constant _MIN_PREFIX_LENGTH = 4;",
+    "uint8 private constant _MIN_PREFIX_LENGTH = 5;",
+)
+CHANGED_COMMENT = ("// GTIN-14 has 14 digits", "// a GTIN-14 has 14 digits")
+
+
+def _start_compile(tmp: Path, old: str, new: str) -> subprocess.Popen[str]:
+    """solc-js (the project's settings) started on a copy of the sources in which ``old`` is
+    replaced by ``new`` in ProvenanceRegistry.sol; :func:`_creation_code` reads its answer."""
     shutil.copytree(ROOT / "contracts", tmp / "contracts", ignore=shutil.ignore_patterns(".cache"))
     config = (ROOT / "ape-config.yaml").read_text()
     (tmp / "ape-config.yaml").write_text(config.replace("local: .deps/", f"local: {ROOT}/.deps/"))
@@ -58,16 +66,36 @@ def compile_changed(tmp: Path, old: str, new: str) -> str:
     source.write_text(text.replace(old, new, 1))
     solidity = sources.solidity_config(tmp)
     solc = ROOT / ".solc" / f"solc-v{solidity.version}"
-    output = subprocess.run(
+    process = subprocess.Popen(
         [str(solc), "--standard-json"],
-        input=json.dumps(sources.standard_input(solidity)),
-        capture_output=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        check=True,
-        timeout=300,
     )
-    contract = json.loads(output.stdout)["contracts"][REGISTRY]["ProvenanceRegistry"]
+    assert process.stdin is not None
+    process.stdin.write(json.dumps(sources.standard_input(solidity)))
+    process.stdin.close()
+    return process
+
+
+def _creation_code(process: subprocess.Popen[str]) -> str:
+    assert process.stdout is not None
+    output = process.stdout.read()
+    assert process.wait(timeout=300) == 0, process.stderr.read() if process.stderr else ""
+    contract = json.loads(output)["contracts"][REGISTRY]["ProvenanceRegistry"]
     return "0x" + contract["evm"]["bytecode"]["object"]
+
+
+@pytest.fixture(scope="module")
+def changed_builds(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], str]:
+    """The registry's creation code compiled from each changed copy of the sources: both
+    compilations at once (solc-js is single-threaded; this machine has two cores)."""
+    started = {
+        change: _start_compile(tmp_path_factory.mktemp("changed"), *change)
+        for change in (CHANGED_CODE, CHANGED_COMMENT)
+    }
+    return {change: _creation_code(process) for change, process in started.items()}
 
 
 def deploy_and_record(cli: Cli, creation_code: str) -> deployments.Deployment:
@@ -120,11 +148,9 @@ def test_verify_deployment__deployed_registry__full_match_recorded(deployed_regi
 
 
 def test_verify_deployment__registry_from_changed_code__mismatch_exit_1(
-    deployed_registry: Cli, tmp_path: Path
+    deployed_registry: Cli, changed_builds: dict[tuple[str, str], str]
 ) -> None:
-    constant = "uint8 private constant _MIN_PREFIX_LENGTH = "
-    changed = compile_changed(tmp_path, constant + "4;", constant + "5;")
-    record = deploy_and_record(deployed_registry, changed)
+    record = deploy_and_record(deployed_registry, changed_builds[CHANGED_CODE])
     result, seconds = _verify(deployed_registry)
     print(f"verify-deployment (mismatch) took {seconds:.1f} s")
     assert result.returncode == 1, result.stderr
@@ -136,10 +162,9 @@ def test_verify_deployment__registry_from_changed_code__mismatch_exit_1(
 
 
 def test_verify_deployment__registry_from_changed_comment__partial_match_exit_0(
-    deployed_registry: Cli, tmp_path: Path
+    deployed_registry: Cli, changed_builds: dict[tuple[str, str], str]
 ) -> None:
-    changed = compile_changed(tmp_path, "// GTIN-14 has 14 digits", "// a GTIN-14 has 14 digits")
-    deploy_and_record(deployed_registry, changed)
+    deploy_and_record(deployed_registry, changed_builds[CHANGED_COMMENT])
     result, seconds = _verify(deployed_registry)
     print(f"verify-deployment (partial match) took {seconds:.1f} s")
     assert result.returncode == 0, result.stderr
