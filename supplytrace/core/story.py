@@ -48,7 +48,7 @@ from supplytrace.core.hashing import checksum
 from supplytrace.core.records import DEFAULT_ADMIN_ROLE, REGISTRAR_ROLE, ItemRecord, QuantityUnit
 from supplytrace.core.reducer import ItemChange
 from supplytrace.core.rows import MAX_NESTING
-from supplytrace.core.text import ChainText
+from supplytrace.core.text import ChainText, Msg
 
 Status = Literal["genuine", "sold", "claimed", "recalled", "unknown"]
 
@@ -59,9 +59,9 @@ class Step:
     None when the event does not name one (a registration: the lot's brand)."""
 
     actor: str | None
-    verb: str
+    verb: Msg
     counterpart: str | None = None
-    detail: str | None = None
+    detail: Msg | None = None
     item_id: bytes | None = None  # the item the step is about, for lists of several items
 
     @property
@@ -82,26 +82,37 @@ def _code(value: object) -> str:
     return str(value)
 
 
-def pallet(container_id: bytes, ssccs: Mapping[bytes, int] | None = None) -> str:
+def pallet(container_id: bytes, ssccs: Mapping[bytes, int] | None = None) -> Msg:
     """A container as a sentence names it: ``pallet (00) 012345678901234567`` by its SSCC (the
     human-readable form of GS1 AI 00), else by the start of its id."""
     sscc = (ssccs or {}).get(bytes(container_id))
-    return f"pallet (00) {sscc:018d}" if sscc else f"pallet 0x{bytes(container_id).hex()[:8]}…"
+    if sscc:
+        return Msg("pallet (00) %(sscc)s", sscc=f"{sscc:018d}")
+    return Msg("pallet %(id)s", id=f"0x{bytes(container_id).hex()[:8]}…")
 
 
-def _lot(lot_id: int, lot_codes: Mapping[int, str] | None) -> str:
-    return f"lot {(lot_codes or {}).get(lot_id) or lot_id}"
+def _lot(lot_id: int, lot_codes: Mapping[int, str] | None) -> Msg:
+    return Msg("lot %(lot)s", lot=(lot_codes or {}).get(lot_id) or str(lot_id))
+
+
+def _amount(unit: QuantityUnit, quantity: int) -> Msg:
+    """``quantity`` of ``unit`` (:meth:`QuantityUnit.amount`), its number left to the reader."""
+    if unit == QuantityUnit.GRAM:
+        return Msg("%(quantity)s g", quantity=quantity)
+    if unit == QuantityUnit.MILLILITRE:
+        return Msg("%(quantity)s ml", quantity=quantity)
+    return Msg("%(quantity)s each", quantity=quantity)
 
 
 def _custody(
     event: CustodyOffered | OfferCancelled | OfferRejected | CustodyTransferred,
-    verb: str,
+    verb: Msg,
     ssccs: Mapping[bytes, int] | None,
 ) -> Step:
     """A custody step; one of a container (``ssccs`` names it) says which, since an item's
     timeline shows the moves of the pallets it was in."""
     item_id = bytes(event.item_id)
-    detail = f"with {pallet(item_id, ssccs)}" if ssccs and item_id in ssccs else None
+    detail = Msg("with %(pallet)s", pallet=pallet(item_id, ssccs)) if ssccs and item_id in ssccs else None
     actor, other = (event.to, event.from_) if isinstance(event, OfferRejected) else (event.from_, event.to)
     return Step(actor, verb, other, detail=detail, item_id=item_id)
 
@@ -115,115 +126,147 @@ def describe(
 ) -> Step:
     """``event`` as a :class:`Step`. ``brand`` is the lot's registrar (the actor of an item's
     registration); ``lot_codes`` names lots by code instead of by number, ``ssccs`` containers
-    by SSCC (their ``ContainerCreated``) instead of by id."""
+    by SSCC (their ``ContainerCreated``) instead of by id. Verbs and details are :class:`Msg`,
+    so a reader can say them in another language."""
     match event:
         case LotRegistered():
             return Step(
-                event.registrar, f"opened lot {_code(event.lot_code)}", detail=f"GTIN {event.gtin:014d}"
+                event.registrar,
+                Msg("opened lot %(lot)s", lot=_code(event.lot_code)),
+                detail=Msg("GTIN %(gtin)s", gtin=f"{event.gtin:014d}"),
             )
         case ItemRegistered():
             code = (lot_codes or {}).get(event.lot_id)
             return Step(
                 brand,
-                "registered this item",
-                detail=f"serial {_code(event.serial)}, lot {code or event.lot_id}",
+                Msg("registered this item"),
+                detail=Msg(
+                    "serial %(serial)s, lot %(lot)s",
+                    serial=_code(event.serial),
+                    lot=code or str(event.lot_id),
+                ),
                 item_id=event.item_id,
             )
         case CustodyOffered():
-            return _custody(event, "offered it to", ssccs)
+            return _custody(event, Msg("offered it to"), ssccs)
         case OfferCancelled():
-            return _custody(event, "withdrew the offer to", ssccs)
+            return _custody(event, Msg("withdrew the offer to"), ssccs)
         case OfferRejected():
-            return _custody(event, "declined the offer from", ssccs)
+            return _custody(event, Msg("declined the offer from"), ssccs)
         case CustodyTransferred():
-            return _custody(event, "handed it over to", ssccs)
+            return _custody(event, Msg("handed it over to"), ssccs)
         case ItemObserved():
-            detail = f"data fingerprint 0x{event.data_hash.hex()}" if any(event.data_hash) else None
+            fingerprint = f"0x{event.data_hash.hex()}"
+            detail = Msg("data fingerprint %(hash)s", hash=fingerprint) if any(event.data_hash) else None
             return Step(
-                event.by, f"recorded a step: {_code(event.biz_step)}", detail=detail, item_id=event.item_id
-            )
+                event.by, Msg("recorded a step: %(step)s", step=_code(event.biz_step)), detail=detail,
+                item_id=event.item_id,
+            )  # fmt: skip
         case ItemSold():
-            return Step(event.seller, "sold it to a customer", item_id=event.item_id)
+            return Step(event.seller, Msg("sold it to a customer"), item_id=event.item_id)
         case ItemClaimed():
             return Step(
-                None, "claimed by its buyer with the code inside the pack; it was last held by",
+                None, Msg("claimed by its buyer with the code inside the pack; it was last held by"),
                 event.custodian, item_id=event.item_id,
             )  # fmt: skip
         case CodesCommitted():
-            return Step(None, f"hidden codes were sealed inside the packs of {event.count} items of the lot")
+            sealed = Msg(
+                "hidden codes were sealed inside the packs of %(count)s items of the lot", count=event.count
+            )
+            return Step(None, sealed)
         case LotQuantityDeclared():
             unit = QuantityUnit.of(event.unit)
+            each = _amount(unit, event.item_quantity)
             return Step(
-                None, f"the lot holds {unit.amount(event.quantity)}",
-                detail=f"{unit.amount(event.item_quantity)} in each item" if event.item_quantity else None,
+                None, Msg("the lot holds %(amount)s", amount=_amount(unit, event.quantity)),
+                detail=Msg("%(amount)s in each item", amount=each) if event.item_quantity else None,
             )  # fmt: skip
         case LotTransformed():
             unit = QuantityUnit.of(event.unit)
-            used = ", ".join(
-                f"{_lot(lot_id, lot_codes)} ({unit.amount(quantity)})"
+            used = [
+                Msg("%(lot)s (%(amount)s)", lot=_lot(lot_id, lot_codes), amount=_amount(unit, quantity))
                 for lot_id, quantity in zip(event.input_lot_ids, event.input_quantities, strict=False)
-            )
-            return Step(None, f"blended from {used}", detail=f"{unit.amount(event.quantity)} made")
+            ]
+            return Step(
+                None, Msg("blended from %(lots)s", lots=_listed(used)),
+                detail=Msg("%(amount)s made", amount=_amount(unit, event.quantity)),
+            )  # fmt: skip
         case ContainerCreated():
             return Step(
-                event.custodian, f"labelled {pallet(event.container_id, {event.container_id: event.sscc})}"
+                event.custodian,
+                Msg(
+                    "labelled %(pallet)s", pallet=pallet(event.container_id, {event.container_id: event.sscc})
+                ),
             )
         case ContainerPacked():
-            return Step(
-                event.custodian, f"packed {_count(event.contents)} into {pallet(event.container_id, ssccs)}",
-                item_id=event.container_id,
-            )  # fmt: skip
+            box = pallet(event.container_id, ssccs)
+            verb = Msg("packed %(count)s into %(pallet)s", count=_count(event.contents), pallet=box)
+            return Step(event.custodian, verb, item_id=event.container_id)
         case ContainerUnpacked():
-            return Step(
-                event.custodian, f"took {_count(event.contents)} out of {pallet(event.container_id, ssccs)}",
-                item_id=event.container_id,
-            )  # fmt: skip
+            box = pallet(event.container_id, ssccs)
+            verb = Msg("took %(count)s out of %(pallet)s", count=_count(event.contents), pallet=box)
+            return Step(event.custodian, verb, item_id=event.container_id)
         case LotRecalled():
-            reason = f"Reason: {_code(event.reason)}" if event.reason else None
-            return Step(event.by, "recalled the whole lot", detail=reason)
+            reason = Msg("Reason: %(reason)s", reason=_code(event.reason)) if event.reason else None
+            return Step(event.by, Msg("recalled the whole lot"), detail=reason)
         case LotClosed():
-            return Step(event.by, "closed the lot to new items")
+            return Step(event.by, Msg("closed the lot to new items"))
         case LotRenewed():
-            return Step(event.by, "renewed the lot", detail="still a brand owning its GTIN")
+            return Step(event.by, Msg("renewed the lot"), detail=Msg("still a brand owning its GTIN"))
         case BrandNamed():
             verb = (
-                f"is named {_code(event.name)} by the registry's admin"
+                Msg("is named %(name)s by the registry's admin", name=_code(event.name))
                 if event.name
-                else "has no verified name"
+                else Msg("has no verified name")
             )
             return Step(event.brand, verb)
         case BrandUnnamed():
-            return Step(event.brand, "no longer has a verified name")
+            return Step(event.brand, Msg("no longer has a verified name"))
         case ParticipantDescribed():
             return Step(
-                event.participant, "described itself", detail=f"unverified: {_code(event.description)}"
-            )
+                event.participant, Msg("described itself"),
+                detail=Msg("unverified: %(description)s", description=_code(event.description)),
+            )  # fmt: skip
         case RoleGranted():
-            return Step(event.sender, f"gave the {_role(event.role)} role to", event.account)
+            return Step(event.sender, Msg("gave the %(role)s role to", role=_role(event.role)), event.account)
         case RoleRevoked():
-            return Step(event.sender, f"took the {_role(event.role)} role from", event.account)
+            return Step(
+                event.sender, Msg("took the %(role)s role from", role=_role(event.role)), event.account
+            )
         case GtinAssigned():
-            return Step(event.registrar, f"was assigned GTIN {event.gtin:014d}")
+            return Step(event.registrar, Msg("was assigned GTIN %(gtin)s", gtin=f"{event.gtin:014d}"))
         case GtinReleased():
-            return Step(event.registrar, f"no longer holds GTIN {event.gtin:014d}")
+            return Step(event.registrar, Msg("no longer holds GTIN %(gtin)s", gtin=f"{event.gtin:014d}"))
         case CompanyPrefixAssigned():
-            return Step(event.registrar, f"was assigned company prefix {event.prefix:0{event.length}d}")
+            prefix = f"{event.prefix:0{event.length}d}"
+            return Step(event.registrar, Msg("was assigned company prefix %(prefix)s", prefix=prefix))
         case CompanyPrefixReleased():
-            return Step(event.registrar, f"no longer holds company prefix {event.prefix:0{event.length}d}")
+            prefix = f"{event.prefix:0{event.length}d}"
+            return Step(event.registrar, Msg("no longer holds company prefix %(prefix)s", prefix=prefix))
         case _:
             assert_never(event)
 
 
-def _count(contents: tuple[bytes, ...]) -> str:
-    return "1 item" if len(contents) == 1 else f"{len(contents)} items"
+def _listed(parts: list[Msg]) -> Msg:
+    """Parts joined with commas: ``a, b, c`` (a reader may join them its own way)."""
+    joined = parts[0] if parts else Msg("nothing")
+    for part in parts[1:]:
+        joined = Msg("%(first)s, %(next)s", first=joined, next=part)
+    return joined
 
 
-def _role(role: bytes) -> str:
+def _count(contents: tuple[bytes, ...]) -> Msg:
+    if len(contents) == 1:
+        return Msg("1 item")
+    return Msg("%(count)s items", count=len(contents))
+
+
+def _role(role: bytes) -> Msg:
     if role == REGISTRAR_ROLE:
-        return "brand"
+        return Msg("brand")
     if role == DEFAULT_ADMIN_ROLE:
-        return "registry admin"
-    return f"0x{role.hex()[:8]}…"
+        return Msg("registry admin")
+    return Msg("%(role)s", role=f"0x{role.hex()[:8]}…")
 
 
 def addresses(events: Iterable[RegistryEvent]) -> set[str]:

@@ -108,3 +108,19 @@ class ChainText:
 
     def __bool__(self) -> bool:
         return bool(self.raw)
+
+
+class Msg(str):
+    """A sentence of the story in English that keeps its ``template`` (``opened lot %(lot)s``)
+    and ``params``, so that a reader (the page) can say it in another language: the template is
+    a gettext message id (``pybabel extract -k Msg``, docs/languages.md). Everywhere else it is
+    the plain English ``str`` it equals."""
+
+    template: str
+    params: dict[str, object]
+
+    def __new__(cls, template: str, **params: object) -> Msg:
+        made = super().__new__(cls, template % params if params else template)
+        made.template = template
+        made.params = params
+        return made

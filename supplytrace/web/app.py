@@ -35,10 +35,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from supplytrace.chain.codec import CodecError
 from supplytrace.chain.history import HistorySource
 from supplytrace.core.errors import ChainError, ContractRevertError
+from supplytrace.core.text import Msg
 from supplytrace.web.claims import Claims
 from supplytrace.web.deps import Page, PageConfig
 from supplytrace.web.errors import PageError, wants_json
 from supplytrace.web.follow import Follow, Follower
+from supplytrace.web.i18n import Languages, say
 from supplytrace.web.render import CSP, SECURITY_HEADERS, json_answer
 from supplytrace.web.resolver import CORS_HEADERS, RESOLVER_PATHS
 from supplytrace.web.routes import claim, containers, explorer, home, items, lots, resolver
@@ -134,6 +136,7 @@ def create_app(
     app.state.follower = follower
     app.add_middleware(SecurityHeaders)
     app.add_middleware(ResolverCors)
+    app.add_middleware(Languages)  # each request's language (web.i18n), before any route runs
     # The resolver last: its one-segment route (a compressed link) must not hide another page's.
     for module in (items, claim, lots, containers, explorer, home, resolver):
         app.include_router(module.router)
@@ -148,7 +151,7 @@ def _handle_errors(app: FastAPI, current: Callable[[], Page]) -> None:
         page = current()
         if request.url.path.startswith("/api/") or wants_json(request):
             return json_answer({"error": error.title, "detail": error.message}, error.status)
-        return page.templates.html("error.html", error.status, e=error, title=error.title)
+        return page.templates.html("error.html", error.status, e=error, title=say(error.title))
 
     @app.exception_handler(PageError)
     async def on_page_error(request: Request, exc: PageError) -> Response:
@@ -160,10 +163,13 @@ def _handle_errors(app: FastAPI, current: Callable[[], Page]) -> None:
             request,
             PageError(
                 503,
-                "Cannot check right now",
-                f"The page cannot reach the {page.config.network_label} at the moment, so it cannot "
-                "tell whether this product is genuine. Do not rely on the product's code until it can; "
-                "try again in a minute.",
+                Msg("Cannot check right now"),
+                Msg(
+                    "The page cannot reach the %(network)s at the moment, so it cannot tell whether "
+                    "this product is genuine. Do not rely on the product's code until it can; try again "
+                    "in a minute.",
+                    network=Msg(page.config.network_label),
+                ),
             ),
         )
 
@@ -175,19 +181,21 @@ def _handle_errors(app: FastAPI, current: Callable[[], Page]) -> None:
         if exc.status_code == 404:
             error = PageError(
                 404,
-                "Page not found",
-                "There is no page at this address. Product codes look like /01/<GTIN>/21/<serial>.",
+                Msg("Page not found"),
+                Msg("There is no page at this address. Product codes look like /01/<GTIN>/21/<serial>."),
             )
         elif exc.status_code == 405:
-            error = PageError(405, "Not allowed", "This page can only be read.")
+            error = PageError(405, Msg("Not allowed"), Msg("This page can only be read."))
 
         else:
-            error = PageError(exc.status_code, "Request not understood", str(exc.detail))
+            error = PageError(exc.status_code, Msg("Request not understood"), str(exc.detail))
         return answer(request, error)
 
     @app.exception_handler(RequestValidationError)
     async def on_bad_request(request: Request, exc: RequestValidationError) -> Response:
-        return answer(request, PageError(400, "Request not understood", "The address is malformed."))
+        return answer(
+            request, PageError(400, Msg("Request not understood"), Msg("The address is malformed."))
+        )
 
     @app.exception_handler(Exception)
     async def on_crash(request: Request, exc: Exception) -> Response:
@@ -195,9 +203,11 @@ def _handle_errors(app: FastAPI, current: Callable[[], Page]) -> None:
             request,
             PageError(
                 500,
-                "Something went wrong on our side",
-                "The page could not be built. Nothing is known about the product from this error; "
-                "please try again.",
+                Msg("Something went wrong on our side"),
+                Msg(
+                    "The page could not be built. Nothing is known about the product from this error; "
+                    "please try again."
+                ),
             ),
         )
 

@@ -31,6 +31,7 @@ from typing import Protocol
 
 from supplytrace.chain.send import Sender
 from supplytrace.core.codes import TREES_DIR, CodeTree, code_word, leaf, tree_from_document, tree_path
+from supplytrace.web.i18n import N_
 
 #: Wrong codes allowed per item: (window in seconds, most in one window). Beyond the day's the
 #: item is locked until the next UTC day.
@@ -54,15 +55,15 @@ TREES_CACHED = 16
 CLAIM_TIMEOUT = 120.0
 
 #: What the page says about hidden codes.
-CLAIM_INVITATION = "Genuine. When you open it, enter the code inside the lid to make it yours."
-WRONG_CODE = "That code does not match this item. Check it against the code inside the lid and try again."
-NOT_A_CODE = (
+CLAIM_INVITATION = N_("Genuine. When you open it, enter the code inside the lid to make it yours.")
+WRONG_CODE = N_("That code does not match this item. Check it against the code inside the lid and try again.")
+NOT_A_CODE = N_(
     "That is not a code from inside a lid: it has 12 letters and digits, like 7KQM-2XHD-9PRW. "
     "Check it and try again."
 )
-NO_RELAYER = "Codes cannot be entered on this server."
-LOCKED_TITLE = "Too many tries"
-LOCKED_MESSAGE = (
+NO_RELAYER = N_("Codes cannot be entered on this server.")
+LOCKED_TITLE = N_("Too many tries")
+LOCKED_MESSAGE = N_(
     "Too many codes were tried for this item, or from your connection. Nothing was checked. "
     "Try again later; if your jar was sealed, the code inside its lid stays valid."
 )

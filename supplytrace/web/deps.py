@@ -36,6 +36,7 @@ from supplytrace.core.records import REGISTRAR_ROLE, ContainerRecord, LotRecord
 from supplytrace.core.rows import MAX_NESTING
 from supplytrace.core.story import addresses, relayable, relayed_by
 from supplytrace.web.claims import BUSY_DAY, Claims, day_of
+from supplytrace.web.i18n import N_
 from supplytrace.web.lineage import LineageRead, lot_facts, read_lineage
 from supplytrace.web.lotdata import MetadataStore
 from supplytrace.web.render import Templates
@@ -107,7 +108,7 @@ class PageConfig:
     @property
     def network_label(self) -> str:
         if self.network == LOCAL_NETWORK:
-            return "local test network"
+            return N_("local test network")
         return f"{self.ecosystem} {self.network} network"
 
     @property
@@ -141,7 +142,10 @@ class Page:
                 url=config.links.address(config.registry),
                 chain_id=config.chain_id,
                 network=config.network_label,
-                source=source_sentence(config.deployment.source_check if config.deployment else None),
+            ).model_copy(  # kept a Msg (validation would make it a plain str): said in the reader's language
+                update={
+                    "source": source_sentence(config.deployment.source_check if config.deployment else None)
+                }
             ),
             item_url=item_url,
             lot_url=lot_url,

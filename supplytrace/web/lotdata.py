@@ -21,18 +21,20 @@ from supplytrace.core.hashing import keccak
 from supplytrace.core.metadata import MetadataError, parse_metadata
 from supplytrace.core.text import display
 from supplytrace.web.countries import country_name
+from supplytrace.web.i18n import N_, country, in_language, is_language_map
+from supplytrace.web.i18n import gettext as _
 
 State = Literal["verified", "mismatch", "missing", "invalid"]
 
 #: Keys shown first, in this order, with these labels; any other key follows, alphabetically.
 KNOWN_KEYS = {
-    "product": "Product",
-    "brand": "Brand named in the lot details",
-    "origin": "Origin",
-    "harvestDate": "Harvest date",
-    "productionDate": "Production date",
-    "bestBefore": "Best before",
-    "certificates": "Certificates",
+    "product": N_("Product"),
+    "brand": N_("Brand named in the lot details"),
+    "origin": N_("Origin"),
+    "harvestDate": N_("Harvest date"),
+    "productionDate": N_("Production date"),
+    "bestBefore": N_("Best before"),
+    "certificates": N_("Certificates"),
 }
 #: Inside an object, these keys come first (``type: lab-test; lab: ...``), the rest keep their order.
 _FIRST = ("type", "name", "country", "region")
@@ -90,34 +92,57 @@ def humanize(key: str) -> str:
 
 
 def render_value(value: Any) -> list[str]:
-    """A JSON value as lines of plain text (one line per list element)."""
+    """A JSON value as lines of plain text (one line per list element); a text in several
+    languages (:func:`~supplytrace.web.i18n.is_language_map`) in the reader's."""
+    if is_language_map(value):
+        return [text(in_language(value))]
     if isinstance(value, list):
-        return [line for item in value for line in render_value(item)] or ["none"]
+        return [line for item in value for line in render_value(item)] or [_("none")]
     if isinstance(value, dict):
         keys = sorted(value, key=lambda k: (k not in _FIRST, _FIRST.index(k) if k in _FIRST else 0))
         joined = "; ".join(f"{humanize(str(k)).lower()}: {' '.join(render_value(value[k]))}" for k in keys)
         return [text(joined)]
     if isinstance(value, bool):
-        return ["yes" if value else "no"]
+        return [_("yes") if value else _("no")]
     if value is None:
-        return ["none"]
+        return [_("none")]
     return [text(value)]
 
 
 def _note(key: str, value: Any) -> str:
-    return f"{humanize(key)}: {text(' '.join(render_value(value)))}"
+    return _("%(key)s: %(value)s", key=humanize(key), value=text(" ".join(render_value(value))))
+
+
+def _place(value: Any) -> str | None:
+    """A place of an origin: a text, or a text in several languages in the reader's."""
+    if is_language_map(value):
+        return str(in_language(value))
+    return value if isinstance(value, str) else None
+
+
+def _listed(names: list[str]) -> str:
+    """``Banat, Romania`` (``巴纳特、罗马尼亚``): names listed the reader's way."""
+    joined = names[0]
+    for name in names[1:]:
+        joined = _("%(first)s, %(next)s", first=joined, next=name)
+    return joined
+
+
+def _country(code: str) -> str:
+    """An ISO 3166-1 alpha-2 code's country in the reader's language; any other text as it is."""
+    return country(code) or country_name(code) or code
 
 
 def origin_lines(value: Any, verb: str) -> list[str]:
     """An origin as sentences: ``{"country": "RO", "region": "Banat"}`` -> ``Harvested in Banat,
     Romania``; its other keys follow as ``Key: value`` lines; a text is shown as it is."""
     if isinstance(value, list):
-        return [line for item in value for line in origin_lines(item, verb)] or ["none"]
+        return [line for item in value for line in origin_lines(item, verb)] or [_("none")]
     if not isinstance(value, dict):
         return render_value(value)
-    places = [k for k in (*ORIGIN_PLACES, "country") if isinstance(value.get(k), str) and value[k].strip()]
-    names = [text(country_name(value[k]) or value[k]) if k == "country" else text(value[k]) for k in places]
-    lines = [f"{verb} {', '.join(names)}"] if names else []
+    places = [k for k in (*ORIGIN_PLACES, "country") if (_place(value.get(k)) or "").strip()]
+    names = [text(_country(_place(value[k]) or "") if k == "country" else _place(value[k])) for k in places]
+    lines = [_(verb, places=_listed(names))] if names else []
     return lines + [_note(str(k), v) for k, v in value.items() if k not in places]
 
 
@@ -126,9 +151,11 @@ def _certificate(value: Any) -> Certificate:
         return Certificate(name=" ".join(render_value(value)))
     fields = dict(value)
     name = fields.pop("name", None)
+    if is_language_map(name):
+        name = in_language(name)
     if not isinstance(name, str) or not name.strip():
         kind = fields.get("type")
-        name = humanize(kind) if isinstance(kind, str) and kind.strip() else "Certificate"
+        name = humanize(kind) if isinstance(kind, str) and kind.strip() else _("Certificate")
         fields.pop("type", None)
     found: dict[str, Any] = {}
     notes = []
@@ -137,14 +164,14 @@ def _certificate(value: Any) -> Certificate:
         if isinstance(sha, str) and _SHA256.fullmatch(sha):
             found.update(sha256=sha.lower(), fingerprint=f"{sha[:8].lower()}…{sha[-4:].lower()}")
         else:
-            notes.append(f"SHA-256 (not a valid fingerprint): {text(sha)}")
+            notes.append(_("SHA-256 (not a valid fingerprint): %(value)s", value=text(sha)))
     if "url" in fields:
         url = fields.pop("url")
         host = urlsplit(url).hostname if isinstance(url, str) and _WEB_LINK.fullmatch(url) else None
         if isinstance(url, str) and host and len(url) <= TEXT_LIMIT:
             found.update(url=url, host=host)
         else:
-            notes.append(f"Link (not a web address, so not opened): {text(url)}")
+            notes.append(_("Link (not a web address, so not opened): %(value)s", value=text(url)))
     notes += [_note(str(k), v) for k, v in fields.items()]
     return Certificate(name=text(name), notes=notes[:FACT_LINES], **found)
 
@@ -152,7 +179,7 @@ def _certificate(value: Any) -> Certificate:
 def _capped(lines: list[str]) -> list[str]:
     if len(lines) <= FACT_LINES:
         return lines
-    return [*lines[:FACT_LINES], f"… and {len(lines) - FACT_LINES} more"]
+    return [*lines[:FACT_LINES], _("… and %(count)s more", count=len(lines) - FACT_LINES)]
 
 
 def facts(document: dict[str, Any], *, brand_name: str | None = None) -> list[FactRow]:
@@ -163,15 +190,15 @@ def facts(document: dict[str, Any], *, brand_name: str | None = None) -> list[Fa
     if brand_name is not None and document.get("brand") == brand_name:
         keys.remove("brand")
     verb = (
-        "Harvested in"
+        N_("Harvested in %(places)s")
         if "harvestDate" in document
-        else "Produced in"
+        else N_("Produced in %(places)s")
         if "productionDate" in document
-        else "From"
+        else N_("From %(places)s")
     )
     rows = []
     for key in keys[:FACTS]:
-        label, value = KNOWN_KEYS.get(key) or humanize(key), document[key]
+        label, value = _(KNOWN_KEYS[key]) if key in KNOWN_KEYS else humanize(key), document[key]
         if key == "certificates":
             listed = value if isinstance(value, list) else [value]
             rows.append(FactRow(label, [], [_certificate(c) for c in listed[:FACT_LINES]]))

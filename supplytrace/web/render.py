@@ -12,7 +12,9 @@ from typing import Any
 import jinja2
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from supplytrace.web.views.common import Contract, fmt_date, fmt_iso, short_address
+from supplytrace.web import i18n
+from supplytrace.web.i18n import fmt_date
+from supplytrace.web.views.common import Contract, fmt_iso, short_address
 
 HERE = Path(__file__).resolve().parent
 CSS = (HERE / "static" / "style.css").read_text(encoding="utf-8")
@@ -35,6 +37,13 @@ SECURITY_HEADERS = {
 NO_STORE = {"Cache-Control": "no-store"}
 
 
+@jinja2.pass_context
+def _keep_lang(_context: jinja2.runtime.Context, url: str) -> str:
+    """``i18n.keep_language`` as a filter Jinja2 never evaluates once at compile time (it folds
+    constant filters): the language is each request's."""
+    return i18n.keep_language(url)
+
+
 def _capitalize_first(text: str) -> str:
     return text[:1].upper() + text[1:]
 
@@ -49,9 +58,25 @@ class Templates:
             trim_blocks=True,
             lstrip_blocks=True,
             undefined=jinja2.StrictUndefined,
+            extensions=["jinja2.ext.i18n"],
         )
-        self.env.globals.update(css=CSS, registry=registry, short=short_address)
-        self.env.filters.update(iso=fmt_iso, date=fmt_date, capitalize_first=_capitalize_first)
+        # Each request's language (web.i18n): the callables read it when the page is rendered.
+        self.env.policies["ext.i18n.trimmed"] = True
+        self.env.install_gettext_callables(  # type: ignore[attr-defined]  # added by jinja2.ext.i18n
+            i18n.template_gettext, i18n.template_ngettext, newstyle=True
+        )
+        self.env.globals.update(
+            css=CSS,
+            registry=registry,
+            short=short_address,
+            language=i18n.current,
+            language_links=i18n.language_links,
+            language_picked=i18n.picked,
+            say=i18n.say,
+        )
+        self.env.filters.update(
+            iso=fmt_iso, date=fmt_date, capitalize_first=_capitalize_first, keep_lang=_keep_lang
+        )
 
     def html(self, template: str, status: int = 200, *, cache: bool = False, **values: Any) -> HTMLResponse:
         """``template`` rendered with ``values``; never cached unless ``cache``."""

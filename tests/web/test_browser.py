@@ -223,6 +223,62 @@ def test_axe_core__every_page_state__no_serious_or_critical_violation(
     assert not found, json.dumps(found, indent=1)
 
 
+#: Each case's banner word and a sentence of its banner, per language (docs/languages.md).
+BANNERS = {
+    "en": {
+        "genuine": ("Genuine", "Genuine and in the supply chain"),
+        "sold": ("Sold", "the code may be a copy"),
+        "claimed": ("Opened", "its outer code is a copy"),
+        "recalled": ("Recalled", "Recalled: do not use"),
+        "unknown": ("Unknown", "likely counterfeit"),
+    },
+    "zh-CN": {
+        "genuine": ("正品", "正品，仍在供应链中"),  # noqa: RUF001  (Chinese punctuation)
+        "sold": ("已售出", "此代码可能是复制的"),
+        "claimed": ("已开封", "其外部代码是复制的"),
+        "recalled": ("已召回", "已召回：请勿使用"),  # noqa: RUF001
+        "unknown": ("未知", "很可能是假冒产品"),
+    },
+    "ro": {
+        "genuine": ("Autentic", "Autentic și încă în lanțul de aprovizionare"),
+        "sold": ("Vândut", "codul poate fi o copie"),
+        "claimed": ("Deschis", "codul său exterior este o copie"),
+        "recalled": ("Retras", "Retras de pe piață: nu îl folosiți"),
+        "unknown": ("Necunoscut", "probabil contrafăcut"),
+    },
+}
+
+
+def test_open_each_demo_case__chinese_romanian_and_english_readers__banner_in_their_language(
+    demo: Demo, phone: Page
+) -> None:
+    """The browser's Accept-Language (what a phone set to that language sends) chooses the
+    page's language; the language links switch it without JavaScript."""
+    try:
+        for tag, banners in BANNERS.items():
+            phone.context.set_extra_http_headers({"Accept-Language": f"{tag},{tag[:2]};q=0.9"})
+            for case, (word, sentence) in banners.items():
+                response = phone.goto(demo.case(case)["uri"])
+                assert response is not None and response.headers["content-language"] == tag
+                assert phone.locator("html").get_attribute("lang") == tag
+                banner = phone.locator("section.banner")
+                assert banner.get_attribute("data-status") == case
+                assert banner.locator("p.word").inner_text() == word, (tag, case)
+                assert sentence in banner.inner_text(), (tag, case)
+                assert phone.evaluate("document.documentElement.scrollWidth") <= WIDTH
+            phone.screenshot(path=str(ARTIFACTS / f"item-unknown-{tag}.png"), full_page=True)
+        # A Chinese reader's phone, a Romanian shopper: the link switches, and the page keeps it.
+        phone.context.set_extra_http_headers({"Accept-Language": "zh-CN"})
+        phone.goto(demo.case("genuine")["uri"])
+        phone.get_by_role("link", name="Română").click()
+        assert phone.locator("html").get_attribute("lang") == "ro"
+        assert phone.locator("h1").inner_text() == BANNERS["ro"]["genuine"][1]
+        phone.get_by_role("link", name="Verificați alt cod").click()
+        assert phone.locator("html").get_attribute("lang") == "ro"
+    finally:
+        phone.context.set_extra_http_headers({})
+
+
 def _api_item(demo: Demo, case: str) -> dict[str, Any]:
     url = f"{demo.summary['base_url']}/api/items/{demo.case(case)['item_id']}"
     with urllib.request.urlopen(url, timeout=10) as response:

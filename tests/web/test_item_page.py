@@ -12,7 +12,7 @@ import pytest
 from supplytrace.core.deployments import EXACT_MATCH, MISMATCH, SourceCheck
 from supplytrace.core.ids import ItemKey
 from supplytrace.demo import HONEY_GTIN, LOT_CODE, LOT_METADATA, RECALL_REASON, RETAILER_DESCRIPTION
-from supplytrace.web.views.common import fmt_date
+from supplytrace.web.i18n import fmt_date
 from tests.web.conftest import BASE, TestClient, World, banner_of, text_of
 
 

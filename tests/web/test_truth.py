@@ -9,7 +9,8 @@ from pathlib import Path
 
 from supplytrace.core.metadata import metadata_hash
 from supplytrace.demo import CASES, LOT_METADATA
-from supplytrace.web.views.common import fmt_date, short_address
+from supplytrace.web.i18n import fmt_date
+from supplytrace.web.views.common import short_address
 from tests.web.conftest import (
     BASE,
     BrokenIndex,

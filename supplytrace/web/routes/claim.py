@@ -26,6 +26,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from supplytrace.core.codes import normalize
 from supplytrace.core.errors import ContractRevertError, SupplytraceError
+from supplytrace.core.text import Msg
 from supplytrace.web.claims import (
     KEEP_ATTEMPTS,
     LOCKED_MESSAGE,
@@ -40,6 +41,8 @@ from supplytrace.web.claims import (
 )
 from supplytrace.web.deps import Page, PageDep, item_url
 from supplytrace.web.errors import PageError, item_id_param
+from supplytrace.web.i18n import gettext as _
+from supplytrace.web.i18n import keep_language
 from supplytrace.web.routes.items import ItemRead, item_page, read_item
 from supplytrace.web.views.common import fmt_iso
 
@@ -78,7 +81,7 @@ async def _code_field(request: Request) -> str:
     async for chunk in request.stream():
         body += chunk
         if len(body) > MAX_BODY:
-            raise PageError(413, "Request not understood", "The form sent more than a code.")
+            raise PageError(413, Msg("Request not understood"), Msg("The form sent more than a code."))
     fields = parse_qs(body.decode("utf-8", "replace"), max_num_fields=4)
     return (fields.get("code") or [""])[0]
 
@@ -86,8 +89,12 @@ async def _code_field(request: Request) -> str:
 def _locked(page: Page, item_hex: str, until: int) -> Response:
     """The locked answer: nothing in it depends on the code (or on anything but the item and
     the window)."""
-    error = PageError(429, LOCKED_TITLE, f"{LOCKED_MESSAGE} (until {fmt_iso(until)})", None)
-    answer = page.templates.html("error.html", 429, e=error, title=error.title, back=item_url(item_hex))
+    error = PageError(
+        429,
+        Msg(LOCKED_TITLE),
+        Msg("%(message)s (until %(time)s)", message=Msg(LOCKED_MESSAGE), time=fmt_iso(until)),
+    )
+    answer = page.templates.html("error.html", 429, e=error, title=_(LOCKED_TITLE), back=item_url(item_hex))
     answer.headers["Retry-After"] = str(max(1, until - int(page.clock())))
     return answer
 
@@ -105,10 +112,12 @@ async def claim(request: Request, item_id: str, page: PageDep) -> Response:
     item = item_id_param(item_id)
     item_hex = "0x" + item.hex()
     if not same_site(request, page):
-        raise PageError(403, "Not allowed", "Codes can only be entered from this site's own item page.")
+        raise PageError(
+            403, Msg("Not allowed"), Msg("Codes can only be entered from this site's own item page.")
+        )
     claims = page.claims
     if claims is None or claims.book is None or claims.trees is None or claims.relayer is None:
-        raise PageError(404, "Codes cannot be entered here", NO_RELAYER)
+        raise PageError(404, Msg("Codes cannot be entered here"), Msg(NO_RELAYER))
     book = claims.book
     now = page.clock()
     client = claims.keys.key(request.client.host if request.client else "", now)
@@ -123,7 +132,7 @@ async def claim(request: Request, item_id: str, page: PageDep) -> Response:
     if code is None:
         await anyio.to_thread.run_sync(book.refund, counted)
         read = await read_item(page, item, None)
-        return _with_error(page, read, NOT_A_CODE, typed) if read.view.claim else _to_item(item_hex)
+        return _with_error(page, read, _(NOT_A_CODE), typed) if read.view.claim else _to_item(item_hex)
     read = await read_item(page, item, None)
     if read.view.claim is None:  # claimed (or unknown, recalled, without codes held): its page says
         await anyio.to_thread.run_sync(book.refund, counted)
@@ -132,7 +141,7 @@ async def claim(request: Request, item_id: str, page: PageDep) -> Response:
         _proof, claims, page.config.chain_id, page.config.registry, read, item, code
     )
     if proof is None:
-        return _with_error(page, read, WRONG_CODE, typed)
+        return _with_error(page, read, _(WRONG_CODE), typed)
     await anyio.to_thread.run_sync(book.refund, counted)
     try:
         await anyio.to_thread.run_sync(claims.relay, page.config.registry, item, code, proof)
@@ -153,14 +162,16 @@ def _proof(
 
 
 def _to_item(item_hex: str) -> Response:
-    return RedirectResponse(item_url(item_hex), status_code=303)
+    return RedirectResponse(keep_language(item_url(item_hex)), status_code=303)
 
 
 def _not_sent(exc: Exception) -> PageError:
     logger.warning("a right code could not be sent as a claim: %s", exc)
     return PageError(
         503,
-        "Your code could not be recorded",
-        "The code is right, but this server could not record it on the chain just now. Try again in "
-        "a few minutes.",
+        Msg("Your code could not be recorded"),
+        Msg(
+            "The code is right, but this server could not record it on the chain just now. Try again in "
+            "a few minutes."
+        ),
     )

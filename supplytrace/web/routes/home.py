@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 
 from supplytrace.chain.rpc import hex_int
 from supplytrace.core.ids import IdentityError, ItemKey
+from supplytrace.core.text import Msg
 from supplytrace.web.deps import PageDep, item_url
 from supplytrace.web.errors import (
     NOT_A_PRODUCT_CODE,
@@ -16,38 +17,42 @@ from supplytrace.web.errors import (
     item_id_param,
     plain_identity_error,
 )
+from supplytrace.web.i18n import gettext as _
+from supplytrace.web.i18n import keep_language
 
 router = APIRouter()
 
 
 @router.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
 async def home(page: PageDep) -> HTMLResponse:
-    return page.templates.html("home.html", title="Check a product", cache=True)
+    return page.templates.html("home.html", title=_("Check a product"), cache=True)
 
 
 @router.get("/check", include_in_schema=False)
 async def check(code: str = "") -> Response:
     text = code.strip()
     if text.lower().startswith("0x") and "/" not in text:
-        return RedirectResponse(item_url(f"0x{item_id_param(text).hex()}"), status_code=303)
+        return RedirectResponse(keep_language(item_url(f"0x{item_id_param(text).hex()}")), status_code=303)
     try:
         key = _typed_key(text)
     except IdentityError as exc:
         raise PageError(
             400,
             NOT_A_PRODUCT_CODE,
-            "The code does not hold a valid GS1 product code with a serial number.",
+            Msg("The code does not hold a valid GS1 product code with a serial number."),
             plain_identity_error(exc),
         ) from None
     if key is None:
         raise PageError(
             400,
             NOT_A_PRODUCT_CODE,
-            "Type the web address printed under the QR code (it contains /01/ and /21/), the line "
-            "of numbers under it ((01) … (21) …), the product number and serial number, or an item "
-            "id starting with 0x.",
+            Msg(
+                "Type the web address printed under the QR code (it contains /01/ and /21/), the line "
+                "of numbers under it ((01) … (21) …), the product number and serial number, or an item "
+                "id starting with 0x."
+            ),
         )
-    return RedirectResponse(key.path, status_code=303)
+    return RedirectResponse(keep_language(key.path), status_code=303)
 
 
 def _typed_key(text: str) -> ItemKey | None:

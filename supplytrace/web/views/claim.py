@@ -8,7 +8,8 @@ from pydantic import BaseModel
 
 from supplytrace.core.story import Status
 from supplytrace.web.claims import BUSY_DAY, CLAIM_INVITATION, CLONE_DAYS, NO_RELAYER
-from supplytrace.web.views.common import fmt_date
+from supplytrace.web.i18n import fmt_date, ngettext
+from supplytrace.web.i18n import gettext as _
 
 #: Statuses whose item may still be claimed (the contract takes any unclaimed item; a recalled
 #: one is not to be used, so the page does not ask for its code).
@@ -38,11 +39,12 @@ def claim_form(item_id: str, status: Status, *, has_codes: bool, relayer: bool) 
     """The claim form of an unclaimed item whose lot has hidden codes the page holds, else None."""
     if not has_codes or status not in CLAIMABLE:
         return None
-    return ClaimForm(action=f"/item/{item_id}/claim", available=relayer)
-
-
-def _times(n: int) -> str:
-    return "once" if n == 1 else "twice" if n == 2 else f"{n:,} times"
+    return ClaimForm(
+        action=f"/item/{item_id}/claim",
+        available=relayer,
+        invitation=_(CLAIM_INVITATION),
+        unavailable=_(NO_RELAYER),
+    )
 
 
 def checks_and_warning(
@@ -56,17 +58,29 @@ def checks_and_warning(
     if not count or first is None:
         return None, None
     since = first * 86400
-    checks = Checks(count=count, since=since, sentence=f"Checked {_times(count)} since {fmt_date(since)}.")
+    checks = Checks(count=count, since=since, sentence=_checked(count, since))
     warning = None
     if status == "claimed" and after_claim:
-        warning = (
-            f"This code was checked {_times(after_claim)} after the day its inner code was used: copies "
-            "of its outer code may be on other packs."
+        warning = ngettext(
+            "This code was checked once after the day its inner code was used: copies of its outer code "
+            "may be on other packs.",
+            "This code was checked %(num)s times after the day its inner code was used: copies of its "
+            "outer code may be on other packs.",
+            after_claim,
         )
     elif status != "claimed" and status != "unknown" and busy_days >= CLONE_DAYS:
-        warning = (
-            f"This code was checked {BUSY_DAY} times or more on each of {busy_days} different days: it may "
-            "have been copied onto other packs. If your pack has a code inside its lid, entering it "
-            "makes this item yours."
+        warning = _(
+            "This code was checked %(busy)s times or more on each of %(days)s different days: it may have "
+            "been copied onto other packs. If your pack has a code inside its lid, entering it makes this "
+            "item yours.",
+            busy=BUSY_DAY,
+            days=busy_days,
         )
     return checks, warning
+
+
+def _checked(count: int, since: int) -> str:
+    """``Checked 37 times since 1 December 2026.`` in the reader's language."""
+    return ngettext(
+        "Checked once since %(day)s.", "Checked %(num)s times since %(day)s.", count, day=fmt_date(since)
+    )

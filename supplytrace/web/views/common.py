@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -21,14 +21,16 @@ from supplytrace.core.deployments import EXACT_MATCH, MATCH, SourceCheck
 from supplytrace.core.events import Logged
 from supplytrace.core.explorers import ExplorerLinks
 from supplytrace.core.story import describe
-from supplytrace.core.text import ChainText
+from supplytrace.core.text import ChainText, Msg
+from supplytrace.web.i18n import N_, fmt_time, ngettext, say
+from supplytrace.web.i18n import gettext as _
 from supplytrace.web.lotdata import LotMetadata, facts
 
 #: How many characters of a name or a self-description a page shows (anyone can publish any length).
 NAME_LIMIT = 100
 #: How many characters of a recall reason a page shows.
 REASON_LIMIT = 500
-HISTORY_UNAVAILABLE = (
+HISTORY_UNAVAILABLE = N_(
     "The history cannot be read right now (the index is unavailable), so it is not shown. The status "
     "at the top is read live from the chain and is up to date."
 )
@@ -129,14 +131,23 @@ class Contract(BaseModel):
 def source_sentence(check: SourceCheck | None) -> str:
     """What the page says of the registry's source, from the recorded check (no network call)."""
     if check is None:
-        return "The registry's source has not been checked."
+        return Msg("The registry's source has not been checked.")
     commit = (check.sources_commit or "")[:12]
-    day = f"{check.checked_at[:10]} against commit {commit}" if commit else check.checked_at[:10]
+    day = check.checked_at[:10]
+    when = Msg("%(day)s against commit %(commit)s", day=day, commit=commit) if commit else day
     if check.match == EXACT_MATCH:
-        return f"The registry's code matches its published source exactly, metadata included (checked {day})."
+        return Msg(
+            "The registry's code matches its published source exactly, metadata included (checked %(when)s).",
+            when=when,
+        )
     if check.match == MATCH:
-        return f"The registry's code matches its published source; only the metadata differs (checked {day})."
-    return f"The registry's code does NOT match the source it was checked against (checked {day})."
+        return Msg(
+            "The registry's code matches its published source; only the metadata differs (checked %(when)s).",
+            when=when,
+        )
+    return Msg(
+        "The registry's code does NOT match the source it was checked against (checked %(when)s).", when=when
+    )
 
 
 class IndexState(BaseModel):
@@ -152,17 +163,6 @@ class IndexState(BaseModel):
 # ----------------------------------------------------------------------------------------------
 # Formatting
 # ----------------------------------------------------------------------------------------------
-
-
-def fmt_time(timestamp: int) -> str:
-    """``14 July 2026, 09:12 UTC`` (block times are UTC; the page has no way to know the reader's zone)."""
-    t = time.gmtime(timestamp)
-    return f"{t.tm_mday} {time.strftime('%B %Y, %H:%M', t)} UTC"
-
-
-def fmt_date(timestamp: int) -> str:
-    t = time.gmtime(timestamp)
-    return f"{t.tm_mday} {time.strftime('%B %Y', t)}"
 
 
 def fmt_iso(timestamp: int) -> str:
@@ -231,8 +231,10 @@ class Context:
         """One event as a row of a page's timeline, in the words of :func:`core.story.describe`
         (``ssccs`` names cases and pallets by their SSCC)."""
         step = describe(logged.event, brand=brand, lot_codes=lot_codes, ssccs=ssccs)
-        if step.detail is not None and len(step.detail) > REASON_LIMIT:  # a recall reason of any length
-            step = replace(step, detail=step.detail[: REASON_LIMIT - 1] + "…")
+        detail = say(step.detail)
+        if detail is not None and len(detail) > REASON_LIMIT:  # a recall reason of any length
+            detail = detail[: REASON_LIMIT - 1] + "…"
+        verb = say(step.verb) or ""
         who, other = self.party(step.actor, names), self.party(step.counterpart, names)
         texts = {p.address: party_text(p) for p in (who, other) if p is not None}
         item_id = hex32(step.item_id) if with_item and step.item_id is not None else None
@@ -241,12 +243,12 @@ class Context:
             event=logged.name,
             block_number=logged.block_number,
             timestamp=timestamp,
-            when=fmt_time(timestamp) if timestamp else f"block {logged.block_number}",
+            when=fmt_time(timestamp) if timestamp else _("block %(block)s", block=str(logged.block_number)),
             who=who,
-            verb=step.verb,
+            verb=verb,
             counterpart=other,
-            detail=step.detail,
-            summary=step.sentence(texts),
+            detail=detail,
+            summary=_sentence(verb, detail, texts.get(step.actor or ""), texts.get(step.counterpart or "")),
             tx_hash=logged.tx_hash,
             tx_url=self.links.tx(logged.tx_hash),
             item_id=item_id,
@@ -259,12 +261,25 @@ def party_text(party: Party | None) -> str:
     """A party in a sentence: its verified name, its description marked unverified, or its short
     address (``0x1234…abcd``; the page links the whole one)."""
     if party is None:
-        return "someone"
+        return _("someone")
     if party.verified:
         return party.label
     if party.description:
-        return f"{party.label} (unverified)"
+        return _("%(name)s (unverified)", name=party.label)
     return short_address(party.address)
+
+
+def _sentence(verb: str, detail: str | None, who: str | None, other: str | None) -> str:
+    """A timeline row as one line in the reader's language (``core.story.Step.sentence``)."""
+    if who and other:
+        line = _("%(who)s %(verb)s %(other)s", who=who, verb=verb, other=other)
+    elif who:
+        line = _("%(who)s %(verb)s", who=who, verb=verb)
+    elif other:
+        line = _("%(verb)s %(other)s", verb=verb[:1].upper() + verb[1:], other=other)
+    else:
+        line = verb[:1].upper() + verb[1:]
+    return _("%(line)s (%(detail)s)", line=line, detail=detail) if detail else line
 
 
 # ----------------------------------------------------------------------------------------------
@@ -272,15 +287,15 @@ def party_text(party: Party | None) -> str:
 # ----------------------------------------------------------------------------------------------
 
 _DETAIL_NOTES = {
-    "verified": "These details match the fingerprint (hash) the brand recorded on the chain.",
-    "mismatch": (
+    "verified": N_("These details match the fingerprint (hash) the brand recorded on the chain."),
+    "mismatch": N_(
         "Warning: the lot details held here do not match the fingerprint on the chain, so they "
         "are not shown. They may have been altered; rely only on the status above."
     ),
-    "missing": (
+    "missing": N_(
         "The brand's lot details are not available on this page; the chain holds only their fingerprint."
     ),
-    "invalid": "The lot details held here match the fingerprint but are not a JSON object.",
+    "invalid": N_("The lot details held here match the fingerprint but are not a JSON object."),
 }
 
 
@@ -290,7 +305,7 @@ def lot_details(metadata_hash: bytes, metadata: LotMetadata, brand: Party | None
     return LotDetails(
         metadata_hash=hex32(metadata_hash),
         state=metadata.state,
-        note=_DETAIL_NOTES[metadata.state],
+        note=_(_DETAIL_NOTES[metadata.state]),
         facts=[
             Fact(
                 label=row.label,
@@ -313,10 +328,17 @@ def index_state(head: int, indexed: int | None, confirmations: int = 0) -> Index
     lag = max(0, head - indexed)
     notes = []
     if lag > confirmations:
-        blocks = "block" if lag == 1 else "blocks"
         notes.append(
-            f"The history index is {lag} {blocks} behind the chain (indexed to block {indexed}, the chain is "
-            f"at {head}): the steps after block {indexed} are read from the chain's logs instead. The status "
-            "above is read live."
+            ngettext(
+                "The history index is %(num)s block behind the chain (indexed to block %(indexed)s, the "
+                "chain is at %(head)s): the steps after block %(indexed)s are read from the chain's logs "
+                "instead. The status above is read live.",
+                "The history index is %(num)s blocks behind the chain (indexed to block %(indexed)s, the "
+                "chain is at %(head)s): the steps after block %(indexed)s are read from the chain's logs "
+                "instead. The status above is read live.",
+                lag,
+                indexed=str(indexed),
+                head=str(head),
+            )
         )
     return IndexState(source="index", head_block=head, indexed_block=indexed, lag_blocks=lag, notes=notes)

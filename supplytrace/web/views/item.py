@@ -21,6 +21,8 @@ from supplytrace.core.ids import IdentityError, ItemKey
 from supplytrace.core.records import ContainerRecord, ItemRecord
 from supplytrace.core.story import Status, replay, ssccs, status_of, verdict
 from supplytrace.core.text import ChainText
+from supplytrace.web.i18n import N_, fmt_date
+from supplytrace.web.i18n import gettext as _
 from supplytrace.web.lotdata import LotMetadata
 from supplytrace.web.views.claim import Checks, ClaimForm
 from supplytrace.web.views.common import (
@@ -34,7 +36,6 @@ from supplytrace.web.views.common import (
     PageStatus,
     Party,
     TimelineRow,
-    fmt_date,
     hex32,
     index_state,
     lot_details,
@@ -46,23 +47,23 @@ from supplytrace.web.views.lineage import Lineage
 
 #: What the page says when the history disagrees with the live record (``core.reducer.verdict``).
 VERDICTS = {
-    "behind": (
+    "behind": N_(
         "The history below is behind the chain: it does not show every step yet. The status at the "
         "top is read live from the chain and is up to date."
     ),
-    "wrong": (
+    "wrong": N_(
         "The history below disagrees with the chain's current record (the index may be damaged or "
         "from another network). The status at the top is read live from the chain; trust it."
     ),
 }
 
 #: What the page says of an item of a measured lot (maybe a blend) when the history is unavailable.
-LINEAGE_UNCHECKED = (
+LINEAGE_UNCHECKED = N_(
     "If this item's lot was blended from other lots, whether one of them is recalled cannot be checked "
     "until the history is available again."
 )
 #: What the page says when the lot's brand no longer holds REGISTRAR_ROLE (the admin revoked it).
-REVOKED = (
+REVOKED = N_(
     "The brand's registration rights were withdrawn; items registered before, like this one, remain "
     "on record. It can register no new items."
 )
@@ -174,17 +175,21 @@ def _item_key(gtin14: str, serial: ChainText, lot: ChainText | None) -> ItemKey 
 
 
 def _mismatch(scanned_lot: str | None, lot_code: str | None) -> str:
-    return f"The code you scanned names lot {scanned_lot}, but this item belongs to lot {lot_code}."
+    return _(
+        "The code you scanned names lot %(scanned)s, but this item belongs to lot %(lot)s.",
+        scanned=scanned_lot or "",
+        lot=lot_code or "",
+    )
 
 
 def _where(seller: Party | None) -> str:
     """Where a buyer bought the item: at the seller's name (marked unverified when it is only
     its own description), or from the seller at its (short) address."""
     if seller is None:
-        return "from its seller"
+        return _("from its seller")
     if seller.verified or seller.description:
-        return f"at {party_text(seller)}"
-    return f"from the seller {short_address(seller.address)}"
+        return _("at %(seller)s", seller=party_text(seller))
+    return _("from the seller %(address)s", address=short_address(seller.address))
 
 
 def banner(
@@ -205,72 +210,92 @@ def banner(
         case "wrong-lot":
             return Banner(
                 status=status,
-                title="This code does not match the registered lot",
-                message=f"{_mismatch(scanned_lot, str(record.lot_code))} It was registered by {brand_text}.",
-                advice=(
-                    f"Check the lot number printed on the package: if it is not {record.lot_code}, the "
-                    f"label may be a copy. Ask the shop, and tell {brand_text}."
+                title=_("This code does not match the registered lot"),
+                message=_(
+                    "%(mismatch)s It was registered by %(brand)s.",
+                    mismatch=_mismatch(scanned_lot, str(record.lot_code)),
+                    brand=brand_text,
+                ),
+                advice=_(
+                    "Check the lot number printed on the package: if it is not %(lot)s, the label may be "
+                    "a copy. Ask the shop, and tell %(brand)s.",
+                    lot=str(record.lot_code),
+                    brand=brand_text,
                 ),
             )
         case "genuine":
-            held = f" {party_text(custodian)} holds it now." if custodian else ""
-            return Banner(
-                status=status,
-                title="Genuine and in the supply chain",
-                message=f"Registered by {brand_text}. Not sold to anyone yet.{held}",
-            )
+            message = _("Registered by %(brand)s. Not sold to anyone yet.", brand=brand_text)
+            if custodian:
+                message = _(
+                    "%(message)s %(holder)s holds it now.", message=message, holder=party_text(custodian)
+                )
+            return Banner(status=status, title=_("Genuine and in the supply chain"), message=message)
         case "sold":
             # The genuine buyer hears first that this is their item: the seller and the day of
             # the sale are the live record's (a sold item keeps its last custodian, and its last
             # change is the sale), so this never depends on the history.
             return Banner(
                 status=status,
-                title="Already sold",
-                message=(
-                    f"If you bought it {_where(custodian)} on {fmt_date(record.updated_at)}, "
-                    "this is your item, and it is genuine."
+                title=_("Already sold"),
+                message=_(
+                    "If you bought it %(where)s on %(day)s, this is your item, and it is genuine.",
+                    where=_where(custodian),
+                    day=fmt_date(record.updated_at),
                 ),
-                advice=(
-                    "If you bought it somewhere else or on another day, the code may be a copy: "
-                    f"ask the shop, and tell {brand_text}."
+                advice=_(
+                    "If you bought it somewhere else or on another day, the code may be a copy: ask the "
+                    "shop, and tell %(brand)s.",
+                    brand=brand_text,
                 ),
             )
         case "claimed":
             return Banner(
                 status=status,
-                title="Already opened by its buyer",
-                message=(
-                    f"This item's inner code was used on {fmt_date(record.updated_at)}. If your pack "
-                    "was sealed when you bought it, its outer code is a copy."
+                title=_("Already opened by its buyer"),
+                message=_(
+                    "This item's inner code was used on %(day)s. If your pack was sealed when you bought "
+                    "it, its outer code is a copy.",
+                    day=fmt_date(record.updated_at),
                 ),
-                advice=f"Ask the shop, and tell {brand_text}.",
+                advice=_("Ask the shop, and tell %(brand)s.", brand=brand_text),
             )
         case "recalled":
-            reason = f" Reason: {recall_reason}" if recall_reason else ""
-            sold = f" It was sold on {fmt_date(record.updated_at)}." if record.sold else ""
-            own = f"{brand_text} recalled lot {record.lot_code} on {fmt_date(record.recalled_at)}.{reason}"
+            own = _(
+                "%(brand)s recalled lot %(lot)s on %(day)s.",
+                brand=brand_text,
+                lot=str(record.lot_code),
+                day=fmt_date(record.recalled_at),
+            )
+            if recall_reason:
+                own = _("%(message)s Reason: %(reason)s", message=own, reason=recall_reason)
             if not record.recalled and ingredient_recall:  # a lot it was blended from is recalled
-                own = f"{ingredient_recall}."
+                own = _("%(sentence)s.", sentence=ingredient_recall)
+            if record.sold:
+                own = _("%(message)s It was sold on %(day)s.", message=own, day=fmt_date(record.updated_at))
             return Banner(
                 status=status,
-                title="Recalled: do not use",
-                message=f"{own}{sold}",
-                advice=(
-                    "Do not eat or use it. Take it back to the shop where you bought it, "
-                    f"or contact {brand_text}."
+                title=_("Recalled: do not use"),
+                message=own,
+                advice=_(
+                    "Do not eat or use it. Take it back to the shop where you bought it, or contact "
+                    "%(brand)s.",
+                    brand=brand_text,
                 ),
             )
-    owner = ""
+    message = _("Not registered by any brand on the %(network)s: likely counterfeit.", network=_(network))
     if gtin_owner is not None and gtin is not None:
-        owner = (
-            f" The product number (GTIN {gtin}) belongs to {party_text(gtin_owner)}, "
-            "which never registered this code."
+        message = _(
+            "%(message)s The product number (GTIN %(gtin)s) belongs to %(owner)s, which never "
+            "registered this code.",
+            message=message,
+            gtin=gtin,
+            owner=party_text(gtin_owner),
         )
     return Banner(
         status="unknown",
-        title="Unknown code: likely counterfeit",
-        message=f"Not registered by any brand on the {network}: likely counterfeit.{owner}",
-        advice="Do not trust where this product claims to come from. Tell the shop where you found it.",
+        title=_("Unknown code: likely counterfeit"),
+        message=message,
+        advice=_("Do not trust where this product claims to come from. Tell the shop where you found it."),
     )
 
 
@@ -304,22 +329,27 @@ def item_view(
     serial = ChainText.of(key.serial) if key else seen.serial
     if history_available:
         found = verdict(record, history)
-        warnings = [VERDICTS[found]] if found else []
+        warnings = [_(VERDICTS[found])] if found else []
     else:
-        warnings = [HISTORY_UNAVAILABLE]
+        warnings = [_(HISTORY_UNAVAILABLE)]
     lot_code = str(record.lot_code) if record.registered else None
     scanned_lot = key.lot if key is not None and record.registered else None
     wrong_lot = scanned_lot is not None and scanned_lot.encode() != record.lot_code.raw
     shown_status: PageStatus = "wrong-lot" if wrong_lot and status != "recalled" else status
     if wrong_lot and shown_status != "wrong-lot":  # a recall comes first; the mismatch follows it
-        copy = "A label that does not match its item may be a copy."
-        warnings.insert(0, f"{_mismatch(scanned_lot, lot_code)} {copy}")
+        warnings.insert(
+            0,
+            _(
+                "%(mismatch)s A label that does not match its item may be a copy.",
+                mismatch=_mismatch(scanned_lot, lot_code),
+            ),
+        )
     if record.registered and brand_registrar is False:
-        warnings.insert(0, REVOKED)
+        warnings.insert(0, _(REVOKED))
     if lineage is not None and lineage.note:
         warnings.append(lineage.note)
     if lineage_unchecked:
-        warnings.append(LINEAGE_UNCHECKED)
+        warnings.append(_(LINEAGE_UNCHECKED))
     lot_codes = (lineage.lot_codes if lineage else {}) | (
         {record.lot_id: str(record.lot_code)} if record.registered else {}
     )
@@ -339,8 +369,11 @@ def item_view(
         steps = derivation(ctx, gtin14, serial, shown_id, rpc_hint)
     if steps is not None and not steps.matches:
         warnings.append(
-            f"The history names serial {serial}, which does not derive this item id: the history is wrong "
-            "for this item. The status at the top is read live from the chain."
+            _(
+                "The history names serial %(serial)s, which does not derive this item id: the history "
+                "is wrong for this item. The status at the top is read live from the chain.",
+                serial=str(serial),
+            )
         )
     owner = ctx.party(gtin_owner, names)
     return ItemView(

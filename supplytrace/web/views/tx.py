@@ -12,7 +12,8 @@ from supplytrace.chain.history import Participant
 from supplytrace.chain.rpc import hex_int
 from supplytrace.core.events import Logged
 from supplytrace.core.hashing import checksum
-from supplytrace.web.views.common import Context, Contract, Party, TimelineRow, fmt_time
+from supplytrace.web.i18n import fmt_time
+from supplytrace.web.views.common import Context, Contract, Party, TimelineRow
 
 
 class TxView(BaseModel):
