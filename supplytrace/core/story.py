@@ -95,7 +95,7 @@ def _lot(lot_id: int, lot_codes: Mapping[int, str] | None) -> Msg:
     return Msg("lot %(lot)s", lot=(lot_codes or {}).get(lot_id) or str(lot_id))
 
 
-def _amount(unit: QuantityUnit, quantity: int) -> Msg:
+def amount(unit: QuantityUnit, quantity: int) -> Msg:
     """``quantity`` of ``unit`` (:meth:`QuantityUnit.amount`), its number left to the reader."""
     if unit == QuantityUnit.GRAM:
         return Msg("%(quantity)s g", quantity=quantity)
@@ -171,25 +171,26 @@ def describe(
             )  # fmt: skip
         case CodesCommitted():
             sealed = Msg(
-                "hidden codes were sealed inside the packs of %(count)s items of the lot", count=event.count
+                "hidden codes were sealed inside the packs of %(count)s items of the lot",
+                count=str(event.count),
             )
             return Step(None, sealed)
         case LotQuantityDeclared():
             unit = QuantityUnit.of(event.unit)
-            each = _amount(unit, event.item_quantity)
+            each = amount(unit, event.item_quantity)
             return Step(
-                None, Msg("the lot holds %(amount)s", amount=_amount(unit, event.quantity)),
+                None, Msg("the lot holds %(amount)s", amount=amount(unit, event.quantity)),
                 detail=Msg("%(amount)s in each item", amount=each) if event.item_quantity else None,
             )  # fmt: skip
         case LotTransformed():
             unit = QuantityUnit.of(event.unit)
             used = [
-                Msg("%(lot)s (%(amount)s)", lot=_lot(lot_id, lot_codes), amount=_amount(unit, quantity))
+                Msg("%(lot)s (%(amount)s)", lot=_lot(lot_id, lot_codes), amount=amount(unit, quantity))
                 for lot_id, quantity in zip(event.input_lot_ids, event.input_quantities, strict=False)
             ]
             return Step(
                 None, Msg("blended from %(lots)s", lots=_listed(used)),
-                detail=Msg("%(amount)s made", amount=_amount(unit, event.quantity)),
+                detail=Msg("%(amount)s made", amount=amount(unit, event.quantity)),
             )  # fmt: skip
         case ContainerCreated():
             return Step(
@@ -258,7 +259,7 @@ def _listed(parts: list[Msg]) -> Msg:
 def _count(contents: tuple[bytes, ...]) -> Msg:
     if len(contents) == 1:
         return Msg("1 item")
-    return Msg("%(count)s items", count=len(contents))
+    return Msg("%(count)s items", count=str(len(contents)))
 
 
 def _role(role: bytes) -> Msg:

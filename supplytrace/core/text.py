@@ -114,13 +114,16 @@ class Msg(str):
     """A sentence of the story in English that keeps its ``template`` (``opened lot %(lot)s``)
     and ``params``, so that a reader (the page) can say it in another language: the template is
     a gettext message id (``pybabel extract -k Msg``, docs/languages.md). Everywhere else it is
-    the plain English ``str`` it equals."""
+    the plain English ``str`` it equals. A whole number given as an ``int`` is a quantity (``1,500``
+    in English, ``1.500`` in Romanian); one given as text (a GTIN, a block) is shown as written."""
 
     template: str
     params: dict[str, object]
 
     def __new__(cls, template: str, **params: object) -> Msg:
-        made = super().__new__(cls, template % params if params else template)
+        # Whole numbers read 1,500 in English; a reader formats them its own way (params kept).
+        english = {k: f"{v:,}" if type(v) is int else v for k, v in params.items()}
+        made = super().__new__(cls, template % english if params else template)
         made.template = template
         made.params = params
         return made

@@ -73,6 +73,7 @@ class Templates:
             language_links=i18n.language_links,
             language_picked=i18n.picked,
             say=i18n.say,
+            number=i18n.fmt_number,
         )
         self.env.filters.update(
             iso=fmt_iso, date=fmt_date, capitalize_first=_capitalize_first, keep_lang=_keep_lang

@@ -228,3 +228,16 @@ def test_facts__language_map_without_english_or_with_non_texts__shown_as_an_obje
     lines = [line for row in rows for line in row.lines]
     assert "ro: Miere" in lines
     assert any("<b>" in line for line in lines)  # shown as text; the template escapes it
+
+
+def test_open_recalled_lot__chinese__banner_items_and_page_links_in_chinese(
+    client: TestClient, world: World
+) -> None:
+    lot_id = int(world.registry.getItem(world.key("recalled").id).lotId)
+    response = client.get(f"/lot/{lot_id}?lang=zh-CN")
+    assert response.status_code == 200 and '<html lang="zh-CN">' in response.text
+    status, banner = banner_of(response.text)
+    assert status == "recalled" and banner.startswith("✕ 已召回") and "已被召回" in banner
+    page = text_of(response.text)
+    assert "批次信息" in page and "召回了整个批次" in page  # the lot's facts and its history
+    assert re.search(r'href="/item/0x[0-9a-f]{64}\?lang=zh-CN"', response.text)

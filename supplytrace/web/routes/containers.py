@@ -21,6 +21,7 @@ from supplytrace.chain.rpc import RpcError, hex_int
 from supplytrace.core.ids import IdentityError, container_id, normalize_sscc
 from supplytrace.core.records import ContainerRecord
 from supplytrace.core.story import addresses, contents
+from supplytrace.core.text import Msg
 from supplytrace.web.deps import Page, PageDep
 from supplytrace.web.errors import PageError
 from supplytrace.web.render import json_answer
@@ -40,9 +41,11 @@ def sscc_param(text: str) -> str:
     except IdentityError:
         raise PageError(
             400,
-            "This is not a case or pallet code",
-            "A case's or pallet's code (GS1 SSCC) is the 18 digits after (00) on its label, the last one "
-            "a check digit. If you scanned it from a label, the label may be damaged or fake.",
+            Msg("This is not a case or pallet code"),
+            Msg(
+                "A case's or pallet's code (GS1 SSCC) is the 18 digits after (00) on its label, the last "
+                "one a check digit. If you scanned it from a label, the label may be damaged or fake."
+            ),
         ) from None
 
 
@@ -84,9 +87,13 @@ async def build_container(page: Page, sscc: str) -> ContainerView:
             if not record.exists:
                 raise PageError(
                     404,
-                    "No such case or pallet",
-                    f"Nothing was ever packed into a case or pallet with code (00) {sscc} on the "
-                    f"{page.config.network_label}.",
+                    Msg("No such case or pallet"),
+                    Msg(
+                        "Nothing was ever packed into a case or pallet with code (00) %(sscc)s on the "
+                        "%(network)s.",
+                        sscc=sscc,
+                        network=Msg(page.config.network_label),
+                    ),
                 )
             chain = await page.outer_containers(record.container)
             found = await reading

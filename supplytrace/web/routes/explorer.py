@@ -11,8 +11,10 @@ from supplytrace.core.events import Logged, decode_log
 from supplytrace.core.hashing import checksum, is_address
 from supplytrace.core.records import REGISTRAR_ROLE
 from supplytrace.core.story import addresses
+from supplytrace.core.text import Msg
 from supplytrace.web.deps import Page, PageDep
 from supplytrace.web.errors import PageError
+from supplytrace.web.i18n import gettext as _
 from supplytrace.web.views.address import address_view
 from supplytrace.web.views.common import short_address
 from supplytrace.web.views.tx import TxView, parties, tx_view
@@ -30,12 +32,12 @@ async def tx(tx_hash: str, page: PageDep) -> HTMLResponse:
     if len(text) != 66 or not text.startswith("0x") or not _is_hex(text[2:]):
         raise PageError(
             400,
-            "This is not a transaction hash",
-            "A transaction hash is 0x followed by 64 hexadecimal digits.",
+            Msg("This is not a transaction hash"),
+            Msg("A transaction hash is 0x followed by 64 hexadecimal digits."),
         )
     async with page.deadline() as deadline:
         view = await _tx_view(page, text, deadline)
-    return page.templates.html("tx.html", v=view, title=f"Transaction {short_address(text)}")
+    return page.templates.html("tx.html", v=view, title=_("Transaction %(hash)s", hash=short_address(text)))
 
 
 async def _tx_view(page: Page, text: str, deadline: float) -> TxView:
@@ -49,8 +51,12 @@ async def _tx_view(page: Page, text: str, deadline: float) -> TxView:
     if found is None:
         raise PageError(
             404,
-            "No such transaction",
-            f"The {page.config.network_label} has no transaction {text}. It may belong to another network.",
+            Msg("No such transaction"),
+            Msg(
+                "The %(network)s has no transaction %(hash)s. It may belong to another network.",
+                network=Msg(page.config.network_label),
+                hash=text,
+            ),
         )
     timestamp = None
     if receipt:
@@ -78,7 +84,9 @@ async def _tx_view(page: Page, text: str, deadline: float) -> TxView:
 @router.api_route("/address/{address}", methods=["GET", "HEAD"], include_in_schema=False)
 async def address(address: str, page: PageDep) -> HTMLResponse:
     if not is_address(address):
-        raise PageError(400, "This is not an address", "An address is 0x followed by 40 hexadecimal digits.")
+        raise PageError(
+            400, Msg("This is not an address"), Msg("An address is 0x followed by 40 hexadecimal digits.")
+        )
     checked = checksum(address)
     reads = page.reads
     async with page.deadline() as deadline:
@@ -93,4 +101,6 @@ async def address(address: str, page: PageDep) -> HTMLResponse:
         deployment=page.config.deployment,
         head=head,
     )
-    return page.templates.html("address.html", v=view, title=f"Address {short_address(checked)}")
+    return page.templates.html(
+        "address.html", v=view, title=_("Address %(address)s", address=short_address(checked))
+    )

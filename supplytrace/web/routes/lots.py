@@ -10,8 +10,10 @@ from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from supplytrace.core.story import addresses
+from supplytrace.core.text import Msg
 from supplytrace.web.deps import Page, PageDep
 from supplytrace.web.errors import PageError, lot_id_param, page_param
+from supplytrace.web.i18n import gettext as _
 from supplytrace.web.render import json_answer
 from supplytrace.web.views.lot import LotView, lot_view
 
@@ -27,8 +29,12 @@ async def build_lot(page: Page, lot_id: int, number: int = 1) -> LotView:
         if record is None:
             raise PageError(
                 404,
-                "No such lot",
-                f"No brand has registered a lot number {lot_id} on the {page.config.network_label}.",
+                Msg("No such lot"),
+                Msg(
+                    "No brand has registered a lot number %(lot)s on the %(network)s.",
+                    lot=str(lot_id),
+                    network=Msg(page.config.network_label),
+                ),
             )
         (history, indexed, answered), brand_registrar = await asyncio.gather(
             page.lot_history(lot_id, deadline, number),
@@ -62,7 +68,7 @@ async def build_lot(page: Page, lot_id: int, number: int = 1) -> LotView:
 @router.api_route("/lot/{lot_id}", methods=["GET", "HEAD"], include_in_schema=False)
 async def lot(lot_id: str, page: PageDep, number: str = PAGE_QUERY) -> HTMLResponse:
     view = await build_lot(page, lot_id_param(lot_id), page_param(number))
-    return page.templates.html("lot.html", v=view, title=f"Lot {view.lot_code}")
+    return page.templates.html("lot.html", v=view, title=_("Lot %(lot)s", lot=view.lot_code))
 
 
 @router.get(

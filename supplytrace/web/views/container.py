@@ -17,6 +17,7 @@ from supplytrace.chain.history import Participant
 from supplytrace.core.events import Logged
 from supplytrace.core.records import ContainerRecord, ItemStatus
 from supplytrace.core.story import Status, ssccs
+from supplytrace.web.i18n import gettext as _
 from supplytrace.web.views.common import (
     HISTORY_UNAVAILABLE,
     Context,
@@ -96,22 +97,45 @@ def links(chain: Sequence[ContainerRecord]) -> list[ContainerLink]:
                 container_id=record.container_id_hex,
                 sscc=sscc,
                 kind=kind,
-                label=f"{kind} (00) {sscc}" if sscc else f"{kind} {short_address(record.container_id_hex)}",
+                label=_label(kind, sscc, record.container_id_hex),
                 url=sscc_url(sscc) if sscc else None,
             )
         )
     return out
 
 
-def location(chain: Sequence[ContainerLink], what: str = "It") -> str | None:
+def _label(kind: str, sscc: str | None, container_id: str) -> str:
+    """How a sentence names a container: ``pallet (00) 095060000000000428``."""
+    if kind == "pallet":
+        if sscc:
+            return _("pallet (00) %(sscc)s", sscc=sscc)
+        return _("pallet %(id)s", id=short_address(container_id))
+    return _("case (00) %(sscc)s", sscc=sscc) if sscc else _("case %(id)s", id=short_address(container_id))
+
+
+def location(chain: Sequence[ContainerLink]) -> str | None:
     """``It is packed in case (00) …, on pallet (00) …. It moves with its pallet: …``."""
     if not chain:
         return None
-    places = [f"on {c.label}" if c.kind == "pallet" else f"in {c.label}" for c in chain]
-    outer = chain[-1].kind
-    return (
-        f"{what} is packed {', '.join(places)}. It moves with its {outer}: whoever holds the {outer} "
-        "holds it, and it cannot move alone until it is unpacked."
+    places = [
+        _("on %(container)s", container=c.label)
+        if c.kind == "pallet"
+        else _("in %(container)s", container=c.label)
+        for c in chain
+    ]
+    joined = places[0]
+    for place in places[1:]:
+        joined = _("%(first)s, %(next)s", first=joined, next=place)
+    if chain[-1].kind == "pallet":
+        return _(
+            "It is packed %(places)s. It moves with its pallet: whoever holds the pallet holds it, and it "
+            "cannot move alone until it is unpacked.",
+            places=joined,
+        )
+    return _(
+        "It is packed %(places)s. It moves with its case: whoever holds the case holds it, and it cannot "
+        "move alone until it is unpacked.",
+        places=joined,
     )
 
 
@@ -129,7 +153,10 @@ def contents_rows(
         if box is not None and box.exists and box.sscc18:
             rows.append(
                 ContentRow(
-                    id=shown, kind="container", sscc=box.sscc18, label=f"case (00) {box.sscc18}",
+                    id=shown,
+                    kind="container",
+                    sscc=box.sscc18,
+                    label=_("case (00) %(sscc)s", sscc=box.sscc18),
                     url=sscc_url(box.sscc18),
                 )
             )  # fmt: skip
@@ -146,7 +173,7 @@ def contents_rows(
         rows.append(
             ContentRow(
                 id=shown, kind="item", status=item_status, lot_id=lot_id or None,
-                label=f"item {short_address(shown)}", url=ctx.item_url(shown),
+                label=_("item %(id)s", id=short_address(shown)), url=ctx.item_url(shown),
             )
         )  # fmt: skip
     return rows

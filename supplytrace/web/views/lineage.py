@@ -16,18 +16,21 @@ from pydantic import BaseModel, Field
 
 from supplytrace.core.lineage import LineageError, recall_causes
 from supplytrace.core.records import LotRecord, QuantityUnit
+from supplytrace.core.text import Msg
+from supplytrace.web.i18n import N_, say
+from supplytrace.web.i18n import gettext as _
 from supplytrace.web.lineage import MAX_PAGE_LOTS, LineageRead, blend_label
 from supplytrace.web.lotdata import LotMetadata
 from supplytrace.web.views.common import REASON_LIMIT, Context
 
 #: What the page says when it did not read the whole lineage.
-INCOMPLETE = (
-    f"This lot is made from more lots than this page follows ({MAX_PAGE_LOTS}), or from lots the "
-    "history does not show yet: its origin is not computed here, and a recall of a lot it was made "
-    "from may not be shown."
+INCOMPLETE = Msg(
+    "This lot is made from more lots than this page follows (%(count)s), or from lots the history does "
+    "not show yet: its origin is not computed here, and a recall of a lot it was made from may not be shown.",
+    count=str(MAX_PAGE_LOTS),
 )
 #: What the page says of a recall whose reason is not in the history yet.
-NO_REASON_YET = "its reason is not in the history index yet"
+NO_REASON_YET = N_("its reason is not in the history index yet")
 
 
 class IngredientLot(BaseModel):
@@ -89,7 +92,7 @@ def lineage_view(
     ``metadata`` the page's metadata store (checked against each lot's hash)."""
     transformations = read.transformations
     own = read.lots.get(read.lot_id)
-    notes = [] if read.complete else [INCOMPLETE]
+    notes = [] if read.complete else [say(INCOMPLETE) or ""]
 
     def named(lot_id: int) -> tuple[str | None, str | None]:
         record = records.get(lot_id)
@@ -158,6 +161,13 @@ class _NoReason(str):
 
 def recall_sentence(lot_id: int, gtin: str | None, lot_code: str | None, reason: str | None) -> str:
     """ "Recalled because ingredient lot 4 (GTIN 09506000134352, lot H-RO) was recalled: residue"."""
-    named = f" (GTIN {gtin}, lot {lot_code})" if gtin is not None else ""
-    why = f": {reason}" if reason else f" ({NO_REASON_YET})" if reason is None else ""
-    return f"Recalled because ingredient lot {lot_id}{named} was recalled{why}"
+    lot = str(lot_id)
+    if gtin is not None:
+        lot = _("%(lot)s (GTIN %(gtin)s, lot %(code)s)", lot=lot, gtin=gtin, code=lot_code or "")
+    if reason:
+        return _("Recalled because ingredient lot %(lot)s was recalled: %(reason)s", lot=lot, reason=reason)
+    if reason is None:
+        return _(
+            "Recalled because ingredient lot %(lot)s was recalled (%(why)s)", lot=lot, why=_(NO_REASON_YET)
+        )
+    return _("Recalled because ingredient lot %(lot)s was recalled", lot=lot)

@@ -9,7 +9,9 @@ from pydantic import BaseModel, Field
 
 from supplytrace.chain.history import LotHistory, Participant
 from supplytrace.core.records import ItemStatus, LotRecord
-from supplytrace.core.story import Status, replay
+from supplytrace.core.story import Status, amount, replay
+from supplytrace.web.i18n import N_, say
+from supplytrace.web.i18n import gettext as _
 from supplytrace.web.lineage import lot_facts
 from supplytrace.web.lotdata import LotMetadata
 from supplytrace.web.views.common import (
@@ -28,7 +30,7 @@ from supplytrace.web.views.common import (
 from supplytrace.web.views.lineage import Lineage
 
 #: What the lot page says when the lot's brand no longer holds REGISTRAR_ROLE.
-REVOKED_LOT = (
+REVOKED_LOT = N_(
     "The brand's registration rights were withdrawn; the items registered before remain on record, "
     "and no new items can be registered into this lot."
 )
@@ -117,13 +119,13 @@ def lot_view(
     recall_reason = reason.shown(REASON_LIMIT) if reason is not None else None
     warnings = []
     if not history_available:
-        warnings.append(HISTORY_UNAVAILABLE)
+        warnings.append(_(HISTORY_UNAVAILABLE))
     elif history is None:
         warnings.append(
-            "This lot's history is not indexed yet; the record above is read live from the chain."
+            _("This lot's history is not indexed yet; the record above is read live from the chain.")
         )
     elif record.recalled and reason is None:
-        warnings.append("The recall is not in the history index yet; its reason will show once it is.")
+        warnings.append(_("The recall is not in the history index yet; its reason will show once it is."))
     if lineage is not None and lineage.note:
         warnings.append(lineage.note)
     items = []
@@ -139,13 +141,14 @@ def lot_view(
         )
     brand = ctx.party(record.registrar, names)
     if brand_registrar is False:
-        warnings.insert(0, REVOKED_LOT)
+        warnings.insert(0, _(REVOKED_LOT))
     here = ctx.lot_url(record.lot_id)
     items_note = None
     if history is not None and not history.listed:
-        items_note = (
-            f"Items beyond the first {ITEMS_PER_PAGE} are listed from the event index, which this page "
-            "does not have (its operator can build one with `supplytrace index`)."
+        items_note = _(
+            "Items beyond the first %(count)s are listed from the event index, which this page does not "
+            "have (its operator can build one with `supplytrace index`).",
+            count=ITEMS_PER_PAGE,
         )
     return LotView(
         lot_id=record.lot_id,
@@ -182,8 +185,11 @@ def _quantity(record: LotRecord, declared: int | None) -> str | None:
     if not record.measured:
         return None
     unit = record.unit
-    parts = [f"{unit.amount(declared)} declared"] if declared is not None else []
-    parts.append(f"{unit.amount(record.stock)} left")
+    parts = [_("%(amount)s declared", amount=say(amount(unit, declared)))] if declared is not None else []
+    parts.append(_("%(amount)s left", amount=say(amount(unit, record.stock))))
     if record.item_quantity:
-        parts.append(f"{unit.amount(record.item_quantity)} in each item")
-    return ", ".join(parts)
+        parts.append(_("%(amount)s in each item", amount=say(amount(unit, record.item_quantity))))
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = _("%(first)s, %(next)s", first=joined, next=part)
+    return joined
