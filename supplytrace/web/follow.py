@@ -24,6 +24,7 @@ from starlette.concurrency import run_in_threadpool
 
 from supplytrace.chain.history import HistorySource
 from supplytrace.core.errors import SupplytraceError
+from supplytrace.core.text import Msg
 from supplytrace.web.deps import Page, PageConfig
 
 logger = logging.getLogger("supplytrace.web")
@@ -80,8 +81,12 @@ class Follower:
             config, source = await run_in_threadpool(self.follow.rebuild)
         except SupplytraceError as exc:
             old.stale(
-                f"The deployment record for this network has changed, but this page cannot read the "
-                f"registry it names ({exc}). It still shows the registry at {old.config.registry}."
+                Msg(
+                    "The deployment record for this network has changed, but this page cannot read the "
+                    "registry it names (%(error)s). It still shows the registry at %(registry)s.",
+                    error=str(exc),
+                    registry=old.config.registry,
+                )
             )
             logger.warning("the deployment record changed, but the page cannot follow it: %s", exc)
             return

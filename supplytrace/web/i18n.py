@@ -292,7 +292,8 @@ def language_links() -> list[tuple[Language, str]]:
 
 class Languages:
     """Chooses each request's language (:func:`choose`) and answers with ``Content-Language``
-    and ``Vary: Accept-Language``. The JSON API (``/api/``) stays English: programs read it."""
+    and ``Vary: Accept-Language``. JSON (``/api/``, and a Digital Link asked for JSON) stays
+    English: programs read it."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -301,10 +302,14 @@ class Languages:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if str(scope.get("path", "")).startswith("/api/"):
+        headers = dict(scope["headers"])
+        wanted = headers.get(b"accept", b"").decode("latin-1")
+        if str(scope.get("path", "")).startswith("/api/") or (
+            "application/json" in wanted and "text/html" not in wanted  # as web.errors.wants_json
+        ):
             choice = Choice(ENGLISH)
         else:
-            accept = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"accept-language"), None)
+            accept = headers.get(b"accept-language", b"").decode("latin-1") or None
             query = scope.get("query_string", b"").decode("latin-1")
             path = (scope.get("raw_path") or str(scope.get("path", "/")).encode()).decode("latin-1")
             choice = choose(query, accept, path.split("?", 1)[0])

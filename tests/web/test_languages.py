@@ -151,11 +151,15 @@ def test_open_item__chinese__timeline_and_journey_in_chinese(client: TestClient,
     assert "handed it over to" not in page
 
 
-def test_open_api__chinese_reader__json_stays_english(client: TestClient, world: World) -> None:
+def test_open_api_or_json_digital_link__chinese_or_romanian_reader__json_stays_english(
+    client: TestClient, world: World
+) -> None:
     key = world.key("genuine")
     response = client.get(f"/api/items/{key.id_hex}", headers={"Accept-Language": "zh-CN"})
     assert response.headers["content-language"] == "en"
     assert response.json()["banner"]["title"] == "Genuine and in the supply chain"
+    scanned = client.get(_path(key), headers={"Accept-Language": "ro", "Accept": "application/json"})
+    assert scanned.json()["banner"]["title"] == "Genuine and in the supply chain"
 
 
 def test_open_missing_page__romanian__error_page_in_romanian(client: TestClient) -> None:
