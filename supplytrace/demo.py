@@ -44,8 +44,14 @@ from supplytrace.service.registry import Registry
 console = Console(highlight=False, soft_wrap=True)
 HONEY_GTIN = "09506000134352"
 LOT_CODE = "ACACIA-2026-07"
+#: The product's name in the page's three languages (docs/languages.md): a Chinese or Romanian
+#: shopper reads it in theirs.
 LOT_METADATA = {
-    "product": "Acacia honey, 500 g jar",
+    "product": {
+        "en": "Acacia honey, 500 g jar",
+        "zh-CN": "洋槐蜂蜜，500 克装",  # noqa: RUF001  (Chinese punctuation)
+        "ro": "Miere de salcâm, borcan de 500 g",
+    },
     "brand": "Hillside Apiaries",
     "origin": {"country": "RO", "region": "Banat", "apiary": "Hillside #3"},
     "harvestDate": "2026-07-14",

@@ -312,7 +312,10 @@ class Languages:
             accept = headers.get(b"accept-language", b"").decode("latin-1") or None
             query = scope.get("query_string", b"").decode("latin-1")
             path = (scope.get("raw_path") or str(scope.get("path", "/")).encode()).decode("latin-1")
-            choice = choose(query, accept, path.split("?", 1)[0])
+            path = path.split("?", 1)[0]
+            if scope.get("method") not in ("GET", "HEAD"):  # a form's answer: link to its page
+                path = path.removesuffix("/claim") if path.endswith("/claim") else "/"
+            choice = choose(query, accept, path)
 
         async def send_with_language(message: Message) -> None:
             if message["type"] == "http.response.start":

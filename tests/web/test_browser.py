@@ -249,6 +249,9 @@ BANNERS = {
 }
 
 
+PRODUCT_NAMES = {"en": "Acacia honey", "zh-CN": "洋槐蜂蜜", "ro": "Miere de salcâm"}
+
+
 def test_open_each_demo_case__chinese_romanian_and_english_readers__banner_in_their_language(
     demo: Demo, phone: Page
 ) -> None:
@@ -274,6 +277,8 @@ def test_open_each_demo_case__chinese_romanian_and_english_readers__banner_in_th
                 assert (banner.locator("p.word").text_content() or "")[1:] == word, (tag, case)
                 assert sentence in banner.inner_text(), (tag, case)
                 assert phone.evaluate("document.documentElement.scrollWidth") <= WIDTH
+                if case == "genuine":  # the demo's product name, given in the three languages
+                    assert PRODUCT_NAMES[tag] in phone.locator("#product-title + dl").inner_text()
             phone.screenshot(path=str(ARTIFACTS / f"item-unknown-{tag}.png"), full_page=True)
         # A Chinese reader's phone, a Romanian shopper: the link switches, and the page keeps it.
         speak("zh-CN")

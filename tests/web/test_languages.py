@@ -6,8 +6,9 @@ texts follow it."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from babel.messages.catalog import Catalog
@@ -19,7 +20,7 @@ from supplytrace.core.ids import ItemKey
 from supplytrace.web import i18n
 from supplytrace.web.i18n import LANGUAGES, fmt_date, fmt_number, negotiate, speaking
 from supplytrace.web.lotdata import facts
-from tests.web.conftest import BASE, ROOT, TestClient, World, banner_of, text_of
+from tests.web.conftest import BASE, ROOT, Coded, TestClient, World, banner_of, text_of
 
 SHIPPED = [lang for lang in LANGUAGES if lang.locale != "en"]
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
@@ -144,11 +145,17 @@ def test_open_item__lang_link_over_accept_language__chosen_language_kept_on_own_
     assert "a predat produsul către" in text_of(response.text)  # the timeline, from core.story
 
 
-def test_open_item__chinese__timeline_and_journey_in_chinese(client: TestClient, world: World) -> None:
+def test_open_item__chinese__timeline_journey_and_product_name_in_chinese(
+    client: TestClient, world: World
+) -> None:
     response = client.get(_path(world.key("genuine")), headers={"Accept-Language": "zh"})
     page = text_of(response.text)
     assert "流转记录" in page and "将其交给了" in page and "登记了此商品" in page
     assert "handed it over to" not in page
+    # The demo's lot names its product in three languages (checked against the hash on chain).
+    assert "产品 洋槐蜂蜜，500 克装" in page and "产地 采收于 Banat、罗马尼亚" in page  # noqa: RUF001
+    english = text_of(client.get(_path(world.key("genuine"))).text)
+    assert "Product Acacia honey, 500 g jar" in english and "洋槐蜂蜜" not in english
 
 
 def test_open_api_or_json_digital_link__chinese_or_romanian_reader__json_stays_english(
@@ -245,3 +252,18 @@ def test_open_recalled_lot__chinese__banner_items_and_page_links_in_chinese(
     page = text_of(response.text)
     assert "批次信息" in page and "召回了整个批次" in page  # the lot's facts and its history
     assert re.search(r'href="/item/0x[0-9a-f]{64}\?lang=zh-CN"', response.text)
+
+
+def test_post_wrong_code__romanian_reader__answer_in_romanian_and_links_to_the_item(
+    claim_client: Callable[..., Any], register_coded: Callable[[int], Coded]
+) -> None:
+    coded = register_coded(1)
+    client = claim_client()
+    item = f"/item/0x{coded.keys[0].id.hex()}"
+    form = client.get(item + "?lang=ro")
+    assert f'action="{item}/claim?lang=ro"' in form.text and "Codul din interiorul capacului" in form.text
+    answer = client.post(item + "/claim?lang=ro", data={"code": "7KQM-2XHD-9PRW"})
+    assert answer.status_code == 400 and '<html lang="ro">' in answer.text
+    assert "Codul nu corespunde acestui articol" in text_of(answer.text)
+    # Its language links lead to the item's page, not to the form's address.
+    assert f'<a href="{item}?lang=zh-CN" lang="zh-CN"' in answer.text
