@@ -78,6 +78,24 @@ def test_wheel__built__ships_gs1s_epcis_schema_and_its_licence_read_from_the_ins
     assert checked.stdout.startswith(str(installed.parents[1])), checked.stdout  # not the checkout
 
 
+CATALOGS = {f"supplytrace/web/locale/{locale}/LC_MESSAGES/messages.po" for locale in ("zh_Hans", "ro")}
+SAY_GENUINE = """
+from supplytrace.web.i18n import LANGUAGES, gettext, speaking
+for language in LANGUAGES:
+    with speaking(language):
+        print(gettext("Genuine"))
+"""
+
+
+def test_wheel__built__ships_the_page_s_catalogs_read_from_the_install(
+    wheel: Path, installed: Path, tmp_path: Path
+) -> None:
+    assert set(zipfile.ZipFile(wheel).namelist()) >= CATALOGS
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PYTHON")}
+    said = run([str(installed.with_name("python")), "-c", SAY_GENUINE], cwd=tmp_path, env=env)
+    assert said.stdout.split() == ["Genuine", "正品", "Autentic"]
+
+
 def test_wheel__installed_in_a_fresh_venv__runs_the_story_from_any_folder(
     installed: Path, tmp_path: Path
 ) -> None:
