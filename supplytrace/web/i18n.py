@@ -22,10 +22,10 @@ import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import parse_qs, parse_qsl, urlencode
+from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
 from babel import Locale
 from babel.dates import format_date, format_datetime
@@ -117,6 +117,7 @@ class Choice:
     picked: bool = False
     path: str = "/"  # the page's own address and query, for its language links
     query: str = ""
+    host: str = ""  # the Host it was asked at: absolute links there are the page's own too
 
 
 _current: ContextVar[Choice] = ContextVar("supplytrace_language")
@@ -256,7 +257,11 @@ def in_language(texts: Mapping[str, str]) -> str:
 def keep_language(url: str) -> str:
     """One of the page's own links (``/lot/3``), carrying the reader's ``?lang=`` choice."""
     choice = _current.get(_DEFAULT)
-    if not choice.picked or not url.startswith("/") or url.startswith("//"):
+    own = url.startswith("/") and not url.startswith("//")
+    if not own and choice.host:  # the devnet's explorer links point at the page itself
+        parts = urlsplit(url)
+        own = parts.scheme in ("http", "https") and parts.netloc == choice.host
+    if not choice.picked or not own:
         return url
     path, _hash, fragment = url.partition("#")
     joined = f"{path}{'&' if '?' in path else '?'}lang={choice.language.tag}"
@@ -315,7 +320,7 @@ class Languages:
             path = path.split("?", 1)[0]
             if scope.get("method") not in ("GET", "HEAD"):  # a form's answer: link to its page
                 path = path.removesuffix("/claim") if path.endswith("/claim") else "/"
-            choice = choose(query, accept, path)
+            choice = replace(choose(query, accept, path), host=headers.get(b"host", b"").decode("latin-1"))
 
         async def send_with_language(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -139,6 +139,9 @@ def test_open_item__lang_link_over_accept_language__chosen_language_kept_on_own_
     assert "Autentic și încă în lanțul de aprovizionare" in banner
     assert re.search(r'href="/lot/\d+\?lang=ro"', response.text)  # the page's own links keep it
     assert 'href="/?lang=ro"' in response.text
+    assert re.search(
+        rf'href="{BASE}/tx/0x[0-9a-f]{{64}}\?lang=ro"', response.text
+    )  # the devnet's explorer: this page
     # The language links: this page in each language, the current one not a link.
     assert re.search(r'<a href="/01/[^"]*\?lang=zh-CN" lang="zh-CN" hreflang="zh-CN">中文</a>', response.text)
     assert '<span lang="ro" aria-current="true">Română</span>' in response.text
