@@ -93,6 +93,8 @@ def _lot_info(record: LotRecord, metadata: MetadataStore | None) -> LotInfo:
     if metadata is not None:
         document = metadata.get(record.metadata_hash).document  # only when it hashes to the chain's
         name = document.get("product") if document else None
+        if isinstance(name, dict):  # a name in several languages (docs/languages.md): the English one
+            name = name.get("en")
         product = name if isinstance(name, str) and name.strip() else None
     return LotInfo(
         record.gtin14,

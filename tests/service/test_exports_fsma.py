@@ -164,7 +164,7 @@ def test_export_fsma204__the_demo__xlsx_opens_with_the_rules_columns_every_cte_b
     assert kinds == {"Initial packing", "Transformation", "Shipping", "Receiving"}
     assert [r["Date"] for r in found] == sorted(r["Date"] for r in found)
     products = {r["Product description"] for r in found}
-    assert {LOT_METADATA["product"], BLEND_METADATA["product"]} <= products
+    assert {LOT_METADATA["product"]["en"], BLEND_METADATA["product"]} <= products  # the English name of three
     assert all(r["Traceability lot code source location"].startswith(BRAND_NAME) for r in found)
     assert all(isinstance(r["Quantity"], int) and r["Quantity"] > 0 for r in found)
     pallet = [r for r in found if r["Product description"] == BLEND_METADATA["product"]][-2:]

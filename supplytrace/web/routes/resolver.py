@@ -19,8 +19,10 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from supplytrace.core.ids import ItemKey, encode_code
+from supplytrace.core.text import Msg
 from supplytrace.web.deps import Page, PageDep
 from supplytrace.web.errors import NOT_A_PRODUCT_CODE, PageError, wants_json
+from supplytrace.web.i18n import gettext as _
 from supplytrace.web.render import NO_STORE, json_answer
 from supplytrace.web.resolver import (
     DESCRIPTION_PATH,
@@ -97,9 +99,13 @@ async def gtin_link(request: Request, rest: str, page: PageDep) -> Response:
         if lot_id == 0:
             raise PageError(
                 404,
-                "No such lot",
-                f"No brand has registered lot {link.lot} of product {link.key} on the "
-                f"{page.config.network_label}.",
+                Msg("No such lot"),
+                Msg(
+                    "No brand has registered lot %(lot)s of product %(gtin)s on the %(network)s.",
+                    lot=link.lot or "",
+                    gtin=str(link.key),
+                    network=Msg(page.config.network_label),
+                ),
             )
         links = [*_own(page, anchor, f"/api/lots/{lot_id}", "lot"), *table.links(link.key, link.lot)]
         return await _answer(request, anchor, links, lambda: _lot(page, lot_id))
@@ -143,9 +149,12 @@ async def _answer(request: Request, anchor: str, links: list[Link], serve: Serve
         if chosen is None:
             raise PageError(
                 404,
-                "No page for a product code alone",
-                "This link names a product but no item, and its brand has set no links for it. The "
-                "verification page checks single items: scan the item's own code (with /21/ and its serial).",
+                Msg("No page for a product code alone"),
+                Msg(
+                    "This link names a product but no item, and its brand has set no links for it. The "
+                    "verification page checks single items: scan the item's own code (with /21/ and its "
+                    "serial)."
+                ),
             )
         if chosen.href == anchor and serve is not None:
             answer = await serve()
@@ -167,14 +176,16 @@ async def _item(request: Request, page: Page, key: ItemKey) -> Response:
 
 async def _lot(page: Page, lot_id: int) -> Response:
     view = await build_lot(page, lot_id)
-    return page.templates.html("lot.html", v=view, title=f"Lot {view.lot_code}")
+    return page.templates.html("lot.html", v=view, title=_("Lot %(lot)s", lot=view.lot_code))
 
 
 async def _container(request: Request, page: Page, sscc: str) -> Response:
     view = await build_container(page, sscc)
     if wants_json(request):
         return json_answer(view.model_dump(mode="json"))
-    return page.templates.html("container.html", v=view, title=f"Case or pallet (00) {view.sscc}")
+    return page.templates.html(
+        "container.html", v=view, title=_("Case or pallet (00) %(sscc)s", sscc=view.sscc)
+    )
 
 
 @router.api_route("/{compressed}", methods=["GET", "HEAD"], include_in_schema=False)
@@ -186,6 +197,8 @@ async def compressed_link(compressed: str) -> Response:
     raise PageError(
         400,
         NOT_A_PRODUCT_CODE,
-        "This looks like a compressed GS1 Digital Link, which this page cannot read; scan the code "
-        "with an app that shows the full link (/01/<GTIN>/21/<serial>) and open that.",
+        Msg(
+            "This looks like a compressed GS1 Digital Link, which this page cannot read; scan the code "
+            "with an app that shows the full link (/01/<GTIN>/21/<serial>) and open that."
+        ),
     )
