@@ -24,7 +24,7 @@ from functools import lru_cache
 from babel import Locale, UnknownLocaleError
 
 from supplytrace.core.errors import SupplytraceError
-from supplytrace.core.text import display
+from supplytrace.core.text import Msg, display
 
 #: The longest chain of transformations followed (a blend of a blend ... 64 levels deep).
 MAX_DEPTH = 64
@@ -218,25 +218,46 @@ def _territories(locale: str) -> Mapping[str, str]:
 
 def country_name(code: str | None, locale: str = "en") -> str:
     """The name of an ISO 3166-1 alpha-2 ``code`` in ``locale`` (CLDR, via babel); a code babel
-    does not know is the code itself, and None is "unknown origin". Nothing is escaped here."""
+    does not know is the code itself, and None is "unknown origin" (a :class:`Msg`, which a
+    reader says in its language). Nothing is escaped here."""
     if code is None:
-        return "unknown origin"
+        return Msg("unknown origin")
     name = _territories(locale).get(code) if _ALPHA2.fullmatch(code) else None
     return name or code
 
 
-def origin_label(shares: Sequence[Share], product: str = "honey", locale: str = "en") -> str:
+def _product(product: str, *, first: bool) -> str:
+    """How the label names the product: honey (the directive's word, which a reader says in its
+    language) or the brand's own word as given, capitalised when it opens the sentence."""
+    if product == "honey":
+        return Msg("Honey") if first else Msg("honey")
+    return f"{product[:1].upper()}{product[1:]}" if first else product
+
+
+def origin_label(shares: Sequence[Share], product: str = "honey", locale: str = "en") -> Msg:
     """The label sentence: ``Honey from Romania`` for one origin, ``Blend of honey from Romania
-    (62 %), Bulgaria (38 %)`` for several, in the order given. A country whose share rounds to 0 %
-    still reads ``(<1 %)``, since the directive wants every country listed."""
+    (62 %), Bulgaria (38 %)`` for several, in the order given, country names in ``locale``. A
+    country whose share rounds to 0 % still reads ``(<1 %)``, since the directive wants every
+    country listed. A :class:`Msg`: the page says it in the reader's language (its catalogs
+    translate the sentence; the names are already the reader's), a printed label in English."""
     whole = percentages(shares)
     if len(shares) == 1:
-        return f"{product[:1].upper()}{product[1:]} from {country_name(shares[0][0], locale)}"
-    parts = (
-        f"{country_name(code, locale)} ({percent or '<1'} %)"
-        for (code, _), percent in zip(shares, whole, strict=True)
+        code, named = shares[0][0], _product(product, first=True)
+        if code is None:
+            return Msg("%(product)s from unknown origin", product=named)
+        return Msg("%(product)s from %(country)s", product=named, country=country_name(code, locale))
+    slots: list[str] = []
+    names: dict[str, object] = {}
+    for n, ((code, _), percent) in enumerate(zip(shares, whole, strict=True)):
+        slots.append(f"%(c{n})s (%(p{n})s %%)")
+        names[f"c{n}"] = country_name(code, locale)
+        names[f"p{n}"] = str(percent) if percent else "<1"
+    # The list itself is no sentence to translate: its names and the unknown origin are said.
+    listing = ", ".join(slots)
+    countries = Msg(listing, **names)
+    return Msg(
+        "Blend of %(product)s from %(countries)s", product=_product(product, first=False), countries=countries
     )
-    return f"Blend of {product} from " + ", ".join(parts)
 
 
 def _reason(value: object) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 from supplytrace.core.hashing import keccak_text
-from supplytrace.core.text import ChainText
+from supplytrace.core.text import ChainText, Msg
 
 #: OpenZeppelin AccessControl roles: the admin's, and the brands' (``REGISTRAR_ROLE``).
 DEFAULT_ADMIN_ROLE = b"\0" * 32
@@ -60,10 +60,16 @@ class QuantityUnit(IntEnum):
             self, ""
         )
 
-    def amount(self, quantity: int) -> str:
-        """``quantity`` of it in words: ``1,500 g``, ``750 ml``, ``12 each``."""
-        symbol = {QuantityUnit.GRAM: "g", QuantityUnit.MILLILITRE: "ml"}.get(self, self.word)
-        return f"{quantity:,} {symbol}"
+    def amount(self, quantity: int) -> Msg:
+        """``quantity`` of it in words: ``1,500 g``, ``750 ml``, ``12 each`` (a :class:`Msg`: the
+        page says it with the reader's digits)."""
+        if self is QuantityUnit.GRAM:
+            return Msg("%(quantity)s g", quantity=quantity)
+        if self is QuantityUnit.MILLILITRE:
+            return Msg("%(quantity)s ml", quantity=quantity)
+        if self is QuantityUnit.EACH:
+            return Msg("%(quantity)s each", quantity=quantity)
+        return Msg("%(quantity)s none", quantity=quantity)  # a unit the contract does not define
 
 
 _UNECE = {QuantityUnit.EACH: "H87", QuantityUnit.GRAM: "GRM", QuantityUnit.MILLILITRE: "MLT"}

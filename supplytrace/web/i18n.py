@@ -219,6 +219,11 @@ def fmt_number(value: int | float) -> str:
     return format_decimal(value, locale=current().babel)
 
 
+def reader_locale() -> str:
+    """The reader's CLDR locale (``en``, ``zh_Hans``, ``ro``), for names core renders itself."""
+    return str(current().babel)
+
+
 def country(code: str) -> str | None:
     """An ISO 3166-1 alpha-2 code's country name in the reader's language (CLDR, through Babel)."""
     return current().babel.territories.get(code.upper()) if re.fullmatch(r"[A-Za-z]{2}", code) else None

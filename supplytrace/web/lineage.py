@@ -23,13 +23,10 @@ from supplytrace.core.events import Logged, subject_ids
 from supplytrace.core.lineage import Transformation, origin_label, origin_shares
 from supplytrace.core.records import LotRecord, QuantityUnit
 from supplytrace.core.reducer import State, transformations_of
-from supplytrace.core.text import ChainText
+from supplytrace.core.text import ChainText, Msg
 
 #: The most lots a page reads of one lineage (the lot itself included).
 MAX_PAGE_LOTS = 32
-#: What the origin label calls the product (the directive's word for a blend, whatever its
-#: brand name; EU 2024/1438 is the honey directive).
-PRODUCT = "honey"
 
 
 @dataclass(frozen=True)
@@ -126,7 +123,9 @@ def blend_label(
     read: LineageRead,
     records: Mapping[int, LotRecord | None],
     document: Callable[[bytes], Mapping[str, Any] | None],
-) -> str | None:
+    *,
+    locale: str = "en",
+) -> Msg | None:
     """The origin label of a blend (EU 2024/1438: "Blend of honey from Romania (62 %), ..."), or
     None for a lot no transformation made or a lineage not wholly read. ``records``: the live
     records of the lots read; ``document``: a lot's verified metadata by its hash (None when it
@@ -140,4 +139,4 @@ def blend_label(
             continue
         record = records.get(lot_id)
         origins[lot_id] = country_of(document(record.metadata_hash)) if record is not None else None
-    return origin_label(origin_shares(read.lot_id, origins, transformations), PRODUCT)
+    return origin_label(origin_shares(read.lot_id, origins, transformations), locale=locale)

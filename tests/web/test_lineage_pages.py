@@ -7,6 +7,7 @@ escaped), the lot pages and the JSON, read from the chain's logs or from an inde
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -212,3 +213,25 @@ def test_render_blend_pages_recalled__structure__accessible(
         "harvest lot": f"/lot/{blends.harvests['RO']}",
     }.items():
         assert_accessible(name, client.get(path).text)
+
+
+@pytest.mark.parametrize(
+    ("lang", "label", "amount"),
+    [
+        ("ro", "Amestec de miere din Ungaria (50 %), România (31 %), Bulgaria (19 %)", "500 g"),
+        (
+            "zh-CN",
+            "混合蜂蜜\uff0c产自匈牙利 (50 %), 罗马尼亚 (31 %), 保加利亚 (19 %)",
+            "500 克",
+        ),  # \uff0c: the full-width comma
+    ],
+)
+def test_blend_pages__romanian_or_chinese_reader__origin_label_and_amounts_in_that_language(
+    client: TestClient, blends: Blends, lang: str, label: str, amount: str
+) -> None:
+    item = client.get(f"/item/0x{blends.items_b[0].hex()}?lang={lang}")
+    assert item.status_code == 200 and label in text_of(item.text)
+    lot = text_of(client.get(f"/lot/{blends.blend_b}?lang={lang}").text)
+    assert label in lot and re.search(r"BLEND-A\W+" + amount, lot)  # made from: its amount
+    body = client.get(f"/api/items/0x{blends.items_b[0].hex()}?lang={lang}").json()
+    assert body["lineage"]["origin_label"].startswith("Blend of honey from Hungary (50 %)")  # JSON: English

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from supplytrace.core.lineage import LineageError, recall_causes
 from supplytrace.core.records import LotRecord, QuantityUnit
 from supplytrace.core.text import Msg
-from supplytrace.web.i18n import N_, say
+from supplytrace.web.i18n import N_, reader_locale, say
 from supplytrace.web.i18n import gettext as _
 from supplytrace.web.lineage import MAX_PAGE_LOTS, LineageRead, blend_label
 from supplytrace.web.lotdata import LotMetadata
@@ -123,7 +123,9 @@ def lineage_view(
                     sentence=recall_sentence(cause.lot_id, gtin, code, why),
                 )
             )
-        label = blend_label(read, records, lambda digest: _verified(metadata(digest)))
+        label = say(
+            blend_label(read, records, lambda digest: _verified(metadata(digest)), locale=reader_locale())
+        )
     except LineageError as exc:
         notes.append(str(exc))
     made_from = []
@@ -139,7 +141,7 @@ def lineage_view(
                     lot_code=code,
                     quantity=used.quantity,
                     unit=unit.word,
-                    amount=unit.amount(used.quantity),
+                    amount=say(unit.amount(used.quantity)) or "",
                     recalled=record is not None and record.recalled,
                     url=ctx.lot_url(used.lot_id),
                 )
