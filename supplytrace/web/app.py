@@ -40,7 +40,8 @@ from supplytrace.web.claims import Claims
 from supplytrace.web.deps import Page, PageConfig
 from supplytrace.web.errors import PageError, wants_json
 from supplytrace.web.follow import Follow, Follower
-from supplytrace.web.i18n import Languages, say
+from supplytrace.web.i18n import Languages, say, speaking_as_asked
+from supplytrace.web.i18n import current as current_language
 from supplytrace.web.render import CSP, SECURITY_HEADERS, json_answer
 from supplytrace.web.resolver import CORS_HEADERS, RESOLVER_PATHS
 from supplytrace.web.routes import claim, containers, explorer, home, items, lots, resolver
@@ -199,17 +200,20 @@ def _handle_errors(app: FastAPI, current: Callable[[], Page]) -> None:
 
     @app.exception_handler(Exception)
     async def on_crash(request: Request, exc: Exception) -> Response:
-        return answer(
-            request,
-            PageError(
-                500,
-                Msg("Something went wrong on our side"),
-                Msg(
-                    "The page could not be built. Nothing is known about the product from this error; "
-                    "please try again."
-                ),
+        # Starlette answers a crash from its outermost middleware, outside Languages.
+        error = PageError(
+            500,
+            Msg("Something went wrong on our side"),
+            Msg(
+                "The page could not be built. Nothing is known about the product from this error; "
+                "please try again."
             ),
         )
+        with speaking_as_asked(request.scope):
+            response = answer(request, error)
+            response.headers["Content-Language"] = current_language().tag
+        response.headers.append("Vary", "Accept-Language")
+        return response
 
 
 __all__ = ["CSP", "PageConfig", "PageError", "create_app"]

@@ -300,6 +300,35 @@ def language_links() -> list[tuple[Language, str]]:
     return switch_links(choice.path, choice.query)
 
 
+def choice_of(scope: Scope) -> Choice:
+    """The language of an HTTP request: English for JSON (programs read it), else ``?lang=``,
+    then ``Accept-Language`` (:func:`choose`)."""
+    headers = dict(scope["headers"])
+    wanted = headers.get(b"accept", b"").decode("latin-1")
+    if str(scope.get("path", "")).startswith("/api/") or (
+        "application/json" in wanted and "text/html" not in wanted  # as web.errors.wants_json
+    ):
+        return Choice(ENGLISH)
+    accept = headers.get(b"accept-language", b"").decode("latin-1") or None
+    query = scope.get("query_string", b"").decode("latin-1")
+    path = (scope.get("raw_path") or str(scope.get("path", "/")).encode()).decode("latin-1")
+    path = path.split("?", 1)[0]
+    if scope.get("method") not in ("GET", "HEAD"):  # a form's answer: link to its page
+        path = path.removesuffix("/claim") if path.endswith("/claim") else "/"
+    return replace(choose(query, accept, path), host=headers.get(b"host", b"").decode("latin-1"))
+
+
+@contextmanager
+def speaking_as_asked(scope: Scope) -> Iterator[None]:
+    """Answer inside the block in the language ``scope``'s request asks for: for answers made
+    outside :class:`Languages` (the server error page, made by the outermost middleware)."""
+    token = _current.set(choice_of(scope))
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
 class Languages:
     """Chooses each request's language (:func:`choose`) and answers with ``Content-Language``
     and ``Vary: Accept-Language``. JSON (``/api/``, and a Digital Link asked for JSON) stays
@@ -312,20 +341,7 @@ class Languages:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = dict(scope["headers"])
-        wanted = headers.get(b"accept", b"").decode("latin-1")
-        if str(scope.get("path", "")).startswith("/api/") or (
-            "application/json" in wanted and "text/html" not in wanted  # as web.errors.wants_json
-        ):
-            choice = Choice(ENGLISH)
-        else:
-            accept = headers.get(b"accept-language", b"").decode("latin-1") or None
-            query = scope.get("query_string", b"").decode("latin-1")
-            path = (scope.get("raw_path") or str(scope.get("path", "/")).encode()).decode("latin-1")
-            path = path.split("?", 1)[0]
-            if scope.get("method") not in ("GET", "HEAD"):  # a form's answer: link to its page
-                path = path.removesuffix("/claim") if path.endswith("/claim") else "/"
-            choice = replace(choose(query, accept, path), host=headers.get(b"host", b"").decode("latin-1"))
+        choice = choice_of(scope)
 
         async def send_with_language(message: Message) -> None:
             if message["type"] == "http.response.start":

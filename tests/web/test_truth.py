@@ -142,6 +142,10 @@ def test_open_item__index_returns_malformed_rows__500_human_page_without_interna
     assert "Traceback" not in response.text and "KeyError" not in response.text
     api = client.get(f"/api/items/{world.key('genuine').id_hex}")
     assert api.status_code == 500 and api.json()["error"] == "Something went wrong on our side"
+    romanian = client.get(_path(world, "genuine"), headers={"Accept-Language": "ro-RO,ro;q=0.9"})
+    assert romanian.status_code == 500 and '<html lang="ro">' in romanian.text
+    assert "Ceva nu a mers bine la noi" in banner_of(romanian.text)[1]  # the crash page in Romanian too
+    assert romanian.headers["Content-Language"] == "ro"
 
 
 def test_open_item__node_unreachable__503_cannot_check_never_genuine(
