@@ -88,13 +88,16 @@ def language_of(tag: str) -> Language | None:
     return _BY_PRIMARY.get(re.split(r"[-_]", tag.strip().lower())[0])
 
 
-def negotiate(accept_language: str | None) -> Language:
-    """The shipped language the reader prefers most by ``Accept-Language`` (RFC 9110: the
-    highest quality first, equal ones in the order given, ``q=0`` never), else English. A
-    malformed header is read as far as it makes sense, never an error."""
-    wanted: list[tuple[float, int, Language]] = []
+def preferences(accept_language: str | None) -> list[str]:
+    """The primary language subtags an ``Accept-Language`` header asks for, best first (RFC 9110:
+    the highest quality first, equal ones in the order given; ``q=0`` and ``*`` never), without
+    repeats: ``zh-CN, ro;q=0.5`` -> ``["zh", "ro"]``. A malformed header is read as far as it
+    makes sense (a part with a malformed tag or quality is left out), never an error; a long
+    one is read to its first 1,000 characters."""
+    wanted: list[tuple[float, int, str]] = []
     for position, part in enumerate((accept_language or "")[:1000].split(",")):
         tag, _sep, params = part.partition(";")
+        tag = tag.strip()
         quality = 1.0
         match = re.search(r"(?:^|;)\s*q\s*=([^;]*)", params)
         if match:
@@ -102,10 +105,15 @@ def negotiate(accept_language: str | None) -> Language:
             if not re.fullmatch(r"[01](?:\.[0-9]{0,3})?", value):
                 continue  # a malformed quality: that part is left out
             quality = float(value)
-        language = language_of(tag)
-        if language is not None and 0 < quality <= 1:
-            wanted.append((-quality, position, language))
-    return min(wanted, key=lambda w: (w[0], w[1]))[2] if wanted else ENGLISH
+        if tag != "*" and _TAG.fullmatch(tag) and 0 < quality <= 1:
+            wanted.append((-quality, position, re.split(r"[-_]", tag.lower())[0]))
+    return list(dict.fromkeys(primary for _q, _p, primary in sorted(wanted)))
+
+
+def negotiate(accept_language: str | None) -> Language:
+    """The shipped language the reader prefers most by ``Accept-Language`` (:func:`preferences`),
+    else English."""
+    return next((_BY_PRIMARY[p] for p in preferences(accept_language) if p in _BY_PRIMARY), ENGLISH)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 from supplytrace.core.ids import IdentityError, ItemKey, normalize_gtin, normalize_sscc
+from supplytrace.web.i18n import preferences
 
 #: The GS1 Web Vocabulary: a link type ``gs1:pip`` is the relation ``https://gs1.org/voc/pip``.
 GS1_VOC = "https://gs1.org/voc/"
@@ -181,19 +182,9 @@ def choose(links: Sequence[Link], link_type: str, languages: Sequence[str] = ())
 
 
 def accept_languages(header: str) -> list[str]:
-    """The primary language tags of an ``Accept-Language`` header, best first (at most 8)."""
-    ranked: list[tuple[float, int, str]] = []
-    for n, part in enumerate(header.split(",")[:16]):
-        tag, _, params = part.strip().partition(";")
-        quality = 1.0
-        if params.strip().startswith("q="):
-            try:
-                quality = float(params.strip()[2:])
-            except ValueError:
-                continue
-        if tag and tag != "*" and quality > 0:
-            ranked.append((-quality, n, tag.lower().split("-")[0]))
-    return list(dict.fromkeys(tag for _q, _n, tag in sorted(ranked)))[:8]
+    """The primary language tags of an ``Accept-Language`` header, best first (at most 8; read
+    as the page reads it: :func:`supplytrace.web.i18n.preferences`)."""
+    return preferences(header)[:8]
 
 
 def passed_on(query: str) -> str:
