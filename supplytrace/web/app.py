@@ -169,7 +169,7 @@ def _handle_errors(app: FastAPI, current: Callable[[], Page]) -> None:
                     "The page cannot reach the %(network)s at the moment, so it cannot tell whether "
                     "this product is genuine. Do not rely on the product's code until it can; try again "
                     "in a minute.",
-                    network=Msg(page.config.network_label),
+                    network=page.config.network_label,
                 ),
             ),
         )

@@ -35,8 +35,8 @@ from supplytrace.core.networks import LOCAL_NETWORK, default_confirmations
 from supplytrace.core.records import REGISTRAR_ROLE, ContainerRecord, LotRecord
 from supplytrace.core.rows import MAX_NESTING
 from supplytrace.core.story import addresses, relayable, relayed_by
+from supplytrace.core.text import Msg
 from supplytrace.web.claims import BUSY_DAY, Claims, day_of
-from supplytrace.web.i18n import N_
 from supplytrace.web.lineage import LineageRead, lot_facts, read_lineage
 from supplytrace.web.lotdata import MetadataStore
 from supplytrace.web.render import Templates
@@ -106,10 +106,11 @@ class PageConfig:
         )
 
     @property
-    def network_label(self) -> str:
+    def network_label(self) -> Msg:
+        """How the page names the network (a :class:`Msg`: said in the reader's language)."""
         if self.network == LOCAL_NETWORK:
-            return N_("local test network")
-        return f"{self.ecosystem} {self.network} network"
+            return Msg("local test network")
+        return Msg("%(ecosystem)s %(network)s network", ecosystem=self.ecosystem, network=self.network)
 
     @property
     def rpc_hint(self) -> str:
@@ -142,9 +143,10 @@ class Page:
                 url=config.links.address(config.registry),
                 chain_id=config.chain_id,
                 network=config.network_label,
-            ).model_copy(  # kept a Msg (validation would make it a plain str): said in the reader's language
+            ).model_copy(  # kept Msgs (validation would make them plain str): said in the reader's language
                 update={
-                    "source": source_sentence(config.deployment.source_check if config.deployment else None)
+                    "network": config.network_label,
+                    "source": source_sentence(config.deployment.source_check if config.deployment else None),
                 }
             ),
             item_url=item_url,

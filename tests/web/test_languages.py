@@ -270,3 +270,15 @@ def test_post_wrong_code__romanian_reader__answer_in_romanian_and_links_to_the_i
     assert "Codul nu corespunde acestui articol" in text_of(answer.text)
     # Its language links lead to the item's page, not to the form's address.
     assert f'<a href="{item}?lang=zh-CN" lang="zh-CN"' in answer.text
+
+
+def test_open_item__public_network_romanian_or_chinese__the_network_named_in_that_language(
+    make_client: Callable[..., TestClient], world: World
+) -> None:
+    client = make_client(network="sepolia")
+    romanian = text_of(client.get(_path(world.key("genuine")) + "?lang=ro").text)
+    assert "rețeaua ethereum sepolia" in romanian and "sepolia network" not in romanian
+    chinese = text_of(client.get(_path(world.key("genuine")) + "?lang=zh-CN").text)
+    assert "ethereum sepolia 网络" in chinese
+    english = text_of(client.get(_path(world.key("genuine"))).text)
+    assert "on the ethereum sepolia network" in english

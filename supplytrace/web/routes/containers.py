@@ -92,7 +92,7 @@ async def build_container(page: Page, sscc: str) -> ContainerView:
                         "Nothing was ever packed into a case or pallet with code (00) %(sscc)s on the "
                         "%(network)s.",
                         sscc=sscc,
-                        network=Msg(page.config.network_label),
+                        network=page.config.network_label,
                     ),
                 )
             chain = await page.outer_containers(record.container)

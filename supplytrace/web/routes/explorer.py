@@ -54,7 +54,7 @@ async def _tx_view(page: Page, text: str, deadline: float) -> TxView:
             Msg("No such transaction"),
             Msg(
                 "The %(network)s has no transaction %(hash)s. It may belong to another network.",
-                network=Msg(page.config.network_label),
+                network=page.config.network_label,
                 hash=text,
             ),
         )

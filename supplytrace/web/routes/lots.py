@@ -33,7 +33,7 @@ async def build_lot(page: Page, lot_id: int, number: int = 1) -> LotView:
                 Msg(
                     "No brand has registered a lot number %(lot)s on the %(network)s.",
                     lot=str(lot_id),
-                    network=Msg(page.config.network_label),
+                    network=page.config.network_label,
                 ),
             )
         (history, indexed, answered), brand_registrar = await asyncio.gather(

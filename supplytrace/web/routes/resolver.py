@@ -104,7 +104,7 @@ async def gtin_link(request: Request, rest: str, page: PageDep) -> Response:
                     "No brand has registered lot %(lot)s of product %(gtin)s on the %(network)s.",
                     lot=link.lot or "",
                     gtin=str(link.key),
-                    network=Msg(page.config.network_label),
+                    network=page.config.network_label,
                 ),
             )
         links = [*_own(page, anchor, f"/api/lots/{lot_id}", "lot"), *table.links(link.key, link.lot)]
