@@ -43,6 +43,10 @@ class ResolverLinks:
 
     by_gtin: Mapping[str, tuple[Link, ...]] = field(default_factory=dict)
     by_lot: Mapping[tuple[str, str], tuple[Link, ...]] = field(default_factory=dict)
+    #: Re-issued codes: a GTIN printed on labels that the brand now registers under another
+    #: (a corrected GTIN): its links resolve to the new GTIN's (301) where the old code names
+    #: nothing on the chain. Old GTIN-14 -> new GTIN-14.
+    moved: Mapping[str, str] = field(default_factory=dict)
 
     def links(self, gtin14: str, lot: str | None = None) -> list[Link]:
         """The links of a GTIN, or of a lot of it: the lot's, then the GTIN's."""
@@ -92,7 +96,8 @@ def load_links(path: Path) -> ResolverLinks:
         raise ResolverLinksError(
             f"resolver links file {path} is not valid {kind} ({exc}); fix its syntax."
         ) from None
-    entries = document.get("links") if isinstance(document, dict) else None
+    moved = _moved(path, document.get("moved", []) if isinstance(document, dict) else [])
+    entries = document.get("links", [] if moved else None) if isinstance(document, dict) else None
     if not isinstance(entries, list):
         raise ResolverLinksError(
             f"resolver links file {path} must hold a list named links ([[links]] in TOML); "
@@ -116,7 +121,38 @@ def load_links(path: Path) -> ResolverLinks:
                 "GTIN or lot; keep the ones a shopper needs."
             )
         links.append(link)
-    return ResolverLinks({k: tuple(v) for k, v in by_gtin.items()}, {k: tuple(v) for k, v in by_lot.items()})
+    return ResolverLinks(
+        {k: tuple(v) for k, v in by_gtin.items()}, {k: tuple(v) for k, v in by_lot.items()}, moved
+    )
+
+
+def _moved(path: Path, entries: Any) -> dict[str, str]:
+    """The file's re-issued GTINs (``[[moved]]`` tables of ``gtin`` and ``to``), checked: each
+    old GTIN once, never to itself, and never to a GTIN that moved on (no chains, no loops)."""
+    if not isinstance(entries, list) or len(entries) > MAX_ENTRIES:
+        raise ResolverLinksError(
+            f"resolver links file {path}: moved must be a list ([[moved]] in TOML) of at most "
+            f"{MAX_ENTRIES:,} tables with gtin and to; see docs/resolver.md."
+        )
+    moved: dict[str, str] = {}
+    for number, entry in enumerate(entries, 1):
+        where = f"resolver links file {path}, moved {number}"
+        if not isinstance(entry, dict) or set(entry) != {"gtin", "to"}:
+            raise ResolverLinksError(f"{where}: give exactly gtin (the printed one) and to (the new one).")
+        try:
+            old, new = (normalize_gtin(_text(entry, name, 14)) for name in ("gtin", "to"))
+        except (IdentityError, ValueError) as exc:
+            raise ResolverLinksError(f"{where}: {exc}") from None
+        if old == new or old in moved:
+            raise ResolverLinksError(f"{where}: GTIN {old} is moved twice or to itself; keep one entry.")
+        moved[old] = new
+    chained = next((old for old, new in moved.items() if new in moved), None)
+    if chained is not None:
+        raise ResolverLinksError(
+            f"resolver links file {path}: GTIN {chained} moves to {moved[chained]}, which moves on; "
+            "point every old GTIN at the current one."
+        )
+    return moved
 
 
 def _entry(entry: Any) -> tuple[str, str | None, Link]:

@@ -450,3 +450,49 @@ def test_data_attributes__in_the_query__ignored_for_the_item(resolver: TestClien
     with_attributes = resolver.get(_with_lot(world) + "?17=271231&11=260714&utm_source=label")
     assert plain.status_code == with_attributes.status_code == 200
     assert banner_of(plain.text) == banner_of(with_attributes.text)
+
+
+# -- Old links keep resolving when a brand re-issues its codes (issue #15) ---------------------------
+
+OLD_GTIN = "0950600099999" + str(gs1_standard_check_digit("0950600099999"))  # never registered
+OTHER = "0950600088888" + str(gs1_standard_check_digit("0950600088888"))
+
+
+def _moved_client(make_client: Callable[..., TestClient], folder: Path, old: str, new: str) -> TestClient:
+    path = folder / f"moved-{old}.toml"
+    path.write_text(f'[[moved]]\ngtin = "{old}"\nto = "{new}"\n', encoding="utf-8")
+    return make_client(resolver_links=load_links(path))
+
+
+def test_moved_gtin__old_printed_links__301_to_the_new_gtin_then_the_item(
+    make_client: Callable[..., TestClient], world: World, tmp_path: Path
+) -> None:
+    """A brand corrected its GTIN: labels printed with the old one keep resolving, each level to
+    the same code under the new GTIN (permanently, the query string kept)."""
+    client = _moved_client(make_client, tmp_path, OLD_GTIN, HONEY_GTIN)
+    key = world.key("genuine")
+    old = f"/01/{OLD_GTIN}/10/{LOT_CODE}/21/{key.serial}?17=271231"
+    answer = client.get(old)
+    assert answer.status_code == 301
+    assert answer.headers["location"] == f"/01/{HONEY_GTIN}/10/{LOT_CODE}/21/{key.serial}?17=271231"
+    page = client.get(answer.headers["location"])
+    assert page.status_code == 200 and banner_of(page.text)[0] == "genuine"
+    for level in (f"/01/{OLD_GTIN}/10/{LOT_CODE}", f"/01/{OLD_GTIN}", f"/01/{OLD_GTIN[1:]}/21/{key.serial}"):
+        answer = client.get(level)
+        if answer.status_code == 301 and answer.headers["location"].startswith(f"/01/{OLD_GTIN}"):
+            answer = client.get(answer.headers["location"])  # the 13-digit form: 14 digits first
+        assert answer.status_code == 301 and answer.headers["location"].startswith(f"/01/{HONEY_GTIN}")
+
+
+def test_moved_gtin__code_registered_under_the_old_gtin__the_chain_wins(
+    make_client: Callable[..., TestClient], world: World, tmp_path: Path
+) -> None:
+    """A links file cannot take a registered item or lot away from its page: only codes that
+    name nothing on the chain follow the move."""
+    client = _moved_client(make_client, tmp_path, HONEY_GTIN, OTHER)
+    key = world.key("genuine")
+    page = client.get(f"/01/{HONEY_GTIN}/21/{key.serial}")
+    assert page.status_code == 200 and banner_of(page.text)[0] == "genuine"
+    assert client.get(f"/01/{HONEY_GTIN}/10/{LOT_CODE}").status_code == 200
+    unknown = client.get(f"/01/{HONEY_GTIN}/21/NEVER-REGISTERED")
+    assert (unknown.status_code, unknown.headers["location"]) == (301, f"/01/{OTHER}/21/NEVER-REGISTERED")

@@ -4,6 +4,7 @@ hostile or broken file gets one sentence naming the link and the fix."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -93,3 +94,31 @@ def test_load_links__too_big_or_too_many__refused(tmp_path: Path) -> None:
         load_links(_write(tmp_path, [GOOD] * (MAX_LINKS_PER_KEY + 1)))
     with pytest.raises(ResolverLinksError, match="cannot read"):
         load_links(tmp_path / "missing.toml")
+
+
+def test_load_links__moved_gtins__old_to_new_in_14_digits(tmp_path: Path) -> None:
+    path = tmp_path / "links.toml"
+    path.write_text(f'[[moved]]\ngtin = "{GTIN[1:]}"\nto = "09506000134369"\n', encoding="utf-8")
+    table = load_links(path)
+    assert table.moved == {GTIN: "09506000134369"} and len(table) == 0
+
+
+@pytest.mark.parametrize(
+    ("moved", "words"),
+    [
+        ([{"gtin": GTIN, "to": GTIN}], "moved twice or to itself"),
+        ([{"gtin": GTIN, "to": "09506000134369"}, {"gtin": GTIN, "to": "09506000134376"}], "moved twice"),
+        (
+            [{"gtin": GTIN, "to": "09506000134369"}, {"gtin": "09506000134369", "to": "09506000134376"}],
+            "moves on",
+        ),
+        ([{"gtin": GTIN, "to": "09506000134368"}], "moved 1: "),  # a wrong check digit
+        ([{"gtin": GTIN, "to": "09506000134369", "lot": "L1"}], "give exactly gtin"),
+        ({"gtin": GTIN}, "moved must be a list"),
+    ],
+)
+def test_load_links__hostile_moved__one_sentence(tmp_path: Path, moved: object, words: str) -> None:
+    path = tmp_path / "links.json"
+    path.write_text(json.dumps({"moved": moved}), encoding="utf-8")
+    with pytest.raises(ResolverLinksError, match=re.escape(words)):
+        load_links(path)

@@ -7,12 +7,15 @@ itself (``linkType=gs1:pip`` too); ``linkType=linkset`` (or ``Accept: applicatio
 answers the RFC 9264 linkset; another link type the resolver has redirects there (307) with the
 rest of the query string; a link type it does not have, or does not know, gets the default link.
 Every answer carries the links in a ``Link`` header. A GTIN of 8, 12 or 13 digits is redirected
-(301) to its 14-digit form. CORS and OPTIONS: ``web.app.ResolverCors``.
+(301) to its 14-digit form; a GTIN the brand's links file says moved (re-issued codes) to the
+new one (301), unless the code is registered under the old GTIN. CORS and OPTIONS:
+``web.app.ResolverCors``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -81,8 +84,12 @@ async def gtin_link(request: Request, rest: str, page: PageDep) -> Response:
     redirect = _canonical(request, link)
     if redirect is not None:
         return redirect
-    anchor = page.config.resolver.rstrip("/") + link.path
     table = page.config.resolver_links
+    moved = table.moved.get(link.key)
+    if moved is not None and not await _on_chain(page, link):  # a re-issued code's old link
+        query = request.url.query
+        return RedirectResponse(replace(link, key=moved).path + (f"?{query}" if query else ""), 301)
+    anchor = page.config.resolver.rstrip("/") + link.path
     key = link.item
     if key is not None:
         key = ItemKey.create(key.gtin, key.serial, key.lot)
@@ -118,6 +125,19 @@ async def sscc_link(request: Request, rest: str, page: PageDep) -> Response:
     anchor = f"{page.config.resolver.rstrip('/')}/00/{code}"
     links = _own(page, anchor, f"/api/containers/{code}", "case or pallet")
     return await _answer(request, anchor, links, lambda: _container(request, page, code))
+
+
+async def _on_chain(page: Page, link: DigitalLink) -> bool:
+    """Whether the item or lot ``link`` names is registered (under the link's own GTIN): then
+    it is what the link shows, whatever the links file says of its GTIN."""
+    key = link.item
+    if key is not None:
+        record = await page.reads.run(page.reads.item_read(ItemKey.create(key.gtin, key.serial).id))
+        return record.registered
+    if link.lot is not None:
+        code = encode_code(link.lot, "lot code")
+        return await page.reads.run(page.reads.lot_id_read(int(link.key), code)) != 0
+    return False
 
 
 def _own(page: Page, anchor: str, api: str, what: str) -> list[Link]:
