@@ -38,9 +38,14 @@ class PageBook:
     def __init__(self, engine: Engine, chain_id: int, *, shared_connection: bool = False) -> None:
         self.engine = engine
         self.chain_id = chain_id
-        # One in-memory SQLite connection serves every thread: one at a time.
+        # SQLite: one writer at a time, and a writer that finds the database locked sleeps in
+        # SQLite's busy handler (1, 2, 5 ... 100 ms): the page's threads take turns here instead
+        # (every HTML view counts a scan; under 32 clients the sleeps made 2 s answers). One
+        # in-memory connection also serves every thread one at a time. PostgreSQL locks rows.
         self._lock: contextlib.AbstractContextManager[Any] = (
-            threading.Lock() if shared_connection else contextlib.nullcontext()
+            threading.Lock()
+            if shared_connection or engine.dialect.name == "sqlite"
+            else contextlib.nullcontext()
         )
 
     @classmethod
