@@ -149,8 +149,8 @@ class ItemKey:
             lot=None if lot is None else check_code(lot, "lot code"),
         )
 
-    @property
-    def id(self) -> bytes:
+    @functools.cached_property
+    def id(self) -> bytes:  # computed once: a page asks for it several times
         return item_id_of(self.gtin, self.serial)
 
     @property
