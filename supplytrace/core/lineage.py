@@ -222,8 +222,12 @@ def country_name(code: str | None, locale: str = "en") -> str:
     reader says in its language). Nothing is escaped here."""
     if code is None:
         return Msg("unknown origin")
-    name = _territories(locale).get(code) if _ALPHA2.fullmatch(code) else None
-    return name or code
+    return territory(code, locale) or code
+
+
+def territory(code: str, locale: str = "en") -> str | None:
+    """The CLDR name in ``locale`` of an ISO 3166-1 alpha-2 ``code`` (upper case), or None."""
+    return _territories(locale).get(code) if _ALPHA2.fullmatch(code) else None
 
 
 def _product(product: str, *, first: bool) -> str:

@@ -36,6 +36,7 @@ from babel.support import Translations
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from supplytrace.core.lineage import territory
 from supplytrace.core.text import Msg
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
@@ -233,8 +234,9 @@ def reader_locale() -> str:
 
 
 def country(code: str) -> str | None:
-    """An ISO 3166-1 alpha-2 code's country name in the reader's language (CLDR, through Babel)."""
-    return current().babel.territories.get(code.upper()) if re.fullmatch(r"[A-Za-z]{2}", code) else None
+    """An ISO 3166-1 alpha-2 code (either case) as a country name in the reader's language (CLDR,
+    through Babel: :func:`supplytrace.core.lineage.territory`), or None."""
+    return territory(code.upper(), reader_locale())
 
 
 # ----------------------------------------------------------------------------------------------

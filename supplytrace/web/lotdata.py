@@ -20,7 +20,6 @@ from urllib.parse import urlsplit
 from supplytrace.core.hashing import keccak
 from supplytrace.core.metadata import MetadataError, parse_metadata
 from supplytrace.core.text import display
-from supplytrace.web.countries import country_name
 from supplytrace.web.i18n import N_, country, in_language, is_language_map
 from supplytrace.web.i18n import gettext as _
 
@@ -130,7 +129,7 @@ def _listed(names: list[str]) -> str:
 
 def _country(code: str) -> str:
     """An ISO 3166-1 alpha-2 code's country in the reader's language; any other text as it is."""
-    return country(code) or country_name(code) or code
+    return country(code) or code
 
 
 def origin_lines(value: Any, verb: str) -> list[str]:
