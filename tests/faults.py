@@ -61,6 +61,7 @@ class Faults:
                 "stalled",
                 "delayed",
                 "lagged",
+                "posts",  # HTTP requests (a JSON-RPC batch is one)
             ),
             0,
         )
@@ -156,6 +157,7 @@ class FaultyProxy:
 
     def answer(self, body: bytes) -> tuple[int, bytes]:
         f = self.faults
+        f.counts["posts"] += 1
         if f.delay:
             f.counts["delayed"] += 1
             time.sleep(f.delay)

@@ -28,9 +28,13 @@ once; events come in chain order, each with its block's time.
 ``indexed_block()``
     The highest block the source has indexed completely, or None when it reads the chain live
     (then it never lags).
-``pinned()``
+``pinned(look=None)``
     A context in which this thread's reads share one look at the node (its head, and whether
     the index's checkpoint is still on the chain): what a page's request reads together.
+    ``look``: that look, taken by the caller in a round trip of its own (:class:`NodeLook`).
+``checkpoint()``
+    The index's checkpoint as last read (block number and hash), for a caller to probe in its
+    own round trip; None for a source that reads the chain live.
 """
 
 from __future__ import annotations
@@ -38,7 +42,8 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Collection, Iterator
-from dataclasses import dataclass
+from concurrent.futures import Future
+from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 from supplytrace.chain.logs import get_logs, stamp
@@ -96,6 +101,32 @@ class Participant:
     description: ChainText | None = None
 
 
+@dataclass(frozen=True)
+class NodeLook:
+    """A look at the node that a caller takes in a round trip of its own (the page's live read,
+    with :func:`~supplytrace.chain.reads.probed`): the node's head, and whether it holds block
+    ``block_hash`` at ``number`` on its chain. ``answer`` gets (head, held) once the caller has
+    it, or an exception if it failed; a source that finds another checkpoint, or the block not
+    held, asks the node itself."""
+
+    number: int
+    block_hash: str
+    answer: Future[tuple[int, bool]] = field(default_factory=Future)
+
+    def give(self, head: int, held: bool) -> None:
+        if not self.answer.done():
+            self.answer.set_result((head, held))
+
+    def fail(self) -> None:
+        """The caller's round trip failed or was given up: the source asks the node itself."""
+        if not self.answer.done():
+            self.answer.set_exception(LookUnavailableError())
+
+
+class LookUnavailableError(Exception):
+    """The caller's look at the node did not come."""
+
+
 @runtime_checkable
 class HistorySource(Protocol):
     def item_history(self, item_id: bytes) -> list[Logged]: ...
@@ -112,7 +143,9 @@ class HistorySource(Protocol):
 
     def indexed_block(self) -> int | None: ...
 
-    def pinned(self) -> contextlib.AbstractContextManager[None]: ...
+    def checkpoint(self) -> tuple[int, str] | None: ...
+
+    def pinned(self, look: NodeLook | None = None) -> contextlib.AbstractContextManager[None]: ...
 
 
 @runtime_checkable
@@ -272,6 +305,9 @@ class ChainHistory:
     def indexed_block(self) -> int | None:
         return None
 
+    def checkpoint(self) -> tuple[int, str] | None:
+        return None
+
     @contextlib.contextmanager
-    def pinned(self) -> Iterator[None]:
+    def pinned(self, look: NodeLook | None = None) -> Iterator[None]:
         yield  # every read asks the chain itself

@@ -11,7 +11,9 @@ both on the same chains), in about a millisecond instead of a scan of the chain:
    node that refuses it is asked for its block at the checkpoint's height, which must have the
    checkpoint's hash). Threads asking
    at the same time share one such round trip (never one that finished before they asked), and
-   the reads of one :meth:`IndexHistory.pinned` scope (a page's request) share one;
+   the reads of one :meth:`IndexHistory.pinned` scope (a page's request) share one; a page sends
+   the probe in its own live read (:class:`~supplytrace.chain.history.NodeLook`), so an item page
+   at the index's checkpoint costs the node one round trip in all;
 3. the registry's events after the checkpoint (the confirmation depth, or what the indexer has
    not reached yet) come from the chain: one filtered ``eth_getLogs``, none when the index is at
    the head.
@@ -33,7 +35,8 @@ from typing import Generic, TypeVar
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
-from supplytrace.chain.history import ChainHistory, LotHistory, LotItem, Participant
+from supplytrace.chain.history import ChainHistory, LotHistory, LotItem, NodeLook, Participant
+from supplytrace.chain.reads import canonical_probe
 from supplytrace.chain.rpc import RpcError, hex_int
 from supplytrace.core.events import (
     CONTAINER_EVENTS,
@@ -48,7 +51,7 @@ from supplytrace.core.events import (
     subject_ids,
     topic0,
 )
-from supplytrace.core.hashing import ZERO_ADDRESS, checksum
+from supplytrace.core.hashing import checksum
 from supplytrace.core.reducer import ParticipantRow, State
 from supplytrace.core.story import containers_of, timeline
 from supplytrace.core.text import ChainText
@@ -63,6 +66,8 @@ K = TypeVar("K")
 MAX_TAIL_BLOCKS = 100_000
 #: Item ids in one ``eth_getLogs`` filter (as ``ChainHistory`` asks).
 _IDS_PER_FILTER = 100
+#: Seconds a read waits for a look its caller takes (the caller's own deadline is shorter).
+_LOOK_WAIT = 30.0
 
 
 @dataclass(frozen=True)
@@ -159,21 +164,28 @@ class IndexHistory:
         self.chain = chain
         self._looks: SharedCalls[tuple[int, str], tuple[int, bool]] = SharedCalls()
         self._pins = threading.local()
+        self._checkpoint: tuple[int, str] | None = None
+
+    def checkpoint(self) -> tuple[int, str] | None:
+        """The checkpoint (number, block hash) of the index as last read, for a caller to probe."""
+        return self._checkpoint
 
     @contextlib.contextmanager
-    def pinned(self) -> Iterator[None]:
+    def pinned(self, look: NodeLook | None = None) -> Iterator[None]:
         """This thread's reads inside share one look at the node (see the module's step 2) and
-        one snapshot of the index (one read transaction, its checkpoint read once)."""
+        one snapshot of the index (one read transaction, its checkpoint read once); ``look``, a
+        look the caller takes in its own round trip, serves them if it is of their checkpoint."""
         if getattr(self._pins, "looks", None) is not None:
             yield  # already inside one
             return
         self._pins.looks = {}
+        self._pins.offered = look
         with contextlib.ExitStack() as stack:
             self._pins.stack = stack
             try:
                 yield
             finally:
-                self._pins.looks = self._pins.stack = self._pins.snapshot = None
+                self._pins.looks = self._pins.stack = self._pins.snapshot = self._pins.offered = None
 
     def _snapshot(self, read: Callable[[Connection], T]) -> tuple[IndexStatus | None, T]:
         """``reader.snapshot(read)``; inside :meth:`pinned`, every read of the scope from one."""
@@ -194,10 +206,25 @@ class IndexHistory:
         key = (number, block_hash)
         if looks is not None and key in looks:
             return looks[key]
-        found = self._looks.run(key, lambda: self._ask_node(number, block_hash))
+        found = self._offered(key)
+        if found is None:
+            found = self._looks.run(key, lambda: self._ask_node(number, block_hash))
         if looks is not None:
             looks[key] = found
         return found
+
+    def _offered(self, key: tuple[int, str]) -> tuple[int, bool] | None:
+        """The look the pinned scope's caller took, if it probed checkpoint ``key`` and the node
+        holds that block; else None (the node is asked here: a block it does not hold by hash
+        may still be compared by number, see :meth:`_ask_node`)."""
+        look: NodeLook | None = getattr(self._pins, "offered", None)
+        if look is None or (look.number, look.block_hash) != key:
+            return None
+        try:
+            head, held = look.answer.result(timeout=_LOOK_WAIT)
+        except Exception:  # the caller's round trip failed: ask the node here
+            return None
+        return (head, True) if held else None
 
     def _ask_node(self, number: int, block_hash: str) -> tuple[int, bool]:
         """One round trip: the head, and a state read pinned to ``block_hash`` with EIP-1898's
@@ -205,11 +232,7 @@ class IndexHistory:
         36 kB for a block of 500 transactions). A node that refuses it, for a block it dropped or
         because it does not take the form, is asked for the block at ``number`` to compare."""
         head, probe = self.chain.rpc.batch(
-            [
-                ("eth_blockNumber", []),
-                ("eth_getBalance", [ZERO_ADDRESS, {"blockHash": block_hash, "requireCanonical": True}]),
-            ],
-            raise_errors=False,
+            [("eth_blockNumber", []), canonical_probe(block_hash)], raise_errors=False
         )
         if isinstance(head, RpcError):
             raise head
@@ -228,6 +251,7 @@ class IndexHistory:
         if status.registry.lower() != self.chain.registry.lower():
             return None, f"the index holds another registry ({status.registry})"
         number = status.block_number
+        self._checkpoint = (number, status.block_hash)
         head, canonical = self._look(number, status.block_hash)
         if not canonical:
             return None, f"the index's block {number} is no longer on the chain (run `supplytrace index`)"

@@ -23,7 +23,7 @@ from typing import Annotated, Any, TypeVar
 import anyio
 from fastapi import Depends, Request
 
-from supplytrace.chain.history import ContainerHistory, HistorySource, LotHistory, Participant
+from supplytrace.chain.history import ContainerHistory, HistorySource, LotHistory, NodeLook, Participant
 from supplytrace.chain.reads import AsyncRegistryReads
 from supplytrace.chain.rpc import AsyncRpc
 from supplytrace.core.deployments import Deployment
@@ -256,11 +256,16 @@ class Page:
             logger.exception("the history source failed; serving the live record without history")
             return default, False
 
-    async def item_history(self, item_id: bytes, deadline: float) -> ItemHistory:
+    async def item_history(
+        self, item_id: bytes, deadline: float, look: NodeLook | None = None
+    ) -> ItemHistory:
         """The item's history, the names of the addresses in it and the index's mark, read in one
-        worker thread at one look at the node; ``answered`` False when the source failed."""
+        worker thread at one look at the node (``look``: the one the caller takes, if it takes
+        one); ``answered`` False when the source failed."""
         nothing = ItemHistory([], {}, None, answered=False)
-        found, _answered = await self._ask(deadline, self._item_names_and_mark, item_id, default=nothing)
+        found, _answered = await self._ask(
+            deadline, self._item_names_and_mark, item_id, look, default=nothing
+        )
         return found
 
     async def lot_history(
@@ -378,8 +383,8 @@ class Page:
 
     # The index's mark is read *before* the history, so the lag shown is never smaller than the truth.
 
-    def _item_names_and_mark(self, item_id: bytes) -> ItemHistory:
-        with self.source.pinned():
+    def _item_names_and_mark(self, item_id: bytes, look: NodeLook | None = None) -> ItemHistory:
+        with self.source.pinned(look):
             indexed = self.source.indexed_block()
             events = self.source.item_history(item_id)
             try:

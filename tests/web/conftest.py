@@ -27,7 +27,7 @@ from eth_utils import keccak
 from starlette.exceptions import StarletteDeprecationWarning
 
 from supplytrace.chain.ape import ApeSigner
-from supplytrace.chain.history import ChainHistory, HistorySource, LotHistory, LotItem, Participant
+from supplytrace.chain.history import ChainHistory, HistorySource, LotHistory, LotItem, NodeLook, Participant
 from supplytrace.chain.rpc import Rpc
 from supplytrace.core.config import load_settings
 from supplytrace.core.deployments import Deployment
@@ -296,7 +296,10 @@ class StaleIndex:
     def indexed_block(self) -> int | None:
         return self.mark
 
-    def pinned(self) -> contextlib.AbstractContextManager[None]:
+    def checkpoint(self) -> tuple[int, str] | None:
+        return None  # its mark is no block the node could be asked about
+
+    def pinned(self, look: NodeLook | None = None) -> contextlib.AbstractContextManager[None]:
         return self.inner.pinned()
 
 

@@ -5,11 +5,16 @@ blocks")."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
+from supplytrace.chain.rpc import Rpc
 from supplytrace.core.records import REGISTRAR_ROLE
+from supplytrace.indexer.history import IndexHistory
+from supplytrace.service.history import open_history
 from supplytrace.web.deps import Page
-from tests.web.conftest import World
+from tests.faults import Faults, FaultyProxy
+from tests.web.conftest import BASE, TestClient, World
 
 
 def test_holds_role__many_requests_at_one_block__one_read_and_a_new_block_reads_again(
@@ -39,3 +44,27 @@ def test_holds_role__many_requests_at_one_block__one_read_and_a_new_block_reads_
             await page.close()
 
     asyncio.run(run())
+
+
+def test_item_page__index_at_the_head__one_round_trip_to_the_node(
+    world: World, build_index: Callable[..., str], make_client: Callable[..., TestClient]
+) -> None:
+    """The index's check against the node (its head, and whether the checkpoint's block is still
+    the chain's) rides in the page's live read: one JSON-RPC batch per item page, and the history
+    is read up to the head that batch saw."""
+    proxy = FaultyProxy(world.rpc_url, Faults())
+    try:
+        source, _reason = open_history(Rpc(proxy.url), world.deployment, db=build_index(), home=world.home)
+        assert isinstance(source, IndexHistory)
+        page = make_client(source, rpc_url=proxy.url)
+        path = world.key("sold").digital_link(BASE)[len(BASE) :]
+        assert page.get(path).status_code == 200  # the first read learns the index's checkpoint
+        for _ in range(3):
+            before = proxy.faults.counts["posts"]
+            answer = page.get(path)
+            assert answer.status_code == 200 and "data-status=" in answer.text
+            assert proxy.faults.counts["posts"] - before == 1
+        found = page.get(f"/api/items/{world.key('sold').id_hex}").json()
+        assert found["index"]["source"] == "index" and found["index"]["lag_blocks"] == 0
+    finally:
+        proxy.stop()

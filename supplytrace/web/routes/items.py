@@ -15,6 +15,8 @@ import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
+from supplytrace.chain.history import NodeLook
+from supplytrace.chain.reads import probed
 from supplytrace.core.events import Logged
 from supplytrace.core.ids import ItemKey
 from supplytrace.core.records import ItemRecord
@@ -53,14 +55,23 @@ async def read_item(
 ) -> ItemRead:  # fmt: skip
     gtin = int(key.gtin) if key else None
     reads = page.reads
+    # The index's check against the node rides in the live read's round trip (its checkpoint as
+    # last read: when the index has moved on since, the history asks the node itself).
+    checkpoint = page.source.checkpoint()
+    look = NodeLook(*checkpoint) if checkpoint is not None else None
     async with page.deadline() as deadline:
         # The live record and the history are read at the same time; the status comes from the
         # former. The brand's role and the checks are asked as soon as the record names the item.
-        reading = asyncio.ensure_future(page.item_history(item_id, deadline))
+        reading = asyncio.ensure_future(page.item_history(item_id, deadline, look))
         role: asyncio.Future[bool | None] | None = None
         tallying: asyncio.Future[Tally | None] | None = None
         try:
-            record, head, gtin_owner = await reads.run(reads.item_at_head_read(item_id, gtin))
+            live = reads.item_at_head_read(item_id, gtin)
+            if look is None:
+                record, head, gtin_owner = await reads.run(live)
+            else:
+                (record, head, gtin_owner), held = await reads.run(probed(live, look.block_hash))
+                look.give(head, held)
             role = asyncio.ensure_future(page.registrar_at(record.brand if record.registered else None, head))
             if record.registered:
                 claimed_at = record.updated_at if status_of(record) == "claimed" else None
@@ -85,6 +96,8 @@ async def read_item(
             tally = await tallying if tallying is not None else None
             roots = await _held_roots(page, record, found.events if found.answered else None)
         finally:
+            if look is not None:
+                look.fail()  # (no-op once given) the history must not wait on a read that failed
             for task in (reading, role, tallying):
                 if task is not None and not task.done():
                     task.cancel()
