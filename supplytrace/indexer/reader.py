@@ -132,6 +132,18 @@ _CONTAINER = select(*_CONTAINER_COLUMNS).where(
     and_(schema.containers.c.chain_id == _CHAIN, schema.containers.c.container_id == bindparam("box"))
 )
 _LOT_EVENTS = lot_events_query(_CHAIN, bindparam("lot"))
+_CONTAINERS_OF = select(schema.packings.c.container_id).where(
+    and_(
+        schema.packings.c.chain_id == _CHAIN,
+        schema.packings.c.member.in_(bindparam("members", expanding=True)),
+    )
+)
+_PARTICIPANTS = select(*_PARTICIPANT_COLUMNS).where(
+    and_(
+        schema.participants.c.chain_id == _CHAIN,
+        schema.participants.c.address.in_(bindparam("addresses", expanding=True)),
+    )
+)
 _CUSTODY = (
     select(*(schema.custody.c[n] for n in ("seq", "holder", "previous", "since", "block_number", "tx_hash")))
     .where(and_(schema.custody.c.chain_id == _CHAIN, schema.custody.c.item_id == bindparam("item")))
@@ -223,7 +235,6 @@ class IndexReader:
         """Every container one of ``members`` was ever packed in, and every container those were,
         at any depth (the ``packings`` table; which of their events fall while the member was
         inside is for :func:`~supplytrace.core.story.timeline` to say)."""
-        p = schema.packings.c
         found: set[bytes] = set()
         fresh = {bytes(m) for m in members}
         for _ in range(MAX_NESTING):
@@ -231,9 +242,7 @@ class IndexReader:
                 break
             more: set[bytes] = set()
             for part in chunks(sorted(fresh)):
-                rows = conn.execute(
-                    select(p.container_id).where(and_(p.chain_id == self.chain_id, p.member.in_(part)))
-                )
+                rows = conn.execute(_CONTAINERS_OF, {"chain": self.chain_id, "members": part})
                 more |= {bytes(r[0]) for r in rows}
             fresh = more - found
             found |= fresh
@@ -306,12 +315,9 @@ class IndexReader:
     def participant_rows(self, conn: Connection, addresses: Collection[str]) -> dict[str, ParticipantRow]:
         """Verified names, self-descriptions and roles of the addresses the index knows."""
         wanted = sorted({checksum(a) for a in addresses})
-        p = schema.participants.c
         out: dict[str, ParticipantRow] = {}
         for part in chunks(wanted):
-            for r in conn.execute(
-                select(*_PARTICIPANT_COLUMNS).where(and_(p.chain_id == self.chain_id, p.address.in_(part)))
-            ):
+            for r in conn.execute(_PARTICIPANTS, {"chain": self.chain_id, "addresses": part}):
                 row = row_of(ParticipantRow, r)
                 out[row.address] = row
         return out

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Engine, and_, case, create_engine, func, select, update
+from sqlalchemy import Engine, and_, bindparam, case, create_engine, func, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.pool import StaticPool
 
@@ -26,10 +26,10 @@ from supplytrace.indexer.database import make_engine
 NO_DAY = 2**31 - 1
 
 
-def _insert(conn: Connection, table: Any) -> Any:
+def _insert(dialect: str, table: Any) -> Any:
     from sqlalchemy.dialects import postgresql, sqlite
 
-    return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(table)
+    return (postgresql if dialect == "postgresql" else sqlite).insert(table)
 
 
 class PageBook:
@@ -47,6 +47,19 @@ class PageBook:
             if shared_connection or engine.dialect.name == "sqlite"
             else contextlib.nullcontext()
         )
+        # Every page view runs these two: built once, their compiled forms cached by SQLAlchemy.
+        c = schema.scans.c
+        self._count_scan = (
+            _insert(engine.dialect.name, schema.scans)
+            .values(chain_id=chain_id, item_id=bindparam("item_id"), day=bindparam("day"), count=1)
+            .on_conflict_do_update(index_elements=[c.chain_id, c.item_id, c.day], set_={"count": c.count + 1})
+        )
+        self._tally = select(
+            func.coalesce(func.sum(c.count), 0),
+            func.min(c.day),
+            func.coalesce(func.sum(case((c.count >= bindparam("busy"), 1), else_=0)), 0),
+            func.coalesce(func.sum(case((c.day > bindparam("after"), c.count), else_=0)), 0),
+        ).where(and_(c.chain_id == chain_id, c.item_id == bindparam("item_id")))
 
     @classmethod
     def open(cls, url: str, chain_id: int) -> PageBook:
@@ -78,26 +91,12 @@ class PageBook:
         """Count one check of ``item_id`` on ``day`` (None: count nothing), then (checks in all,
         the first day checked, days with ``busy`` checks or more, checks on days after
         ``after_day``): one upsert and one aggregate of the item's rows, in one transaction."""
-        c = schema.scans.c
         item = bytes(item_id)
         with self._begin() as conn:
             if day is not None:
-                values = {"chain_id": self.chain_id, "item_id": item, "day": day, "count": 1}
-                stmt = _insert(conn, schema.scans).values(**values)
-                conn.execute(
-                    stmt.on_conflict_do_update(
-                        index_elements=[c.chain_id, c.item_id, c.day], set_={"count": c.count + 1}
-                    )
-                )
+                conn.execute(self._count_scan, {"item_id": item, "day": day})
             after = NO_DAY if after_day is None else after_day
-            row = conn.execute(
-                select(
-                    func.coalesce(func.sum(c.count), 0),
-                    func.min(c.day),
-                    func.coalesce(func.sum(case((c.count >= busy, 1), else_=0)), 0),
-                    func.coalesce(func.sum(case((c.day > after, c.count), else_=0)), 0),
-                ).where(and_(c.chain_id == self.chain_id, c.item_id == item))
-            ).one()
+            row = conn.execute(self._tally, {"item_id": item, "busy": busy, "after": after}).one()
         total, first, busy_days, later = row
         return int(total), (int(first) if first is not None else None), int(busy_days), int(later)
 
@@ -111,7 +110,7 @@ class PageBook:
         counts: dict[tuple[str, bytes, int], int] = {}
         with self._begin() as conn:
             for scope, key, window in sorted(counters):  # one order: no deadlock between two attempts
-                stmt = _insert(conn, schema.claim_attempts).values(
+                stmt = _insert(conn.dialect.name, schema.claim_attempts).values(
                     chain_id=self.chain_id, scope=scope, key=bytes(key), window_start=window, count=1
                 )
                 stmt = stmt.on_conflict_do_update(

@@ -59,6 +59,7 @@ class Templates:
             lstrip_blocks=True,
             undefined=jinja2.StrictUndefined,
             extensions=["jinja2.ext.i18n"],
+            auto_reload=False,  # the templates ship with the package: no stat of each one per page
         )
         # Each request's language (web.i18n): the callables read it when the page is rendered.
         self.env.policies["ext.i18n.trimmed"] = True
