@@ -210,22 +210,39 @@ def _utc(timestamp: int) -> datetime:
     return datetime.fromtimestamp(timestamp, UTC)
 
 
+# Babel's formatting is a visible part of a page's CPU, and a page shows the same few block times
+# and numbers again and again (a batch's items share their blocks): each is formatted once.
+
+
+@functools.lru_cache(maxsize=8192)
+def _day(timestamp: int, language: Language) -> str:
+    return format_date(_utc(timestamp), "long", locale=language.babel)
+
+
+@functools.lru_cache(maxsize=8192)
+def _clock(timestamp: int, language: Language) -> str:
+    return format_datetime(_utc(timestamp), "HH:mm", tzinfo=UTC, locale=language.babel)
+
+
+@functools.lru_cache(maxsize=4096, typed=True)
+def _number(value: int | float, language: Language) -> str:
+    return format_decimal(value, locale=language.babel)
+
+
 def fmt_time(timestamp: int) -> str:
     """``14 July 2026, 09:12 UTC``; ``2026年7月14日 09:12 UTC``; ``14 iulie 2026, 09:12 UTC``."""
     language = current()
-    day = format_date(_utc(timestamp), "long", locale=language.babel)
-    clock = format_datetime(_utc(timestamp), "HH:mm", tzinfo=UTC, locale=language.babel)
-    return gettext("%(day)s, %(time)s UTC", day=day, time=clock)
+    return gettext("%(day)s, %(time)s UTC", day=_day(timestamp, language), time=_clock(timestamp, language))
 
 
 def fmt_date(timestamp: int) -> str:
     """``14 July 2026``, ``2026年7月14日``, ``14 iulie 2026``."""
-    return format_date(_utc(timestamp), "long", locale=current().babel)
+    return _day(timestamp, current())
 
 
 def fmt_number(value: int | float) -> str:
     """``1,500`` in English, ``1.500`` in Romanian."""
-    return format_decimal(value, locale=current().babel)
+    return _number(value, current())
 
 
 def reader_locale() -> str:
