@@ -11,12 +11,15 @@ import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/Signa
 import {IProvenanceRegistry} from "./interfaces/IProvenanceRegistry.sol";
 import {Gs1Text} from "./libraries/Gs1Text.sol";
 import {ItemWord, ItemWordLibrary} from "./types/ItemWord.sol";
+import {LotDetails, LotDetailsLibrary} from "./types/LotDetails.sol";
+import {LotIndex, LotIndexLibrary} from "./types/LotIndex.sol";
 import {LotWord, LotWordLibrary} from "./types/LotWord.sol";
 
 /// @title supplytrace provenance registry
 /// @notice See {IProvenanceRegistry}. Not upgradeable, by design: nobody can rewrite provenance.
 /// @dev Gas layout: one storage word per item ({ItemWord}) and one more only while a custody offer
-/// is open. A lot is three words ({LotWord}, lot code, metadata hash) plus its key index; each
+/// is open. A lot is three words: {LotWord}, {LotDetails} (quantities, packed lot code, low bits of
+/// the metadata hash) and the {LotIndex} its key maps to (id, the hash's other bits); each
 /// registrar has one more word, its registration epoch (see {IProvenanceRegistry}).
 contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRules, EIP712 {
     /// @inheritdoc IProvenanceRegistry
@@ -41,12 +44,10 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
     uint256 private constant _GTIN_BODY_LIMIT = 1e12;
     uint8 private constant _MIN_PREFIX_LENGTH = 4;
 
+    /// @dev A lot's two words; its third is `_lotIndex[key]` (key: its GTIN and lot code).
     struct Lot {
         LotWord word; // registrar, GTIN, registration epoch or recall time, recalled, closed, unit
-        bytes20 lotCode; // one word with the next two: a GS1 lot code has at most 20 characters
-        uint64 stock; // what is left of a measured lot's quantity
-        uint32 itemQuantity; // each item's net quantity in a measured lot
-        bytes32 metadataHash;
+        LotDetails details; // stock, item quantity, low 32 bits of the metadata hash, lot code
     }
 
     /// @dev An offer: receiver in bits [0, 160), the low 96 bits of the custodian who made it
@@ -56,7 +57,7 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
     mapping(bytes32 itemId => uint256 offer) private _offers;
     mapping(bytes32 itemId => ItemWord word) private _items;
     mapping(uint32 lotId => Lot) private _lots;
-    mapping(bytes32 lotKey => uint32 lotId) private _lotIds;
+    mapping(bytes32 lotKey => LotIndex index) private _lotIndex;
     mapping(uint256 gtin => address registrar) private _gtinOwners;
     mapping(uint256 prefixKey => address registrar) private _prefixOwners;
     mapping(address registrar => uint40 epoch) private _registrationEpochs;
@@ -186,7 +187,7 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
             if (unit == QuantityUnit.None || word.unit() != unit) revert UnitMismatch(inputId, word.unit(), unit);
             uint64 amount = inputQuantities[i];
             if (amount == 0) revert InvalidQuantity();
-            _draw(inputId, input, amount);
+            input.details = _drawn(inputId, input.details, amount);
             consumed += amount;
         }
         if (quantity > consumed) revert OutputExceedsInputs(quantity, consumed);
@@ -211,17 +212,14 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
         if (owner != msg.sender) revert GtinNotOwned(gtin, msg.sender, owner);
         if (!Gs1Text.isCode(lotCode)) revert InvalidLotCode(lotCode);
         bytes32 key = _gs1Key(gtin, lotCode);
-        uint32 existing = _lotIds[key];
+        uint32 existing = _lotIndex[key].lotId();
         if (existing != 0) revert LotAlreadyRegistered(gtin, lotCode, existing);
 
         lotId = ++_lotCount;
-        _lotIds[key] = lotId;
+        _lotIndex[key] = LotIndexLibrary.entry(lotId, metadataHash);
         _lots[lotId] = Lot({
             word: LotWordLibrary.opened(msg.sender, gtin, _registrationEpochs[msg.sender]).withUnit(unit),
-            lotCode: bytes20(lotCode),
-            stock: quantity,
-            itemQuantity: itemQuantity,
-            metadataHash: metadataHash
+            details: LotDetailsLibrary.opened(lotCode, quantity, itemQuantity, metadataHash)
         });
         emit LotRegistered(lotId, gtin, msg.sender, lotCode, metadataHash);
     }
@@ -544,8 +542,7 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
         item.brand = lotWord.registrar();
         item.lotId = lotId;
         item.gtin = lotWord.gtin();
-        item.lotCode = bytes32(lot.lotCode);
-        item.lotMetadataHash = lot.metadataHash;
+        (item.lotCode, item.lotMetadataHash) = _lotTexts(lotWord, lot.details);
         item.custodyNonce = word.custodyNonce();
         item.updatedAt = word.updatedAt();
         item.recalledAt = lotWord.recalledAt();
@@ -573,16 +570,18 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
     function getLot(uint32 lotId) external view returns (LotRecord memory) {
         Lot storage lot = _lots[lotId];
         LotWord word = _existingLotWord(lotId, lot);
+        LotDetails details = lot.details;
+        (bytes32 lotCode, bytes32 metadataHash) = _lotTexts(word, details);
         return LotRecord({
             registrar: word.registrar(),
             gtin: word.gtin(),
-            lotCode: bytes32(lot.lotCode),
-            metadataHash: lot.metadataHash,
+            lotCode: lotCode,
+            metadataHash: metadataHash,
             recalledAt: word.recalledAt(),
             closed: word.closed(),
             unit: word.unit(),
-            stock: lot.stock,
-            itemQuantity: lot.itemQuantity
+            stock: details.stock(),
+            itemQuantity: details.itemQuantity()
         });
     }
 
@@ -612,7 +611,7 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
 
     /// @inheritdoc IProvenanceRegistry
     function lotIdOf(uint256 gtin, bytes32 lotCode) external view returns (uint32) {
-        return _lotIds[_gs1Key(gtin, lotCode)];
+        return _lotIndex[_gs1Key(gtin, lotCode)].lotId();
     }
 
     /// @inheritdoc IProvenanceRegistry
@@ -662,8 +661,9 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
     // ------------------------------------------------------------------------------------------
 
     /// @dev Checks the caller may register `count` items into `lotId` (one read of the lot's word
-    /// and one of the caller's registration epoch; a measured lot's stock drawn on); returns the lot's GTIN and the item word every new item of
-    /// this call starts with (custodian = caller, status Active, nonce 0).
+    /// and one of the caller's registration epoch; a measured lot's stock drawn on); returns the
+    /// lot's GTIN and the item word every new item of this call starts with (custodian = caller,
+    /// status Active, nonce 0).
     function _beginRegistration(uint32 lotId, uint256 count) private returns (uint256 gtin, ItemWord word) {
         Lot storage stored = _lots[lotId];
         LotWord lot = stored.word;
@@ -673,16 +673,26 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
             revert NotLotRegistrar(lotId, msg.sender, registrar);
         }
         if (!lot.acceptsItemsAt(_registrationEpochs[msg.sender])) _refuseRegistration(lotId, lot);
-        if (lot.isMeasured()) _draw(lotId, stored, count * stored.itemQuantity);
+        if (lot.isMeasured()) {
+            LotDetails details = stored.details;
+            stored.details = _drawn(lotId, details, count * details.itemQuantity());
+        }
         gtin = lot.gtin();
         word = ItemWordLibrary.registered(msg.sender, lotId, block.timestamp);
     }
 
-    /// @dev Takes `amount` from the stock of measured lot `lotId`, all or nothing.
-    function _draw(uint32 lotId, Lot storage lot, uint256 amount) private {
-        uint64 stock = lot.stock;
+    /// @dev The details of measured lot `lotId` with `amount` taken from its stock, all or nothing.
+    function _drawn(uint32 lotId, LotDetails details, uint256 amount) private pure returns (LotDetails) {
+        uint64 stock = details.stock();
         if (amount > stock) revert QuantityExceeded(lotId, amount, stock);
-        lot.stock = stock - uint64(amount);
+        return details.withDrawn(amount);
+    }
+
+    /// @dev The lot code and full metadata hash of the lot with `word` and `details`: the code
+    /// unpacked, the hash's high bits from the index word of the lot's key.
+    function _lotTexts(LotWord word, LotDetails details) private view returns (bytes32 code, bytes32 metadataHash) {
+        code = details.code();
+        metadataHash = _lotIndex[_gs1Key(word.gtin(), code)].metadataHash(details);
     }
 
     /// @dev Why a lot of the caller's does not take items (its word is not at the caller's
