@@ -28,10 +28,13 @@ once; events come in chain order, each with its block's time.
 ``indexed_block()``
     The highest block the source has indexed completely, or None when it reads the chain live
     (then it never lags).
-``pinned(look=None)``
+``pinned(look=None, local=False)``
     A context in which this thread's reads share one look at the node (its head, and whether
     the index's checkpoint is still on the chain): what a page's request reads together.
     ``look``: that look, taken by the caller in a round trip of its own (:class:`NodeLook`).
+    ``local``: the reads must not wait on the node or a database server (the caller runs them on
+    its event loop); one that would raises :class:`NotLocalError` (entering it, for a source that
+    cannot answer so), and the caller asks again from a thread.
 ``checkpoint()``
     The index's checkpoint as last read (block number and hash), for a caller to probe in its
     own round trip; None for a source that reads the chain live.
@@ -127,6 +130,10 @@ class LookUnavailableError(Exception):
     """The caller's look at the node did not come."""
 
 
+class NotLocalError(Exception):
+    """A read inside ``pinned(local=True)`` would wait on the node or a database server."""
+
+
 @runtime_checkable
 class HistorySource(Protocol):
     def item_history(self, item_id: bytes) -> list[Logged]: ...
@@ -145,7 +152,9 @@ class HistorySource(Protocol):
 
     def checkpoint(self) -> tuple[int, str] | None: ...
 
-    def pinned(self, look: NodeLook | None = None) -> contextlib.AbstractContextManager[None]: ...
+    def pinned(
+        self, look: NodeLook | None = None, *, local: bool = False
+    ) -> contextlib.AbstractContextManager[None]: ...
 
 
 @runtime_checkable
@@ -309,5 +318,7 @@ class ChainHistory:
         return None
 
     @contextlib.contextmanager
-    def pinned(self, look: NodeLook | None = None) -> Iterator[None]:
-        yield  # every read asks the chain itself
+    def pinned(self, look: NodeLook | None = None, *, local: bool = False) -> Iterator[None]:
+        if local:
+            raise NotLocalError  # every read asks the chain itself
+        yield

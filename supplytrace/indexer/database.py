@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import itertools
 import os
 import sqlite3
@@ -76,8 +77,9 @@ def exists(url: str) -> bool:
 POOL_SIZE = 16
 
 
-def make_engine(url: str, *, create: bool = True) -> Engine:
-    """An engine for ``url`` with the schema created (``create``); SQLite in WAL mode."""
+def make_engine(url: str, *, create: bool = True, wait: float = 30.0) -> Engine:
+    """An engine for ``url`` with the schema created (``create``); SQLite in WAL mode, a
+    statement waiting at most ``wait`` seconds for another connection's write lock."""
     try:
         parsed = make_url(url)
     except ArgumentError:
@@ -90,7 +92,7 @@ def make_engine(url: str, *, create: bool = True) -> Engine:
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(parsed, pool_size=POOL_SIZE, max_overflow=POOL_SIZE)
-        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "connect", functools.partial(_sqlite_connect, wait=wait))
         event.listen(engine, "begin", _sqlite_begin)
     elif backend == "postgresql":
         engine = create_engine(
@@ -133,14 +135,14 @@ def recreate_tables(engine: Engine) -> None:
         schema.metadata.create_all(conn)
 
 
-def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_connect(dbapi_connection: Any, _record: Any, *, wait: float = 30.0) -> None:
     dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself (see _sqlite_begin)
     cursor = dbapi_connection.cursor()
     for pragma in (
         "page_size=32768",  # before WAL, which fixes it: bulk inserts and commits ~15% faster than 16 KiB
         "journal_mode=WAL",
         "synchronous=NORMAL",  # with WAL: a committed chunk survives a process crash
-        "busy_timeout=30000",
+        f"busy_timeout={round(wait * 1000)}",
         "temp_store=MEMORY",
         "cache_size=-65536",
         "mmap_size=268435456",

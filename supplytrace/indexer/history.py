@@ -35,7 +35,14 @@ from typing import Generic, TypeVar
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
-from supplytrace.chain.history import ChainHistory, LotHistory, LotItem, NodeLook, Participant
+from supplytrace.chain.history import (
+    ChainHistory,
+    LotHistory,
+    LotItem,
+    NodeLook,
+    NotLocalError,
+    Participant,
+)
 from supplytrace.chain.reads import canonical_probe
 from supplytrace.chain.rpc import RpcError, hex_int
 from supplytrace.core.events import (
@@ -171,21 +178,35 @@ class IndexHistory:
         return self._checkpoint
 
     @contextlib.contextmanager
-    def pinned(self, look: NodeLook | None = None) -> Iterator[None]:
+    def pinned(self, look: NodeLook | None = None, *, local: bool = False) -> Iterator[None]:
         """This thread's reads inside share one look at the node (see the module's step 2) and
         one snapshot of the index (one read transaction, its checkpoint read once); ``look``, a
-        look the caller takes in its own round trip, serves them if it is of their checkpoint."""
+        look the caller takes in its own round trip, serves them if it is of their checkpoint.
+        ``local``: a read that needs more than a SQLite file and ``look`` (already answered)
+        raises :class:`NotLocalError` instead of waiting: the node asked, the chain after the
+        checkpoint read, the chain instead of the index, or a database server."""
         if getattr(self._pins, "looks", None) is not None:
             yield  # already inside one
             return
+        if local and self.reader.engine.dialect.name != "sqlite":
+            raise NotLocalError
         self._pins.looks = {}
         self._pins.offered = look
+        self._pins.local = local
         with contextlib.ExitStack() as stack:
             self._pins.stack = stack
             try:
                 yield
             finally:
                 self._pins.looks = self._pins.stack = self._pins.snapshot = self._pins.offered = None
+                self._pins.local = False
+
+    def _remote(self) -> ChainHistory:
+        """The chain's logs, for a read the index cannot answer (:class:`NotLocalError` inside a
+        local :meth:`pinned` scope)."""
+        if getattr(self._pins, "local", False):
+            raise NotLocalError
+        return self.chain
 
     def _snapshot(self, read: Callable[[Connection], T]) -> tuple[IndexStatus | None, T]:
         """``reader.snapshot(read)``; inside :meth:`pinned`, every read of the scope from one."""
@@ -208,6 +229,7 @@ class IndexHistory:
             return looks[key]
         found = self._offered(key)
         if found is None:
+            self._remote()
             found = self._looks.run(key, lambda: self._ask_node(number, block_hash))
         if looks is not None:
             looks[key] = found
@@ -220,6 +242,8 @@ class IndexHistory:
         look: NodeLook | None = getattr(self._pins, "offered", None)
         if look is None or (look.number, look.block_hash) != key:
             return None
+        if getattr(self._pins, "local", False) and not look.answer.done():
+            return None  # (never waited for on an event loop)
         try:
             head, held = look.answer.result(timeout=_LOOK_WAIT)
         except Exception:  # the caller's round trip failed: ask the node here
@@ -282,7 +306,7 @@ class IndexHistory:
         """The registry's events matching ``topics`` after the view's checkpoint, stamped."""
         if view.current:
             return []
-        return self.chain.logs(topics, view.checkpoint + 1, view.head)
+        return self._remote().logs(topics, view.checkpoint + 1, view.head)
 
     # -- the port -----------------------------------------------------------------------------------
 
@@ -297,7 +321,7 @@ class IndexHistory:
 
         answered = self._answer(read)
         if answered is None:
-            return self.chain.item_history(item_id)
+            return self._remote().item_history(item_id)
         view, (lot_id, indexed, boxes) = answered
         if view.current:
             return timeline(item_id, indexed)
@@ -323,7 +347,7 @@ class IndexHistory:
         box = bytes(container_id)
         answered = self._answer(lambda conn: self.reader.item_events_raw(conn, box, None))
         if answered is None:
-            return self.chain.container_history(box)
+            return self._remote().container_history(box)
         view, (indexed, boxes) = answered
         history = chain_order(
             indexed + self._tail(view, [topic0(*ITEM_EVENTS, *CONTAINER_EVENTS), id_topic(box)])
@@ -366,7 +390,7 @@ class IndexHistory:
         wanted = {bytes(i) for i in item_ids}
         answered = self._answer(lambda conn: self.reader.events_with_containers(conn, wanted))
         if answered is None:
-            return self.chain.items_events(wanted)
+            return self._remote().items_events(wanted)
         view, (indexed, boxes) = answered
         if view.current:
             return indexed
@@ -397,7 +421,7 @@ class IndexHistory:
 
         answered = self._answer(read)
         if answered is None:
-            return self.chain.lot(lot_id, item_limit, offset, bounded=bounded)
+            return self._remote().lot(lot_id, item_limit, offset, bounded=bounded)
         view, (count, events, items) = answered
         events = events + self._tail(view, [topic0(*LOT_EVENTS), id_topic(lot_id)])
         if not events:
@@ -415,7 +439,7 @@ class IndexHistory:
     def lot_items(self, lot_id: int) -> list[LotItem]:
         answered = self._answer(lambda conn: self.reader.items_of_lot(conn, lot_id))
         if answered is None:
-            return self.chain.lot_items(lot_id)
+            return self._remote().lot_items(lot_id)
         view, items = answered
         return items + _registrations(self._tail(view, [topic0(REGISTRATION), None, id_topic(lot_id)]))
 
@@ -425,7 +449,7 @@ class IndexHistory:
             return {}
         answered = self._answer(lambda conn: self.reader.participant_rows(conn, wanted))
         if answered is None:
-            return self.chain.participants(wanted)
+            return self._remote().participants(wanted)
         view, rows = answered
         state = State(participants=rows)  # names and descriptions after the checkpoint: the chain's
         for log in self._tail(view, [topic0(*NAMING_EVENTS), [address_topic(a) for a in wanted]]):

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Engine, and_, bindparam, case, create_engine, func, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import StaticPool
 
 from supplytrace.indexer import schema
@@ -35,17 +36,19 @@ def _insert(dialect: str, table: Any) -> Any:
 class PageBook:
     """Scans and claim attempts of chain ``chain_id`` in the database of ``engine``."""
 
-    def __init__(self, engine: Engine, chain_id: int, *, shared_connection: bool = False) -> None:
+    def __init__(
+        self, engine: Engine, chain_id: int, *, shared_connection: bool = False, quick: Engine | None = None
+    ) -> None:
         self.engine = engine
         self.chain_id = chain_id
+        #: The same SQLite file, never waiting for another connection's lock (:meth:`try_scanned`).
+        self._quick = quick
         # SQLite: one writer at a time, and a writer that finds the database locked sleeps in
         # SQLite's busy handler (1, 2, 5 ... 100 ms): the page's threads take turns here instead
         # (every HTML view counts a scan; under 32 clients the sleeps made 2 s answers). One
         # in-memory connection also serves every thread one at a time. PostgreSQL locks rows.
-        self._lock: contextlib.AbstractContextManager[Any] = (
-            threading.Lock()
-            if shared_connection or engine.dialect.name == "sqlite"
-            else contextlib.nullcontext()
+        self._lock: threading.Lock | None = (
+            threading.Lock() if shared_connection or engine.dialect.name == "sqlite" else None
         )
         # Every page view runs these two: built once, their compiled forms cached by SQLAlchemy.
         c = schema.scans.c
@@ -68,7 +71,8 @@ class PageBook:
         engine = make_engine(url, create=False)
         for table in schema.PAGE:
             table.create(engine, checkfirst=True)
-        return cls(engine, chain_id)
+        quick = make_engine(url, create=False, wait=0) if engine.dialect.name == "sqlite" else None
+        return cls(engine, chain_id, quick=quick)
 
     @classmethod
     def in_memory(cls, chain_id: int) -> PageBook:
@@ -80,7 +84,7 @@ class PageBook:
 
     @contextlib.contextmanager
     def _begin(self) -> Iterator[Connection]:
-        with self._lock, self.engine.begin() as conn:
+        with self._lock or contextlib.nullcontext(), self.engine.begin() as conn:
             yield conn
 
     # -- scans -------------------------------------------------------------------------------------
@@ -91,12 +95,36 @@ class PageBook:
         """Count one check of ``item_id`` on ``day`` (None: count nothing), then (checks in all,
         the first day checked, days with ``busy`` checks or more, checks on days after
         ``after_day``): one upsert and one aggregate of the item's rows, in one transaction."""
-        item = bytes(item_id)
         with self._begin() as conn:
-            if day is not None:
-                conn.execute(self._count_scan, {"item_id": item, "day": day})
-            after = NO_DAY if after_day is None else after_day
-            row = conn.execute(self._tally, {"item_id": item, "busy": busy, "after": after}).one()
+            return self._scan(conn, item_id, day, busy, after_day)
+
+    def try_scanned(
+        self, item_id: bytes, day: int | None, *, busy: int, after_day: int | None
+    ) -> tuple[int, int | None, int, int] | None:
+        """:meth:`scanned` if it can be done at once, without waiting for a lock (a SQLite file
+        that no other connection is writing to: a page runs it on its event loop); None, having
+        counted nothing, if it cannot."""
+        lock = self._lock
+        if self._quick is None or lock is None or not lock.acquire(blocking=False):
+            return None
+        try:
+            with self._quick.begin() as conn:
+                return self._scan(conn, item_id, day, busy, after_day)
+        except OperationalError as exc:
+            if "locked" in str(exc.orig) or "busy" in str(exc.orig):
+                return None  # another process writes now: rolled back, to be counted by scanned()
+            raise
+        finally:
+            lock.release()
+
+    def _scan(
+        self, conn: Connection, item_id: bytes, day: int | None, busy: int, after_day: int | None
+    ) -> tuple[int, int | None, int, int]:
+        item = bytes(item_id)
+        if day is not None:
+            conn.execute(self._count_scan, {"item_id": item, "day": day})
+        after = NO_DAY if after_day is None else after_day
+        row = conn.execute(self._tally, {"item_id": item, "busy": busy, "after": after}).one()
         total, first, busy_days, later = row
         return int(total), (int(first) if first is not None else None), int(busy_days), int(later)
 
@@ -151,3 +179,5 @@ class PageBook:
 
     def close(self) -> None:
         self.engine.dispose()
+        if self._quick is not None:
+            self._quick.dispose()

@@ -5,7 +5,11 @@ templates and the lot metadata store. :func:`create_app` keeps one :class:`Page`
 
 The history source is asked from a worker thread (its drivers may block) and is never needed
 for a status: when it fails the page goes on without it and says so (:meth:`Page.item_history`,
-:meth:`Page.lot_history`, :meth:`Page.names`).
+:meth:`Page.lot_history`, :meth:`Page.names`). An item page's history and scan count are read on
+the event loop instead when nothing in them waits (an index in a SQLite file at the node's head,
+its look at the node already taken; a count no other process is writing meanwhile): a thread
+hand-off costs more than such a read, and under load the threads' turns at the GIL cost more
+still (the history source raises ``NotLocalError`` for a read that would wait; then a thread).
 """
 
 from __future__ import annotations
@@ -23,7 +27,14 @@ from typing import Annotated, Any, TypeVar
 import anyio
 from fastapi import Depends, Request
 
-from supplytrace.chain.history import ContainerHistory, HistorySource, LotHistory, NodeLook, Participant
+from supplytrace.chain.history import (
+    ContainerHistory,
+    HistorySource,
+    LotHistory,
+    NodeLook,
+    NotLocalError,
+    Participant,
+)
 from supplytrace.chain.reads import AsyncRegistryReads
 from supplytrace.chain.rpc import AsyncRpc
 from supplytrace.core.deployments import Deployment
@@ -263,6 +274,14 @@ class Page:
         worker thread at one look at the node (``look``: the one the caller takes, if it takes
         one); ``answered`` False when the source failed."""
         nothing = ItemHistory([], {}, None, answered=False)
+        if look is not None and look.answer.done():  # on the loop, if nothing in it waits
+            try:
+                return self._item_names_and_mark(item_id, look, local=True)
+            except NotLocalError:
+                pass  # the node or a database server is needed: from a thread
+            except Exception:
+                logger.exception("the history source failed; serving the live record without history")
+                return nothing
         found, _answered = await self._ask(
             deadline, self._item_names_and_mark, item_id, look, default=nothing
         )
@@ -376,6 +395,13 @@ class Page:
             return None
         day = day_of(self.clock()) if count else None
         after = day_of(claimed_at) if claimed_at else None
+        try:  # on the loop, if no other writer holds the book now
+            quick = book.try_scanned(item_id, day, busy=BUSY_DAY, after_day=after)
+        except Exception:
+            logger.exception("the scan count failed; serving the page without it")
+            return None
+        if quick is not None:
+            return quick
         read = functools.partial(book.scanned, item_id, day, busy=BUSY_DAY, after_day=after)
         nothing: tuple[int, int | None, int, int] | None = None
         found, _answered = await self._ask(deadline, read, default=nothing)
@@ -383,8 +409,10 @@ class Page:
 
     # The index's mark is read *before* the history, so the lag shown is never smaller than the truth.
 
-    def _item_names_and_mark(self, item_id: bytes, look: NodeLook | None = None) -> ItemHistory:
-        with self.source.pinned(look):
+    def _item_names_and_mark(
+        self, item_id: bytes, look: NodeLook | None = None, *, local: bool = False
+    ) -> ItemHistory:
+        with self.source.pinned(look, local=local):
             indexed = self.source.indexed_block()
             events = self.source.item_history(item_id)
             try:

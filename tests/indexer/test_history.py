@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from supplytrace.chain.history import ChainHistory, HistorySource
+from supplytrace.chain.history import ChainHistory, HistorySource, NodeLook, NotLocalError
 from supplytrace.chain.reads import RegistryReads
 from supplytrace.chain.rpc import Rpc, RpcError
 from supplytrace.core.story import replay, verdict
@@ -226,11 +226,15 @@ class _CountingRpc(Rpc):
 
     def __init__(self, url: str) -> None:
         super().__init__(url)
-        self.batches = 0
+        self.batches = self.requests = 0
 
     def batch(self, calls: Any, *, raise_errors: bool = True) -> list[Any]:
         self.batches += 1
         return super().batch(calls, raise_errors=raise_errors)
+
+    def request(self, method: str, params: list[Any], *, result: Any = None) -> Any:
+        self.requests += 1
+        return super().request(method, params, result=result)
 
 
 def test_pinned__a_page_s_reads__share_one_look_at_the_node_and_one_snapshot_and_answer_the_same(
@@ -332,3 +336,62 @@ def test_judge__node_refuses_require_canonical__checks_the_block_itself_and_stil
     assert status is not None
     moved = replace(status, block_hash="0x" + "ab" * 32)
     assert source.judge(moved)[0] is None
+
+
+def _given_look(source: IndexHistory, head: int | None = None) -> NodeLook:
+    """A look at the node as a page's live read gives it: the index's checkpoint still on the
+    chain, and the node's head (the checkpoint's own block unless ``head``)."""
+    assert source.check()[0] is not None  # (learns the checkpoint)
+    checkpoint = source.checkpoint()
+    assert checkpoint is not None
+    look = NodeLook(*checkpoint)
+    look.give(checkpoint[0] if head is None else head, True)
+    return look
+
+
+def test_pinned_local__index_at_the_head_look_given__answers_without_the_node(
+    indexed, backend, rpc_url, registry, deployment_block, brand, distributor
+) -> None:
+    """What a page reads on its event loop: from a SQLite index at the node's head with the
+    page's look already answered, the same answers as the chain's, and not one request to the
+    node; an index on a database server is never read so (it would wait on the network)."""
+    work, indexer = indexed
+    counting = _CountingRpc(rpc_url)
+    chain = _chain(rpc_url, registry, deployment_block)
+    source = _index(indexer, _chain(rpc_url, registry, deployment_block, counting))
+    look = _given_look(source)
+    counting.batches = counting.requests = 0
+    people = [brand.address, distributor.address]
+    if backend != "sqlite":
+        with pytest.raises(NotLocalError), source.pinned(look, local=True):
+            pass
+        return
+    for item in work.items:
+        with source.pinned(look, local=True):
+            found = (source.indexed_block(), source.item_history(item), source.participants(people))
+        assert found == (look.number, chain.item_history(item), chain.participants(people))
+    assert counting.batches == counting.requests == 0
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])  # (a database server: never local, above)
+def test_pinned_local__read_that_would_wait__raises_not_local_and_the_scope_ends_clean(
+    indexed, rpc_url, registry, deployment_block
+) -> None:
+    """A local read never waits: not for a look still being taken, nor the node's head past the
+    checkpoint (the chain after it would be read), nor the chain's logs instead of the index;
+    it raises NotLocalError, and the same read outside the local scope answers as the chain."""
+    work, indexer = indexed
+    chain = _chain(rpc_url, registry, deployment_block)
+    source = _index(indexer, _chain(rpc_url, registry, deployment_block))
+    item = work.items[0]
+    given = _given_look(source)
+    pending = NodeLook(given.number, given.block_hash)  # its caller's round trip not back yet
+    behind = _given_look(source, head=given.number + 1)
+    for look in (pending, behind, None):
+        started = time.monotonic()
+        with pytest.raises(NotLocalError), source.pinned(look, local=True):
+            source.item_history(item)
+        assert time.monotonic() - started < 5  # it did not wait for the look (30 s)
+        assert source.item_history(item) == chain.item_history(item)
+    with pytest.raises(NotLocalError), chain.pinned(local=True):
+        pass

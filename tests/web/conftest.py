@@ -299,8 +299,10 @@ class StaleIndex:
     def checkpoint(self) -> tuple[int, str] | None:
         return None  # its mark is no block the node could be asked about
 
-    def pinned(self, look: NodeLook | None = None) -> contextlib.AbstractContextManager[None]:
-        return self.inner.pinned()
+    def pinned(
+        self, look: NodeLook | None = None, *, local: bool = False
+    ) -> contextlib.AbstractContextManager[None]:
+        return self.inner.pinned(local=local)
 
 
 class TamperedIndex(StaleIndex):

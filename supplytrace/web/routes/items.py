@@ -21,7 +21,7 @@ from supplytrace.core.events import Logged
 from supplytrace.core.ids import ItemKey
 from supplytrace.core.records import ItemRecord
 from supplytrace.core.story import addresses, code_roots, status_of
-from supplytrace.web.deps import Page, PageDep
+from supplytrace.web.deps import ItemHistory, Page, PageDep
 from supplytrace.web.errors import (
     item_id_param,
 )
@@ -60,9 +60,13 @@ async def read_item(
     checkpoint = page.source.checkpoint()
     look = NodeLook(*checkpoint) if checkpoint is not None else None
     async with page.deadline() as deadline:
-        # The live record and the history are read at the same time; the status comes from the
-        # former. The brand's role and the checks are asked as soon as the record names the item.
-        reading = asyncio.ensure_future(page.item_history(item_id, deadline, look))
+        # The status comes from the live record. From the chain's logs, the history is read at the
+        # same time; from an index, once the live read has looked at the node for it (then mostly
+        # on the event loop, see web.deps). The brand's role and the checks are asked as soon as
+        # the record names the item.
+        reading: asyncio.Future[ItemHistory] | None = None
+        if look is None:
+            reading = asyncio.ensure_future(page.item_history(item_id, deadline))
         role: asyncio.Future[bool | None] | None = None
         tallying: asyncio.Future[Tally | None] | None = None
         try:
@@ -72,12 +76,14 @@ async def read_item(
             else:
                 (record, head, gtin_owner), held = await reads.run(probed(live, look.block_hash))
                 look.give(head, held)
+                reading = asyncio.ensure_future(page.item_history(item_id, deadline, look))
             role = asyncio.ensure_future(page.registrar_at(record.brand if record.registered else None, head))
             if record.registered:
                 claimed_at = record.updated_at if status_of(record) == "claimed" else None
                 tallying = asyncio.ensure_future(
                     page.scan_tally(item_id, count=scan, claimed_at=claimed_at, deadline=deadline)
                 )
+            assert reading is not None  # (started in either branch above)
             found = await reading
             # A packed item: the case and pallet it is in (live, out to the outermost).
             containers = await page.outer_containers(record.container) if record.registered else []
