@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from supplytrace.web.server import RPC_URL_ENV, background_command, listen_address
+from supplytrace.web.server import RPC_URL_ENV, ServeError, _listen_each, background_command, listen_address
 from tests.indexer.conftest import pg_server  # noqa: F401  (a real PostgreSQL server)
 from tests.indexer.postgres import create_database
 from tests.web.conftest import RELAYER, ROOT, Coded, World, free_port, head_block
@@ -103,6 +103,47 @@ def test_background_command__workers__passed_on_to_the_page() -> None:
     assert command[command.index("--workers") + 1] == "3"
     single, _env = background_command(network="ethereum:local:node", rpc_url=None, host="h", port=1, db=None)
     assert "--workers" not in single
+
+
+def test_listen_each__two_workers__a_socket_each_on_one_port_and_both_get_connections() -> None:
+    """One socket per worker (SO_REUSEPORT): a burst of connections is spread over both, where
+    one shared socket gave them to whichever worker woke first (21/11, once 30/2 of 32)."""
+    import socket
+
+    port = free_port()
+    sockets = _listen_each("127.0.0.1", port, 2)
+    clients = []
+    try:
+        assert [s.getsockname()[1] for s in sockets] == [port, port]
+        for _ in range(64):
+            clients.append(socket.create_connection(("127.0.0.1", port)))
+        accepted = [0, 0]
+        for index, sock in enumerate(sockets):
+            sock.setblocking(False)
+            while True:
+                try:
+                    conn, _ = sock.accept()
+                except BlockingIOError:
+                    break
+                conn.close()
+                accepted[index] += 1
+        assert sum(accepted) == 64 and min(accepted) >= 8, accepted
+    finally:
+        for sock in [*sockets, *clients]:
+            sock.close()
+
+
+def test_listen_each__port_taken__one_sentence_and_never_joins_another_group() -> None:
+    import socket
+
+    for reuse_port in (False, True):  # a plain server, or another group of workers on the port
+        port = free_port()
+        other = socket.create_server(("127.0.0.1", port), reuse_port=reuse_port)
+        try:
+            with pytest.raises(ServeError, match=f"could not listen on 127.0.0.1:{port} .*is the port taken"):
+                _listen_each("127.0.0.1", port, 2)
+        finally:
+            other.close()
 
 
 def test_serve__two_workers__both_answer_and_a_sigterm_ends_every_process(
