@@ -14,6 +14,7 @@ import functools
 import itertools
 import os
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -102,13 +103,30 @@ def make_engine(url: str, *, create: bool = True, wait: float = 30.0) -> Engine:
         raise IndexerError(f"the index supports SQLite and PostgreSQL databases, not {backend!r} ({url}).")
     if create:
         try:
-            schema.metadata.create_all(engine)
+            create_tables(engine)
         except OperationalError as exc:
             raise IndexerError(
                 f"cannot open the index database {display_url(url)}: {first_line(exc)}; check --db "
                 f"(or ${DB_ENV}) and that the server is running."
             ) from None
     return engine
+
+
+#: PostgreSQL's advisory lock (a number) held while a process creates missing tables.
+_CREATING = 0x7375_7070_6C79  # "supply"
+
+
+def create_tables(engine: Engine, tables: Sequence[Any] | None = None) -> None:
+    """Create ``tables`` (default: all the index's) where missing, in one transaction that other
+    processes doing the same wait for: an indexer and a page, or two pages, started together on a
+    new database each find the tables the first made (each alone checked, then created, and the
+    second failed on PostgreSQL on the first's half-made table, on SQLite on its lock)."""
+    with engine.connect() as conn:
+        conn.execution_options(immediate=True)  # SQLite: BEGIN IMMEDIATE (see _sqlite_begin)
+        with conn.begin():
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CREATING})
+            schema.metadata.create_all(conn, tables=tables, checkfirst=True)
 
 
 def first_line(exc: BaseException) -> str:
@@ -139,21 +157,40 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any, *, wait: float = 30.0) 
     dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself (see _sqlite_begin)
     cursor = dbapi_connection.cursor()
     for pragma in (
+        f"busy_timeout={round(wait * 1000)}",  # first: another process may be making the file WAL
         "page_size=32768",  # before WAL, which fixes it: bulk inserts and commits ~15% faster than 16 KiB
-        "journal_mode=WAL",
         "synchronous=NORMAL",  # with WAL: a committed chunk survives a process crash
-        f"busy_timeout={round(wait * 1000)}",
         "temp_store=MEMORY",
         "cache_size=-65536",
         "mmap_size=268435456",
         "wal_autocheckpoint=2500",  # pages of 32 KiB: checkpoint every ~80 MB of WAL, not every 32 MB
     ):
         cursor.execute(f"PRAGMA {pragma}")
+        if pragma.startswith("page_size"):
+            _wal(cursor, wait)
     cursor.close()
 
 
+def _wal(cursor: sqlite3.Cursor, wait: float) -> None:
+    """Make the file a write-ahead log's (once per file). Making it so takes the file alone, and
+    SQLite does not wait for that in its busy handler: processes opening a new file together
+    found it "locked" (1 in ~15 of six); each tries again for up to ``wait`` seconds."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.005)
+
+
 def _sqlite_begin(conn: Connection) -> None:
-    conn.exec_driver_sql("BEGIN")
+    # IMMEDIATE: the write lock at once (waiting busy_timeout for it), for a transaction that
+    # reads before it writes and must not find its reads stale when it writes (create_tables).
+    immediate = conn.get_execution_options().get("immediate", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def read_connection(engine: Engine) -> Connection:

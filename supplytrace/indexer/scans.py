@@ -21,7 +21,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import StaticPool
 
 from supplytrace.indexer import schema
-from supplytrace.indexer.database import make_engine
+from supplytrace.indexer.database import create_tables, make_engine
 
 #: A day number past every real one: "checks after" a day that is not there counts none.
 NO_DAY = 2**31 - 1
@@ -69,8 +69,7 @@ class PageBook:
         """The book in the database at ``url``; its two tables are created if missing (and only
         they: an index database the indexer has not made stays one it has not made)."""
         engine = make_engine(url, create=False)
-        for table in schema.PAGE:
-            table.create(engine, checkfirst=True)
+        create_tables(engine, schema.PAGE)
         quick = make_engine(url, create=False, wait=0) if engine.dialect.name == "sqlite" else None
         return cls(engine, chain_id, quick=quick)
 

@@ -90,3 +90,51 @@ def test_try_scanned__book_in_memory__none() -> None:
     assert book.try_scanned(ITEM, 20_000, busy=5, after_day=None) is None
     assert book.scanned(ITEM, 20_000, busy=5, after_day=None) == (1, 20_000, 0, 0)
     book.close()
+
+
+def _at_once(count: int, open_one: Callable[[], object]) -> list[BaseException]:
+    """``open_one()`` in ``count`` threads released together (each its own engine, as processes
+    starting together have); the errors they raised."""
+    start = threading.Barrier(count)
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        start.wait(30)
+        try:
+            opened = open_one()
+        except BaseException as exc:  # (collected: the test names them)
+            errors.append(exc)
+        else:
+            close = getattr(opened, "close", None) or opened.dispose  # type: ignore[attr-defined]
+            close()
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return errors
+
+
+def test_open__page_processes_starting_together_on_a_new_database__each_opens_the_book(
+    make_db: Callable[[], str],
+) -> None:
+    """Two page servers of one brand started at once (a load balancer's pair, a rolling start)
+    on a database with no book yet: both create its tables if missing. On PostgreSQL one of them
+    failed with the other's table half-made (``pg_type`` duplicate key) and served with a book in
+    its own memory: its own check counts and its own limit of wrong codes."""
+    for _ in range(3):
+        url = make_db()
+        assert _at_once(6, lambda url=url: _open(url)) == []
+
+
+def test_make_engine__indexers_and_pages_starting_together__each_creates_or_finds_the_tables(
+    make_db: Callable[[], str],
+) -> None:
+    """``supplytrace index`` and ``serve`` (or two indexers of two chains) started together on a
+    new database: each creates the index's tables if missing, none fails on the other's."""
+    from supplytrace.indexer.database import make_engine
+
+    for _ in range(3):
+        url = make_db()
+        assert _at_once(6, lambda url=url: make_engine(url, create=True)) == []
