@@ -51,7 +51,7 @@ from supplytrace.core.rows import MAX_NESTING
 from supplytrace.core.story import containers_of, handovers, timeline
 from supplytrace.core.text import ChainText
 from supplytrace.indexer import schema
-from supplytrace.indexer.database import chunks, exists, make_engine, read_connection, resolve_url
+from supplytrace.indexer.database import chunks, exists, fetch, make_engine, read_connection, resolve_url
 from supplytrace.indexer.errors import IndexerError, IndexMismatchError
 from supplytrace.indexer.queries import item_events_query, lot_events_query, stored_logged
 
@@ -179,22 +179,16 @@ class IndexReader:
         return self._status(conn)
 
     def _status(self, conn: Connection) -> IndexStatus | None:
-        row = conn.execute(_STATUS, {"chain": self.chain_id}).first()
-        if row is None:
+        found = fetch(conn, _STATUS, {"chain": self.chain_id})
+        if not found:
             return None
-        if row.schema_version != schema.SCHEMA_VERSION:
+        chain_id, registry, deployment_block, block_number, block_hash, version, updated_at = found[0]
+        if version != schema.SCHEMA_VERSION:
             raise IndexMismatchError(
-                f"the index has schema version {row.schema_version}, this supplytrace reads "
+                f"the index has schema version {version}, this supplytrace reads "
                 f"{schema.SCHEMA_VERSION}; rebuild it with `supplytrace index --reset`"
             )
-        return IndexStatus(
-            row.chain_id,
-            row.registry,
-            row.deployment_block,
-            row.block_number,
-            _hex(row.block_hash),
-            row.updated_at,
-        )
+        return IndexStatus(chain_id, registry, deployment_block, block_number, _hex(block_hash), updated_at)
 
     def status(self) -> IndexStatus | None:
         return self.snapshot(lambda _conn: None)[0]
@@ -203,10 +197,10 @@ class IndexReader:
 
     def rows(self, conn: Connection, item_id: bytes) -> tuple[ItemRow, LotRow] | None:
         """The derived rows of an item and its lot."""
-        row = conn.execute(_ITEM_AND_LOT, {"chain": self.chain_id, "item": bytes(item_id)}).first()
-        if row is None:
+        found = fetch(conn, _ITEM_AND_LOT, {"chain": self.chain_id, "item": bytes(item_id)})
+        if not found:
             return None
-        n = len(_ITEM_COLUMNS)
+        row, n = found[0], len(_ITEM_COLUMNS)
         return row_of(ItemRow, row[:n]), row_of(LotRow, row[n:])
 
     def lot_row(self, conn: Connection, lot_id: int) -> LotRow | None:
@@ -224,10 +218,10 @@ class IndexReader:
         for _ in range(MAX_NESTING):
             if current is None or current in found:
                 break
-            row = conn.execute(_CONTAINER, {"chain": self.chain_id, "box": bytes(current)}).first()
-            if row is None:
+            rows = fetch(conn, _CONTAINER, {"chain": self.chain_id, "box": bytes(current)})
+            if not rows:
                 break
-            box = found[bytes(current)] = row_of(ContainerRow, row)
+            box = found[bytes(current)] = row_of(ContainerRow, rows[0])
             current = box.parent
         return found
 
@@ -242,7 +236,7 @@ class IndexReader:
                 break
             more: set[bytes] = set()
             for part in chunks(sorted(fresh)):
-                rows = conn.execute(_CONTAINERS_OF, {"chain": self.chain_id, "members": part})
+                rows = fetch(conn, _CONTAINERS_OF, {"chain": self.chain_id, "members": part})
                 more |= {bytes(r[0]) for r in rows}
             fresh = more - found
             found |= fresh
@@ -258,14 +252,14 @@ class IndexReader:
     ) -> tuple[list[Logged], set[bytes]]:
         """The item's own events, its lot's and every event of every container it was ever in
         (not yet cut to its timeline), in chain order; and those containers."""
-        rows = list(conn.execute(_OWN_EVENTS, {"chain": self.chain_id, "key": schema.item_key(item_id)}))
+        rows = fetch(conn, _OWN_EVENTS, {"chain": self.chain_id, "key": schema.item_key(item_id)})
         if lot_id is not None:
             # Two queries, merged here: in one UNION ... ORDER BY, SQLite walks the primary key in
             # order instead of using the two indexes.
-            rows += conn.execute(_LOT_EVENTS, {"chain": self.chain_id, "lot": lot_id})
+            rows += fetch(conn, _LOT_EVENTS, {"chain": self.chain_id, "lot": lot_id})
         boxes = self.containers_ever(conn, item_id)
         for box in sorted(boxes):
-            rows += conn.execute(_OWN_EVENTS, {"chain": self.chain_id, "key": schema.item_key(box)})
+            rows += fetch(conn, _OWN_EVENTS, {"chain": self.chain_id, "key": schema.item_key(box)})
         events = chain_order([stored_logged(r) for r in rows])
         # Another item's id may share the first 8 bytes: keep this item's events only.
         wanted = {None, item_id, *boxes}
@@ -317,7 +311,7 @@ class IndexReader:
         wanted = sorted({checksum(a) for a in addresses})
         out: dict[str, ParticipantRow] = {}
         for part in chunks(wanted):
-            for r in conn.execute(_PARTICIPANTS, {"chain": self.chain_id, "addresses": part}):
+            for r in fetch(conn, _PARTICIPANTS, {"chain": self.chain_id, "addresses": part}):
                 row = row_of(ParticipantRow, r)
                 out[row.address] = row
         return out

@@ -11,6 +11,7 @@ worker threads.
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -21,7 +22,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import StaticPool
 
 from supplytrace.indexer import schema
-from supplytrace.indexer.database import create_tables, make_engine
+from supplytrace.indexer.database import create_tables, fetch, make_engine
 
 #: A day number past every real one: "checks after" a day that is not there counts none.
 NO_DAY = 2**31 - 1
@@ -31,6 +32,27 @@ def _insert(dialect: str, table: Any) -> Any:
     from sqlalchemy.dialects import postgresql, sqlite
 
     return (postgresql if dialect == "postgresql" else sqlite).insert(table)
+
+
+@functools.cache
+def _count_scan(dialect: str) -> Any:
+    """One more check of an item on a day (every page view runs it: built once per dialect)."""
+    c = schema.scans.c
+    return (
+        _insert(dialect, schema.scans)
+        .values(chain_id=bindparam("chain"), item_id=bindparam("item_id"), day=bindparam("day"), count=1)
+        .on_conflict_do_update(index_elements=[c.chain_id, c.item_id, c.day], set_={"count": c.count + 1})
+    )
+
+
+_c = schema.scans.c
+#: An item's checks: in all, the first day, days with ``busy`` or more, and after day ``after``.
+_TALLY = select(
+    func.coalesce(func.sum(_c.count), 0),
+    func.min(_c.day),
+    func.coalesce(func.sum(case((_c.count >= bindparam("busy"), 1), else_=0)), 0),
+    func.coalesce(func.sum(case((_c.day > bindparam("after"), _c.count), else_=0)), 0),
+).where(and_(_c.chain_id == bindparam("chain"), _c.item_id == bindparam("item_id")))
 
 
 class PageBook:
@@ -50,19 +72,7 @@ class PageBook:
         self._lock: threading.Lock | None = (
             threading.Lock() if shared_connection or engine.dialect.name == "sqlite" else None
         )
-        # Every page view runs these two: built once, their compiled forms cached by SQLAlchemy.
-        c = schema.scans.c
-        self._count_scan = (
-            _insert(engine.dialect.name, schema.scans)
-            .values(chain_id=chain_id, item_id=bindparam("item_id"), day=bindparam("day"), count=1)
-            .on_conflict_do_update(index_elements=[c.chain_id, c.item_id, c.day], set_={"count": c.count + 1})
-        )
-        self._tally = select(
-            func.coalesce(func.sum(c.count), 0),
-            func.min(c.day),
-            func.coalesce(func.sum(case((c.count >= bindparam("busy"), 1), else_=0)), 0),
-            func.coalesce(func.sum(case((c.day > bindparam("after"), c.count), else_=0)), 0),
-        ).where(and_(c.chain_id == chain_id, c.item_id == bindparam("item_id")))
+        self._count_scan = _count_scan(engine.dialect.name)
 
     @classmethod
     def open(cls, url: str, chain_id: int) -> PageBook:
@@ -119,11 +129,11 @@ class PageBook:
     def _scan(
         self, conn: Connection, item_id: bytes, day: int | None, busy: int, after_day: int | None
     ) -> tuple[int, int | None, int, int]:
-        item = bytes(item_id)
+        item, chain = bytes(item_id), self.chain_id
         if day is not None:
-            conn.execute(self._count_scan, {"item_id": item, "day": day})
+            fetch(conn, self._count_scan, {"chain": chain, "item_id": item, "day": day})
         after = NO_DAY if after_day is None else after_day
-        row = conn.execute(self._tally, {"item_id": item, "busy": busy, "after": after}).one()
+        (row,) = fetch(conn, _TALLY, {"chain": chain, "item_id": item, "busy": busy, "after": after})
         total, first, busy_days, later = row
         return int(total), (int(first) if first is not None else None), int(busy_days), int(later)
 
