@@ -205,6 +205,7 @@ def read_connection(engine: Engine) -> Connection:
 #: Prebuilt statements as SQLite's driver runs them (:func:`fetch`), by ``id`` of the statement.
 _DIRECT: dict[int, tuple[Any, str, list[tuple[str, Any, bool, Any]], list[Any] | None]] = {}
 _POSTCOMPILE = "__[POSTCOMPILE_{}]"
+_REQUIRED = object()  # a bind parameter the caller must give
 
 
 def fetch(conn: Connection, statement: Any, params: dict[str, Any]) -> list[Sequence[Any]]:
@@ -212,11 +213,11 @@ def fetch(conn: Connection, statement: Any, params: dict[str, Any]) -> list[Sequ
     lists for ``expanding`` ones) as tuples, in ``conn``'s transaction (begun if it is not).
 
     On SQLite it runs on the driver's connection with its SQL compiled once: SQLAlchemy's work
-    around each execution (contexts, events, cache keys, result objects) cost an item page ~70
+    around each execution (contexts, events, cache keys, result objects) cost an item page 40-60
     microseconds a statement, more than SQLite's answers. Values go through the column types'
     bind and result processors as SQLAlchemy's would (a Boolean column reads as a bool), and
-    the driver's errors are raised as SQLAlchemy's. Other databases: ``conn.execute`` (rows
-    index like tuples)."""
+    the driver's errors are raised as SQLAlchemy's; a parameter the statement needs and
+    ``params`` lacks is a KeyError. Other databases: ``conn.execute`` (rows index like tuples)."""
     if conn.dialect.name != "sqlite":
         result = conn.execute(statement, params)
         return list(result) if result.returns_rows else []
@@ -226,7 +227,7 @@ def fetch(conn: Connection, statement: Any, params: dict[str, Any]) -> list[Sequ
     _statement, sql, binds, results = direct
     args: list[Any] = []
     for name, process, expanding, fixed in binds:
-        value = params.get(name, fixed)
+        value = params[name] if name in params or fixed is _REQUIRED else fixed
         if expanding:
             values = list(value)
             sql = sql.replace(_POSTCOMPILE.format(name), ", ".join("?" * len(values)) or "NULL", 1)
@@ -255,7 +256,7 @@ def _compiled(
     binds = []
     for name in compiled.positiontup or ():
         bind = compiled.binds[name]
-        fixed = None if bind.callable is not None else bind.value
+        fixed = _REQUIRED if bind.required else bind.value
         binds.append((name, bind.type.bind_processor(conn.dialect), bool(bind.expanding), fixed))
     results = [column.type.result_processor(conn.dialect, None) for column in compiled._result_columns]
     return compiled.string, binds, (results if any(results) else None)

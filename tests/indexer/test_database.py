@@ -149,3 +149,16 @@ def test_fetch__sqlite_driver_fails__raised_as_sqlalchemy_raises_it(make_db: Cal
                 raise AssertionError("a read of a missing table answered")
     finally:
         engine.dispose()
+
+
+def test_fetch__a_parameter_missing__refused_not_read_as_null(make_db: Callable[[], str]) -> None:
+    """A read that forgot its key must fail, not quietly find nothing (an item "not indexed")."""
+    import pytest
+    from sqlalchemy.exc import StatementError
+
+    engine = make_engine(make_db(), create=True)
+    try:
+        with engine.connect() as conn, pytest.raises((KeyError, StatementError)):
+            fetch(conn, reader._ITEM_AND_LOT, {"chain": CHAIN_ID})
+    finally:
+        engine.dispose()
