@@ -3,10 +3,10 @@ exactly what SQLAlchemy's execution answers, on either backend, whatever the row
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, insert
@@ -52,31 +52,27 @@ def _both(engine: Engine, statement: Any, params: dict[str, Any]) -> tuple[list[
     return direct, executed
 
 
+@pytest.fixture(scope="module")
+def sqlite_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """One SQLite file for the property test's examples (each empties the table first)."""
+    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('fetch') / 'index.db'}", create=True)
+    yield engine
+    engine.dispose()
+
+
 @settings(max_examples=60, deadline=None)
 @given(rows=participants, wanted=st.lists(st.sampled_from(ADDRESSES), max_size=6))
 def test_fetch__participants_of_any_bytes_and_roles__as_sqlalchemy_answers(
-    rows: list[tuple[Any, ...]], wanted: list[str]
+    sqlite_engine: Engine, rows: list[tuple[Any, ...]], wanted: list[str]
 ) -> None:
     """An expanding IN (none, one or several addresses), raw bytes and Boolean columns (a bool,
     not SQLite's 0/1)."""
-    engine = _engine()
-    _fill(engine, rows)
+    _fill(sqlite_engine, rows)
     params = {"chain": CHAIN_ID, "addresses": wanted}
-    direct, executed = _both(engine, reader._PARTICIPANTS, params)
+    direct, executed = _both(sqlite_engine, reader._PARTICIPANTS, params)
     assert sorted(direct) == sorted(executed)
     assert len(direct) == len(set(wanted) & {r[0] for r in rows})
     assert all(type(r[3]) is bool and type(r[4]) is bool for r in direct)
-
-
-_engines: dict[str, Engine] = {}
-
-
-def _engine() -> Engine:
-    """One SQLite file for the property test's examples (the table is emptied by each)."""
-    if "sqlite" not in _engines:
-        folder = tempfile.mkdtemp(prefix="supplytrace-fetch-")
-        _engines["sqlite"] = make_engine(f"sqlite:///{folder}/index.db", create=True)
-    return _engines["sqlite"]
 
 
 def test_fetch__every_page_statement__as_sqlalchemy_answers_on_either_backend(
@@ -153,7 +149,6 @@ def test_fetch__sqlite_driver_fails__raised_as_sqlalchemy_raises_it(make_db: Cal
 
 def test_fetch__a_parameter_missing__refused_not_read_as_null(make_db: Callable[[], str]) -> None:
     """A read that forgot its key must fail, not quietly find nothing (an item "not indexed")."""
-    import pytest
     from sqlalchemy.exc import StatementError
 
     engine = make_engine(make_db(), create=True)
